@@ -1,0 +1,81 @@
+import { z } from "zod";
+import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
+
+/**
+ * Decoders for single config values. Pulumi hands every value to the program as text (lists as
+ * JSON), so each decoder starts from a string and ends at the typed value, with a message that
+ * says what is allowed.
+ */
+
+export const text = z.string({ error: (issue) => (issue.input === undefined ? "is not set" : "must be text") });
+
+export function matching(pattern: RegExp, allowed: string) {
+    return text.trim().regex(pattern, `must be ${allowed}`);
+}
+
+export const wholeNumber = text.trim().regex(/^-?\d+$/, "must be a whole number").transform(Number);
+
+export function wholeNumberIn(min: number, max: number) {
+    const allowed = max === Infinity ? `a whole number, ${min} or more` : `a whole number from ${min} to ${max}`;
+    return text
+        .trim()
+        .regex(/^-?\d+$/, `must be ${allowed}`)
+        .transform(Number)
+        .pipe(z.number().min(min, `must be ${allowed}`).max(max, `must be ${allowed}`));
+}
+
+export const cidr = text.transform((value, ctx): Ipv4Network => {
+    const parsed = parseIpv4Cidr(value.trim());
+    if (!isIpv4Network(parsed)) {
+        ctx.addIssue({ code: "custom", message: `${parsed.error}; must be an IPv4 network such as 10.10.0.0/24` });
+        return z.NEVER;
+    }
+    return parsed;
+});
+
+/** A JSON list (how Pulumi passes `type: array` values), each item decoded by `item`. */
+export function jsonList<T extends z.ZodType>(item: T, example: string) {
+    return text
+        .transform((value, ctx): unknown => {
+            try {
+                return JSON.parse(value);
+            } catch {
+                ctx.addIssue({ code: "custom", message: `must be a list, e.g. ${example}` });
+                return z.NEVER;
+            }
+        })
+        .pipe(z.array(item, { error: `must be a list, e.g. ${example}` }));
+}
+
+export const slotNumber = z.number({ error: "must list whole numbers" }).int("must list whole numbers").min(0, "must list slot numbers that are 0 or more");
+
+export const cidrItem = z.string({ error: "must list CIDRs as text" }).transform((value, ctx): Ipv4Network => {
+    const parsed = parseIpv4Cidr(value.trim());
+    if (!isIpv4Network(parsed)) {
+        ctx.addIssue({ code: "custom", message: `has "${value}", which ${parsed.error}` });
+        return z.NEVER;
+    }
+    return parsed;
+});
+
+export interface KubernetesVersion {
+    readonly minor: number;
+    /** Set when the stack pins an exact patch release. */
+    readonly patch?: number;
+}
+
+/** kubeadm's v1beta4 config API, which this program renders, exists from 1.31 on. */
+export const OLDEST_KUBERNETES_MINOR = 31;
+
+export const kubernetesVersion = text.transform((value, ctx): KubernetesVersion => {
+    const match = /^v?1\.(\d+)(?:\.(\d+))?$/.exec(value.trim());
+    const minor = match ? Number(match[1]) : NaN;
+    if (!match || minor < OLDEST_KUBERNETES_MINOR) {
+        ctx.addIssue({
+            code: "custom",
+            message: `must be a Kubernetes release 1.${OLDEST_KUBERNETES_MINOR} or newer, as "1.MINOR" (newest patch) or "1.MINOR.PATCH" (kubeadm v1beta4 configs need 1.${OLDEST_KUBERNETES_MINOR}+)`,
+        });
+        return z.NEVER;
+    }
+    return match[2] === undefined ? { minor } : { minor, patch: Number(match[2]) };
+});

@@ -1,0 +1,170 @@
+import { z } from "zod";
+import { workerSlotCapacity } from "./address-plan";
+import { cidrsOverlap, Ipv4Network } from "./cidr";
+import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { liveWorkerSlots, WorkerScale } from "./worker-slots";
+
+export const PROJECT = "boutique-platform";
+
+/** The validated stack configuration: everything the program reads from config, typed. */
+export interface StackConfig {
+    readonly gcp: { readonly project: string; readonly region: string; readonly zone: string };
+    /** Prefixes VM, service-account and Kubernetes cluster names. */
+    readonly clusterName: string;
+    readonly kubernetesVersion: KubernetesVersion;
+    readonly controlPlane: { readonly count: 1 | 3; readonly machineType: string };
+    readonly workers: WorkerScale & { readonly min: number; readonly max: number; readonly machineType: string };
+    readonly haproxy: { readonly machineType: string };
+    readonly network: {
+        readonly subnet: Ipv4Network;
+        readonly pods: Ipv4Network;
+        readonly services: Ipv4Network;
+        /** Who may reach the API server and the SSH bastion. */
+        readonly adminCidrs: readonly Ipv4Network[];
+    };
+    readonly nodes: { readonly image: string; readonly diskSizeGb: number; readonly drainTimeoutSeconds: number };
+}
+
+const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "a Compute Engine machine type such as e2-standard-4");
+
+/**
+ * One decoder per config key, by short name; `fullKey` gives the Pulumi name. Pulumi.yaml
+ * declares the same project keys (a test keeps the two in step).
+ */
+const keys = {
+    gcpProject: matching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)"),
+    gcpRegion: matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud region such as europe-west1"),
+    gcpZone: matching(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, "a Google Cloud zone such as europe-west1-b"),
+    clusterName: matching(/^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$/, "a lowercase DNS label of at most 20 characters (it prefixes VM and service-account names)"),
+    kubernetesVersion: kubernetesVersion,
+    controlPlaneCount: text
+        .trim()
+        .refine((value) => value === "1" || value === "3", "must be 1 or 3 (etcd needs an odd number of members)")
+        .transform((value) => (value === "1" ? 1 : 3) as 1 | 3),
+    controlPlaneMachineType: machineType,
+    workerCount: wholeNumberIn(0, Infinity),
+    minWorkers: wholeNumberIn(0, Infinity),
+    maxWorkers: wholeNumberIn(1, Infinity),
+    retiredWorkerSlots: jsonList(slotNumber, "[1, 4]"),
+    workerMachineType: machineType,
+    haproxyMachineType: machineType,
+    subnetCidr: cidr,
+    podCidr: cidr,
+    serviceCidr: cidr,
+    adminCidrs: jsonList(cidrItem, '["203.0.113.0/24"]'),
+    nodeImage: matching(/^[a-z0-9-]+\/[a-z0-9-]+$/, "an image as <project>/<family or image>, e.g. ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
+    nodeDiskSizeGb: wholeNumberIn(20, 65536),
+    drainTimeoutSeconds: wholeNumberIn(30, 3600),
+};
+
+type KeyName = keyof typeof keys;
+type Decoded = z.output<z.ZodObject<typeof keys>>;
+type Problem = { readonly key: KeyName; readonly message: string };
+
+const GCP_KEYS: Partial<Record<KeyName, string>> = { gcpProject: "gcp:project", gcpRegion: "gcp:region", gcpZone: "gcp:zone" };
+
+/** The Pulumi config key (namespace:name) for a short key name. */
+export function fullKey(name: KeyName): string {
+    return GCP_KEYS[name] ?? `${PROJECT}:${name}`;
+}
+
+/** Every config key the program reads, by its Pulumi name. */
+export const CONFIG_KEYS: readonly string[] = (Object.keys(keys) as KeyName[]).map(fullKey);
+
+/** Checks that involve more than one key. Each problem is reported against the key to change. */
+function crossKeyProblems(c: Decoded): Problem[] {
+    const problems: Problem[] = [];
+    const add = (key: KeyName, message: string) => problems.push({ key, message });
+    const [region, zone] = [c.gcpRegion, c.gcpZone];
+    if (!zone.startsWith(`${region}-`)) add("gcpZone", `must be a zone of gcp:region ${region}, such as ${region}-b`);
+
+    const [count, min, max] = [c.workerCount, c.minWorkers, c.maxWorkers];
+    if (min > max) add("minWorkers", `must not exceed maxWorkers (${max})`);
+    else if (count < min || count > max) add("workerCount", `must be between minWorkers (${min}) and maxWorkers (${max})`);
+
+    const subnet = c.subnetCidr;
+    const capacity = workerSlotCapacity(subnet);
+    if (max > capacity) {
+        add("subnetCidr", `has room for ${capacity} worker slots, fewer than maxWorkers (${max}); use a shorter prefix`);
+    }
+
+    const retired = c.retiredWorkerSlots;
+    const duplicates = retired.filter((slot, i) => retired.indexOf(slot) !== i);
+    if (duplicates.length > 0) {
+        add("retiredWorkerSlots", `must not repeat a slot (repeated: ${[...new Set(duplicates)].join(", ")})`);
+    } else if (count <= max && max <= capacity) {
+        const live = liveWorkerSlots({ count, retiredSlots: retired });
+        const highest = live[live.length - 1];
+        if (highest !== undefined && highest >= max) {
+            add("retiredWorkerSlots", `leaves workerCount ${count} needing slot ${highest}, but the IP pool has slots 0..${max - 1} (maxWorkers ${max}); un-retire a slot or raise maxWorkers`);
+        }
+    }
+
+    const networks: [KeyName, Ipv4Network][] = [
+        ["subnetCidr", subnet],
+        ["podCidr", c.podCidr],
+        ["serviceCidr", c.serviceCidr],
+    ];
+    networks.forEach(([key, network], i) =>
+        networks.slice(0, i).forEach(([otherKey, other]) => {
+            if (cidrsOverlap(network, other)) add(key, `overlaps ${fullKey(otherKey)} (${other.cidr}); the node, pod and service ranges must be disjoint`);
+        }),
+    );
+    // kube-controller-manager gives each node a /24 of the pod range.
+    const nodes = c.controlPlaneCount + max;
+    const podSlots = 2 ** Math.max(0, 24 - c.podCidr.prefixLength);
+    if (podSlots < nodes) add("podCidr", `has ${podSlots} per-node /24 ranges, fewer than the ${nodes} nodes (control planes + maxWorkers)`);
+    if (c.serviceCidr.prefixLength < 12) add("serviceCidr", "must be /12 or narrower (the API server's limit for IPv4 service ranges)");
+
+    const admin = c.adminCidrs;
+    if (admin.length === 0) add("adminCidrs", "must list at least one network allowed to reach the API server and SSH");
+    const wide = admin.filter((network) => network.prefixLength < 8).map((network) => network.cidr);
+    if (wide.length > 0) add("adminCidrs", `must not contain ranges wider than /8 (${wide.join(", ")}): they open SSH and the API server to the internet`);
+    return problems;
+}
+
+/** Raised for invalid config, before any resource is declared. */
+export class StackConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(`Invalid stack configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+        this.name = "StackConfigError";
+    }
+}
+
+function describe(raw: Readonly<Record<string, string | undefined>>, name: KeyName): string {
+    const key = fullKey(name);
+    const value = raw[key];
+    return value === undefined ? `${key} (not set)` : `${key} = ${JSON.stringify(value)}`;
+}
+
+/**
+ * Validates the raw config map (full key -> text, as Pulumi provides it) into a StackConfig.
+ * Throws one StackConfigError that names, for each bad value, the key, the value and what is allowed.
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>): StackConfig {
+    const names = Object.keys(keys) as KeyName[];
+    const parsed = z.object(keys).safeParse(Object.fromEntries(names.map((name) => [name, raw[fullKey(name)]])));
+    const problems: Problem[] = parsed.success
+        ? crossKeyProblems(parsed.data)
+        : parsed.error.issues.map((issue) => ({ key: issue.path[0] as KeyName, message: issue.message }));
+    if (!parsed.success || problems.length > 0) {
+        throw new StackConfigError(problems.map(({ key, message }) => `${describe(raw, key)}: ${message}`));
+    }
+    const c = parsed.data;
+    return {
+        gcp: { project: c.gcpProject, region: c.gcpRegion, zone: c.gcpZone },
+        clusterName: c.clusterName,
+        kubernetesVersion: c.kubernetesVersion,
+        controlPlane: { count: c.controlPlaneCount, machineType: c.controlPlaneMachineType },
+        workers: {
+            count: c.workerCount,
+            retiredSlots: c.retiredWorkerSlots,
+            min: c.minWorkers,
+            max: c.maxWorkers,
+            machineType: c.workerMachineType,
+        },
+        haproxy: { machineType: c.haproxyMachineType },
+        network: { subnet: c.subnetCidr, pods: c.podCidr, services: c.serviceCidr, adminCidrs: c.adminCidrs },
+        nodes: { image: c.nodeImage, diskSizeGb: c.nodeDiskSizeGb, drainTimeoutSeconds: c.drainTimeoutSeconds },
+    };
+}

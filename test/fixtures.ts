@@ -1,0 +1,15 @@
+import * as path from "path";
+import { parseStackConfig, StackConfig } from "../config/stack-config";
+import { loadStackConfigMap } from "../config/stack-files";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** The dev stack's raw config map (Pulumi.yaml defaults + Pulumi.dev.yaml), with overrides (short or full keys). */
+export function devConfigMap(overrides: Readonly<Record<string, string>> = {}): Record<string, string> {
+    return { ...loadStackConfigMap(PROJECT_ROOT, "dev", overrides).values };
+}
+
+/** The dev stack's validated config, with overrides. */
+export function devConfig(overrides: Readonly<Record<string, string>> = {}): StackConfig {
+    return parseStackConfig(devConfigMap(overrides));
+}
