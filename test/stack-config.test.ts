@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../config/stack-config";
 import { devConfig, devConfigMap } from "./fixtures";
+import { BAD_CONFIGS } from "./support/bad-configs";
 
 /** The validation message for a config with these overrides (short keys are the project's). */
 function problemsFor(overrides: Record<string, string>): string[] {
@@ -12,81 +13,6 @@ function problemsFor(overrides: Record<string, string>): string[] {
     }
     assert.fail(`config ${JSON.stringify(overrides)} was accepted`);
 }
-
-/** Bad configs and the one message each must produce: key, value, what is allowed. */
-export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>; readonly message: string }[] = [
-    { overrides: { controlPlaneCount: "2" }, message: 'boutique-platform:controlPlaneCount = "2": must be 1 or 3 (etcd needs an odd number of members)' },
-    { overrides: { controlPlaneCount: "0" }, message: 'boutique-platform:controlPlaneCount = "0": must be 1 or 3 (etcd needs an odd number of members)' },
-    { overrides: { workerCount: "-1" }, message: 'boutique-platform:workerCount = "-1": must be a whole number, 0 or more' },
-    { overrides: { workerCount: "2.5" }, message: 'boutique-platform:workerCount = "2.5": must be a whole number, 0 or more' },
-    { overrides: { workerCount: "three" }, message: 'boutique-platform:workerCount = "three": must be a whole number, 0 or more' },
-    { overrides: { workerCount: "7" }, message: 'boutique-platform:workerCount = "7": must be between minWorkers (2) and maxWorkers (6)' },
-    { overrides: { workerCount: "1" }, message: 'boutique-platform:workerCount = "1": must be between minWorkers (2) and maxWorkers (6)' },
-    { overrides: { minWorkers: "8" }, message: 'boutique-platform:minWorkers = "8": must not exceed maxWorkers (6)' },
-    { overrides: { maxWorkers: "0", minWorkers: "0", workerCount: "0" }, message: 'boutique-platform:maxWorkers = "0": must be a whole number, 1 or more' },
-    {
-        overrides: { maxWorkers: "250" },
-        message: 'boutique-platform:subnetCidr = "10.10.0.0/24": has room for 222 worker slots, fewer than maxWorkers (250); use a shorter prefix',
-    },
-    {
-        overrides: { subnetCidr: "10.10.0.0/27" },
-        message: 'boutique-platform:subnetCidr = "10.10.0.0/27": has room for 0 worker slots, fewer than maxWorkers (6); use a shorter prefix',
-    },
-    {
-        overrides: { subnetCidr: "10.10.0.5/24" },
-        message: 'boutique-platform:subnetCidr = "10.10.0.5/24": has host bits set (the network address is 10.10.0.0/24); must be an IPv4 network such as 10.10.0.0/24',
-    },
-    {
-        overrides: { subnetCidr: "10.10.0.0/33" },
-        message: 'boutique-platform:subnetCidr = "10.10.0.0/33": has a prefix length above 32; must be an IPv4 network such as 10.10.0.0/24',
-    },
-    {
-        overrides: { podCidr: "10.10.0.0/16" },
-        message: 'boutique-platform:podCidr = "10.10.0.0/16": overlaps boutique-platform:subnetCidr (10.10.0.0/24); the node, pod and service ranges must be disjoint',
-    },
-    {
-        overrides: { serviceCidr: "10.244.128.0/20" },
-        message: 'boutique-platform:serviceCidr = "10.244.128.0/20": overlaps boutique-platform:podCidr (10.244.0.0/16); the node, pod and service ranges must be disjoint',
-    },
-    {
-        overrides: { podCidr: "10.244.0.0/22" },
-        message: 'boutique-platform:podCidr = "10.244.0.0/22": has 4 per-node /24 ranges, fewer than the 7 nodes (control planes + maxWorkers)',
-    },
-    { overrides: { serviceCidr: "10.96.0.0/11" }, message: 'boutique-platform:serviceCidr = "10.96.0.0/11": must be /12 or narrower (the API server\'s limit for IPv4 service ranges)' },
-    { overrides: { adminCidrs: "[]" }, message: 'boutique-platform:adminCidrs = "[]": must list at least one network allowed to reach the API server and SSH' },
-    {
-        overrides: { adminCidrs: '["0.0.0.0/0"]' },
-        message: 'boutique-platform:adminCidrs = "[\\"0.0.0.0/0\\"]": must not contain ranges wider than /8 (0.0.0.0/0): they open SSH and the API server to the internet',
-    },
-    { overrides: { adminCidrs: '["203.0.113.300/24"]' }, message: 'boutique-platform:adminCidrs = "[\\"203.0.113.300/24\\"]": has "203.0.113.300/24", which is not an IPv4 address with a prefix length' },
-    { overrides: { adminCidrs: "203.0.113.0/24" }, message: 'boutique-platform:adminCidrs = "203.0.113.0/24": must be a list, e.g. ["203.0.113.0/24"]' },
-    { overrides: { retiredWorkerSlots: "[1, 1]" }, message: 'boutique-platform:retiredWorkerSlots = "[1, 1]": must not repeat a slot (repeated: 1)' },
-    { overrides: { retiredWorkerSlots: "[-2]" }, message: 'boutique-platform:retiredWorkerSlots = "[-2]": must list slot numbers that are 0 or more' },
-    { overrides: { retiredWorkerSlots: "[1.5]" }, message: 'boutique-platform:retiredWorkerSlots = "[1.5]": must list whole numbers' },
-    {
-        overrides: { retiredWorkerSlots: "[0, 1, 2, 3]" },
-        message:
-            'boutique-platform:retiredWorkerSlots = "[0, 1, 2, 3]": leaves workerCount 3 needing slot 6, but the IP pool has slots 0..5 (maxWorkers 6); un-retire a slot or raise maxWorkers',
-    },
-    {
-        overrides: { kubernetesVersion: "1.30" },
-        message:
-            'boutique-platform:kubernetesVersion = "1.30": must be a Kubernetes release 1.31 or newer, as "1.MINOR" (newest patch) or "1.MINOR.PATCH" (kubeadm v1beta4 configs need 1.31+)',
-    },
-    {
-        overrides: { kubernetesVersion: "latest" },
-        message:
-            'boutique-platform:kubernetesVersion = "latest": must be a Kubernetes release 1.31 or newer, as "1.MINOR" (newest patch) or "1.MINOR.PATCH" (kubeadm v1beta4 configs need 1.31+)',
-    },
-    { overrides: { workerMachineType: "big" }, message: 'boutique-platform:workerMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
-    {
-        overrides: { clusterName: "Boutique_Dev" },
-        message: 'boutique-platform:clusterName = "Boutique_Dev": must be a lowercase DNS label of at most 20 characters (it prefixes VM and service-account names)',
-    },
-    { overrides: { "gcp:zone": "us-east1-b" }, message: 'gcp:zone = "us-east1-b": must be a zone of gcp:region europe-west1, such as europe-west1-b' },
-    { overrides: { "gcp:project": "X" }, message: 'gcp:project = "X": must be a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)' },
-    { overrides: { drainTimeoutSeconds: "5" }, message: 'boutique-platform:drainTimeoutSeconds = "5": must be a whole number from 30 to 3600' },
-];
 
 describe("stack config", () => {
     it("accepts the dev stack and types every value", () => {

@@ -1,0 +1,137 @@
+import * as crypto from "crypto";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { specialArchiveSig, specialAssetSig, specialResourceSig, specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { StackConfigMap } from "../config/stack-files";
+import { CapturingMonitor, Registration } from "./capturing-monitor";
+import { MockCloud } from "./mock-cloud";
+import { installMonitor, waitForRegistrations } from "./pulumi-internals";
+
+export const SECRET = "[secret]";
+
+/** One entry of resources.json. */
+export interface RenderedResource {
+    readonly type: string;
+    readonly name: string;
+    /** The parent's name; absent for the stack itself. */
+    readonly parent?: string;
+    readonly inputs: Record<string, unknown>;
+    /** Names of the resources this one waits for (explicit dependsOn and resources whose outputs feed its inputs). */
+    readonly dependsOn: readonly string[];
+}
+
+export interface Evaluation {
+    readonly resources: readonly RenderedResource[];
+    /**
+     * Inputs by "type::name", with each secret replaced by a digest of its value instead of
+     * "[secret]": what `render --diff` compares, so a changed secret is still a change.
+     */
+    readonly comparableInputs: ReadonlyMap<string, unknown>;
+    /** Generated files the components registered as `artifacts` outputs: relative path -> text. */
+    readonly artifacts: Readonly<Record<string, string>>;
+    /** The stack's outputs, secrets as "[secret]". */
+    readonly stackOutputs: Readonly<Record<string, unknown>>;
+}
+
+export interface EvaluateOptions {
+    readonly projectRoot: string;
+    readonly project: string;
+    readonly stack: string;
+    readonly config: StackConfigMap;
+    /** Shared between evaluations that are compared, so unchanged resources get identical mock outputs. */
+    readonly cloud: MockCloud;
+}
+
+/** Identifies a resource across evaluations, as Pulumi does (type and name). */
+export function resourceKey(resource: { readonly type: string; readonly name: string }): string {
+    return `${resource.type}::${resource.name}`;
+}
+
+function secretDigest(secret: unknown): string {
+    return `[secret sha256:${crypto.createHash("sha256").update(JSON.stringify(secret)).digest("hex").slice(0, 16)}]`;
+}
+
+function nameOf(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** Wire-form value -> JSON: secrets become `hideSecret(value)` ("[secret]"), resource references their name. */
+export function redact(value: unknown, hideSecret: (secret: unknown) => string = () => SECRET): unknown {
+    const inner = (v: unknown) => redact(v, hideSecret);
+    if (value === unknownValue) return "[unknown]";
+    if (Array.isArray(value)) return value.map(inner);
+    if (typeof value !== "object" || value === null) return value;
+    const record = value as Record<string, unknown>;
+    switch (record[specialSigKey]) {
+        case specialSecretSig:
+            return hideSecret(record.value);
+        case specialResourceSig:
+            return nameOf(String(record.urn));
+        case specialAssetSig:
+        case specialArchiveSig:
+            return { asset: record.path ?? record.uri ?? "(inline text)" };
+        default:
+            return Object.fromEntries(Object.entries(record).map(([key, v]) => [key, inner(v)]));
+    }
+}
+
+function toRendered(registration: Registration, byUrn: ReadonlyMap<string, Registration>): RenderedResource {
+    const dependsOn = [...new Set(registration.dependencyUrns.map((urn) => byUrn.get(urn)?.name ?? nameOf(urn)))];
+    return {
+        type: registration.type,
+        name: registration.name,
+        ...(registration.parentUrn ? { parent: byUrn.get(registration.parentUrn)?.name ?? nameOf(registration.parentUrn) } : {}),
+        inputs: redact(registration.inputs) as Record<string, unknown>,
+        dependsOn: dependsOn.sort(),
+    };
+}
+
+function collectArtifacts(registrations: readonly Registration[]): Record<string, string> {
+    const artifacts: Record<string, string> = {};
+    for (const registration of registrations) {
+        const files = redact(registration.outputs?.artifacts ?? {}) as Record<string, unknown>;
+        for (const [file, text] of Object.entries(files)) {
+            if (file in artifacts) throw new Error(`two components registered the artifact ${file}`);
+            artifacts[file] = String(text);
+        }
+    }
+    return artifacts;
+}
+
+/** Drops the program's modules from the require cache so each evaluation runs it afresh. */
+function forgetProgramModules(projectRoot: string): void {
+    const nodeModules = path.join(projectRoot, "node_modules") + path.sep;
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(projectRoot + path.sep) && !file.startsWith(nodeModules) && !file.includes(`${path.sep}render${path.sep}`)) {
+            delete require.cache[file];
+        }
+    }
+}
+
+/**
+ * Runs the Pulumi program (index.ts) under the mock runtime with the given config, as
+ * `pulumi up` would run it, and returns what it declared. Throws what the program throws
+ * (e.g. a StackConfigError). Evaluations run one after another in one process.
+ */
+export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
+    const monitor = new CapturingMonitor(options.cloud);
+    installMonitor(monitor, options.project, options.stack);
+    pulumi.runtime.setAllConfig({ ...options.config.values }, [...options.config.secretKeys]);
+    forgetProgramModules(options.projectRoot);
+
+    const program = path.join(options.projectRoot, "index.ts");
+    await pulumi.runtime.runInPulumiStack(async () => require(program));
+    await waitForRegistrations();
+    if (pulumi.log.hasErrors()) {
+        throw new Error("the program logged errors while it was evaluated (see above)");
+    }
+
+    const registrations = monitor.captured();
+    const byUrn = new Map(registrations.map((registration) => [registration.urn, registration]));
+    return {
+        resources: registrations.map((registration) => toRendered(registration, byUrn)),
+        comparableInputs: new Map(registrations.map((registration) => [resourceKey(registration), redact(registration.inputs, secretDigest)])),
+        artifacts: collectArtifacts(registrations),
+        stackOutputs: redact(registrations.find((registration) => registration.type === "pulumi:pulumi:Stack")?.outputs ?? {}) as Record<string, unknown>,
+    };
+}

@@ -1,0 +1,73 @@
+import * as path from "path";
+import { parseArgs } from "util";
+import { StackConfigError } from "../config/stack-config";
+import { loadStackConfigMap, parseAssignments, readProjectFile } from "../config/stack-files";
+import { diffEvaluations, formatDiff } from "./diff";
+import { evaluateProgram } from "./evaluate";
+import { MockCloud } from "./mock-cloud";
+import { formatSummary } from "./summary";
+import { writeEvaluation } from "./write";
+
+const USAGE = `Evaluates the Pulumi program offline (mock runtime: no cloud, credentials or Pulumi CLI) and
+writes what it would create to <out>/<stack>/: resources.json, haproxy.cfg, and each node's
+kubeadm configs and scripts under nodes/.
+
+usage: npm run render -- [--stack dev] [--set key=value ...] [--out out]
+       npm run render -- [--stack dev] [--set key=value ...] --diff key=value [--diff key=value ...]
+
+  --stack   stack whose Pulumi.<stack>.yaml is read (default dev)
+  --set     config override, short (workerCount=4) or full (gcp:zone=...) key; repeatable
+  --out     output root (default out)
+  --diff    print which resources a config change would create, delete or change, and exit`;
+
+async function main(argv: string[]): Promise<number> {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            stack: { type: "string", default: "dev" },
+            set: { type: "string", multiple: true, default: [] },
+            out: { type: "string", default: "out" },
+            diff: { type: "string", multiple: true, default: [] },
+            help: { type: "boolean", short: "h", default: false },
+        },
+        strict: true,
+    });
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
+    const projectRoot = path.resolve(__dirname, "..");
+    const project = readProjectFile(projectRoot).name;
+    const stack = values.stack;
+    const overrides = parseAssignments(values.set);
+    const cloud = new MockCloud();
+    const evaluate = (extra: Record<string, string>) =>
+        evaluateProgram({ projectRoot, project, stack, cloud, config: loadStackConfigMap(projectRoot, stack, { ...overrides, ...extra }) });
+
+    const current = await evaluate({});
+    if (values.diff.length > 0) {
+        const changed = await evaluate(parseAssignments(values.diff));
+        console.log(`${project}/${stack}: ${values.diff.join(" ")}`);
+        console.log(formatDiff(diffEvaluations(current, changed)));
+        return 0;
+    }
+    const dir = path.resolve(values.out, stack);
+    const written = writeEvaluation(current, dir);
+    console.log(`${project}/${stack}: wrote ${written.length} files to ${path.relative(process.cwd(), dir) || "."}`);
+    console.log(formatSummary(current.resources));
+    return 0;
+}
+
+main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+        if (error instanceof StackConfigError) {
+            console.error(error.message);
+        } else if (error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS")) {
+            console.error(`${error.message}\n\n${USAGE}`);
+        } else {
+            console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        }
+        process.exit(1);
+    },
+);

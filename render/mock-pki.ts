@@ -1,0 +1,119 @@
+import * as crypto from "crypto";
+import * as forge from "node-forge";
+
+/**
+ * Real keys and certificates for the mock tls provider, so the program's own crypto (discovery
+ * hash, JWKS, kubeconfig) runs on genuine material offline. Certificates use RSA keys (what
+ * the program uses for its CA); node-forge does the X.509 work.
+ */
+
+export interface MockKeyPair {
+    readonly privateKeyPem: string;
+    readonly privateKeyPemPkcs8: string;
+    readonly publicKeyPem: string;
+    readonly publicKeyOpenssh: string;
+    readonly publicKeyFingerprintSha256: string;
+}
+
+export interface CertificateSubject {
+    readonly commonName?: string;
+    readonly organization?: string;
+}
+
+function sshString(data: Buffer): Buffer {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    return Buffer.concat([length, data]);
+}
+
+function sshMpint(base64url: string): Buffer {
+    let bytes = Buffer.from(base64url, "base64url");
+    if (bytes[0] & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+    return sshString(bytes);
+}
+
+/** The OpenSSH public key line ("ssh-ed25519 AAAA..." / "ssh-rsa AAAA..."). */
+function opensshPublicKey(key: crypto.KeyObject): string {
+    const jwk = key.export({ format: "jwk" });
+    if (key.asymmetricKeyType === "ed25519" && jwk.x) {
+        const blob = Buffer.concat([sshString(Buffer.from("ssh-ed25519")), sshString(Buffer.from(jwk.x, "base64url"))]);
+        return `ssh-ed25519 ${blob.toString("base64")}\n`;
+    }
+    if (key.asymmetricKeyType === "rsa" && jwk.e && jwk.n) {
+        const blob = Buffer.concat([sshString(Buffer.from("ssh-rsa")), sshMpint(jwk.e), sshMpint(jwk.n)]);
+        return `ssh-rsa ${blob.toString("base64")}\n`;
+    }
+    return "";
+}
+
+export function generateKeyPair(algorithm: string, rsaBits = 2048, ecdsaCurve = "P256"): MockKeyPair {
+    const { privateKey, publicKey } =
+        algorithm === "ED25519"
+            ? crypto.generateKeyPairSync("ed25519")
+            : algorithm === "ECDSA"
+              ? crypto.generateKeyPairSync("ec", { namedCurve: ecdsaCurve.replace(/^P/, "P-") })
+              : crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits });
+    const pkcs8 = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    const traditional =
+        algorithm === "RSA"
+            ? privateKey.export({ type: "pkcs1", format: "pem" }).toString()
+            : algorithm === "ECDSA"
+              ? privateKey.export({ type: "sec1", format: "pem" }).toString()
+              : pkcs8;
+    const openssh = opensshPublicKey(publicKey);
+    const blob = openssh ? Buffer.from(openssh.split(" ")[1], "base64") : Buffer.alloc(0);
+    return {
+        privateKeyPem: traditional,
+        privateKeyPemPkcs8: pkcs8,
+        publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
+        publicKeyOpenssh: openssh,
+        publicKeyFingerprintSha256: `SHA256:${crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`,
+    };
+}
+
+function forgeSubject(subject: CertificateSubject | undefined): forge.pki.CertificateField[] {
+    const fields: forge.pki.CertificateField[] = [];
+    if (subject?.commonName) fields.push({ name: "commonName", value: subject.commonName });
+    if (subject?.organization) fields.push({ name: "organizationName", value: subject.organization });
+    return fields;
+}
+
+function newCertificate(publicKey: forge.pki.PublicKey, subject: CertificateSubject | undefined, validityHours: number): forge.pki.Certificate {
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = publicKey;
+    cert.serialNumber = crypto.randomBytes(8).toString("hex").replace(/^[89a-f]/, "1");
+    cert.validity.notBefore = new Date();
+    cert.validity.notAfter = new Date(Date.now() + validityHours * 3600 * 1000);
+    cert.setSubject(forgeSubject(subject));
+    return cert;
+}
+
+export function selfSignedCertificate(privateKeyPem: string, subject: CertificateSubject | undefined, validityHours: number, isCa: boolean): string {
+    const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+    const cert = newCertificate(forge.pki.setRsaPublicKey(key.n, key.e), subject, validityHours);
+    cert.setIssuer(forgeSubject(subject));
+    cert.setExtensions([{ name: "basicConstraints", cA: isCa }, { name: "keyUsage", keyCertSign: isCa, digitalSignature: true, keyEncipherment: true }]);
+    cert.sign(key, forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+}
+
+export function certificateRequest(privateKeyPem: string, subject: CertificateSubject | undefined): string {
+    const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+    const csr = forge.pki.createCertificationRequest();
+    csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+    csr.setSubject(forgeSubject(subject));
+    csr.sign(key, forge.md.sha256.create());
+    return forge.pki.certificationRequestToPem(csr);
+}
+
+export function signCertificateRequest(requestPem: string, caCertPem: string, caPrivateKeyPem: string, validityHours: number): string {
+    const csr = forge.pki.certificationRequestFromPem(requestPem);
+    const ca = forge.pki.certificateFromPem(caCertPem);
+    if (!csr.publicKey) throw new Error("certificate request has no public key");
+    const cert = newCertificate(csr.publicKey, undefined, validityHours);
+    cert.setSubject(csr.subject.attributes);
+    cert.setIssuer(ca.subject.attributes);
+    cert.setExtensions([{ name: "basicConstraints", cA: false }, { name: "extKeyUsage", clientAuth: true }]);
+    cert.sign(forge.pki.privateKeyFromPem(caPrivateKeyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+}

@@ -1,0 +1,39 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { renderConfigTable, TABLE_END, TABLE_START } from "../config/config-table";
+import { CONFIG_KEYS, PROJECT } from "../config/stack-config";
+import { readProjectFile } from "../config/stack-files";
+import { devConfig, PROJECT_ROOT } from "./fixtures";
+
+describe("project files", () => {
+    const project = readProjectFile(PROJECT_ROOT);
+
+    it("Pulumi.yaml declares exactly the project keys the program reads, each with type and description", () => {
+        const declared = Object.keys(project.config).map((key) => `${PROJECT}:${key}`).sort();
+        assert.deepEqual(declared, CONFIG_KEYS.filter((key) => key.startsWith(`${PROJECT}:`)).sort());
+        for (const [key, declaration] of Object.entries(project.config)) {
+            assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `${key}: type ${declaration.type}`);
+            assert.ok(declaration.description.length > 20, `${key} needs a description`);
+        }
+        assert.equal(project.name, PROJECT);
+    });
+
+    it("every declared default is itself valid config (the dev stack parses with them)", () => {
+        assert.doesNotThrow(() => devConfig());
+    });
+
+    it("README's config reference is the one generated from Pulumi.yaml (npm run docs:config)", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const section = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END) + TABLE_END.length);
+        assert.equal(section, renderConfigTable(project));
+        assert.ok(section.split("\n").length >= Object.keys(project.config).length + 4);
+    });
+
+    it("README gives the two commands and .ci/run runs README's test command", () => {
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        assert.match(readme, /npm ci && npm run render/);
+        assert.match(readme, /npm test/);
+        assert.match(fs.readFileSync(path.join(PROJECT_ROOT, ".ci/run"), "utf8"), /^npm test$/m);
+    });
+});
