@@ -1,0 +1,209 @@
+import {
+    bash,
+    HELPERS,
+    NODE_PATHS,
+    renderScript,
+    rootedPath,
+    shellQuote,
+    SYSTEM_PATHS,
+    TEST_ROOT_SETTING,
+    validateNodeName,
+    validatePositiveSeconds,
+} from "./node-scripts-shell";
+
+/**
+ * Scripts that manage a node's membership from the control plane: minting its join token, and
+ * removing it safely (cordon, PDB-respecting drain with a timeout, then delete).
+ */
+
+/** How long a script waits for the API server to answer. */
+export const API_WAIT_SECONDS = 300;
+
+/** Bootstrap tokens live this long: enough for the join that follows at once, never left valid for long. */
+export const JOIN_TOKEN_TTL = "15m";
+
+const apiSettings = (nodeName: string) => [
+    "umask 077",
+    TEST_ROOT_SETTING,
+    rootedPath("ADMIN_CONF", SYSTEM_PATHS.adminKubeconfig),
+    `readonly NODE_NAME=${shellQuote(nodeName)}`,
+    `readonly API_WAIT_SECONDS=${API_WAIT_SECONDS}`,
+];
+
+/** Cordon + drain, undone (uncordon) when the drain cannot finish. */
+const DRAIN = bash`
+# find_node: prints the Node's name if it exists, nothing if it does not; retries (bounded)
+# while the API server does not answer, so "not found" is never confused with "unreachable".
+find_node() {
+  local found deadline
+  deadline=$((SECONDS + $(wait_limit "$API_WAIT_SECONDS")))
+  until found=$(kc get node "$NODE_NAME" --ignore-not-found -o name); do
+    [ "$SECONDS" -lt "$deadline" ] || die "the API server did not answer within $(wait_limit "$API_WAIT_SECONDS")s; node $NODE_NAME left as it is"
+    sleep 5
+  done
+  printf '%s' "$found"
+}
+
+# Evictions respect PodDisruptionBudgets (never --disable-eviction): a drain that cannot finish
+# in time is undone and the removal aborted, so the node goes back into service.
+cordon_and_drain() {
+  kc cordon "$NODE_NAME" >&2 || die "cannot cordon node $NODE_NAME; nothing changed"
+  log "draining node $NODE_NAME (at most $DRAIN_TIMEOUT_SECONDS s)"
+  # The outer timeout is a backstop in case kubectl itself hangs past its own --timeout.
+  if ! timeout "$((DRAIN_TIMEOUT_SECONDS + 60))" kubectl --kubeconfig "$ADMIN_CONF" drain "$NODE_NAME" \
+    --ignore-daemonsets --delete-emptydir-data --force --timeout="\${DRAIN_TIMEOUT_SECONDS}s" >&2; then
+    log "the drain of $NODE_NAME did not finish within $DRAIN_TIMEOUT_SECONDS s (a PodDisruptionBudget may block an eviction); uncordoning it"
+    kc uncordon "$NODE_NAME" >&2 || log "uncordon failed too: run kubectl uncordon $NODE_NAME"
+    die "removal of node $NODE_NAME aborted: the drain failed; the node is back in service and its VM keeps running"
+  fi
+}`;
+
+/**
+ * Mints the bootstrap token for one joining node, on the first control plane (through
+ * asRootCommand). Prints only the token on stdout. With `uploadCertificates`, first re-uploads
+ * the control-plane certificates with the certificate key read from stdin.
+ */
+export function renderIssueJoinTokenScript(input: { readonly nodeName: string; readonly uploadCertificates: boolean }): string {
+    validateNodeName(input.nodeName);
+    const upload = input.uploadCertificates;
+    return renderScript({
+        name: "issue-join-token",
+        purpose: [
+            `Mints a ${JOIN_TOKEN_TTL} bootstrap token for node ${input.nodeName} at the moment it joins (so a node added weeks`,
+            "later still gets a valid one, and no token stays valid for long) and prints only the token.",
+            ...(upload ? ["First re-uploads the control-plane certificates (kubeadm deletes them after 2 h), encrypted", "with the certificate key on stdin."] : []),
+            "Runs as root over SSH on the first control plane.",
+        ],
+        settings: [...apiSettings(input.nodeName), ...(upload ? [rootedPath("LOG_DIR", NODE_PATHS.logDir), 'readonly LOG="$LOG_DIR/kubeadm-upload-certs.log"'] : [])],
+        helpers: [
+            HELPERS.waits,
+            HELPERS.kubectl,
+            ...(upload
+                ? [
+                      HELPERS.kubeadmLogs,
+                      bash`
+# The key arrives on stdin, never on the command line (sudo logs that). Never echoed.
+read_certificate_key() {
+  local key=""
+  IFS= read -r key || true
+  key=\${key//[[:space:]]/}
+  [[ $key =~ ^[0-9a-fA-F]{64}$ ]] || die "stdin must hold the certificate key: 64 hex digits (got \${#key} characters)"
+  printf '%s' "$key"
+}
+
+# kubeadm deletes the kubeadm-certs Secret after 2 hours, so every control-plane join re-uploads it.
+upload_certificates() {
+  start_log "$LOG"
+  if ! kubeadm init phase upload-certs --upload-certs --skip-certificate-key-print --certificate-key "$1" \
+    --kubeconfig "$ADMIN_CONF" >>"$LOG" 2>&1; then
+    print_redacted_tail "$LOG"
+    die "kubeadm init phase upload-certs failed"
+  fi
+  log "control-plane certificates uploaded for $NODE_NAME (kubeadm deletes them in 2 h)"
+}`,
+                  ]
+                : []),
+        ],
+        body: bash`
+api_ready() { kc get --raw /readyz >/dev/null 2>&1; }
+
+main() {
+  local ${upload ? "key " : ""}token
+${upload ? "  key=$(read_certificate_key)\n" : ""}  retry_for "$API_WAIT_SECONDS" api_ready || die "the API server did not answer /readyz within $(wait_limit "$API_WAIT_SECONDS")s"
+${upload ? '  upload_certificates "$key"\n' : ""}  token=$(kubeadm token create --kubeconfig "$ADMIN_CONF" --ttl ${JOIN_TOKEN_TTL} --description "join $NODE_NAME") ||
+    die "kubeadm token create failed"
+  [[ $token =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "kubeadm token create printed something that is not a bootstrap token"
+  log "${JOIN_TOKEN_TTL} bootstrap token created for $NODE_NAME"
+  printf '%s\n' "$token"
+}
+
+main "$@"`,
+    });
+}
+
+/**
+ * Removes a node from the cluster, on the first control plane (through asRootCommand): the
+ * `delete` of the node's membership command, which Pulumi runs before the VM is deleted.
+ */
+export function renderRemoveNodeScript(input: { readonly nodeName: string; readonly drainTimeoutSeconds: number }): string {
+    validateNodeName(input.nodeName);
+    validatePositiveSeconds("drainTimeoutSeconds", input.drainTimeoutSeconds);
+    return renderScript({
+        name: "remove-node",
+        purpose: [
+            `Removes node ${input.nodeName} from the cluster before its VM is deleted: cordon, drain (evictions`,
+            "respect PodDisruptionBudgets, with a timeout), delete the Node. A drain that cannot finish",
+            "uncordons the node and fails, so the Pulumi update stops and the VM keeps running.",
+            "Idempotent: a node that no longer exists is done. Runs as root over SSH on the first control plane.",
+        ],
+        settings: [...apiSettings(input.nodeName), `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds}`],
+        helpers: [HELPERS.waits, HELPERS.kubectl, DRAIN],
+        body: bash`
+main() {
+  local found
+  # An assignment, not a test: a failed lookup must stop the script, not read as "not found".
+  found=$(find_node)
+  if [ -z "$found" ]; then
+    log "node $NODE_NAME does not exist; nothing to remove"
+    return 0
+  fi
+  cordon_and_drain
+  kc delete node "$NODE_NAME" --ignore-not-found >&2 || die "node $NODE_NAME was drained but its Node object could not be deleted"
+  log "node $NODE_NAME drained and removed from the cluster"
+}
+
+main "$@"`,
+    });
+}
+
+/**
+ * Takes a control plane out of the cluster from the node itself (through asRootCommand), before
+ * its membership's remove-node runs: drain, then `kubeadm reset -f`, which also removes its etcd
+ * member.
+ */
+export function renderLeaveControlPlaneScript(input: { readonly nodeName: string; readonly drainTimeoutSeconds: number }): string {
+    validateNodeName(input.nodeName);
+    validatePositiveSeconds("drainTimeoutSeconds", input.drainTimeoutSeconds);
+    return renderScript({
+        name: "leave-control-plane",
+        purpose: [
+            `Takes control plane ${input.nodeName} out of the cluster, on the node itself: drain (as remove-node`,
+            "does; a drain that cannot finish uncordons and fails), then kubeadm reset -f, which removes its",
+            "etcd member. Idempotent: a node already reset is done. Runs as root over SSH.",
+        ],
+        settings: [
+            ...apiSettings(input.nodeName),
+            rootedPath("KUBELET_CONF", SYSTEM_PATHS.kubeletKubeconfig),
+            rootedPath("LOG_DIR", NODE_PATHS.logDir),
+            'readonly LOG="$LOG_DIR/kubeadm-reset.log"',
+            `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds}`,
+        ],
+        helpers: [HELPERS.waits, HELPERS.kubectl, HELPERS.kubeadmLogs, DRAIN],
+        body: bash`
+main() {
+  local found
+  if [ ! -f "$ADMIN_CONF" ] && [ ! -f "$KUBELET_CONF" ]; then
+    log "this node was already reset; nothing to do"
+    return 0
+  fi
+  if [ ! -f "$ADMIN_CONF" ]; then
+    log "no admin kubeconfig here (a half-joined node?); resetting without a drain"
+  else
+    found=$(find_node)
+    if [ -z "$found" ]; then
+      log "node $NODE_NAME is not in the cluster; nothing to drain"
+    else
+      cordon_and_drain
+    fi
+  fi
+  start_log "$LOG"
+  if ! kubeadm reset -f >>"$LOG" 2>&1; then
+    print_redacted_tail "$LOG"
+    die "kubeadm reset -f failed; node $NODE_NAME stays cordoned"
+  fi
+  log "node $NODE_NAME drained and reset; its etcd member is removed"
+}
+
+main "$@"`,
+    });
+}

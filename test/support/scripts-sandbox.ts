@@ -1,0 +1,123 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/**
+ * A temp dir in which node scripts run against fake tools. Each stub (kubectl, kubeadm,
+ * systemctl, haproxy, sudo, ...) appends its command line to a log and answers by the first
+ * rule whose bash regex matches that line (default: exit 0, no output). Scripts see the temp
+ * dir as their root (BOUTIQUE_TEST_ROOT) and never wait (BOUTIQUE_TEST_WAIT_SECONDS=0).
+ */
+
+export interface StubRule {
+    /** A bash extended regex matched against "<tool> <args joined by spaces>". */
+    readonly match: string;
+    readonly exit?: number;
+    readonly stdout?: string;
+}
+
+export interface ScriptRun {
+    readonly status: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+    /** One "<tool> <args>" line per stub call, in order (newlines inside arguments shown as \n). */
+    readonly calls: readonly string[];
+}
+
+// Generic stub: log the call, then apply the first matching rule ("<exit>\t<regex>\t<base64 stdout>").
+const STUB = `#!/usr/bin/env bash
+line=$(basename "$0")
+for arg in "$@"; do line+=" $arg"; done
+printf '%s\\n' "\${line//$'\\n'/\\\\n}" >>"$STUB_DIR/calls"
+if [ "$(basename "$0")" = sudo ]; then
+  [ "$1" = -n ] || { echo "sudo stub: expected -n first" >&2; exit 97; }
+  shift
+  [ "$1" = bash ] && [ "$2" = -c ] && printf '%s' "$3" >"$STUB_DIR/sudo-script"
+  [ "\${STUB_SUDO_EXEC:-1}" = 1 ] || exit 0
+  exec "$@"
+fi
+[ -f "$STUB_DIR/rules" ] || exit 0
+while IFS=$'\\t' read -r code pattern output; do
+  if [[ $line =~ $pattern ]]; then
+    [ -z "$output" ] || printf '%s' "$output" | base64 -d
+    exit "$code"
+  fi
+done <"$STUB_DIR/rules"
+exit 0
+`;
+
+export class ScriptSandbox {
+    readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-scripts-"));
+    /** What the scripts see as "/". */
+    readonly root = path.join(this.dir, "root");
+    private readonly bin = path.join(this.dir, "bin");
+
+    constructor(tools: readonly string[], rules: readonly StubRule[] = []) {
+        fs.mkdirSync(this.root);
+        fs.mkdirSync(this.bin);
+        for (const tool of tools) fs.writeFileSync(path.join(this.bin, tool), STUB, { mode: 0o755 });
+        this.setRules(rules);
+    }
+
+    setRules(rules: readonly StubRule[]): void {
+        const lines = rules.map((rule) => `${rule.exit ?? 0}\t${rule.match}\t${Buffer.from(rule.stdout ?? "").toString("base64")}\n`);
+        fs.writeFileSync(path.join(this.dir, "rules"), lines.join(""));
+    }
+
+    /** Absolute host path of `file`, a path as the script sees it. */
+    path(file: string): string {
+        return path.join(this.root, file);
+    }
+
+    write(file: string, content: string, mode = 0o644): void {
+        fs.mkdirSync(path.dirname(this.path(file)), { recursive: true });
+        fs.writeFileSync(this.path(file), content, { mode });
+    }
+
+    read(file: string): string {
+        return fs.readFileSync(this.path(file), "utf8");
+    }
+
+    exists(file: string): boolean {
+        return fs.existsSync(this.path(file));
+    }
+
+    /** The script text the sudo stub received after `-n bash -c`. */
+    sudoScript(): string {
+        return fs.readFileSync(path.join(this.dir, "sudo-script"), "utf8");
+    }
+
+    /** Runs `script` with bash (or runs a command string with `shell -c`), stubs first on PATH. */
+    run(script: string, options: { stdin?: string; env?: Record<string, string>; shell?: "bash" | "sh"; asCommandString?: boolean } = {}): ScriptRun {
+        fs.rmSync(path.join(this.dir, "calls"), { force: true });
+        const file = path.join(this.dir, "script.sh");
+        fs.writeFileSync(file, script, { mode: 0o700 });
+        const args = options.asCommandString ? ["-c", script] : [file];
+        const result = spawnSync(options.shell ?? "bash", args, {
+            input: options.stdin ?? "",
+            encoding: "utf8",
+            timeout: 30_000,
+            env: {
+                PATH: `${this.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                STUB_DIR: this.dir,
+                BOUTIQUE_TEST_ROOT: this.root,
+                BOUTIQUE_TEST_WAIT_SECONDS: "0",
+                ...options.env,
+            },
+        });
+        if (result.error) throw result.error;
+        const callsFile = path.join(this.dir, "calls");
+        const calls = fs.existsSync(callsFile) ? fs.readFileSync(callsFile, "utf8").split("\n").filter((line) => line !== "") : [];
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+    }
+
+    cleanup(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** The index of the first call matching `pattern`, or -1. */
+export function callIndex(calls: readonly string[], pattern: RegExp): number {
+    return calls.findIndex((call) => pattern.test(call));
+}
