@@ -98,14 +98,13 @@ function collectArtifacts(registrations: readonly Registration[]): Record<string
     return artifacts;
 }
 
-/** Drops the program's modules from the require cache so each evaluation runs it afresh. */
-function forgetProgramModules(projectRoot: string): void {
-    const nodeModules = path.join(projectRoot, "node_modules") + path.sep;
-    for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(projectRoot + path.sep) && !file.startsWith(nodeModules) && !file.includes(`${path.sep}render${path.sep}`)) {
-            delete require.cache[file];
-        }
-    }
+/**
+ * Drops the entry module from the require cache so each evaluation runs the program afresh.
+ * Only index.ts declares resources when loaded (everything else defines functions and
+ * classes), so the rest stays cached and its classes (e.g. StackConfigError) keep one identity.
+ */
+function forgetProgram(program: string): void {
+    delete require.cache[require.resolve(program)];
 }
 
 /**
@@ -117,9 +116,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     const monitor = new CapturingMonitor(options.cloud);
     installMonitor(monitor, options.project, options.stack);
     pulumi.runtime.setAllConfig({ ...options.config.values }, [...options.config.secretKeys]);
-    forgetProgramModules(options.projectRoot);
-
     const program = path.join(options.projectRoot, "index.ts");
+    forgetProgram(program);
     await pulumi.runtime.runInPulumiStack(async () => require(program));
     await waitForRegistrations();
     if (pulumi.log.hasErrors()) {

@@ -10,6 +10,8 @@ import * as forge from "node-forge";
 export interface MockKeyPair {
     readonly privateKeyPem: string;
     readonly privateKeyPemPkcs8: string;
+    /** Node cannot write OpenSSH's own private-key format; OpenSSH also reads PKCS#8 PEM. */
+    readonly privateKeyOpenssh: string;
     readonly publicKeyPem: string;
     readonly publicKeyOpenssh: string;
     readonly publicKeyFingerprintSha256: string;
@@ -65,6 +67,7 @@ export function generateKeyPair(algorithm: string, rsaBits = 2048, ecdsaCurve = 
     return {
         privateKeyPem: traditional,
         privateKeyPemPkcs8: pkcs8,
+        privateKeyOpenssh: pkcs8,
         publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(),
         publicKeyOpenssh: openssh,
         publicKeyFingerprintSha256: `SHA256:${crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`,

@@ -1,0 +1,163 @@
+import { stringify } from "yaml";
+import { KubernetesVersion } from "../config/fields";
+import { CONTROL_PLANE_PATHS } from "./control-plane-files";
+import { REDACTED } from "./redacted";
+
+export { REDACTED } from "./redacted";
+
+const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
+const API_SERVER_BIND_PORT = 6443;
+const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+
+export interface ClusterSettings {
+    readonly clusterName: string;
+    readonly kubernetesVersion: KubernetesVersion;
+    /** host:port of HAProxy's internal address. */
+    readonly controlPlaneEndpoint: string;
+    /** Extra API-server certificate SANs: HAProxy's internal and public addresses. */
+    readonly certSans: readonly string[];
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+    readonly serviceAccountIssuer: string;
+}
+
+export interface NodeIdentity {
+    /** Kubernetes node name = GCE instance name. */
+    readonly name: string;
+    readonly address: string;
+    /** gce://<project>/<zone>/<instance> */
+    readonly providerId: string;
+}
+
+export interface JoinSettings {
+    readonly apiServerEndpoint: string;
+    /** Bootstrap token, or REDACTED in the copy kept for inspection. */
+    readonly token: string;
+    /** sha256:<hex> pin of the CA public key. */
+    readonly caCertHash: string;
+    readonly node: NodeIdentity;
+    /** Present for control-plane joins; the key may be REDACTED in the inspection copy. */
+    readonly controlPlane?: { readonly certificateKey: string };
+}
+
+/** "v1.32.4" when pinned; "stable-1.32" for a minor, which kubeadm resolves to its newest patch. */
+export function kubernetesVersionLabel(version: KubernetesVersion): string {
+    return version.patch === undefined ? `stable-1.${version.minor}` : `v1.${version.minor}.${version.patch}`;
+}
+
+/** v1beta4 takes component flags as a list of {name, value}. */
+function args(flags: Readonly<Record<string, string>>): { name: string; value: string }[] {
+    return Object.entries(flags).map(([name, value]) => ({ name, value }));
+}
+
+function nodeRegistration(node: NodeIdentity, controlPlane: boolean) {
+    return {
+        name: node.name,
+        criSocket: CRI_SOCKET,
+        // The Cluster Autoscaler matches instances to nodes by provider id; without a cloud
+        // controller manager the kubelet must be told. It cannot change once registered.
+        kubeletExtraArgs: args({ "provider-id": node.providerId, "node-ip": node.address }),
+        ...(controlPlane ? { taints: [CONTROL_PLANE_TAINT] } : {}),
+    };
+}
+
+function hostOf(endpoint: string): string {
+    return endpoint.replace(/:\d+$/, "");
+}
+
+function clusterConfiguration(cluster: ClusterSettings) {
+    const audit = CONTROL_PLANE_PATHS.auditLogDir;
+    return {
+        apiVersion: KUBEADM_API,
+        kind: "ClusterConfiguration",
+        clusterName: cluster.clusterName,
+        kubernetesVersion: kubernetesVersionLabel(cluster.kubernetesVersion),
+        controlPlaneEndpoint: cluster.controlPlaneEndpoint,
+        networking: { podSubnet: cluster.podCidr, serviceSubnet: cluster.serviceCidr, dnsDomain: "cluster.local" },
+        apiServer: {
+            certSANs: [...new Set([hostOf(cluster.controlPlaneEndpoint), ...cluster.certSans])],
+            extraArgs: args({
+                "encryption-provider-config": CONTROL_PLANE_PATHS.encryptionConfig,
+                "audit-policy-file": CONTROL_PLANE_PATHS.auditPolicy,
+                "audit-log-path": `${audit}/audit.log`,
+                "audit-log-maxage": "30",
+                "audit-log-maxbackup": "10",
+                "audit-log-maxsize": "100",
+                profiling: "false",
+                "service-account-issuer": cluster.serviceAccountIssuer,
+            }),
+            extraVolumes: [
+                { name: "encryption-config", hostPath: dirname(CONTROL_PLANE_PATHS.encryptionConfig), mountPath: dirname(CONTROL_PLANE_PATHS.encryptionConfig), readOnly: true, pathType: "DirectoryOrCreate" },
+                { name: "audit-policy", hostPath: CONTROL_PLANE_PATHS.auditPolicy, mountPath: CONTROL_PLANE_PATHS.auditPolicy, readOnly: true, pathType: "File" },
+                { name: "audit-log", hostPath: audit, mountPath: audit, readOnly: false, pathType: "DirectoryOrCreate" },
+            ],
+        },
+        // Their metrics stay on 127.0.0.1 (kubeadm's default); the monitoring layer decides how to reach them.
+        controllerManager: { extraArgs: args({ profiling: "false" }) },
+        scheduler: { extraArgs: args({ profiling: "false" }) },
+        etcd: { local: { dataDir: "/var/lib/etcd" } },
+    };
+}
+
+/** Cluster-wide kubelet settings: kubeadm uploads them, so nothing node-specific belongs here. */
+const KUBELET_CONFIGURATION = {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    cgroupDriver: "systemd",
+    readOnlyPort: 0,
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+    authorization: { mode: "Webhook" },
+    rotateCertificates: true,
+    protectKernelDefaults: true,
+    tlsMinVersion: "VersionTLS12",
+};
+
+function dirname(path: string): string {
+    return path.slice(0, path.lastIndexOf("/"));
+}
+
+function documents(...docs: object[]): string {
+    return docs.map((doc) => stringify(doc)).join("---\n");
+}
+
+/**
+ * `kubeadm init --config` for the first control plane: InitConfiguration, ClusterConfiguration
+ * and KubeletConfiguration. It holds no secret: no bootstrap token (each join mints its own)
+ * and no certificate key (uploaded separately before each control-plane join).
+ */
+export function renderInitConfiguration(cluster: ClusterSettings, node: NodeIdentity): string {
+    return documents(
+        {
+            apiVersion: KUBEADM_API,
+            kind: "InitConfiguration",
+            localAPIEndpoint: { advertiseAddress: node.address, bindPort: API_SERVER_BIND_PORT },
+            nodeRegistration: nodeRegistration(node, true),
+            // Cilium replaces kube-proxy.
+            skipPhases: ["addon/kube-proxy"],
+        },
+        clusterConfiguration(cluster),
+        KUBELET_CONFIGURATION,
+    );
+}
+
+/** `kubeadm join --config` for a worker, or a control plane when `controlPlane` is given. */
+export function renderJoinConfiguration(settings: JoinSettings): string {
+    if (settings.token !== REDACTED && !/^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(settings.token)) {
+        throw new Error("the bootstrap token must look like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16})");
+    }
+    if (!/^sha256:[0-9a-f]{64}$/.test(settings.caCertHash)) {
+        throw new Error(`caCertHash must be sha256:<64 hex digits>, got ${JSON.stringify(settings.caCertHash)}`);
+    }
+    const key = settings.controlPlane?.certificateKey;
+    if (key !== undefined && key !== REDACTED && !/^[0-9a-f]{64}$/.test(key)) {
+        throw new Error("the certificate key must be 64 hexadecimal digits (32 bytes)");
+    }
+    return documents({
+        apiVersion: KUBEADM_API,
+        kind: "JoinConfiguration",
+        discovery: { bootstrapToken: { token: settings.token, apiServerEndpoint: settings.apiServerEndpoint, caCertHashes: [settings.caCertHash] } },
+        nodeRegistration: nodeRegistration(settings.node, key !== undefined),
+        ...(key === undefined ? {} : { controlPlane: { localAPIEndpoint: { advertiseAddress: settings.node.address, bindPort: API_SERVER_BIND_PORT }, certificateKey: key } }),
+    });
+}

@@ -1,0 +1,75 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { NETWORK_TAGS } from "./firewall-rules";
+
+export type VmRole = "control-plane" | "worker" | "haproxy";
+
+export interface NodeVmArgs {
+    /** The GCE instance name; for Kubernetes nodes also the node name and the provider id's last part. */
+    readonly instanceName: string;
+    readonly role: VmRole;
+    readonly clusterName: string;
+    readonly zone: string;
+    readonly machineType: string;
+    readonly image: string;
+    readonly diskSizeGb: number;
+    readonly subnetwork: pulumi.Input<string>;
+    /** The slot's reserved internal address. */
+    readonly internalAddress: pulumi.Input<string>;
+    /** Only the HAProxy VM has one. */
+    readonly externalAddress?: pulumi.Input<string>;
+    readonly serviceAccountEmail: pulumi.Input<string>;
+    readonly sshUser: string;
+    readonly sshPublicKey: pulumi.Input<string>;
+    /** Run by the guest agent as root at every boot. */
+    readonly startupScript: string;
+    readonly labels?: Readonly<Record<string, string>>;
+}
+
+function tagsFor(role: VmRole): string[] {
+    switch (role) {
+        case "control-plane":
+            return [NETWORK_TAGS.node, NETWORK_TAGS.controlPlane];
+        case "worker":
+            return [NETWORK_TAGS.node, NETWORK_TAGS.worker];
+        case "haproxy":
+            return [NETWORK_TAGS.haproxy];
+        default: {
+            const unknownRole: never = role;
+            throw new Error(`unknown VM role ${String(unknownRole)}`);
+        }
+    }
+}
+
+/**
+ * Instance arguments shared by every VM, so they all get the same posture: Shielded VM with
+ * secure boot, a dedicated service account (IAM, not scopes, limits it), no external address
+ * unless one is given, project-wide SSH keys blocked, and only the program's key.
+ */
+export function nodeInstanceArgs(args: NodeVmArgs): gcp.compute.InstanceArgs {
+    return {
+        name: args.instanceName,
+        zone: args.zone,
+        machineType: args.machineType,
+        bootDisk: { initializeParams: { image: args.image, size: args.diskSizeGb, type: "pd-balanced" } },
+        networkInterfaces: [
+            {
+                subnetwork: args.subnetwork,
+                networkIp: args.internalAddress,
+                accessConfigs: args.externalAddress ? [{ natIp: args.externalAddress }] : [],
+            },
+        ],
+        serviceAccount: { email: args.serviceAccountEmail, scopes: ["https://www.googleapis.com/auth/cloud-platform"] },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+        canIpForward: false,
+        tags: tagsFor(args.role),
+        labels: { cluster: args.clusterName, role: args.role, "managed-by": "pulumi", ...args.labels },
+        metadata: {
+            "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
+            "block-project-ssh-keys": "true",
+            // OS Login would ignore the program's key; this cluster's SSH is the program's alone.
+            "enable-oslogin": "FALSE",
+            "startup-script": args.startupScript,
+        },
+    };
+}

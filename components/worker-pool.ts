@@ -1,0 +1,94 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { ReservedAddress } from "./ip-pool";
+import { ClusterJoinSettings, joinCluster } from "./node-join";
+import { nodeInstanceArgs } from "./node-vm";
+import { gceProviderId } from "./pki";
+
+/** What every worker VM shares. */
+export interface WorkerTemplate {
+    readonly clusterName: string;
+    readonly project: string;
+    readonly zone: string;
+    readonly machineType: string;
+    readonly image: string;
+    readonly diskSizeGb: number;
+    readonly subnetwork: pulumi.Input<string>;
+    readonly serviceAccountEmail: pulumi.Input<string>;
+    readonly sshPublicKey: pulumi.Input<string>;
+    /** Run by every Kubernetes node at boot (containerd, kubelet, kubeadm). */
+    readonly startupScript: string;
+    readonly cluster: ClusterJoinSettings;
+}
+
+export interface WorkerPoolArgs extends WorkerTemplate {
+    /** The live worker slots (see config/worker-slots.ts). */
+    readonly slots: readonly number[];
+    /** The IP pool's worker addresses, indexed by slot. */
+    readonly addresses: readonly ReservedAddress[];
+}
+
+export function workerNodeName(clusterName: string, slot: number): string {
+    return `${clusterName}-worker-${slot}`;
+}
+
+export interface WorkerNodeArgs extends WorkerTemplate {
+    readonly slot: number;
+    readonly address: ReservedAddress;
+}
+
+/**
+ * One worker slot: its VM, its cluster membership and its join. Everything is named after the
+ * slot, so adding or removing this worker creates or deletes exactly these resources.
+ */
+export class WorkerNode extends pulumi.ComponentResource {
+    readonly nodeName: string;
+
+    constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:cluster:WorkerNode", name, {}, opts);
+        this.nodeName = workerNodeName(args.clusterName, args.slot);
+        const instance = new gcp.compute.Instance(
+            `${name}-vm`,
+            nodeInstanceArgs({
+                instanceName: this.nodeName,
+                role: "worker",
+                clusterName: args.clusterName,
+                zone: args.zone,
+                machineType: args.machineType,
+                image: args.image,
+                diskSizeGb: args.diskSizeGb,
+                subnetwork: args.subnetwork,
+                internalAddress: args.address.reservation.address,
+                serviceAccountEmail: args.serviceAccountEmail,
+                sshUser: args.cluster.ssh.user,
+                sshPublicKey: args.sshPublicKey,
+                startupScript: args.startupScript,
+                labels: { "worker-slot": String(args.slot) },
+            }),
+            { parent: this, deleteBeforeReplace: true },
+        );
+        const joined = joinCluster(
+            name,
+            { node: { name: this.nodeName, address: args.address.ip, providerId: gceProviderId(args.project, args.zone, this.nodeName) }, instance, cluster: args.cluster },
+            this,
+        );
+        const artifacts = Object.fromEntries(
+            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts }).map(([file, text]) => [`nodes/${name}/${file}`, text]),
+        );
+        this.registerOutputs({ nodeName: this.nodeName, artifacts });
+    }
+}
+
+/** The workers: one WorkerNode per live slot. */
+export class WorkerPool extends pulumi.ComponentResource {
+    readonly nodeNames: readonly string[];
+
+    constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:cluster:WorkerPool", name, {}, opts);
+        const { slots, addresses, ...template } = args;
+        this.nodeNames = slots.map(
+            (slot) => new WorkerNode(`worker-${slot}`, { ...template, slot, address: addresses[slot] }, { parent: this }).nodeName,
+        );
+        this.registerOutputs({ nodeNames: this.nodeNames });
+    }
+}

@@ -1,0 +1,85 @@
+import { strict as assert } from "assert";
+import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "./fixtures";
+import { requireTool } from "./support/tools";
+
+function render(...args: string[]): SpawnSyncReturns<string> {
+    return spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "render/main.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+        timeout: 120_000,
+    });
+}
+
+function filesUnder(dir: string): string[] {
+    return fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((file) => fs.statSync(path.join(dir, file)).isFile());
+}
+
+describe("npm run render (the CLI, end to end)", function () {
+    this.timeout(180_000);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
+    const dir = path.join(out, "dev");
+    let result: SpawnSyncReturns<string>;
+    before(() => {
+        result = render("--out", out);
+    });
+    after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+    it("exits 0, writes out/<stack>/ and prints a summary by component and type", () => {
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stdout, /boutique-platform\/dev: wrote \d+ files/);
+        assert.match(result.stdout, /^\d+ resources$/m);
+        assert.match(result.stdout, /^ {2}workers +\d+$/m);
+        assert.match(result.stdout, /gcp:compute\/instance:Instance/);
+    });
+
+    it("resources.json: one entry per resource with type, name, parent, inputs, dependsOn", () => {
+        const resources = JSON.parse(fs.readFileSync(path.join(dir, "resources.json"), "utf8")) as Record<string, unknown>[];
+        assert.ok(resources.length > 40);
+        for (const resource of resources) {
+            assert.deepEqual(
+                Object.keys(resource).filter((key) => key !== "parent"),
+                ["type", "name", "inputs", "dependsOn"],
+            );
+        }
+        assert.equal(new Set(resources.map((resource) => resource.name)).size, resources.length, "names are unique");
+    });
+
+    it("the rendered haproxy.cfg passes the real haproxy -c", function () {
+        requireTool(this, "haproxy", "apt-get install haproxy");
+        const check = spawnSync("haproxy", ["-c", "-f", path.join(dir, "haproxy.cfg")], { encoding: "utf8" });
+        assert.equal(check.status, 0, check.stdout + check.stderr);
+    });
+
+    it("every rendered script passes shellcheck", function () {
+        requireTool(this, "shellcheck", "apt-get install shellcheck");
+        const scripts = filesUnder(dir).filter((file) => file.endsWith(".sh"));
+        assert.ok(scripts.length >= 10, `${scripts.length} scripts`);
+        const check = spawnSync("shellcheck", ["--shell=bash", ...scripts.map((file) => path.join(dir, file))], { encoding: "utf8" });
+        assert.equal(check.status, 0, check.stdout);
+    });
+
+    it("bad config exits non-zero with the validation message and writes nothing", () => {
+        const bad = render("--out", path.join(out, "bad"), "--set", "workerCount=9");
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /boutique-platform:workerCount = "9": must be between minWorkers \(2\) and maxWorkers \(6\)/);
+        assert.ok(!fs.existsSync(path.join(out, "bad")));
+    });
+
+    it("--diff prints what a config change would create, delete and change", () => {
+        const diff = render("--diff", "workerCount=4");
+        assert.equal(diff.status, 0, diff.stderr);
+        assert.match(diff.stdout, /4 to create, 0 to delete, 1 to change/);
+        assert.match(diff.stdout, /\+ worker-3-vm \(gcp:compute\/instance:Instance\)/);
+        assert.match(diff.stdout, /~ haproxy-config \(command:remote:Command\): stdin/);
+    });
+
+    it("rejects unknown options with the usage", () => {
+        const unknown = render("--workers", "3");
+        assert.equal(unknown.status, 1);
+        assert.match(unknown.stderr, /usage: npm run render/);
+    });
+});

@@ -1,0 +1,75 @@
+import { strict as assert } from "assert";
+import { diffDev, evaluateDev, longestCommandChain, ofType } from "./support/program";
+
+const WORKER_TYPES = ["boutique:cluster:WorkerNode", "gcp:compute/instance:Instance", "command:remote:Command", "command:remote:Command"].sort();
+
+function names(refs: readonly { readonly name: string }[]): string[] {
+    return refs.map((ref) => ref.name).sort();
+}
+
+describe("scaling by config (the render --diff code path)", function () {
+    this.timeout(120_000);
+
+    it("workerCount 3 -> 4 creates exactly the new worker's resources and changes only the HAProxy config", async () => {
+        const diff = await diffDev({ workerCount: "3" }, { workerCount: "4" });
+        assert.deepEqual(names(diff.created), ["worker-3", "worker-3-join", "worker-3-membership", "worker-3-vm"]);
+        assert.deepEqual(diff.created.map((ref) => ref.type).sort(), WORKER_TYPES);
+        assert.ok(diff.created.length <= 4);
+        assert.deepEqual(diff.deleted, []);
+        assert.deepEqual(diff.changed, [{ type: "command:remote:Command", name: "haproxy-config", paths: ["stdin"] }]);
+    });
+
+    it("workerCount 4 -> 3 deletes only the highest slot's resources", async () => {
+        const diff = await diffDev({ workerCount: "4" }, { workerCount: "3" });
+        assert.deepEqual(names(diff.deleted), ["worker-3", "worker-3-join", "worker-3-membership", "worker-3-vm"]);
+        assert.deepEqual(diff.created, []);
+        assert.deepEqual(diff.changed, [{ type: "command:remote:Command", name: "haproxy-config", paths: ["stdin"] }]);
+    });
+
+    it("removing one specific worker (retire slot 1, count 4 -> 3) deletes only that worker", async () => {
+        const diff = await diffDev({ workerCount: "4" }, { workerCount: "3", retiredWorkerSlots: "[1]" });
+        assert.deepEqual(names(diff.deleted), ["worker-1", "worker-1-join", "worker-1-membership", "worker-1-vm"]);
+        assert.deepEqual(diff.created, []);
+        assert.deepEqual(names(diff.changed), ["haproxy-config"]);
+    });
+
+    it("retiredWorkerSlots [1] with workerCount 3 gives slots 0, 2, 3", async () => {
+        const evaluation = await evaluateDev({ workerCount: "3", retiredWorkerSlots: "[1]" });
+        assert.deepEqual(names(ofType(evaluation, "boutique:cluster:WorkerNode")), ["worker-0", "worker-2", "worker-3"]);
+        const vms = ofType(evaluation, "gcp:compute/instance:Instance").filter((vm) => vm.name.startsWith("worker-"));
+        assert.deepEqual(
+            vms.map((vm) => [vm.inputs.name, (vm.inputs.networkInterfaces as { networkIp: string }[])[0].networkIp]),
+            [
+                ["boutique-dev-worker-0", "10.10.0.32"],
+                ["boutique-dev-worker-2", "10.10.0.34"],
+                ["boutique-dev-worker-3", "10.10.0.35"],
+            ],
+        );
+        assert.deepEqual((evaluation.stackOutputs.nodeNames as { workers: string[] }).workers, ["boutique-dev-worker-0", "boutique-dev-worker-2", "boutique-dev-worker-3"]);
+    });
+
+    it("the same config twice changes nothing (idempotent)", async () => {
+        const diff = await diffDev({}, {});
+        assert.deepEqual(diff, { created: [], deleted: [], changed: [] });
+    });
+
+    it("a change outside the pool is a change elsewhere (the diff can see it)", async () => {
+        const diff = await diffDev({}, { drainTimeoutSeconds: "600" });
+        const memberships = diff.changed.filter((change) => change.name.endsWith("-membership"));
+        assert.deepEqual(names(memberships), ["worker-0-membership", "worker-1-membership", "worker-2-membership"]);
+        assert.ok(memberships.every((change) => change.paths.includes("delete")));
+        // The membership's update mints a fresh token, so each join's stdin (its config) follows;
+        // the join's own update is a no-op.
+        assert.deepEqual(names(diff.changed.filter((change) => change.name.endsWith("-join"))), ["worker-0-join", "worker-1-join", "worker-2-join"]);
+        assert.deepEqual([diff.created, diff.deleted], [[], []]);
+    });
+
+    it("the bring-up critical path is the same for 3 and for 50 workers (joins run in parallel)", async () => {
+        const small = longestCommandChain(await evaluateDev({ workerCount: "3" }));
+        const large = longestCommandChain(await evaluateDev({ workerCount: "50", maxWorkers: "50" }));
+        console.log(`      critical path, 3 workers:  ${small.join(" -> ")}`);
+        console.log(`      critical path, 50 workers: ${large.join(" -> ")}`);
+        assert.equal(large.length, small.length);
+        assert.deepEqual(small, ["haproxy-config", "cp-0-init", "worker-0-membership", "worker-0-join"]);
+    });
+});
