@@ -1,0 +1,170 @@
+import { strict as assert } from "assert";
+import { parseAllDocuments } from "yaml";
+import { CONTROL_PLANE_PATHS } from "../components/control-plane-files";
+import { ClusterSettings, kubernetesVersionLabel, NodeIdentity, REDACTED, renderInitConfiguration, renderJoinConfiguration } from "../components/kubeadm-config";
+
+/** The parts of the rendered documents these tests read. */
+interface Flag {
+    readonly name: string;
+    readonly value: string;
+}
+interface NodeRegistration {
+    readonly name: string;
+    readonly kubeletExtraArgs: Flag[];
+    readonly taints?: { key: string; effect: string }[];
+}
+interface Doc {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly bootstrapTokens?: unknown;
+    readonly certificateKey?: unknown;
+    readonly skipPhases?: string[];
+    readonly localAPIEndpoint?: unknown;
+    readonly nodeRegistration: NodeRegistration;
+    readonly controlPlaneEndpoint: string;
+    readonly kubernetesVersion: string;
+    readonly networking: unknown;
+    readonly apiServer: { readonly certSANs: string[]; readonly extraArgs: Flag[]; readonly extraVolumes: { mountPath: string; readOnly: boolean }[] };
+    readonly controllerManager: { readonly extraArgs: Flag[] };
+    readonly scheduler: { readonly extraArgs: Flag[] };
+    readonly readOnlyPort: number;
+    readonly authentication: { readonly anonymous: { enabled: boolean }; readonly webhook: { enabled: boolean } };
+    readonly authorization: { readonly mode: string };
+    readonly rotateCertificates: boolean;
+    readonly protectKernelDefaults: boolean;
+    readonly cgroupDriver: string;
+    readonly providerID?: string;
+    readonly discovery: { readonly bootstrapToken: { token: string } };
+    readonly controlPlane?: { readonly certificateKey: string };
+}
+
+const cluster: ClusterSettings = {
+    clusterName: "boutique-dev",
+    kubernetesVersion: { minor: 32 },
+    controlPlaneEndpoint: "10.10.0.2:6443",
+    certSans: ["10.10.0.2", "203.0.113.10"],
+    podCidr: "10.244.0.0/16",
+    serviceCidr: "10.96.0.0/12",
+    serviceAccountIssuer: "https://kubernetes.default.svc.cluster.local",
+};
+const cp0: NodeIdentity = { name: "boutique-dev-cp-0", address: "10.10.0.8", providerId: "gce://p-000000/europe-west1-b/boutique-dev-cp-0" };
+const worker: NodeIdentity = { name: "boutique-dev-worker-3", address: "10.10.0.35", providerId: "gce://p-000000/europe-west1-b/boutique-dev-worker-3" };
+const HASH = `sha256:${"ab".repeat(32)}`;
+const TOKEN = "abcdef.0123456789abcdef";
+
+function docs(yaml: string): Doc[] {
+    return parseAllDocuments(yaml).map((doc) => doc.toJSON() as Doc);
+}
+
+const flag = (list: readonly Flag[], name: string) => list.find((entry) => entry.name === name)?.value;
+
+describe("kubeadm configs (v1beta4)", () => {
+    const [init, clusterConfig, kubelet] = docs(renderInitConfiguration(cluster, cp0));
+
+    it("init renders InitConfiguration, ClusterConfiguration and KubeletConfiguration", () => {
+        assert.deepEqual(
+            [init, clusterConfig, kubelet].map((doc) => `${doc.apiVersion} ${doc.kind}`),
+            ["kubeadm.k8s.io/v1beta4 InitConfiguration", "kubeadm.k8s.io/v1beta4 ClusterConfiguration", "kubelet.config.k8s.io/v1beta1 KubeletConfiguration"],
+        );
+    });
+
+    it("the init config holds no secret: no bootstrap token, no certificate key", () => {
+        assert.equal(init.bootstrapTokens, undefined);
+        assert.equal(init.certificateKey, undefined);
+    });
+
+    it("registers the node with its provider id and address (list-form kubeletExtraArgs), tainted as control plane", () => {
+        assert.deepEqual(init.nodeRegistration.kubeletExtraArgs, [
+            { name: "provider-id", value: cp0.providerId },
+            { name: "node-ip", value: "10.10.0.8" },
+        ]);
+        assert.equal(init.nodeRegistration.name, "boutique-dev-cp-0");
+        assert.deepEqual(init.nodeRegistration.taints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+        assert.deepEqual(init.localAPIEndpoint, { advertiseAddress: "10.10.0.8", bindPort: 6443 });
+        assert.deepEqual(init.skipPhases, ["addon/kube-proxy"]);
+    });
+
+    it("uses HAProxy as controlPlaneEndpoint with deduplicated SANs and the configured ranges", () => {
+        assert.equal(clusterConfig.controlPlaneEndpoint, "10.10.0.2:6443");
+        assert.deepEqual(clusterConfig.apiServer.certSANs, ["10.10.0.2", "203.0.113.10"]);
+        assert.deepEqual(clusterConfig.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12", dnsDomain: "cluster.local" });
+        assert.equal(clusterConfig.kubernetesVersion, "stable-1.32");
+    });
+
+    it("hardens the API server: encryption at rest, audit log at the CIS limits, profiling off, explicit issuer", () => {
+        const apiArgs = clusterConfig.apiServer.extraArgs;
+        assert.ok(Array.isArray(apiArgs), "v1beta4 extraArgs are a list");
+        assert.equal(flag(apiArgs, "encryption-provider-config"), CONTROL_PLANE_PATHS.encryptionConfig);
+        assert.equal(flag(apiArgs, "audit-policy-file"), CONTROL_PLANE_PATHS.auditPolicy);
+        assert.ok(Number(flag(apiArgs, "audit-log-maxage")) >= 30);
+        assert.ok(Number(flag(apiArgs, "audit-log-maxbackup")) >= 10);
+        assert.ok(Number(flag(apiArgs, "audit-log-maxsize")) >= 100);
+        assert.equal(flag(apiArgs, "profiling"), "false");
+        assert.equal(flag(apiArgs, "service-account-issuer"), cluster.serviceAccountIssuer);
+        assert.equal(flag(clusterConfig.controllerManager.extraArgs, "profiling"), "false");
+        assert.equal(flag(clusterConfig.scheduler.extraArgs, "profiling"), "false");
+    });
+
+    it("mounts every file the API server flags point at", () => {
+        const mounts = clusterConfig.apiServer.extraVolumes;
+        const covers = (file: string) => mounts.some((mount) => file === mount.mountPath || file.startsWith(`${mount.mountPath}/`));
+        for (const file of [CONTROL_PLANE_PATHS.encryptionConfig, CONTROL_PLANE_PATHS.auditPolicy, `${CONTROL_PLANE_PATHS.auditLogDir}/audit.log`]) {
+            assert.ok(covers(file), file);
+        }
+        assert.equal(mounts.find((mount) => mount.mountPath === CONTROL_PLANE_PATHS.auditLogDir)?.readOnly, false);
+    });
+
+    it("hardens the kubelet cluster-wide: read-only port off, anonymous off, webhook authz, rotation", () => {
+        assert.equal(kubelet.readOnlyPort, 0);
+        assert.equal(kubelet.authentication.anonymous.enabled, false);
+        assert.equal(kubelet.authentication.webhook.enabled, true);
+        assert.equal(kubelet.authorization.mode, "Webhook");
+        assert.equal(kubelet.rotateCertificates, true);
+        assert.equal(kubelet.protectKernelDefaults, true);
+        assert.equal(kubelet.cgroupDriver, "systemd");
+        assert.equal(kubelet.providerID, undefined, "node-specific settings do not belong in the shared kubelet config");
+    });
+
+    const versions: [Parameters<typeof kubernetesVersionLabel>[0], string][] = [
+        [{ minor: 32 }, "stable-1.32"],
+        [{ minor: 33, patch: 4 }, "v1.33.4"],
+        [{ minor: 31, patch: 0 }, "v1.31.0"],
+    ];
+    for (const [version, label] of versions) {
+        it(`labels ${JSON.stringify(version)} as ${label}`, () => assert.equal(kubernetesVersionLabel(version), label));
+    }
+});
+
+describe("kubeadm join configs", () => {
+    it("a worker join pins the CA and carries the token, without control-plane parts or taints", () => {
+        const [join] = docs(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: TOKEN, caCertHash: HASH, node: worker }));
+        assert.equal(join.kind, "JoinConfiguration");
+        assert.deepEqual(join.discovery.bootstrapToken, { token: TOKEN, apiServerEndpoint: "10.10.0.2:6443", caCertHashes: [HASH] });
+        assert.equal(join.controlPlane, undefined);
+        assert.equal(join.nodeRegistration.taints, undefined);
+        assert.equal(flag(join.nodeRegistration.kubeletExtraArgs, "provider-id"), worker.providerId);
+    });
+
+    it("a control-plane join adds its local endpoint and the certificate key, tainted", () => {
+        const key = "0f".repeat(32);
+        const [join] = docs(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: TOKEN, caCertHash: HASH, node: cp0, controlPlane: { certificateKey: key } }));
+        assert.deepEqual(join.controlPlane, { localAPIEndpoint: { advertiseAddress: "10.10.0.8", bindPort: 6443 }, certificateKey: key });
+        assert.equal(join.nodeRegistration.taints?.length, 1);
+    });
+
+    it("the redacted copy keeps the structure with [secret] in place of token and key", () => {
+        const [join] = docs(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: REDACTED, caCertHash: HASH, node: cp0, controlPlane: { certificateKey: REDACTED } }));
+        assert.equal(join.discovery.bootstrapToken.token, "[secret]");
+        assert.equal(join.controlPlane?.certificateKey, "[secret]");
+    });
+
+    const invalid: [string, Parameters<typeof renderJoinConfiguration>[0], RegExp][] = [
+        ["an empty token", { apiServerEndpoint: "e:6443", token: "", caCertHash: HASH, node: worker }, /bootstrap token must look like abcdef.0123456789abcdef/],
+        ["an upper-case token", { apiServerEndpoint: "e:6443", token: "ABCDEF.0123456789abcdef", caCertHash: HASH, node: worker }, /bootstrap token must look like/],
+        ["a hash without sha256:", { apiServerEndpoint: "e:6443", token: TOKEN, caCertHash: "ab".repeat(32), node: worker }, /caCertHash must be sha256:<64 hex digits>, got "abab/],
+        ["a short certificate key", { apiServerEndpoint: "e:6443", token: TOKEN, caCertHash: HASH, node: cp0, controlPlane: { certificateKey: "abc" } }, /certificate key must be 64 hexadecimal digits/],
+    ];
+    for (const [what, settings, message] of invalid) {
+        it(`rejects ${what}`, () => assert.throws(() => renderJoinConfiguration(settings), message));
+    }
+});
