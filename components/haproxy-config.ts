@@ -18,6 +18,8 @@ export interface HaproxyPorts {
     readonly stats: number;
 }
 
+const DEFAULT_MAX_CONNECTIONS = 20000;
+
 export const DEFAULT_HAPROXY_PORTS: HaproxyPorts = { apiServer: 6443, http: 80, https: 443, ingressHttp: 30080, ingressHttps: 30443, stats: 8404 };
 
 export interface HaproxyConfigInput {
@@ -33,6 +35,12 @@ export interface HaproxyConfigInput {
      * admin socket under /run/haproxy). Tests set false to run it in the foreground.
      */
     readonly systemService?: boolean;
+    /**
+     * Global connection limit; default 20000. HAProxy needs about two file descriptors per
+     * connection and raises its own limit to match, within the hard limit (systemd's 524288 on
+     * the VM; a test sandbox may allow far fewer).
+     */
+    readonly maxConnections?: number;
 }
 
 function validate(input: HaproxyConfigInput, ports: HaproxyPorts): void {
@@ -51,6 +59,8 @@ function validate(input: HaproxyConfigInput, ports: HaproxyPorts): void {
     for (const [name, port] of Object.entries(ports)) {
         if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`port ${name} = ${port} is not a TCP port (1-65535)`);
     }
+    const maxConnections = input.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new Error(`maxConnections = ${maxConnections} must be a positive whole number`);
     if (input.bindAddress !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(input.bindAddress)) {
         throw new Error(`bindAddress ${JSON.stringify(input.bindAddress)} is not an IPv4 address`);
     }
@@ -74,7 +84,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
         "# Rendered by components/haproxy-config.ts: change it there, not on the VM.",
         section("global", [
             ...(systemService ? ["log /dev/log local0", "chroot /var/lib/haproxy", "stats socket /run/haproxy/admin.sock mode 660 level admin", "user haproxy", "group haproxy"] : ["log stdout format raw local0"]),
-            "maxconn 20000",
+            `maxconn ${input.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
         ]),
         section("defaults", [
             "log global",
