@@ -64,10 +64,19 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
                 }
             }
         };
+        // SIGKILL is asynchronous: the process (and its listening socket) is gone only when
+        // 'exit' fires. Requests started between the signal and the exit may still have been
+        // accepted by cp-1, so they count as in flight, not as started after the kill.
+        let signalledAt = Infinity;
         const killer = (async () => {
             await sleep(KILL_AT_MS);
+            const victim = apiServers.get("cp-1");
+            assert.ok(victim, "cp-1 is running");
+            const exited = new Promise<void>((resolve) => victim.once("exit", () => resolve()));
+            signalledAt = now();
+            victim.kill("SIGKILL");
+            await exited;
             killedAt = now();
-            apiServers.get("cp-1")?.kill("SIGKILL");
         })();
         const markedDown = (async () => {
             await killer;
@@ -82,13 +91,13 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
 
         const before = samples.filter((s) => s.start < killedAt);
         const after = samples.filter((s) => s.start >= killedAt);
-        const inFlightAtKill = before.filter((s) => s.end > killedAt).length;
+        const inFlightAtKill = before.filter((s) => s.end > signalledAt).length;
         const failures = samples.filter((s) => !s.ok);
         const servedBefore = new Set(before.filter((s) => s.ok).map((s) => s.backend));
         console.log(
             `      ${samples.length} requests (${before.length} before the kill, ${after.length} after); ` +
                 `${failures.length} failed (${after.filter((s) => !s.ok).length} after the kill); ` +
-                `${inFlightAtKill} in flight at the kill; cp-1 marked DOWN ${downAfterMs.toFixed(0)} ms after it died`,
+                `${inFlightAtKill} in flight at the kill (exit ${(killedAt - signalledAt).toFixed(1)} ms after the signal); cp-1 marked DOWN ${downAfterMs.toFixed(0)} ms after it died`,
         );
 
         assert.deepEqual([...servedBefore].sort(), ["cp-0", "cp-1", "cp-2"], "every control plane served traffic before the kill");
