@@ -121,3 +121,20 @@ export class ScriptSandbox {
 export function callIndex(calls: readonly string[], pattern: RegExp): number {
     return calls.findIndex((call) => pattern.test(call));
 }
+
+/** A well-formed bootstrap token and certificate key for scripts under test. */
+export const TOKEN = "abcdef.0123456789abcdef";
+export const CERT_KEY = "0123456789abcdef".repeat(4);
+
+/** A file's permission bits as four octal digits ("0600"). */
+export const modeOf = (file: string): string => (fs.statSync(file).mode & 0o777).toString(8).padStart(4, "0");
+
+/** Runs `body` with a sandbox of the given stub tools, always cleaned up. */
+export function withSandbox(tools: readonly string[], rules: readonly StubRule[], body: (sandbox: ScriptSandbox) => void): void {
+    const sandbox = new ScriptSandbox(tools, rules);
+    try {
+        body(sandbox);
+    } finally {
+        sandbox.cleanup();
+    }
+}
