@@ -1,0 +1,23 @@
+/**
+ * A Kubernetes object as plain data: what the pure renderers return and the components hand to
+ * `@pulumi/kubernetes` (and what tests validate against real schemas).
+ */
+export interface ObjectMeta {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface KubernetesObject {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly metadata: ObjectMeta;
+    readonly [field: string]: unknown;
+}
+
+/** "<kind>/<namespace>/<name>" (cluster-scoped: "<kind>/<name>"): unique within a cluster. */
+export function objectId(object: KubernetesObject): string {
+    const { kind, metadata } = object;
+    return metadata.namespace ? `${kind}/${metadata.namespace}/${metadata.name}` : `${kind}/${metadata.name}`;
+}
