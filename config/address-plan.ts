@@ -42,3 +42,14 @@ export function workerAddress(subnet: Ipv4Network, slot: number): string {
     }
     return addressAt(subnet, ADDRESS_OFFSETS.firstWorker + slot);
 }
+
+/** How many nodes the dedicated pools' range (16..31) holds. */
+export const EXTRA_POOL_CAPACITY = ADDRESS_OFFSETS.firstWorker - ADDRESS_OFFSETS.firstExtraPool;
+
+/** The address of node `index` of the dedicated pools' range. */
+export function extraPoolAddress(subnet: Ipv4Network, index: number): string {
+    if (!Number.isInteger(index) || index < 0 || index >= EXTRA_POOL_CAPACITY) {
+        throw new RangeError(`dedicated-pool node ${index} is outside 0..${EXTRA_POOL_CAPACITY - 1}`);
+    }
+    return addressAt(subnet, ADDRESS_OFFSETS.firstExtraPool + index);
+}

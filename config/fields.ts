@@ -13,6 +13,8 @@ export function matching(pattern: RegExp, allowed: string) {
     return text.trim().regex(pattern, `must be ${allowed}`);
 }
 
+export const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "a Compute Engine machine type such as e2-standard-4");
+
 export const wholeNumber = text.trim().regex(/^-?\d+$/, "must be a whole number").transform(Number);
 
 export function wholeNumberIn(min: number, max: number) {
@@ -79,3 +81,17 @@ export const kubernetesVersion = text.transform((value, ctx): KubernetesVersion 
     }
     return match[2] === undefined ? { minor } : { minor, patch: Number(match[2]) };
 });
+
+/** Pulumi passes booleans as "true"/"false". */
+export const flag = text
+    .trim()
+    .refine((value) => value === "true" || value === "false", "must be true or false")
+    .transform((value) => value === "true");
+
+/** One of a closed set of words. */
+export function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
+    return text
+        .trim()
+        .refine((value): value is T[number] => (choices as readonly string[]).includes(value), `must be one of ${choices.join(", ")}`)
+        .transform((value) => value as T[number]);
+}

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
-import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { liveWorkerSlots, WorkerScale } from "./worker-slots";
 
 export const PROJECT = "boutique-platform";
@@ -23,9 +24,10 @@ export interface StackConfig {
         readonly adminCidrs: readonly Ipv4Network[];
     };
     readonly nodes: { readonly image: string; readonly diskSizeGb: number; readonly drainTimeoutSeconds: number };
+    /** What runs on the cluster: CNI, storage, mesh, observability. */
+    readonly platform: PlatformConfig;
 }
 
-const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "a Compute Engine machine type such as e2-standard-4");
 
 /**
  * One decoder per config key, by short name; `fullKey` gives the Pulumi name. Pulumi.yaml
@@ -55,6 +57,7 @@ const keys = {
     nodeImage: matching(/^[a-z0-9-]+\/[a-z0-9-]+$/, "an image as <project>/<family or image>, e.g. ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
     nodeDiskSizeGb: wholeNumberIn(20, 65536),
     drainTimeoutSeconds: wholeNumberIn(30, 3600),
+    ...platformKeys,
 };
 
 type KeyName = keyof typeof keys;
@@ -120,6 +123,7 @@ function crossKeyProblems(c: Decoded): Problem[] {
     if (admin.length === 0) add("adminCidrs", "must list at least one network allowed to reach the API server and SSH");
     const wide = admin.filter((network) => network.prefixLength < 8).map((network) => network.cidr);
     if (wide.length > 0) add("adminCidrs", `must not contain ranges wider than /8 (${wide.join(", ")}): they open SSH and the API server to the internet`);
+    problems.push(...platformProblems(c));
     return problems;
 }
 
@@ -166,5 +170,6 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         haproxy: { machineType: c.haproxyMachineType },
         network: { subnet: c.subnetCidr, pods: c.podCidr, services: c.serviceCidr, adminCidrs: c.adminCidrs },
         nodes: { image: c.nodeImage, diskSizeGb: c.nodeDiskSizeGb, drainTimeoutSeconds: c.drainTimeoutSeconds },
+        platform: toPlatformConfig(c),
     };
 }

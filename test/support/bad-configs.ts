@@ -71,4 +71,22 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
     { overrides: { "gcp:zone": "us-east1-b" }, message: 'gcp:zone = "us-east1-b": must be a zone of gcp:region europe-west1, such as europe-west1-b' },
     { overrides: { "gcp:project": "X" }, message: 'gcp:project = "X": must be a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)' },
     { overrides: { drainTimeoutSeconds: "5" }, message: 'boutique-platform:drainTimeoutSeconds = "5": must be a whole number from 30 to 3600' },
+    { overrides: { enableIstio: "yes" }, message: 'boutique-platform:enableIstio = "yes": must be true or false' },
+    { overrides: { storageProvider: "nfs" }, message: 'boutique-platform:storageProvider = "nfs": must be one of gce-pd, local-path' },
+    { overrides: { traceSamplingPercent: "0" }, message: 'boutique-platform:traceSamplingPercent = "0": must be a whole number from 1 to 100' },
+    { overrides: { lokiRetentionDays: "0" }, message: 'boutique-platform:lokiRetentionDays = "0": must be a whole number from 1 to 3650' },
+    { overrides: { lokiNodeCount: "17" }, message: 'boutique-platform:lokiNodeCount = "17": must be a whole number from 0 to 16' },
+    {
+        overrides: { lokiReplicas: "3" },
+        message: 'boutique-platform:lokiReplicas = "3": must not exceed minWorkers (2), as lokiNodeCount is 0: Loki places one replica of each component per node',
+    },
+    {
+        overrides: { lokiReplicas: "4", lokiNodeCount: "3" },
+        message: 'boutique-platform:lokiReplicas = "4": must not exceed lokiNodeCount (3): Loki places one replica of each component per node',
+    },
+    {
+        overrides: { enableMonitoring: "false" },
+        message: 'boutique-platform:enableKiali = "true": needs enableIstio and enableMonitoring (Kiali draws the mesh from Istio\'s Prometheus metrics)',
+    },
+    { overrides: { lokiMachineType: "big" }, message: 'boutique-platform:lokiMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
 ];
