@@ -20,6 +20,7 @@ const ipPool = new IpPool("ip-pool", {
     subnet: config.network.subnet,
     controlPlaneCount: config.controlPlane.count,
     maxWorkers: config.workers.max,
+    lokiNodeCount: config.platform.loki.nodeCount,
 });
 
 // Identities and keys the program owns: service accounts, the SSH key, the cluster's PKI.

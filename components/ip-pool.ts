@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { controlPlaneAddress, haproxyAddress, workerAddress } from "../config/address-plan";
+import { controlPlaneAddress, extraPoolAddress, haproxyAddress, workerAddress } from "../config/address-plan";
 import { Ipv4Network } from "../config/cidr";
 
 /** A slot's address: the plain IP (known from config, used in rendered files) and its reservation. */
@@ -17,6 +17,8 @@ export interface IpPoolArgs {
     readonly controlPlaneCount: number;
     /** Worker slots 0..maxWorkers-1 each get an address, whether live or not. */
     readonly maxWorkers: number;
+    /** Dedicated Loki nodes, addressed from the extra-pool range. */
+    readonly lokiNodeCount: number;
 }
 
 /**
@@ -30,6 +32,7 @@ export class IpPool extends pulumi.ComponentResource {
     readonly controlPlanes: readonly ReservedAddress[];
     /** Indexed by worker slot. */
     readonly workers: readonly ReservedAddress[];
+    readonly lokiNodes: readonly ReservedAddress[];
 
     constructor(name: string, args: IpPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:IpPool", name, {}, opts);
@@ -44,6 +47,12 @@ export class IpPool extends pulumi.ComponentResource {
         this.haproxy = reserve("haproxy", haproxyAddress(args.subnet));
         this.controlPlanes = Array.from({ length: args.controlPlaneCount }, (_, i) => reserve(`cp-${i}`, controlPlaneAddress(args.subnet, i)));
         this.workers = Array.from({ length: args.maxWorkers }, (_, slot) => reserve(`worker-${slot}`, workerAddress(args.subnet, slot)));
-        this.registerOutputs({ haproxy: this.haproxy.ip, controlPlanes: this.controlPlanes.map((a) => a.ip), workers: this.workers.map((a) => a.ip) });
+        this.lokiNodes = Array.from({ length: args.lokiNodeCount }, (_, i) => reserve(`loki-${i}`, extraPoolAddress(args.subnet, i)));
+        this.registerOutputs({
+            haproxy: this.haproxy.ip,
+            controlPlanes: this.controlPlanes.map((a) => a.ip),
+            workers: this.workers.map((a) => a.ip),
+            lokiNodes: this.lokiNodes.map((a) => a.ip),
+        });
     }
 }

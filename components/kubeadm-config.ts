@@ -8,7 +8,7 @@ export { REDACTED } from "./redacted";
 const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
 const API_SERVER_BIND_PORT = 6443;
 const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
-const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
+const CONTROL_PLANE_TAINT: NodeTaint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
 
 export interface ClusterSettings {
     readonly clusterName: string;
@@ -22,12 +22,22 @@ export interface ClusterSettings {
     readonly serviceAccountIssuer: string;
 }
 
+export interface NodeTaint {
+    readonly key: string;
+    readonly value?: string;
+    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
 export interface NodeIdentity {
     /** Kubernetes node name = GCE instance name. */
     readonly name: string;
     readonly address: string;
     /** gce://<project>/<zone>/<instance> */
     readonly providerId: string;
+    /** Labels the kubelet registers the node with (outside the kubernetes.io prefixes NodeRestriction guards). */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Taints the node registers with, for dedicated pools. */
+    readonly taints?: readonly NodeTaint[];
 }
 
 export interface JoinSettings {
@@ -57,8 +67,12 @@ function nodeRegistration(node: NodeIdentity, controlPlane: boolean) {
         criSocket: CRI_SOCKET,
         // The Cluster Autoscaler matches instances to nodes by provider id; without a cloud
         // controller manager the kubelet must be told. It cannot change once registered.
-        kubeletExtraArgs: args({ "provider-id": node.providerId, "node-ip": node.address }),
-        ...(controlPlane ? { taints: [CONTROL_PLANE_TAINT] } : {}),
+        kubeletExtraArgs: args({
+            "provider-id": node.providerId,
+            "node-ip": node.address,
+            ...(node.labels ? { "node-labels": Object.entries(node.labels).map(([key, value]) => `${key}=${value}`).join(",") } : {}),
+        }),
+        ...(controlPlane || node.taints ? { taints: [...(controlPlane ? [CONTROL_PLANE_TAINT] : []), ...(node.taints ?? [])] } : {}),
     };
 }
 

@@ -7,12 +7,19 @@ export const BOOTSTRAP_USER = "pulumi";
 
 /** What the nodes' own service account may do: write logs and metrics, read monitoring config. Nothing else. */
 export const NODE_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer"] as const;
+/**
+ * With Persistent Disk volumes the PD CSI driver acts as the nodes' account: it creates disks
+ * and attaches them to instances that run as that same account (actAs on itself only).
+ */
+export const PERSISTENT_DISK_ROLE = "roles/compute.storageAdmin";
 export const HAPROXY_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
 
 export interface NodeAccessArgs {
     readonly project: string;
     /** Prefixes the service-account ids (at most 20 characters, validated in config). */
     readonly clusterName: string;
+    /** Let the nodes create and attach Persistent Disks (the PD CSI driver). @default false */
+    readonly persistentDisks?: boolean;
 }
 
 /**
@@ -38,7 +45,11 @@ export class NodeAccess extends pulumi.ComponentResource {
             }
             return serviceAccount;
         };
-        this.nodeServiceAccountEmail = account("nodes", NODE_ROLES, "Kubernetes nodes").email;
+        const nodes = account("nodes", args.persistentDisks ? [...NODE_ROLES, PERSISTENT_DISK_ROLE] : NODE_ROLES, "Kubernetes nodes");
+        if (args.persistentDisks) {
+            new gcp.serviceaccount.IAMMember("nodes-sa-act-as-self", { serviceAccountId: nodes.name, role: "roles/iam.serviceAccountUser", member: nodes.member }, parent);
+        }
+        this.nodeServiceAccountEmail = nodes.email;
         this.haproxyServiceAccountEmail = account("haproxy", HAPROXY_ROLES, "HAProxy entry point").email;
 
         const key = new tls.PrivateKey(`${name}-ssh-key`, { algorithm: "ED25519" }, parent);

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { ReservedAddress } from "./ip-pool";
+import { NodeTaint } from "./kubeadm-config";
 import { ClusterJoinSettings, joinCluster } from "./node-join";
 import { nodeInstanceArgs } from "./node-vm";
 import { gceProviderId } from "./pki";
@@ -32,9 +33,19 @@ export function workerNodeName(clusterName: string, slot: number): string {
     return `${clusterName}-worker-${slot}`;
 }
 
+/** A dedicated pool: its nodes register with these labels and taints, so only pods that tolerate and select them land there. */
+export interface DedicatedPool {
+    /** Names the nodes (`<cluster>-<name>-<index>`) and their resources. */
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: readonly NodeTaint[];
+}
+
 export interface WorkerNodeArgs extends WorkerTemplate {
     readonly slot: number;
     readonly address: ReservedAddress;
+    /** Set for a dedicated pool's node; absent for the general (scalable) workers. */
+    readonly pool?: DedicatedPool;
 }
 
 /**
@@ -46,7 +57,7 @@ export class WorkerNode extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkerNode", name, {}, opts);
-        this.nodeName = workerNodeName(args.clusterName, args.slot);
+        this.nodeName = args.pool ? `${args.clusterName}-${args.pool.name}-${args.slot}` : workerNodeName(args.clusterName, args.slot);
         const instance = new gcp.compute.Instance(
             `${name}-vm`,
             nodeInstanceArgs({
@@ -63,13 +74,22 @@ export class WorkerNode extends pulumi.ComponentResource {
                 sshUser: args.cluster.ssh.user,
                 sshPublicKey: args.sshPublicKey,
                 startupScript: args.startupScript,
-                labels: { "worker-slot": String(args.slot) },
+                labels: args.pool ? { pool: args.pool.name, "pool-index": String(args.slot) } : { "worker-slot": String(args.slot) },
             }),
             { parent: this, deleteBeforeReplace: true },
         );
         const joined = joinCluster(
             name,
-            { node: { name: this.nodeName, address: args.address.ip, providerId: gceProviderId(args.project, args.zone, this.nodeName) }, instance, cluster: args.cluster },
+            {
+                node: {
+                    name: this.nodeName,
+                    address: args.address.ip,
+                    providerId: gceProviderId(args.project, args.zone, this.nodeName),
+                    ...(args.pool ? { labels: args.pool.labels, taints: args.pool.taints } : {}),
+                },
+                instance,
+                cluster: args.cluster,
+            },
             this,
         );
         const artifacts = Object.fromEntries(
@@ -89,6 +109,24 @@ export class WorkerPool extends pulumi.ComponentResource {
         this.nodeNames = slots.map(
             (slot) => new WorkerNode(`worker-${slot}`, { ...template, slot, address: addresses[slot] }, { parent: this }).nodeName,
         );
+        this.registerOutputs({ nodeNames: this.nodeNames });
+    }
+}
+
+export interface DedicatedNodePoolArgs extends WorkerTemplate {
+    readonly pool: DedicatedPool;
+    /** One node per address. */
+    readonly addresses: readonly ReservedAddress[];
+}
+
+/** A fixed-size pool of tainted, labelled nodes for one workload (e.g. Loki); never autoscaled. */
+export class DedicatedNodePool extends pulumi.ComponentResource {
+    readonly nodeNames: readonly string[];
+
+    constructor(name: string, args: DedicatedNodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:cluster:DedicatedNodePool", name, {}, opts);
+        const { addresses, ...template } = args;
+        this.nodeNames = addresses.map((address, i) => new WorkerNode(`${args.pool.name}-${i}`, { ...template, slot: i, address }, { parent: this }).nodeName);
         this.registerOutputs({ nodeNames: this.nodeNames });
     }
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { controlPlaneAddress, haproxyAddress, workerAddress, workerSlotCapacity } from "../config/address-plan";
+import { controlPlaneAddress, EXTRA_POOL_CAPACITY, extraPoolAddress, haproxyAddress, workerAddress, workerSlotCapacity } from "../config/address-plan";
 import { addressAt, cidrsOverlap, isIpv4Network, Ipv4Network, parseIpv4Cidr } from "../config/cidr";
 
 function network(cidr: string): Ipv4Network {
@@ -43,6 +43,14 @@ describe("address plan", () => {
         const all = [haproxyAddress(subnet), ...[0, 1, 2].map((i) => controlPlaneAddress(subnet, i)), ...Array.from({ length: 222 }, (_, s) => workerAddress(subnet, s))];
         assert.equal(new Set(all).size, all.length);
         assert.ok(!all.includes("10.10.0.0") && !all.includes("10.10.0.1") && !all.includes("10.10.0.254") && !all.includes("10.10.0.255"));
+    });
+
+    it("gives dedicated pools 16 addresses between the control planes and the workers", () => {
+        assert.equal(EXTRA_POOL_CAPACITY, 16);
+        assert.deepEqual([0, 15].map((i) => extraPoolAddress(subnet, i)), ["10.10.0.16", "10.10.0.31"]);
+        assert.throws(() => extraPoolAddress(subnet, 16), /dedicated-pool node 16 is outside 0..15/);
+        const workers = Array.from({ length: 222 }, (_, slot) => workerAddress(subnet, slot));
+        assert.ok(Array.from({ length: 16 }, (_, i) => extraPoolAddress(subnet, i)).every((address) => !workers.includes(address)));
     });
 
     it("a slot's address does not depend on how many slots exist", () => {

@@ -152,6 +152,13 @@ describe("kubeadm join configs", () => {
         assert.equal(join.nodeRegistration.taints?.length, 1);
     });
 
+    it("a dedicated pool's node registers with its labels (kubelet --node-labels) and taints", () => {
+        const pooled = { ...worker, labels: { "boutique.dev/pool": "loki", tier: "logs" }, taints: [{ key: "dedicated", value: "loki", effect: "NoSchedule" as const }] };
+        const [join] = docs(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: TOKEN, caCertHash: HASH, node: pooled }));
+        assert.equal(flag(join.nodeRegistration.kubeletExtraArgs, "node-labels"), "boutique.dev/pool=loki,tier=logs");
+        assert.deepEqual(join.nodeRegistration.taints, [{ key: "dedicated", value: "loki", effect: "NoSchedule" }]);
+    });
+
     it("the redacted copy keeps the structure with [secret] in place of token and key", () => {
         const [join] = docs(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: REDACTED, caCertHash: HASH, node: cp0, controlPlane: { certificateKey: REDACTED } }));
         assert.equal(join.discovery.bootstrapToken.token, "[secret]");
