@@ -13,3 +13,8 @@ export function devConfigMap(overrides: Readonly<Record<string, string>> = {}): 
 export function devConfig(overrides: Readonly<Record<string, string>> = {}): StackConfig {
     return parseStackConfig(devConfigMap(overrides));
 }
+
+/** The value at `path` in parsed YAML/JSON, or undefined where the path does not exist. */
+export function dig(value: unknown, ...path: (string | number)[]): unknown {
+    return path.reduce<unknown>((current, key) => (typeof current === "object" && current !== null ? (current as Record<string | number, unknown>)[key] : undefined), value);
+}

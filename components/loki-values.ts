@@ -1,0 +1,90 @@
+import { HelmValues } from "./helm-charts";
+import { NodeTaint } from "./kubeadm-config";
+import type { DedicatedPool } from "./worker-pool";
+
+/** Where Loki's pods find their Google credentials: a projected volume (credential file + token). */
+export const LOKI_CREDENTIALS = {
+    mountPath: "/var/run/secrets/gcp",
+    credentialFile: "credentials.json",
+    tokenFile: "token",
+    configMap: "loki-gcp-credentials",
+    /** Tokens are short-lived; the kubelet refreshes them at 80% of their life. */
+    tokenExpirationSeconds: 3600,
+} as const;
+
+export const LOKI_SERVICE_ACCOUNT = "loki";
+
+/** The dedicated Loki nodes: labelled for Loki's node selector, tainted so nothing else lands there. */
+export const LOKI_POOL = {
+    name: "loki",
+    labels: { "boutique.dev/pool": "loki" },
+    taints: [{ key: "dedicated", value: "loki", effect: "NoSchedule" }],
+} as const satisfies DedicatedPool;
+
+export interface LokiPlacement {
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    readonly taint: NodeTaint;
+}
+
+/** Where Loki runs when the stack has dedicated Loki nodes. */
+export const LOKI_PLACEMENT: LokiPlacement = { nodeSelector: LOKI_POOL.labels, taint: LOKI_POOL.taints[0] };
+
+export interface LokiValuesArgs {
+    readonly bucketName: string;
+    readonly retentionDays: number;
+    /** Replicas of write, read and backend each. */
+    readonly replicas: number;
+    readonly storageClass: string;
+    /** The token audience Google's STS expects for the pool's provider. */
+    readonly tokenAudience: string;
+    /** Set when Loki has dedicated nodes. */
+    readonly placement?: LokiPlacement;
+    /** kube-prometheus-stack is installed: a ServiceMonitor lets Prometheus scrape Loki (its alerts need the metrics). */
+    readonly serviceMonitor: boolean;
+}
+
+/** Loki's computed values: bucket, retention, replicas, Workload Identity Federation mounts, placement. */
+export function lokiValues(args: LokiValuesArgs): HelmValues {
+    if (!Number.isInteger(args.replicas) || args.replicas < 1) throw new Error(`replicas ${args.replicas} must be a whole number, 1 or more`);
+    const { mountPath, credentialFile, tokenFile, configMap, tokenExpirationSeconds } = LOKI_CREDENTIALS;
+    const placement = args.placement
+        ? {
+              nodeSelector: args.placement.nodeSelector,
+              tolerations: [{ key: args.placement.taint.key, operator: "Equal", value: args.placement.taint.value, effect: args.placement.taint.effect }],
+          }
+        : {};
+    const component = (persistent: boolean) => ({
+        replicas: args.replicas,
+        ...placement,
+        ...(persistent ? { persistence: { storageClass: args.storageClass } } : {}),
+    });
+    return {
+        serviceAccount: { create: true, name: LOKI_SERVICE_ACCOUNT },
+        monitoring: { serviceMonitor: { enabled: args.serviceMonitor } },
+        loki: {
+            storage: { bucketNames: { chunks: args.bucketName, ruler: args.bucketName } },
+            limits_config: { retention_period: `${args.retentionDays * 24}h` },
+            // A quorum of 2 out of 3 tolerates one lost replica; fewer replicas cannot replicate.
+            commonConfig: { replication_factor: args.replicas >= 3 ? 3 : 1 },
+        },
+        global: {
+            extraEnv: [{ name: "GOOGLE_APPLICATION_CREDENTIALS", value: `${mountPath}/${credentialFile}` }],
+            extraVolumes: [
+                {
+                    name: "gcp-credentials",
+                    projected: {
+                        sources: [
+                            { configMap: { name: configMap, items: [{ key: credentialFile, path: credentialFile }] } },
+                            { serviceAccountToken: { audience: args.tokenAudience, expirationSeconds: tokenExpirationSeconds, path: tokenFile } },
+                        ],
+                    },
+                },
+            ],
+            extraVolumeMounts: [{ name: "gcp-credentials", mountPath, readOnly: true }],
+        },
+        write: component(true),
+        read: component(false),
+        backend: component(true),
+        gateway: { ...placement },
+    };
+}

@@ -1,0 +1,82 @@
+/**
+ * Workload Identity Federation for a self-managed cluster, as pure functions: Google's STS
+ * trusts the cluster's service-account tokens (issuer + uploaded JWKS) and a pod exchanges its
+ * projected token for Google credentials. No key file exists anywhere.
+ */
+
+export interface FederationPool {
+    /** The project's number (not its id): principal and audience URIs use it. */
+    readonly projectNumber: string;
+    readonly poolId: string;
+    readonly providerId: string;
+}
+
+export interface KubernetesServiceAccount {
+    readonly namespace: string;
+    readonly name: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function checkServiceAccount({ namespace, name }: KubernetesServiceAccount): void {
+    if (!DNS_LABEL.test(namespace)) throw new Error(`namespace "${namespace}" must be a DNS label`);
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) throw new Error(`service account name "${name}" must be a DNS subdomain`);
+}
+
+function checkPool(pool: FederationPool): void {
+    if (!/^\d+$/.test(pool.projectNumber)) throw new Error(`project number "${pool.projectNumber}" must be digits (the number, not the project id)`);
+    // Google: 4-32 characters, lowercase letters, digits and hyphens; the gcp- prefix is reserved.
+    for (const [what, id] of [["pool id", pool.poolId], ["provider id", pool.providerId]] as const) {
+        if (!/^[a-z0-9-]{4,32}$/.test(id) || id.startsWith("gcp-")) throw new Error(`${what} "${id}" must be 4-32 lowercase letters, digits or hyphens, not starting with gcp-`);
+    }
+}
+
+/** The `sub` claim of a Kubernetes service-account token. */
+export function serviceAccountSubject(account: KubernetesServiceAccount): string {
+    checkServiceAccount(account);
+    return `system:serviceaccount:${account.namespace}:${account.name}`;
+}
+
+/** The IAM principal of exactly one Kubernetes service account, through the pool. */
+export function federatedPrincipal(pool: FederationPool, account: KubernetesServiceAccount): string {
+    checkPool(pool);
+    return `principal://iam.googleapis.com/projects/${pool.projectNumber}/locations/global/workloadIdentityPools/${pool.poolId}/subject/${serviceAccountSubject(account)}`;
+}
+
+/** The provider's resource name: the audience a pod's projected token must carry. */
+export function providerAudience(pool: FederationPool): string {
+    checkPool(pool);
+    return `//iam.googleapis.com/projects/${pool.projectNumber}/locations/global/workloadIdentityPools/${pool.poolId}/providers/${pool.providerId}`;
+}
+
+/**
+ * The `aud` a pod's projected token must carry: a provider without `allowedAudiences` accepts
+ * exactly its own resource name as an https URL (the credential file names it without scheme).
+ */
+export function providerTokenAudience(pool: FederationPool): string {
+    return `https:${providerAudience(pool)}`;
+}
+
+/** What the Google client libraries read from GOOGLE_APPLICATION_CREDENTIALS. */
+export interface ExternalAccountCredential {
+    readonly type: "external_account";
+    readonly audience: string;
+    readonly subject_token_type: "urn:ietf:params:oauth:token-type:jwt";
+    readonly token_url: "https://sts.googleapis.com/v1/token";
+    readonly credential_source: { readonly file: string; readonly format: { readonly type: "text" } };
+}
+
+/**
+ * The credential configuration a pod mounts: exchange the token at `tokenPath` (a projected
+ * service-account token with the provider's audience) at Google's STS. It holds no secret.
+ */
+export function externalAccountCredential(pool: FederationPool, tokenPath: string): ExternalAccountCredential {
+    if (!tokenPath.startsWith("/")) throw new Error(`token path "${tokenPath}" must be absolute`);
+    return {
+        type: "external_account",
+        audience: providerAudience(pool),
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        token_url: "https://sts.googleapis.com/v1/token",
+        credential_source: { file: tokenPath, format: { type: "text" } },
+    };
+}
