@@ -1,15 +1,27 @@
 import { liveWorkerSlots, readStackConfig } from "./config";
 import { ClusterPki } from "./components/cluster-pki";
-import { ControlPlane } from "./components/control-plane";
+import { API_SERVER_PORT, ControlPlane, SERVICE_ACCOUNT_ISSUER } from "./components/control-plane";
 import { HaproxyEntryPoint } from "./components/haproxy";
 import { IpPool } from "./components/ip-pool";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/node-access";
 import { renderPrepareNodeScript } from "./components/node-scripts";
-import { WorkerPool } from "./components/worker-pool";
+import { DedicatedNodePool, WorkerPool } from "./components/worker-pool";
+import { Cni } from "./components/cni";
+import { DefaultStorage } from "./components/default-storage";
+import { IstioMesh } from "./components/istio-mesh";
+import { Kiali } from "./components/kiali";
+import { Logging } from "./components/logging";
+import { LOKI_PLACEMENT, LOKI_POOL } from "./components/loki-values";
+import { Monitoring } from "./components/monitoring";
+import { OtelCollector } from "./components/otel-collector";
+import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./components/otel-collector-values";
+import { LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO_OTLP_ENDPOINT, TEMPO_URL } from "./components/service-addresses";
+import { Tracing } from "./components/tracing";
 
 const config = readStackConfig();
-const { clusterName, gcp } = config;
+const { clusterName, gcp, platform } = config;
+const { layers } = platform;
 const workerSlots = liveWorkerSlots(config.workers);
 
 // Network: a VPC, a subnet with Cloud NAT, and a reserved internal address per node slot.
@@ -24,7 +36,7 @@ const ipPool = new IpPool("ip-pool", {
 });
 
 // Identities and keys the program owns: service accounts, the SSH key, the cluster's PKI.
-const access = new NodeAccess("node-access", { project: gcp.project, clusterName });
+const access = new NodeAccess("node-access", { project: gcp.project, clusterName, persistentDisks: platform.storageProvider === "gce-pd" });
 const pki = new ClusterPki("cluster-pki", { clusterName });
 
 const nodeDefaults = {
@@ -79,10 +91,62 @@ const workers = new WorkerPool("workers", {
     cluster: controlPlane.joinSettings,
 });
 
+// Dedicated Loki nodes (optional): tainted, so only Loki's pods land there; never autoscaled.
+const lokiNodes =
+    layers.logging && platform.loki.nodeCount > 0
+        ? new DedicatedNodePool("loki-pool", { ...nodeDefaults, machineType: platform.loki.machineType, pool: LOKI_POOL, addresses: ipPool.lokiNodes, cluster: controlPlane.joinSettings })
+        : undefined;
+
+// The platform, in install order, on the new cluster. Pods other than Cilium's need workers;
+// depending on the pool (not on single workers) keeps scaling from touching these releases.
+const onCluster = { providers: [controlPlane.provider] };
+const cni = new Cni("cni", { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] }, onCluster);
+const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workers] }, onCluster);
+const withNodes = [storage, workers];
+const collectorTraces = layers.tracing ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent } : undefined;
+const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, after: [cni, workers] }, onCluster) : undefined;
+const monitoring = layers.monitoring
+    ? new Monitoring(
+          "monitoring",
+          { storageClass: storage.storageClass, lokiUrl: layers.logging ? LOKI_URL : undefined, tempoUrl: layers.tracing ? TEMPO_URL : undefined, istio: layers.istio, after: withNodes },
+          onCluster,
+      )
+    : undefined;
+const logging = layers.logging
+    ? new Logging(
+          "logging",
+          {
+              project: gcp.project,
+              region: gcp.region,
+              clusterName,
+              retentionDays: platform.loki.retentionDays,
+              replicas: platform.loki.replicas,
+              storageClass: storage.storageClass,
+              serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
+              serviceAccountJwks: pki.serviceAccountJwks,
+              monitoring: monitoring?.release,
+              placement: lokiNodes ? LOKI_PLACEMENT : undefined,
+              after: lokiNodes ? [...withNodes, lokiNodes] : withNodes,
+          },
+          onCluster,
+      )
+    : undefined;
+const tracing = layers.tracing ? new Tracing("tracing", { storageClass: storage.storageClass, after: withNodes }, onCluster) : undefined;
+if (logging || tracing) {
+    const backends = [logging, tracing].filter((layer) => layer !== undefined);
+    new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: [...withNodes, ...backends] }, onCluster);
+}
+if (layers.kiali && istio && monitoring) {
+    new Kiali("kiali-console", { tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);
+}
+
 export const haproxyPublicIp = haproxy.publicIp;
 export const apiEndpoint = controlPlane.apiEndpoint;
 export const kubeconfig = controlPlane.kubeconfig;
-export const nodeNames = { haproxy: haproxy.instanceName, controlPlanes: controlPlane.nodeNames, workers: workers.nodeNames };
+export const nodeNames = { haproxy: haproxy.instanceName, controlPlanes: controlPlane.nodeNames, workers: workers.nodeNames, loki: lokiNodes?.nodeNames ?? [] };
+export const lokiBucket = logging?.bucketName;
+/** Grafana's `admin` password (secret): `pulumi stack output --show-secrets grafanaAdminPassword`. */
+export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
 export const sshUser = access.sshUser;
 /** For `ssh -J`: the program's key (secret). */
 export const sshPrivateKey = access.sshPrivateKey;

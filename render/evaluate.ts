@@ -5,6 +5,7 @@ import { specialArchiveSig, specialAssetSig, specialResourceSig, specialSecretSi
 import { StackConfigMap } from "../config/stack-files";
 import { CapturingMonitor, Registration } from "./capturing-monitor";
 import { MockCloud } from "./mock-cloud";
+import { kubernetesArtifacts } from "./kubernetes-artifacts";
 import { installMonitor, waitForRegistrations } from "./pulumi-internals";
 
 export const SECRET = "[secret]";
@@ -98,6 +99,15 @@ function collectArtifacts(registrations: readonly Registration[]): Record<string
     return artifacts;
 }
 
+function mergeArtifacts(...sets: Record<string, string>[]): Record<string, string> {
+    const seen = new Set<string>();
+    for (const file of sets.flatMap((set) => Object.keys(set))) {
+        if (seen.has(file)) throw new Error(`two sources render the artifact ${file}`);
+        seen.add(file);
+    }
+    return Object.assign({}, ...sets) as Record<string, string>;
+}
+
 /**
  * Drops the entry module from the require cache so each evaluation runs the program afresh.
  * Only index.ts declares resources when loaded (everything else defines functions and
@@ -126,10 +136,11 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
 
     const registrations = monitor.captured();
     const byUrn = new Map(registrations.map((registration) => [registration.urn, registration]));
+    const resources = registrations.map((registration) => toRendered(registration, byUrn));
     return {
-        resources: registrations.map((registration) => toRendered(registration, byUrn)),
+        resources,
         comparableInputs: new Map(registrations.map((registration) => [resourceKey(registration), redact(registration.inputs, secretDigest)])),
-        artifacts: collectArtifacts(registrations),
+        artifacts: mergeArtifacts(collectArtifacts(registrations), kubernetesArtifacts(resources)),
         stackOutputs: redact(registrations.find((registration) => registration.type === "pulumi:pulumi:Stack")?.outputs ?? {}) as Record<string, unknown>,
     };
 }

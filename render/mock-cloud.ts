@@ -52,6 +52,11 @@ export class MockCloud implements Mocks {
     }
 
     call(args: MockCallArgs): Record<string, unknown> {
+        if (args.token === "gcp:organizations/getProject:getProject") {
+            const projectId = String(args.inputs.projectId ?? gcpProject(args.inputs));
+            // A project number is 12 digits; derived from the id so it is stable across evaluations.
+            return { projectId, number: String(BigInt(`0x${shortHash(projectId, 12)}`) % 900000000000n + 100000000000n) };
+        }
         throw new Error(`the offline mock runtime has no answer for the invoke ${args.token}; add one to render/mock-cloud.ts`);
     }
 
@@ -74,6 +79,12 @@ export class MockCloud implements Mocks {
                 const bytes = crypto.randomBytes(Number(inputs.length));
                 return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
             }
+            case "random:index/randomId:RandomId": {
+                const bytes = crypto.randomBytes(Number(inputs.byteLength));
+                return { hex: bytes.toString("hex"), b64Url: bytes.toString("base64url"), b64Std: bytes.toString("base64"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() };
+            }
+            case "random:index/randomPassword:RandomPassword":
+                return { result: randomToken(Number(inputs.length)) };
             case "gcp:compute/address:Address":
                 // External addresses come from TEST-NET-3 (RFC 5737): documentation-only, never routable.
                 return { ...autoName, address: inputs.addressType === "INTERNAL" ? inputs.address : `203.0.113.${10 + this.externalAddresses++}` };

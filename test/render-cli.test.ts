@@ -62,6 +62,25 @@ describe("npm run render (the CLI, end to end)", function () {
         assert.equal(check.status, 0, check.stdout);
     });
 
+    it("writes every Helm release's final values, every applied manifest and every rule group", () => {
+        const files = filesUnder(dir);
+        const releases = ["cilium", "istio-base", "istiod", "istio-ingressgateway", "kube-prometheus-stack", "loki", "tempo", "otel-collector", "kiali"];
+        assert.deepEqual(files.filter((file) => file.startsWith("values/")).sort(), releases.map((release) => path.join("values", `${release}.yaml`)).sort());
+        for (const manifest of ["istio-mesh-policy", "monitoring-objects", "storage-gce-pd", "logging-gcp-credentials", "monitoring-grafana-admin"]) {
+            assert.ok(files.includes(path.join("manifests", `${manifest}.yaml`)), manifest);
+        }
+        assert.deepEqual(files.filter((file) => file.startsWith("rules/")), [path.join("rules", "platform-alerts.yaml")]);
+    });
+
+    it("every rendered rule file passes the real promtool check rules", function () {
+        requireTool(this, "promtool", "apt-get install prometheus");
+        const rules = filesUnder(dir).filter((file) => file.startsWith("rules/"));
+        assert.ok(rules.length >= 1);
+        const check = spawnSync("promtool", ["check", "rules", ...rules.map((file) => path.join(dir, file))], { encoding: "utf8" });
+        assert.equal(check.status, 0, check.stdout + check.stderr);
+        assert.match(check.stdout, /SUCCESS: \d+ rules found/);
+    });
+
     it("bad config exits non-zero with the validation message and writes nothing", () => {
         const bad = render("--out", path.join(out, "bad"), "--set", "workerCount=9");
         assert.equal(bad.status, 1);

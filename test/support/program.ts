@@ -1,4 +1,6 @@
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { parseAllDocuments } from "yaml";
+import { KubernetesObject } from "../../components/kubernetes-object";
 import { loadStackConfigMap } from "../../config/stack-files";
 import { diffEvaluations, EvaluationDiff } from "../../render/diff";
 import { Evaluation, evaluateProgram, RenderedResource } from "../../render/evaluate";
@@ -11,6 +13,8 @@ import { PROJECT_ROOT } from "../fixtures";
  */
 export class RecordingCloud extends MockCloud {
     readonly secretValues = new Set<string>();
+    /** Public keys the cloud generated, by resource name (to check what the program derived from them). */
+    readonly publicKeys = new Map<string, string>();
     programResources = 0;
 
     override newResource(args: MockResourceArgs): MockResourceResult {
@@ -20,12 +24,14 @@ export class RecordingCloud extends MockCloud {
         const secretKeys: Record<string, string[]> = {
             "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
             "random:index/randomBytes:RandomBytes": ["base64", "hex"],
+            "random:index/randomPassword:RandomPassword": ["result"],
             "command:remote:Command": ["stdout"],
         };
         for (const key of secretKeys[args.type] ?? []) {
             const value = String(state[key] ?? "").trim();
             if (value) this.secretValues.add(value);
         }
+        if (typeof state.publicKeyPem === "string") this.publicKeys.set(args.name, state.publicKeyPem);
         return result;
     }
 }
@@ -74,4 +80,11 @@ export function longestCommandChain(evaluation: Evaluation): string[] {
         return result;
     };
     return evaluation.resources.map((resource) => chainTo(resource.name, new Set())).reduce((a, b) => (b.length > a.length ? b : a), []);
+}
+
+/** Every Kubernetes object the program applies, read back from the rendered manifests/ (secrets as "[secret]"). */
+export function manifestObjects(evaluation: Evaluation): KubernetesObject[] {
+    return Object.entries(evaluation.artifacts)
+        .filter(([file]) => file.startsWith("manifests/"))
+        .flatMap(([, text]) => parseAllDocuments(text).map((doc) => doc.toJS() as KubernetesObject));
 }

@@ -1,0 +1,54 @@
+import { stringify } from "yaml";
+import { RenderedResource } from "./evaluate";
+
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
+/** Typed objects (`kubernetes:core/v1:Secret`...): everything of the provider except its components and releases. */
+const TYPED_OBJECT = /^kubernetes:(?!helm\.sh\/|yaml\/)[a-z0-9.]+\/v[0-9a-z]+:[A-Za-z]+$/;
+
+type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function yamlDocuments(objects: readonly unknown[]): string {
+    return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
+}
+
+function manifestFile(name: string): string {
+    return `manifests/${name}.yaml`;
+}
+
+/**
+ * What the program asks Kubernetes for, as files: each Helm release's final values
+ * (`values/<release>.yaml`), every object it applies (`manifests/<resource>.yaml`: ConfigGroups
+ * and typed objects), and every PrometheusRule's groups as promtool reads them
+ * (`rules/<rule>.yaml`). Derived from the recorded inputs, so no component can forget one;
+ * secrets are already "[secret]".
+ */
+export function kubernetesArtifacts(resources: readonly RenderedResource[]): Record<string, string> {
+    const files: Record<string, string> = {};
+    const add = (file: string, text: string) => {
+        if (file in files) throw new Error(`two Kubernetes resources render to ${file}`);
+        files[file] = text;
+    };
+    for (const resource of resources) {
+        const { inputs } = resource;
+        if (resource.type === HELM_RELEASE) {
+            add(`values/${String(inputs.name ?? resource.name)}.yaml`, stringify(inputs.values ?? {}, { lineWidth: 0 }));
+        } else if (resource.type === CONFIG_GROUP) {
+            const objects = Array.isArray(inputs.objs) ? inputs.objs : [];
+            add(manifestFile(resource.name), yamlDocuments(objects));
+            for (const object of objects.filter(isPlainObject)) {
+                if (object.kind !== "PrometheusRule") continue;
+                const metadata = isPlainObject(object.metadata) ? object.metadata : {};
+                const spec = isPlainObject(object.spec) ? object.spec : {};
+                add(`rules/${String(metadata.name)}.yaml`, stringify({ groups: spec.groups ?? [] }, { lineWidth: 0 }));
+            }
+        } else if (TYPED_OBJECT.test(resource.type)) {
+            add(manifestFile(resource.name), yamlDocuments([inputs]));
+        }
+    }
+    return files;
+}

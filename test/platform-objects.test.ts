@@ -1,0 +1,49 @@
+import { strict as assert } from "assert";
+import { KubernetesObject, objectId } from "../components/kubernetes-object";
+import { Evaluation, SECRET } from "../render/evaluate";
+import { loadSchemas, validateObject, Validator } from "./support/kubernetes-schemas";
+import { evaluateDev, manifestObjects } from "./support/program";
+
+/** Every object in the rendered manifests; a redacted map ("[secret]") stands in as a map of one string. */
+function renderedObjects(evaluation: Evaluation): KubernetesObject[] {
+    return manifestObjects(evaluation).map((object) =>
+        Object.fromEntries(Object.entries(object).map(([key, value]) => [key, value === SECRET && (key === "data" || key === "stringData") ? { redacted: "x" } : value])) as KubernetesObject,
+    );
+}
+
+describe("every Kubernetes object the program applies (dev stack)", function () {
+    this.timeout(120_000);
+    let schemas: ReadonlyMap<string, Validator>;
+    const objects: KubernetesObject[] = [];
+    before(async () => {
+        schemas = await loadSchemas();
+        const stacks: Record<string, string>[] = [{}, { storageProvider: "local-path", lokiNodeCount: "3" }];
+        for (const overrides of stacks) objects.push(...renderedObjects(await evaluateDev(overrides)));
+    });
+
+    it("validates against its real schema: Kubernetes, Istio, Prometheus operator (a kind without one fails)", () => {
+        assert.ok(objects.length > 40, `${objects.length} objects`);
+        for (const object of objects) {
+            assert.doesNotThrow(() => validateObject(schemas, object), (error: Error) => assert.fail(`${objectId(object)}: ${error.message}`));
+        }
+    });
+
+    it("includes the mesh policy, the Istio monitors and the alert rules", () => {
+        const kinds = new Set(objects.map((object) => `${object.apiVersion}/${object.kind}`));
+        for (const kind of [
+            "security.istio.io/v1/PeerAuthentication",
+            "telemetry.istio.io/v1/Telemetry",
+            "monitoring.coreos.com/v1/PodMonitor",
+            "monitoring.coreos.com/v1/ServiceMonitor",
+            "monitoring.coreos.com/v1/PrometheusRule",
+        ]) {
+            assert.ok(kinds.has(kind), kind);
+        }
+    });
+
+    it("the schemas reject a broken object (the check can fail)", () => {
+        const broken = { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "default", namespace: "istio-system" }, spec: { mtls: { mode: "SOMETIMES" } } };
+        assert.throws(() => validateObject(schemas, broken), /mode/);
+        assert.throws(() => validateObject(schemas, { apiVersion: "example.com/v1", kind: "Unknown", metadata: { name: "x" } }), /no schema/);
+    });
+});

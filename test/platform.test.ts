@@ -1,0 +1,173 @@
+import { strict as assert } from "assert";
+import * as crypto from "crypto";
+import { parse, parseAllDocuments } from "yaml";
+import { SERVICE_ACCOUNT_ISSUER } from "../components/control-plane";
+import { LOKI_POOL } from "../components/loki-values";
+import { Evaluation } from "../render/evaluate";
+import { dig } from "./fixtures";
+import { byName, evaluateDev, manifestObjects, ofType, RecordingCloud } from "./support/program";
+
+type Doc = Readonly<Record<string, unknown>>;
+
+
+function releaseValues(evaluation: Evaluation, release: string): Doc {
+    const text = evaluation.artifacts[`values/${release}.yaml`];
+    assert.ok(text, `values/${release}.yaml is rendered`);
+    return parse(text) as Doc;
+}
+
+describe("the platform layer (dev stack, mock runtime)", function () {
+    this.timeout(120_000);
+    const cloud = new RecordingCloud();
+    let evaluation: Evaluation;
+    before(async () => {
+        evaluation = await evaluateDev({}, cloud);
+    });
+
+    it("enforces mesh-wide mTLS: exactly one PeerAuthentication, STRICT, in istio-system, and no PERMISSIVE one", () => {
+        const peerAuthentications = manifestObjects(evaluation).filter((object) => object.kind === "PeerAuthentication");
+        assert.equal(peerAuthentications.length, 1);
+        assert.equal(dig(peerAuthentications[0], "metadata", "namespace"), "istio-system");
+        assert.equal(dig(peerAuthentications[0], "spec", "selector"), undefined, "mesh-wide: no workload selector");
+        assert.equal(dig(peerAuthentications[0], "spec", "mtls", "mode"), "STRICT");
+        assert.doesNotMatch(JSON.stringify(manifestObjects(evaluation)), /PERMISSIVE/);
+    });
+
+    it("keeps Loki's bucket private and plain: uniform access, public access prevention, no versioning, delete after retention + margin", () => {
+        const [bucket] = ofType(evaluation, "gcp:storage/bucket:Bucket");
+        const { inputs } = bucket;
+        assert.equal(inputs.uniformBucketLevelAccess, true);
+        assert.equal(inputs.publicAccessPrevention, "enforced");
+        assert.equal(dig(inputs, "versioning", "enabled"), false);
+        assert.deepEqual(inputs.lifecycleRules, [{ action: { type: "Delete" }, condition: { age: 14 } }]);
+    });
+
+    it("keeps logs for lokiRetentionDays (7) in Loki, shorter than the bucket's lifecycle age", async () => {
+        for (const [evaluated, days] of [[evaluation, 7], [await evaluateDev({ lokiRetentionDays: "30" }), 30]] as const) {
+            const loki = releaseValues(evaluated, "loki");
+            const retention = String(dig(loki, "loki", "limits_config", "retention_period"));
+            assert.equal(retention, `${days * 24}h`);
+            assert.equal(dig(loki, "loki", "compactor", "retention_enabled"), true);
+            const age = Number(dig(ofType(evaluated, "gcp:storage/bucket:Bucket")[0].inputs, "lifecycleRules", 0, "condition", "age"));
+            assert.ok(Number.parseInt(retention, 10) / 24 < age, `retention ${retention} < lifecycle ${age} days`);
+        }
+    });
+
+    it("grants the bucket to Loki's Kubernetes service account only, through the pool", () => {
+        const grants = evaluation.resources.filter((resource) => /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type));
+        assert.equal(grants.length, 1);
+        const grant = grants[0].inputs;
+        assert.equal(grant.role, "roles/storage.objectAdmin");
+        assert.match(String(grant.member), /^principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]{6}\/subject\/system:serviceaccount:logging:loki$/);
+        assert.doesNotMatch(JSON.stringify(evaluation.resources.map((resource) => resource.inputs)), /allUsers|allAuthenticatedUsers/);
+    });
+
+    it("trusts the cluster's own tokens: issuer = the API server's --service-account-issuer, JWKS kid = base64url(sha256(SPKI DER)) of the program's SA key", () => {
+        const provider = byName(evaluation, "logging-bucket-provider").inputs;
+        const issuer = dig(provider, "oidc", "issuerUri");
+        assert.equal(issuer, SERVICE_ACCOUNT_ISSUER);
+        const clusterConfiguration = parseAllDocuments(evaluation.artifacts["nodes/cp-0/kubeadm-init.yaml"])
+            .map((doc) => doc.toJS() as Doc)
+            .find((doc) => doc.kind === "ClusterConfiguration");
+        const apiServerArgs = dig(clusterConfiguration, "apiServer", "extraArgs") as { name: string; value: string }[];
+        assert.equal(apiServerArgs.find((arg) => arg.name === "service-account-issuer")?.value, issuer);
+
+        const saPublicKey = cloud.publicKeys.get("cluster-pki-service-account-key");
+        assert.ok(saPublicKey, "the service-account key was generated");
+        const spki = crypto.createPublicKey(saPublicKey).export({ type: "spki", format: "der" });
+        const [jwk] = (JSON.parse(String(dig(provider, "oidc", "jwksJson"))) as { keys: crypto.JsonWebKey[] }).keys;
+        assert.equal(jwk.kid, crypto.createHash("sha256").update(spki).digest("base64url"));
+        assert.deepEqual([jwk.alg, jwk.use, jwk.kty], ["RS256", "sig", "RSA"]);
+        assert.deepEqual(crypto.createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "der" }), spki);
+        assert.deepEqual(provider.attributeMapping, { "google.subject": "assertion.sub" });
+    });
+
+    it("gives Loki's pods an external_account credential and a projected token with the provider's audience, and no key", () => {
+        const credentials = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && dig(object, "metadata", "name") === "loki-gcp-credentials");
+        const file = JSON.parse(String(dig(credentials, "data", "credentials.json"))) as Doc;
+        assert.equal(file.type, "external_account");
+        assert.match(String(file.audience), /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]{6}\/providers\/kubernetes$/);
+        assert.equal(dig(file, "credential_source", "file"), "/var/run/secrets/gcp/token");
+        const values = releaseValues(evaluation, "loki");
+        const projected = dig(values, "global", "extraVolumes", 0, "projected", "sources") as Doc[];
+        const token = projected.find((source) => source.serviceAccountToken)?.serviceAccountToken;
+        assert.equal(dig(token, "audience"), `https:${String(file.audience)}`);
+        assert.equal(dig(token, "path"), "token");
+        assert.deepEqual(dig(values, "global", "extraEnv"), [{ name: "GOOGLE_APPLICATION_CREDENTIALS", value: "/var/run/secrets/gcp/credentials.json" }]);
+        assert.equal(dig(values, "serviceAccount", "name"), "loki");
+        assert.doesNotMatch(JSON.stringify(values), /private_key|"secret":/);
+    });
+
+    it("never lets Grafana or Kiali in anonymously; Grafana's password is a generated secret", () => {
+        const grafana = dig(releaseValues(evaluation, "kube-prometheus-stack"), "grafana");
+        assert.equal(dig(grafana, "grafana.ini", "auth.anonymous", "enabled"), false);
+        assert.equal(dig(grafana, "admin", "existingSecret"), "grafana-admin");
+        const secret = manifestObjects(evaluation).find((object) => object.kind === "Secret" && dig(object, "metadata", "name") === "grafana-admin");
+        // The provider marks all of stringData secret: the password never shows in plain text.
+        assert.equal(dig(secret, "stringData"), "[secret]");
+        assert.equal(evaluation.stackOutputs.grafanaAdminPassword, "[secret]");
+        const kiali = releaseValues(evaluation, "kiali");
+        assert.equal(dig(kiali, "auth", "strategy"), "token");
+        assert.doesNotMatch(JSON.stringify(kiali), /anonymous/);
+    });
+
+    it("installs in order: Cilium after the cluster, CRDs before their objects, istiod before the gateway", () => {
+        const waitsFor = (name: string, dependency: string) => {
+            const seen = new Set<string>();
+            const queue = [name];
+            while (queue.length > 0) {
+                const next = byName(evaluation, queue.shift() as string);
+                for (const d of next.dependsOn) if (!seen.has(d)) (seen.add(d), queue.push(d));
+                // A component's children are installed with it: waiting for it waits for them.
+                for (const child of evaluation.resources.filter((r) => r.parent === next.name)) if (!seen.has(child.name)) (seen.add(child.name), queue.push(child.name));
+            }
+            return seen.has(dependency);
+        };
+        const order: [string, string][] = [
+            ["cilium", "cp-0-init"],
+            ["istio-base", "cilium"],
+            ["istiod", "istio-base"],
+            ["istio-ingressgateway", "istiod"],
+            ["istio-mesh-policy", "istio-base"],
+            ["kube-prometheus-stack", "storage-gce-pd"],
+            ["kube-prometheus-stack", "worker-0-join"],
+            ["loki", "storage-gce-pd"],
+            ["monitoring-objects", "kube-prometheus-stack"],
+            ["loki", "logging-bucket-loki-access"],
+            ["otel-collector", "loki"],
+            ["otel-collector", "tempo"],
+            ["kiali", "istiod"],
+            ["kiali", "kube-prometheus-stack"],
+        ];
+        for (const [later, earlier] of order) assert.ok(waitsFor(later, earlier), `${later} waits for ${earlier}`);
+    });
+});
+
+describe("the platform layer with dedicated Loki nodes", function () {
+    this.timeout(120_000);
+    let evaluation: Evaluation;
+    before(async () => {
+        evaluation = await evaluateDev({ lokiNodeCount: "3", lokiReplicas: "3" });
+    });
+
+    it("taints and labels the Loki nodes at registration", () => {
+        for (const i of [0, 1, 2]) {
+            const join = parseAllDocuments(evaluation.artifacts[`nodes/loki-${i}/kubeadm-join.yaml`]).map((doc) => doc.toJS() as Doc)[0];
+            assert.deepEqual(dig(join, "nodeRegistration", "taints"), [{ key: "dedicated", value: "loki", effect: "NoSchedule" }]);
+            const labels = (dig(join, "nodeRegistration", "kubeletExtraArgs") as { name: string; value: string }[]).find((arg) => arg.name === "node-labels");
+            assert.equal(labels?.value, "boutique.dev/pool=loki");
+        }
+        assert.equal(ofType(evaluation, "gcp:compute/instance:Instance").filter((vm) => vm.name.startsWith("loki-")).length, 3);
+    });
+
+    it("Loki's pods tolerate the pool's taint and select its nodes; 3 replicas replicate 3 ways", () => {
+        const values = releaseValues(evaluation, "loki");
+        const [taint] = LOKI_POOL.taints;
+        for (const component of ["write", "read", "backend", "gateway"]) {
+            assert.deepEqual(dig(values, component, "tolerations"), [{ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect }], component);
+            assert.deepEqual(dig(values, component, "nodeSelector"), LOKI_POOL.labels, component);
+        }
+        assert.equal(dig(values, "write", "replicas"), 3);
+        assert.equal(dig(values, "loki", "commonConfig", "replication_factor"), 3);
+    });
+});
