@@ -8,12 +8,20 @@ const TYPED_OBJECT = /^kubernetes:(?!helm\.sh\/|yaml\/)[a-z0-9.]+\/v[0-9a-z]+:[A
 
 type PlainObject = Record<string, unknown>;
 
+/**
+ * YAML 1.1 quoting, as Helm and kubectl read YAML: a string such as 2024-04-01 or "on" stays a
+ * string there instead of turning into a timestamp or a boolean. No folding of long lines.
+ */
+function toYaml(value: unknown): string {
+    return stringify(value, { version: "1.1", lineWidth: 0 });
+}
+
 function isPlainObject(value: unknown): value is PlainObject {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function yamlDocuments(objects: readonly unknown[]): string {
-    return objects.map((object) => stringify(object, { lineWidth: 0 })).join("---\n");
+    return objects.map(toYaml).join("---\n");
 }
 
 function manifestFile(name: string): string {
@@ -36,7 +44,7 @@ export function kubernetesArtifacts(resources: readonly RenderedResource[]): Rec
     for (const resource of resources) {
         const { inputs } = resource;
         if (resource.type === HELM_RELEASE) {
-            add(`values/${String(inputs.name ?? resource.name)}.yaml`, stringify(inputs.values ?? {}, { lineWidth: 0 }));
+            add(`values/${String(inputs.name ?? resource.name)}.yaml`, toYaml(inputs.values ?? {}));
         } else if (resource.type === CONFIG_GROUP) {
             const objects = Array.isArray(inputs.objs) ? inputs.objs : [];
             add(manifestFile(resource.name), yamlDocuments(objects));
@@ -44,7 +52,7 @@ export function kubernetesArtifacts(resources: readonly RenderedResource[]): Rec
                 if (object.kind !== "PrometheusRule") continue;
                 const metadata = isPlainObject(object.metadata) ? object.metadata : {};
                 const spec = isPlainObject(object.spec) ? object.spec : {};
-                add(`rules/${String(metadata.name)}.yaml`, stringify({ groups: spec.groups ?? [] }, { lineWidth: 0 }));
+                add(`rules/${String(metadata.name)}.yaml`, toYaml({ groups: spec.groups ?? [] }));
             }
         } else if (TYPED_OBJECT.test(resource.type)) {
             add(manifestFile(resource.name), yamlDocuments([inputs]));
