@@ -2,6 +2,7 @@ import { liveWorkerSlots, readStackConfig } from "./config";
 import { ClusterPki } from "./components/cluster-pki";
 import { API_SERVER_PORT, ControlPlane, SERVICE_ACCOUNT_ISSUER } from "./components/control-plane";
 import { HaproxyEntryPoint } from "./components/haproxy";
+import { DEFAULT_HAPROXY_PORTS } from "./components/haproxy-config";
 import { IpPool } from "./components/ip-pool";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/node-access";
@@ -108,7 +109,14 @@ const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, 
 const monitoring = layers.monitoring
     ? new Monitoring(
           "monitoring",
-          { storageClass: storage.storageClass, lokiUrl: layers.logging ? LOKI_URL : undefined, tempoUrl: layers.tracing ? TEMPO_URL : undefined, istio: layers.istio, after: withNodes },
+          {
+              storageClass: storage.storageClass,
+              lokiUrl: layers.logging ? LOKI_URL : undefined,
+              tempoUrl: layers.tracing ? TEMPO_URL : undefined,
+              haproxyMetricsTarget: `${haproxy.internalIp}:${DEFAULT_HAPROXY_PORTS.metrics}`,
+              istio: layers.istio,
+              after: withNodes,
+          },
           onCluster,
       )
     : undefined;

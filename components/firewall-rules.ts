@@ -22,6 +22,8 @@ export const CLUSTER_PORTS = {
     /** The Istio ingress gateway's fixed NodePorts, HAProxy's ingress targets. */
     ingressHttpNodePort: 30080,
     ingressHttpsNodePort: 30443,
+    /** HAProxy's Prometheus exporter on its internal address. */
+    haproxyMetrics: 8405,
 } as const;
 
 export interface FirewallAllow {
@@ -81,6 +83,13 @@ export function firewallRules(input: { readonly adminCidrs: readonly string[] })
             sourceTags: [node],
             targetTags: [haproxy],
             allows: [tcp(p.apiServer)],
+        },
+        {
+            name: "haproxy-metrics",
+            description: "Prometheus (on the workers) scrapes HAProxy's exporter on its internal address",
+            sourceTags: [node],
+            targetTags: [haproxy],
+            allows: [tcp(p.haproxyMetrics)],
         },
         {
             name: "ingress-node-ports",

@@ -16,11 +16,13 @@ export interface HaproxyPorts {
     readonly ingressHttps: number;
     /** Stats page and Prometheus metrics, on 127.0.0.1 only. */
     readonly stats: number;
+    /** Prometheus metrics only, on the internal address, for the cluster's Prometheus. */
+    readonly metrics: number;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 20000;
 
-export const DEFAULT_HAPROXY_PORTS: HaproxyPorts = { apiServer: 6443, http: 80, https: 443, ingressHttp: 30080, ingressHttps: 30443, stats: 8404 };
+export const DEFAULT_HAPROXY_PORTS: HaproxyPorts = { apiServer: 6443, http: 80, https: 443, ingressHttp: 30080, ingressHttps: 30443, stats: 8404, metrics: 8405 };
 
 export interface HaproxyConfigInput {
     /** API-server backends; at least one. */
@@ -30,6 +32,8 @@ export interface HaproxyConfigInput {
     readonly ports?: Partial<HaproxyPorts>;
     /** Address the public frontends bind; default every address. */
     readonly bindAddress?: string;
+    /** The VM's internal address: serve /metrics there (nothing else) for the cluster's Prometheus; absent, no such frontend. */
+    readonly metricsAddress?: string;
     /**
      * Default true: run as the Debian package's service does (user/group haproxy, chroot,
      * admin socket under /run/haproxy). Tests set false to run it in the foreground.
@@ -61,8 +65,8 @@ function validate(input: HaproxyConfigInput, ports: HaproxyPorts): void {
     }
     const maxConnections = input.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new Error(`maxConnections = ${maxConnections} must be a positive whole number`);
-    if (input.bindAddress !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(input.bindAddress)) {
-        throw new Error(`bindAddress ${JSON.stringify(input.bindAddress)} is not an IPv4 address`);
+    for (const [key, address] of [["bindAddress", input.bindAddress], ["metricsAddress", input.metricsAddress]] as const) {
+        if (address !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(address)) throw new Error(`${key} ${JSON.stringify(address)} is not an IPv4 address`);
     }
 }
 
@@ -121,6 +125,18 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
             "stats refresh 10s",
             "http-request use-service prometheus-exporter if { path /metrics }",
         ]),
+        ...(input.metricsAddress === undefined
+            ? []
+            : [
+                  section("frontend metrics", [
+                      `bind ${input.metricsAddress}:${ports.metrics}`,
+                      "mode http",
+                      "no log",
+                      // Only the exporter: the stats page (server names, admin actions) stays on localhost.
+                      "http-request use-service prometheus-exporter if { path /metrics }",
+                      "http-request deny deny_status 404",
+                  ]),
+              ]),
     ];
     return `${sections.join("\n\n")}\n`;
 }

@@ -80,7 +80,7 @@ export class HaproxyEntryPoint extends pulumi.ComponentResource {
         this.internalIp = args.internalAddress.ip;
         this.ssh = { user: args.sshUser, privateKey: args.sshPrivateKey, bastionHost: publicAddress.address };
 
-        const config = renderHaproxyConfig({ controlPlanes: args.controlPlanes, workers: args.workers });
+        const config = renderHaproxyConfig({ controlPlanes: args.controlPlanes, workers: args.workers, metricsAddress: args.internalAddress.ip });
         const applyScript = renderApplyHaproxyConfigScript();
         this.configApplied = new command.remote.Command(
             `${name}-config`,

@@ -23,6 +23,8 @@ export function istioDashboards(istioVersion: string): Record<string, { url: str
 
 export interface MonitoringValuesArgs {
     readonly storageClass: string;
+    /** HAProxy's exporter (internal host:port), outside the cluster: scraped as a static target. */
+    readonly haproxyMetricsTarget?: string;
     /** The installed Istio version, whose dashboards Grafana loads; absent without Istio. */
     readonly istioVersion?: string;
     /** Loki's query address (the gateway), when logs are collected. */
@@ -60,7 +62,12 @@ export function monitoringValues(args: MonitoringValuesArgs): HelmValues {
         });
     }
     return {
-        prometheus: { prometheusSpec: { storageSpec: volume } },
+        prometheus: {
+            prometheusSpec: {
+                storageSpec: volume,
+                additionalScrapeConfigs: args.haproxyMetricsTarget ? [{ job_name: "haproxy", static_configs: [{ targets: [args.haproxyMetricsTarget], labels: { instance: "haproxy" } }] }] : [],
+            },
+        },
         alertmanager: { alertmanagerSpec: { storage: volume } },
         grafana: {
             persistence: { storageClassName: args.storageClass },

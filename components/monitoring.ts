@@ -24,6 +24,8 @@ export interface MonitoringArgs {
     readonly lokiUrl?: string;
     /** Tempo's address, when traces are collected: a datasource linked to Loki. */
     readonly tempoUrl?: string;
+    /** HAProxy's metrics endpoint (host:port): scraped, and its backend alerts apply. */
+    readonly haproxyMetricsTarget?: string;
     /** Istio is installed: scrape the sidecars and istiod (Flagger and Kiali read those metrics). */
     readonly istio: boolean;
     /** The default StorageClass and the nodes Prometheus, Alertmanager and Grafana run on. */
@@ -63,7 +65,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const logging = args.lokiUrl !== undefined;
         const objects: KubernetesObject[] = [
             ...(args.istio ? [envoySidecarPodMonitor(), istiodServiceMonitor()] : []),
-            prometheusRuleObject("platform-alerts", MONITORING_NAMESPACE, platformRuleGroups({ logging, haproxyScraped: false })),
+            prometheusRuleObject("platform-alerts", MONITORING_NAMESPACE, platformRuleGroups({ logging, haproxyScraped: args.haproxyMetricsTarget !== undefined })),
             ...Object.entries(platformDashboards(DATASOURCES, { logging })).map(([file, dashboard]) => dashboardConfigMap(file, "Platform", dashboard)),
         ];
         // The monitors and rules are kube-prometheus-stack's CRDs: after its release.

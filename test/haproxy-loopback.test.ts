@@ -27,14 +27,14 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
 
     before(async function () {
         requireTool(this, "haproxy", "apt-get install haproxy");
-        ports = { apiServer: await freePort(), http: await freePort(), https: await freePort(), ingressHttp: await freePort(), ingressHttps: await freePort(), stats: await freePort() };
+        ports = { apiServer: await freePort(), http: await freePort(), https: await freePort(), ingressHttp: await freePort(), ingressHttps: await freePort(), stats: await freePort(), metrics: await freePort() };
         const apiCert = selfSignedFor("kube-apiserver");
         for (const server of CONTROL_PLANES) {
             apiServers.set(server.name, await lab.backend({ ...server, port: ports.apiServer, tls: apiCert, delayMs: 20 }));
         }
         await lab.backend({ name: "worker-0 http", address: "127.0.0.5", port: ports.ingressHttp });
         await lab.backend({ name: "worker-0 https", address: "127.0.0.5", port: ports.ingressHttps, tls: selfSignedFor("istio-gateway-worker-0") });
-        const config = renderHaproxyConfig({ controlPlanes: CONTROL_PLANES, workers: WORKERS, ports, bindAddress: "127.0.0.1", systemService: false, maxConnections: 2000 });
+        const config = renderHaproxyConfig({ controlPlanes: CONTROL_PLANES, workers: WORKERS, ports, bindAddress: "127.0.0.1", metricsAddress: "127.0.0.1", systemService: false, maxConnections: 2000 });
         await lab.haproxy(config, ports.apiServer);
         // Every server must pass its health check (GET /healthz over TLS for the API servers).
         for (let i = 0; ; i++) {
@@ -106,6 +106,11 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
         assert.ok(!after.some((s) => s.backend === "cp-1"), "the dead server answered nothing after the kill");
         assert.ok(after.length > 50, `enough load after the kill (${after.length})`);
         assert.ok(downAfterMs < 6000, `health checks marked cp-1 DOWN (${downAfterMs} ms)`);
+
+        // What the HaproxyServerDown alert reads, from the exporter Prometheus scrapes.
+        const exported = (await get(`http://127.0.0.1:${ports.metrics}/metrics`)).body;
+        assert.match(exported, /^haproxy_server_status\{proxy="kube-apiserver",server="cp-1",state="DOWN"\} 1$/m);
+        assert.match(exported, /^haproxy_backend_active_servers\{proxy="kube-apiserver"\} 2$/m);
     });
 
     it("passes HTTPS through untouched: the client sees the worker's own certificate", async () => {
@@ -121,5 +126,10 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
     it("serves stats and Prometheus metrics on 127.0.0.1 only", async () => {
         const metrics = await get(`http://127.0.0.1:${ports.stats}/metrics`);
         assert.match(metrics.body, /haproxy_server_status\{proxy="kube-apiserver",server="cp-0"/);
+    });
+
+    it("serves only /metrics on the metrics address (what Prometheus scrapes), never the stats page", async () => {
+        assert.match((await get(`http://127.0.0.1:${ports.metrics}/metrics`)).body, /haproxy_backend_active_servers\{proxy="ingress-http"\} 1/);
+        await assert.rejects(get(`http://127.0.0.1:${ports.metrics}/stats`), /HTTP 404/);
     });
 });

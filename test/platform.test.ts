@@ -111,6 +111,16 @@ describe("the platform layer (dev stack, mock runtime)", function () {
         assert.doesNotMatch(JSON.stringify(kiali), /anonymous/);
     });
 
+    it("scrapes HAProxy's exporter on its internal address (the firewall lets nodes in) and alerts on its backends", () => {
+        const scrape = dig(releaseValues(evaluation, "kube-prometheus-stack"), "prometheus", "prometheusSpec", "additionalScrapeConfigs", 0);
+        assert.deepEqual(dig(scrape, "static_configs", 0, "targets"), ["10.10.0.2:8405"]);
+        assert.match(evaluation.artifacts["haproxy.cfg"], /frontend metrics\n {4}bind 10\.10\.0\.2:8405\n/);
+        const rule = byName(evaluation, "network-allow-haproxy-metrics").inputs;
+        assert.deepEqual([dig(rule, "sourceTags"), dig(rule, "targetTags"), dig(rule, "allows", 0, "ports")], [["k8s-node"], ["haproxy"], ["8405"]]);
+        const rules = parse(evaluation.artifacts["rules/platform-alerts.yaml"]) as { groups: { name: string; rules: { alert: string }[] }[] };
+        assert.deepEqual(rules.groups.find((group) => group.name === "haproxy")?.rules.map((r) => r.alert), ["HaproxyBackendDown", "HaproxyServerDown"]);
+    });
+
     it("installs in order: Cilium after the cluster, CRDs before their objects, istiod before the gateway", () => {
         const waitsFor = (name: string, dependency: string) => {
             const seen = new Set<string>();
