@@ -1,5 +1,8 @@
 import { HelmValues } from "./helm-charts";
 
+/** Where an admin's browser reaches Grafana: `kubectl -n monitoring port-forward svc/grafana 3000:80`. */
+export const GRAFANA_PORT_FORWARD_URL = "http://localhost:3000";
+
 export interface KialiValuesArgs {
     readonly prometheusUrl: string;
     readonly grafanaUrl: string;
@@ -12,7 +15,8 @@ export function kialiValues(args: KialiValuesArgs): HelmValues {
     return {
         external_services: {
             prometheus: { url: args.prometheusUrl },
-            grafana: { enabled: true, internal_url: args.grafanaUrl, external_url: "/grafana" },
+            // Links open in the admin's browser: Grafana through the port-forward README gives.
+            grafana: { enabled: true, internal_url: args.grafanaUrl, external_url: GRAFANA_PORT_FORWARD_URL },
             tracing: args.tempoUrl ? { enabled: true, provider: "tempo", internal_url: args.tempoUrl, use_grpc: false } : { enabled: false },
         },
     };
