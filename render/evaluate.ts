@@ -99,6 +99,19 @@ function collectArtifacts(registrations: readonly Registration[]): Record<string
     return artifacts;
 }
 
+/**
+ * resources.json, the summary and --diff identify a resource by its name (Pulumi allows the same
+ * name for different types): a second resource with a taken name is a program error here.
+ */
+export function checkUniqueNames(resources: readonly RenderedResource[]): void {
+    const typeByName = new Map<string, string>();
+    for (const { name, type } of resources) {
+        const taken = typeByName.get(name);
+        if (taken !== undefined) throw new Error(`two resources are named "${name}" (${taken} and ${type}); give one of them another name`);
+        typeByName.set(name, type);
+    }
+}
+
 function mergeArtifacts(...sets: Record<string, string>[]): Record<string, string> {
     const seen = new Set<string>();
     for (const file of sets.flatMap((set) => Object.keys(set))) {
@@ -137,6 +150,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     const registrations = monitor.captured();
     const byUrn = new Map(registrations.map((registration) => [registration.urn, registration]));
     const resources = registrations.map((registration) => toRendered(registration, byUrn));
+    checkUniqueNames(resources);
     return {
         resources,
         comparableInputs: new Map(registrations.map((registration) => [resourceKey(registration), redact(registration.inputs, secretDigest)])),
