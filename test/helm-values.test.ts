@@ -7,7 +7,7 @@ import { CHARTS, HelmValues, mergeValues, staticValues } from "../components/hel
 import { istiodValues, meshTelemetry } from "../components/istio-objects";
 import { kialiValues } from "../components/kiali-values";
 import { LOKI_PLACEMENT, lokiValues } from "../components/loki-values";
-import { istioDashboards, monitoringValues } from "../components/monitoring-objects";
+import { dashboardConfigMap, istioDashboards, monitoringValues } from "../components/monitoring-objects";
 import { otelCollectorValues } from "../components/otel-collector-values";
 import { dig, PROJECT_ROOT } from "./fixtures";
 
@@ -89,6 +89,14 @@ describe("Helm charts and values", () => {
         assert.match(String(dig(both, "grafana", "dashboards", "istio", "istio-mesh", "url")), new RegExp(`/istio/istio/${CHARTS.istiod.version}/`));
         assert.deepEqual(dig(monitoringValues({ storageClass: "standard" }), "grafana", "additionalDataSources"), []);
         assert.equal(Object.keys(istioDashboards("1.30.3")).length, 4);
+    });
+
+    it("the dashboard ConfigMaps carry the label and folder annotation Grafana's sidecar looks for", () => {
+        const sidecar = dig(staticValues("kube-prometheus-stack"), "grafana", "sidecar", "dashboards");
+        const configMap = dashboardConfigMap("business-events", "Platform", { title: "t" });
+        assert.equal(dig(configMap, "metadata", "labels", String(dig(sidecar, "label"))), dig(sidecar, "labelValue"));
+        assert.equal(dig(configMap, "metadata", "annotations", String(dig(sidecar, "folderAnnotation"))), "Platform");
+        assert.equal(dig(sidecar, "provider", "foldersFromFilesStructure"), true);
     });
 
     it("Kiali reads Prometheus and Grafana, and Tempo only when it exists", () => {
