@@ -33,7 +33,7 @@ export class LokiBucket extends pulumi.ComponentResource {
     readonly pool: pulumi.Output<FederationPool>;
 
     constructor(name: string, args: LokiBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("boutique:logging:LokiBucket", name, {}, opts);
+        super("boutique:platform:LokiBucket", name, {}, opts);
         const parent = { parent: this };
         if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1) throw new Error(`retentionDays ${args.retentionDays} must be a whole number of days, 1 or more`);
         // Pool and provider ids are soft-deleted for 30 days: a suffix lets destroy + up reuse the stack.

@@ -19,7 +19,8 @@ async function main(counts: number[]): Promise<void> {
             project,
             stack: "dev",
             cloud: new MockCloud(),
-            config: loadStackConfigMap(projectRoot, "dev", { workerCount: String(workers), minWorkers: "0", maxWorkers: String(Math.max(workers, 1)) }),
+            // One Loki replica, so the small warm-up pool (minWorkers 1) is valid config too.
+            config: loadStackConfigMap(projectRoot, "dev", { workerCount: String(workers), minWorkers: "1", maxWorkers: String(Math.max(workers, 1)), lokiReplicas: "1" }),
         });
     await evaluate(1); // warm-up: module loading and JIT are not the program's cost
     const rows: { workers: number; resources: number; seconds: number }[] = [];

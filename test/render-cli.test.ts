@@ -81,6 +81,16 @@ describe("npm run render (the CLI, end to end)", function () {
         assert.match(check.stdout, /SUCCESS: \d+ rules found/);
     });
 
+    it("npm run bench prints its figures for the counts given", () => {
+        const bench = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "render/bench.ts"), "2", "4"], {
+            cwd: PROJECT_ROOT,
+            encoding: "utf8",
+            timeout: 120_000,
+        });
+        assert.equal(bench.status, 0, bench.stderr);
+        assert.match(bench.stdout, /^ +4 +\d+ +\d+\.\d+ +\d+\.\d +/m);
+    });
+
     it("bad config exits non-zero with the validation message and writes nothing", () => {
         const bad = render("--out", path.join(out, "bad"), "--set", "workerCount=9");
         assert.equal(bad.status, 1);
