@@ -150,6 +150,10 @@ describe("the platform layer (dev stack, mock runtime)", function () {
             ["kiali", "kube-prometheus-stack"],
         ];
         for (const [later, earlier] of order) assert.ok(waitsFor(later, earlier), `${later} waits for ${earlier}`);
+        // Cilium first: every other release and applied group waits for it.
+        const onCluster = evaluation.resources.filter((r) => /^kubernetes:(helm\.sh\/v3:Release|yaml\/v2:ConfigGroup)$/.test(r.type) && r.name !== "cilium");
+        assert.ok(onCluster.length >= 10);
+        for (const later of onCluster) assert.ok(waitsFor(later.name, "cilium"), `${later.name} waits for cilium`);
     });
 });
 
@@ -179,5 +183,26 @@ describe("the platform layer with dedicated Loki nodes", function () {
         }
         assert.equal(dig(values, "write", "replicas"), 3);
         assert.equal(dig(values, "loki", "commonConfig", "replication_factor"), 3);
+    });
+});
+
+describe("the platform layer, switched off layer by layer", function () {
+    this.timeout(120_000);
+    const releases = async (overrides: Record<string, string>) => ofType(await evaluateDev(overrides), "kubernetes:helm.sh/v3:Release").map((r) => r.name).sort();
+
+    it("keeps only Cilium and the default storage with every optional layer off", async () => {
+        const off = { enableIstio: "false", enableMonitoring: "false", enableLogging: "false", enableTracing: "false", enableKiali: "false" };
+        const evaluation = await evaluateDev(off);
+        assert.deepEqual(ofType(evaluation, "kubernetes:helm.sh/v3:Release").map((r) => r.name), ["cilium"]);
+        assert.deepEqual(ofType(evaluation, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name), ["storage-gce-pd"]);
+        assert.equal(ofType(evaluation, "gcp:storage/bucket:Bucket").length, 0);
+    });
+
+    it("drops what a layer brings, and only that", async () => {
+        const all = ["cilium", "istio-base", "istio-ingressgateway", "istiod", "kiali", "kube-prometheus-stack", "loki", "otel-collector", "tempo"];
+        assert.deepEqual(await releases({}), all);
+        assert.deepEqual(await releases({ enableTracing: "false" }), all.filter((r) => r !== "tempo"));
+        assert.deepEqual(await releases({ enableLogging: "false", enableTracing: "false" }), all.filter((r) => !["loki", "tempo", "otel-collector"].includes(r)));
+        assert.deepEqual(await releases({ enableKiali: "false", enableIstio: "false" }), all.filter((r) => !r.startsWith("istio") && r !== "kiali"));
     });
 });
