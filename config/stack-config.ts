@@ -2,6 +2,7 @@ import { z } from "zod";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
 import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { delivery, DeliverySettings } from "./delivery-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { liveWorkerSlots, WorkerScale } from "./worker-slots";
 
@@ -26,6 +27,8 @@ export interface StackConfig {
     readonly nodes: { readonly image: string; readonly diskSizeGb: number; readonly drainTimeoutSeconds: number };
     /** What runs on the cluster: CNI, storage, mesh, observability. */
     readonly platform: PlatformConfig;
+    /** How the frontend is released (Flagger). */
+    readonly delivery: DeliverySettings;
 }
 
 
@@ -58,7 +61,24 @@ const keys = {
     nodeDiskSizeGb: wholeNumberIn(20, 65536),
     drainTimeoutSeconds: wholeNumberIn(30, 3600),
     ...platformKeys,
+    delivery,
+    deliveryAlertWebhookUrl: text
+        .trim()
+        .regex(/^https:\/\/[^\s]+$/, "must be an https:// webhook URL")
+        .optional(),
 };
+
+/**
+ * Keys the program reads that Pulumi.yaml cannot declare: project config types are string,
+ * integer, boolean and array, and a declared key without a default is required in every stack.
+ */
+export const UNDECLARED_KEYS = {
+    delivery: "an object (set with pulumi config set --path delivery.<field>); defaults to the seed's canary",
+    deliveryAlertWebhookUrl: "an optional secret (pulumi config set --secret), needed only with delivery.alerting",
+} as const;
+
+/** Never echoed in error messages. */
+const SECRET_KEYS: readonly KeyName[] = ["deliveryAlertWebhookUrl"];
 
 type KeyName = keyof typeof keys;
 type Decoded = z.output<z.ZodObject<typeof keys>>;
@@ -124,6 +144,8 @@ function crossKeyProblems(c: Decoded): Problem[] {
     const wide = admin.filter((network) => network.prefixLength < 8).map((network) => network.cidr);
     if (wide.length > 0) add("adminCidrs", `must not contain ranges wider than /8 (${wide.join(", ")}): they open SSH and the API server to the internet`);
     problems.push(...platformProblems(c));
+    if (c.delivery.alerting && !c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
+    if (!c.delivery.alerting && c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
     return problems;
 }
 
@@ -138,7 +160,8 @@ export class StackConfigError extends Error {
 function describe(raw: Readonly<Record<string, string | undefined>>, name: KeyName): string {
     const key = fullKey(name);
     const value = raw[key];
-    return value === undefined ? `${key} (not set)` : `${key} = ${JSON.stringify(value)}`;
+    if (value === undefined) return `${key} (not set)`;
+    return SECRET_KEYS.includes(name) ? `${key} ([secret])` : `${key} = ${JSON.stringify(value)}`;
 }
 
 /**
@@ -171,5 +194,6 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         network: { subnet: c.subnetCidr, pods: c.podCidr, services: c.serviceCidr, adminCidrs: c.adminCidrs },
         nodes: { image: c.nodeImage, diskSizeGb: c.nodeDiskSizeGb, drainTimeoutSeconds: c.drainTimeoutSeconds },
         platform: toPlatformConfig(c),
+        delivery: { ...c.delivery, ...(c.deliveryAlertWebhookUrl ? { alertWebhookUrl: c.deliveryAlertWebhookUrl } : {}) },
     };
 }

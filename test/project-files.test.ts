@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { renderConfigTable, TABLE_END, TABLE_START } from "../config/config-table";
-import { CONFIG_KEYS, PROJECT } from "../config/stack-config";
+import { CONFIG_KEYS, PROJECT, UNDECLARED_KEYS } from "../config/stack-config";
 import { readProjectFile } from "../config/stack-files";
 import { devConfig, PROJECT_ROOT } from "./fixtures";
 
@@ -11,7 +11,9 @@ describe("project files", () => {
 
     it("Pulumi.yaml declares exactly the project keys the program reads, each with type and description", () => {
         const declared = Object.keys(project.config).map((key) => `${PROJECT}:${key}`).sort();
-        assert.deepEqual(declared, CONFIG_KEYS.filter((key) => key.startsWith(`${PROJECT}:`)).sort());
+        const undeclared = Object.keys(UNDECLARED_KEYS).map((key) => `${PROJECT}:${key}`);
+        assert.deepEqual(declared, CONFIG_KEYS.filter((key) => key.startsWith(`${PROJECT}:`) && !undeclared.includes(key)).sort());
+        assert.ok(undeclared.every((key) => CONFIG_KEYS.includes(key)), "every undeclared key is one the program reads");
         for (const [key, declaration] of Object.entries(project.config)) {
             assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `${key}: type ${declaration.type}`);
             assert.ok(declaration.description.length > 20, `${key} needs a description`);
