@@ -46,3 +46,47 @@ export function boutiqueGateway(args: { readonly name: string; readonly namespac
         spec: { selector: { ...args.selector }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [...args.hosts] }] },
     };
 }
+
+/** Envoy's merged metrics (15020) and its own stats (15090): what Prometheus scrapes on every sidecar. */
+export const SIDECAR_METRICS_PORTS = [15020, 15090] as const;
+
+/**
+ * NetworkPolicies the chart lacks (its namespace deny-all blocks both): Prometheus scraping the
+ * sidecars, and Flagger reaching the loadtester, which may call anything (it drives load and checks).
+ */
+export function deliveryNetworkPolicies(args: { readonly namespace: string; readonly monitoringNamespace: string; readonly flaggerNamespace: string; readonly loadtesterLabels: Readonly<Record<string, string>> }): KubernetesObject[] {
+    const fromNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+    return [
+        {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "allow-prometheus-scrape", namespace: args.namespace },
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [fromNamespace(args.monitoringNamespace)], ports: SIDECAR_METRICS_PORTS.map((port) => ({ port, protocol: "TCP" })) }],
+            },
+        },
+        {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: { name: "loadtester", namespace: args.namespace },
+            spec: {
+                podSelector: { matchLabels: { ...args.loadtesterLabels } },
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [fromNamespace(args.flaggerNamespace)], ports: [{ port: 8080, protocol: "TCP" }] }],
+                egress: [{}],
+            },
+        },
+    ];
+}
+
+/** The chart's namespace deny-all also covers the loadtester: Flagger's own identity may call its webhooks. */
+export function loadtesterAuthorizationPolicy(args: { readonly namespace: string; readonly loadtesterLabels: Readonly<Record<string, string>>; readonly flaggerPrincipal: string }): KubernetesObject {
+    return {
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: { name: "loadtester", namespace: args.namespace },
+        spec: { selector: { matchLabels: { ...args.loadtesterLabels } }, action: "ALLOW", rules: [{ from: [{ source: { principals: [args.flaggerPrincipal] } }] }] },
+    };
+}

@@ -1,0 +1,116 @@
+/**
+ * Online Boutique's chart, made to live with Flagger (../shared/reference/delivery.md, the six
+ * collisions), as pure rewrites of each object the chart renders. Pulumi applies them to the
+ * chart's objects (`transforms` on the helm.v4.Chart); tests apply them to the chart's shapes.
+ *
+ * The key idea: Flagger's primary pods keep every pod label but `app` (frontend-primary), so
+ * every selector that meant "the frontend" is moved from `app: frontend` to a label both the
+ * canary and the primary carry, SERVICE_LABEL.
+ */
+
+/** On every Deployment's pods: which service they are, whatever Flagger renames `app` to. */
+export const SERVICE_LABEL = "boutique.dev/service";
+
+export interface BoutiqueTransformOptions {
+    /** The Deployment Flagger releases. */
+    readonly target: string;
+    /** Full image references by Deployment name (forked images); others keep the chart's. */
+    readonly images: Readonly<Record<string, string>>;
+    /** Who else may call the frontend: mesh principals and namespaces (the ingress gateway, the loadtester). */
+    readonly frontendCallers: { readonly principals: readonly string[]; readonly namespaces: readonly string[]; readonly podLabels: readonly Readonly<Record<string, string>>[] };
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const at = (value: unknown, key: string): Json => (isObject(value) && isObject(value[key]) ? value[key] : {});
+const list = (value: unknown, key: string): unknown[] => (isObject(value) && Array.isArray(value[key]) ? value[key] : []);
+
+/** `{app: <target>}` (exactly) becomes `{SERVICE_LABEL: <target>}`; anything else is kept. */
+function retarget(labels: unknown, target: string): unknown {
+    return isObject(labels) && Object.keys(labels).length === 1 && labels.app === target ? { [SERVICE_LABEL]: target } : labels;
+}
+
+function deployment(props: Json, options: BoutiqueTransformOptions): Json {
+    const metadata = at(props, "metadata");
+    const name = String(metadata.name);
+    const spec = at(props, "spec");
+    const template = at(spec, "template");
+    const podMetadata = at(template, "metadata");
+    const podSpec = at(template, "spec");
+    const image = options.images[name];
+    const containers = list(podSpec, "containers").map((container) => (image && isObject(container) && container.name === "server" ? { ...container, image } : container));
+    // Flagger scales the target and its primary: a replicas field here would reset them on every apply.
+    const { replicas: _replicas, ...rest } = spec;
+    return {
+        ...props,
+        spec: {
+            ...(name === options.target ? rest : spec),
+            template: { ...template, metadata: { ...podMetadata, labels: { ...at(podMetadata, "labels"), [SERVICE_LABEL]: name } }, spec: { ...podSpec, containers } },
+        },
+    };
+}
+
+function networkPolicy(props: Json, options: BoutiqueTransformOptions): Json {
+    const spec = at(props, "spec");
+    const podSelector = at(spec, "podSelector");
+    const isTarget = at(podSelector, "matchLabels").app === options.target && Object.keys(at(podSelector, "matchLabels")).length === 1;
+    const ingress = list(spec, "ingress").map((rule) => {
+        if (!isObject(rule)) return rule;
+        const from = list(rule, "from").map((peer) => (isObject(peer) && isObject(peer.podSelector) ? { ...peer, podSelector: { ...peer.podSelector, matchLabels: retarget(peer.podSelector.matchLabels, options.target) } } : peer));
+        const callers = isTarget
+            ? [
+                  ...options.frontendCallers.namespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } })),
+                  ...options.frontendCallers.podLabels.map((labels) => ({ podSelector: { matchLabels: { ...labels } } })),
+              ]
+            : [];
+        return Array.isArray(rule.from) ? { ...rule, from: [...from, ...callers] } : rule;
+    });
+    return { ...props, spec: { ...spec, podSelector: { ...podSelector, matchLabels: retarget(podSelector.matchLabels, options.target) }, ...(Array.isArray(spec.ingress) ? { ingress } : {}) } };
+}
+
+function authorizationPolicy(props: Json, options: BoutiqueTransformOptions): Json {
+    const spec = at(props, "spec");
+    const selector = at(spec, "selector");
+    if (retarget(selector.matchLabels, options.target) === selector.matchLabels) return props;
+    const rules = list(spec, "rules").map((rule) => {
+        if (!isObject(rule) || !Array.isArray(rule.from)) return rule;
+        const from = rule.from.map((entry) => {
+            const source = at(entry, "source");
+            return Array.isArray(source.principals) ? { ...entry, source: { ...source, principals: [...source.principals, ...options.frontendCallers.principals] } } : entry;
+        });
+        return { ...rule, from };
+    });
+    return { ...props, spec: { ...spec, selector: { ...selector, matchLabels: retarget(selector.matchLabels, options.target) }, rules } };
+}
+
+function sidecar(props: Json, options: BoutiqueTransformOptions): Json {
+    const spec = at(props, "spec");
+    const workloadSelector = at(spec, "workloadSelector");
+    return { ...props, spec: { ...spec, workloadSelector: { ...workloadSelector, labels: retarget(workloadSelector.labels, options.target) } } };
+}
+
+/** Flagger points the target's Service at the primary; the chart says the same, so neither undoes the other. */
+function service(props: Json, options: BoutiqueTransformOptions): Json {
+    const spec = at(props, "spec");
+    if (String(at(props, "metadata").name) !== options.target) return props;
+    return { ...props, spec: { ...spec, selector: { app: `${options.target}-primary` } } };
+}
+
+/** One rendered object of the chart, rewritten; objects of other kinds come back unchanged. */
+export function transformBoutiqueObject(props: Json, options: BoutiqueTransformOptions): Json {
+    switch (props.kind) {
+        case "Deployment":
+            return deployment(props, options);
+        case "NetworkPolicy":
+            return networkPolicy(props, options);
+        case "AuthorizationPolicy":
+            return authorizationPolicy(props, options);
+        case "Sidecar":
+            return sidecar(props, options);
+        case "Service":
+            return service(props, options);
+        default:
+            return props;
+    }
+}
