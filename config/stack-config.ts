@@ -2,6 +2,7 @@ import { z } from "zod";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
 import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { liveWorkerSlots, WorkerScale } from "./worker-slots";
@@ -27,6 +28,8 @@ export interface StackConfig {
     readonly nodes: { readonly image: string; readonly diskSizeGb: number; readonly drainTimeoutSeconds: number };
     /** What runs on the cluster: CNI, storage, mesh, observability. */
     readonly platform: PlatformConfig;
+    /** Online Boutique on the mesh. */
+    readonly boutique: BoutiqueConfig;
     /** How the frontend is released (Flagger). */
     readonly delivery: DeliverySettings;
 }
@@ -61,6 +64,7 @@ const keys = {
     nodeDiskSizeGb: wholeNumberIn(20, 65536),
     drainTimeoutSeconds: wholeNumberIn(30, 3600),
     ...platformKeys,
+    ...boutiqueKeys,
     delivery,
     deliveryAlertWebhookUrl: text
         .trim()
@@ -75,6 +79,7 @@ const keys = {
 export const UNDECLARED_KEYS = {
     delivery: "an object (set with pulumi config set --path delivery.<field>); defaults to the seed's canary",
     deliveryAlertWebhookUrl: "an optional secret (pulumi config set --secret), needed only with delivery.alerting",
+    boutiqueImages: 'an object of service -> image (pulumi config set --path boutiqueImages.frontend <image>); defaults to the chart\'s images',
 } as const;
 
 /** Never echoed in error messages. */
@@ -144,6 +149,7 @@ function crossKeyProblems(c: Decoded): Problem[] {
     const wide = admin.filter((network) => network.prefixLength < 8).map((network) => network.cidr);
     if (wide.length > 0) add("adminCidrs", `must not contain ranges wider than /8 (${wide.join(", ")}): they open SSH and the API server to the internet`);
     problems.push(...platformProblems(c));
+    if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring)) add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
     if (c.delivery.alerting && !c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
     if (!c.delivery.alerting && c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
     return problems;
@@ -194,6 +200,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         network: { subnet: c.subnetCidr, pods: c.podCidr, services: c.serviceCidr, adminCidrs: c.adminCidrs },
         nodes: { image: c.nodeImage, diskSizeGb: c.nodeDiskSizeGb, drainTimeoutSeconds: c.drainTimeoutSeconds },
         platform: toPlatformConfig(c),
+        boutique: toBoutiqueConfig(c),
         delivery: { ...c.delivery, ...(c.deliveryAlertWebhookUrl ? { alertWebhookUrl: c.deliveryAlertWebhookUrl } : {}) },
     };
 }

@@ -85,8 +85,22 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
         message: 'boutique-platform:lokiReplicas = "4": must not exceed lokiNodeCount (3): Loki places one replica of each component per node',
     },
     {
-        overrides: { enableMonitoring: "false" },
+        overrides: { enableMonitoring: "false", enableBoutique: "false" },
         message: 'boutique-platform:enableKiali = "true": needs enableIstio and enableMonitoring (Kiali draws the mesh from Istio\'s Prometheus metrics)',
     },
     { overrides: { lokiMachineType: "big" }, message: 'boutique-platform:lokiMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
+    {
+        overrides: { enableIstio: "false", enableKiali: "false" },
+        message: 'boutique-platform:enableBoutique = "true": needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)',
+    },
+    { overrides: { boutiqueHosts: '["*"]' }, message: 'boutique-platform:boutiqueHosts = "[\\"*\\"]": must list DNS names such as shop.example.com (never *: Istio forbids it beside mesh)' },
+    {
+        overrides: { boutiqueImages: '{"frontend": "frontend:latest-ish spaces"}' },
+        message: 'boutique-platform:boutiqueImages = "{\\"frontend\\": \\"frontend:latest-ish spaces\\"}": gives frontend "frontend:latest-ish spaces", not an image reference with an explicit tag or digest',
+    },
+    {
+        overrides: { boutiqueImages: '{"frontnd": "registry.example.com/shop/frontend:v1"}' },
+        message:
+            'boutique-platform:boutiqueImages = "{\\"frontnd\\": \\"registry.example.com/shop/frontend:v1\\"}": names frontnd, which is not one of adservice, cartservice, checkoutservice, currencyservice, emailservice, frontend, loadgenerator, paymentservice, productcatalogservice, recommendationservice, shippingservice',
+    },
 ];
