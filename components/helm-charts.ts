@@ -26,6 +26,9 @@ export const CHARTS = {
     tempo: { chart: "tempo", repo: "https://grafana-community.github.io/helm-charts", version: "2.2.4" },
     otelCollector: { chart: "opentelemetry-collector", repo: "https://open-telemetry.github.io/opentelemetry-helm-charts", version: "0.170.0" },
     kiali: { chart: "kiali-server", repo: "https://kiali.org/helm-charts", version: "2.29.0" },
+    flagger: { chart: "flagger", repo: "https://flagger.app", version: "1.44.0" },
+    loadtester: { chart: "loadtester", repo: "https://flagger.app", version: "0.38.0" },
+    onlineBoutique: { chart: "onlineboutique", repo: "oci://us-docker.pkg.dev/online-boutique-ci/charts", version: "0.10.6" },
 } as const satisfies Record<string, ChartSource>;
 
 export type ChartName = keyof typeof CHARTS;
@@ -85,3 +88,26 @@ export function helmRelease(spec: ReleaseSpec, opts: pulumi.CustomResourceOption
         opts,
     );
 }
+
+/**
+ * A chart rendered by Pulumi itself (helm.v4.Chart): each object becomes a resource, so
+ * `transforms` in `opts` can rewrite what the chart renders (Online Boutique's Flagger fixes).
+ */
+export function helmChart(spec: ReleaseSpec, opts: pulumi.ComponentResourceOptions): k8s.helm.v4.Chart {
+    const source: ChartSource = CHARTS[spec.chart];
+    const base = staticValues(spec.valuesFile ?? spec.name);
+    const oci = source.repo.startsWith("oci://");
+    return new k8s.helm.v4.Chart(
+        spec.name,
+        {
+            name: spec.name,
+            chart: oci ? `${source.repo}/${source.chart}` : source.chart,
+            version: source.version,
+            ...(oci ? {} : { repositoryOpts: { repo: source.repo } }),
+            namespace: spec.namespace,
+            values: pulumi.output(spec.overlay ?? {}).apply((overlay) => mergeValues(base, overlay as HelmValues)),
+        },
+        opts,
+    );
+}
+

@@ -6,6 +6,12 @@ import { ISTIO_ROOT_NAMESPACE, istiodValues, meshPeerAuthentication, meshTelemet
 import { KubernetesObject } from "./kubernetes-object";
 
 export const INGRESS_NAMESPACE = "istio-ingress";
+/** The ingress gateway release: its pods' labels and identity (the gateway chart names both after the release). */
+export const INGRESS_GATEWAY = {
+    release: "istio-ingressgateway",
+    selector: { istio: "ingressgateway" },
+    principal: `cluster.local/ns/${INGRESS_NAMESPACE}/sa/istio-ingressgateway`,
+} as const;
 
 export interface IstioMeshArgs {
     /** Where traces go (the OTel collector's OTLP gRPC service) and which share of requests; absent: no tracing. */
@@ -34,7 +40,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             { ...parent, dependsOn: [base] },
         );
         // The gateway's pod is injected by istiod: istiod must answer first.
-        this.gateway = helmRelease({ chart: "istioGateway", name: "istio-ingressgateway", valuesFile: "istio-gateway", namespace: ingressNamespace.metadata.name }, { ...parent, dependsOn: [this.istiod] });
+        this.gateway = helmRelease({ chart: "istioGateway", name: INGRESS_GATEWAY.release, valuesFile: "istio-gateway", namespace: ingressNamespace.metadata.name }, { ...parent, dependsOn: [this.istiod] });
         const policy: KubernetesObject[] = [meshPeerAuthentication(), ...(args.tracing ? [meshTelemetry(args.tracing.samplingPercent)] : [])];
         this.meshPolicy = applyObjects(`${name}-mesh-policy`, policy, { ...parent, dependsOn: [base] });
         this.registerOutputs({ istiod: this.istiod.status, gateway: this.gateway.status });

@@ -2,6 +2,8 @@ import { stringify } from "yaml";
 import { RenderedResource } from "./evaluate";
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+/** A chart Pulumi renders itself (helm.v4.Chart): its values are what Helm would get. */
+const HELM_CHART = "kubernetes:helm.sh/v4:Chart";
 const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
 /** Typed objects (`kubernetes:core/v1:Secret`...): everything of the provider except its components and releases. */
 const TYPED_OBJECT = /^kubernetes:(?!helm\.sh\/|yaml\/)[a-z0-9.]+\/v[0-9a-z]+:[A-Za-z]+$/;
@@ -43,7 +45,7 @@ export function kubernetesArtifacts(resources: readonly RenderedResource[]): Rec
     };
     for (const resource of resources) {
         const { inputs } = resource;
-        if (resource.type === HELM_RELEASE) {
+        if (resource.type === HELM_RELEASE || resource.type === HELM_CHART) {
             add(`values/${String(inputs.name ?? resource.name)}.yaml`, toYaml(inputs.values ?? {}));
         } else if (resource.type === CONFIG_GROUP) {
             const objects = Array.isArray(inputs.objs) ? inputs.objs : [];

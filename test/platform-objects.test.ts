@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { KubernetesObject, objectId } from "../components/kubernetes-object";
 import { Evaluation, SECRET } from "../render/evaluate";
+import { FLAGGER_CRDS, loadFlaggerSchemas, validateFlaggerObject } from "./support/flagger-schemas";
 import { loadSchemas, validateObject, Validator } from "./support/kubernetes-schemas";
 import { evaluateDev, manifestObjects } from "./support/program";
 
@@ -23,9 +24,20 @@ describe("every Kubernetes object the program applies (dev stack)", function () 
 
     it("validates against its real schema: Kubernetes, Istio, Prometheus operator (a kind without one fails)", () => {
         assert.ok(objects.length > 40, `${objects.length} objects`);
-        for (const object of objects) {
+        for (const object of objects.filter((o) => !o.apiVersion.startsWith("flagger.app/"))) {
             assert.doesNotThrow(() => validateObject(schemas, object), (error: Error) => assert.fail(`${objectId(object)}: ${error.message}`));
         }
+    });
+
+    it("Flagger's objects (Canary, MetricTemplates) validate against Flagger's CRD schemas", function () {
+        const flagger = loadFlaggerSchemas();
+        if (!flagger) {
+            console.log(`      skipped: ${FLAGGER_CRDS} is not here (a clone without ../shared)`);
+            this.skip();
+        }
+        const flaggerObjects = objects.filter((o) => o.apiVersion.startsWith("flagger.app/"));
+        assert.deepEqual([...new Set(flaggerObjects.map((o) => o.kind))].sort(), ["Canary", "MetricTemplate"]);
+        for (const object of flaggerObjects) validateFlaggerObject(flagger, object);
     });
 
     it("includes the mesh policy, the Istio monitors and the alert rules", () => {

@@ -148,10 +148,15 @@ describe("the platform layer (dev stack, mock runtime)", function () {
             ["otel-collector", "tempo"],
             ["kiali", "istiod"],
             ["kiali", "kube-prometheus-stack"],
+            ["onlineboutique", "istio-ingressgateway"],
+            ["flagger", "kube-prometheus-stack"],
+            ["delivery-frontend-canary", "flagger"],
+            ["delivery-frontend-canary", "flagger-loadtester"],
+            ["delivery-frontend-canary", "onlineboutique"],
         ];
         for (const [later, earlier] of order) assert.ok(waitsFor(later, earlier), `${later} waits for ${earlier}`);
         // Cilium first: every other release and applied group waits for it.
-        const onCluster = evaluation.resources.filter((r) => /^kubernetes:(helm\.sh\/v3:Release|yaml\/v2:ConfigGroup)$/.test(r.type) && r.name !== "cilium");
+        const onCluster = evaluation.resources.filter((r) => /^kubernetes:(helm\.sh\/v3:Release|helm\.sh\/v4:Chart|yaml\/v2:ConfigGroup)$/.test(r.type) && r.name !== "cilium");
         assert.ok(onCluster.length >= 10);
         for (const later of onCluster) assert.ok(waitsFor(later.name, "cilium"), `${later.name} waits for cilium`);
     });
@@ -191,7 +196,7 @@ describe("the platform layer, switched off layer by layer", function () {
     const releases = async (overrides: Record<string, string>) => ofType(await evaluateDev(overrides), "kubernetes:helm.sh/v3:Release").map((r) => r.name).sort();
 
     it("keeps only Cilium and the default storage with every optional layer off", async () => {
-        const off = { enableIstio: "false", enableMonitoring: "false", enableLogging: "false", enableTracing: "false", enableKiali: "false" };
+        const off = { enableIstio: "false", enableMonitoring: "false", enableLogging: "false", enableTracing: "false", enableKiali: "false", enableBoutique: "false" };
         const evaluation = await evaluateDev(off);
         assert.deepEqual(ofType(evaluation, "kubernetes:helm.sh/v3:Release").map((r) => r.name), ["cilium"]);
         assert.deepEqual(ofType(evaluation, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name), ["storage-gce-pd"]);
@@ -199,10 +204,11 @@ describe("the platform layer, switched off layer by layer", function () {
     });
 
     it("drops what a layer brings, and only that", async () => {
-        const all = ["cilium", "istio-base", "istio-ingressgateway", "istiod", "kiali", "kube-prometheus-stack", "loki", "otel-collector", "tempo"];
+        const all = ["cilium", "flagger", "flagger-loadtester", "istio-base", "istio-ingressgateway", "istiod", "kiali", "kube-prometheus-stack", "loki", "otel-collector", "tempo"];
         assert.deepEqual(await releases({}), all);
         assert.deepEqual(await releases({ enableTracing: "false" }), all.filter((r) => r !== "tempo"));
         assert.deepEqual(await releases({ enableLogging: "false", enableTracing: "false" }), all.filter((r) => !["loki", "tempo", "otel-collector"].includes(r)));
-        assert.deepEqual(await releases({ enableKiali: "false", enableIstio: "false" }), all.filter((r) => !r.startsWith("istio") && r !== "kiali"));
+        assert.deepEqual(await releases({ enableKiali: "false", enableIstio: "false", enableBoutique: "false" }), all.filter((r) => !r.startsWith("istio") && !r.startsWith("flagger") && r !== "kiali"));
+        assert.deepEqual(await releases({ enableBoutique: "false" }), all.filter((r) => !r.startsWith("flagger")));
     });
 });

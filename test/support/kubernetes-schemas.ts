@@ -42,6 +42,7 @@ export async function loadSchemas(): Promise<ReadonlyMap<string, Validator>> {
             import("kubernetes-models/apps/v1/DaemonSet").then((m) => entry(m.DaemonSet)),
             import("kubernetes-models/storage.k8s.io/v1/CSIDriver").then((m) => entry(m.CSIDriver)),
             import("kubernetes-models/storage.k8s.io/v1/StorageClass").then((m) => entry(m.StorageClass)),
+            import("kubernetes-models/networking.k8s.io/v1/NetworkPolicy").then((m) => entry(m.NetworkPolicy)),
             import("@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication").then((m) => entry(m.PeerAuthentication)),
             import("@kubernetes-models/istio/telemetry.istio.io/v1/Telemetry").then((m) => entry(m.Telemetry)),
             import("@kubernetes-models/istio/networking.istio.io/v1/Gateway").then((m) => entry(m.Gateway)),

@@ -1,0 +1,47 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { BoutiqueConfig } from "../config/boutique-config";
+import { BoutiqueTransformOptions, transformBoutiqueObject } from "./boutique-transforms";
+import { namespace } from "./cluster-objects";
+import { helmChart } from "./helm-charts";
+
+export const BOUTIQUE_NAMESPACE = "boutique";
+
+export interface OnlineBoutiqueArgs {
+    readonly config: BoutiqueConfig;
+    /** What Flagger needs from the chart: the target, and who else may call it. */
+    readonly delivery: Omit<BoutiqueTransformOptions, "images">;
+    /** istiod (sidecar injection) and the gateway. */
+    readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * Online Boutique in its own namespace with sidecar injection, its Sidecars, AuthorizationPolicies
+ * and NetworkPolicies on. Rendered by Pulumi (helm.v4.Chart) so each object passes through the
+ * Flagger-compatibility transforms before it is applied.
+ */
+export class OnlineBoutique extends pulumi.ComponentResource {
+    readonly namespace: pulumi.Output<string>;
+    readonly chart: k8s.helm.v4.Chart;
+
+    constructor(name: string, args: OnlineBoutiqueArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:delivery:OnlineBoutique", name, {}, opts);
+        const ns = namespace(BOUTIQUE_NAMESPACE, { "istio-injection": "enabled" }, { parent: this, dependsOn: [...args.after] });
+        this.namespace = ns.metadata.name;
+        const options: BoutiqueTransformOptions = { ...args.delivery, images: args.config.images };
+        this.chart = helmChart(
+            { chart: "onlineBoutique", name: "onlineboutique", namespace: this.namespace, overlay: { loadGenerator: { create: args.config.loadGenerator } } },
+            {
+                parent: this,
+                dependsOn: [...args.after],
+                transforms: [
+                    (child) => {
+                        const props = child.props as Record<string, unknown>;
+                        return typeof props.kind === "string" ? { props: transformBoutiqueObject(props, options), opts: child.opts } : undefined;
+                    },
+                ],
+            },
+        );
+        this.registerOutputs({ namespace: this.namespace });
+    }
+}

@@ -1,0 +1,72 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DeliverySettings } from "../config/delivery-config";
+import { FRONTEND, frontendCanary } from "./canary-objects";
+import { applyObjects, namespace } from "./cluster-objects";
+import { alertProviderObject, ALERT_ADDRESS_KEY, boutiqueGateway, deliveryNetworkPolicies, loadtesterAuthorizationPolicy, sliMetricTemplates } from "./delivery-objects";
+import { helmRelease } from "./helm-charts";
+import { INGRESS_GATEWAY } from "./istio-mesh";
+import { KubernetesObject } from "./kubernetes-object";
+import { MONITORING_NAMESPACE, PROMETHEUS_URL } from "./monitoring-objects";
+
+export const FLAGGER_NAMESPACE = "flagger";
+export const FLAGGER_PRINCIPAL = `cluster.local/ns/${FLAGGER_NAMESPACE}/sa/flagger`;
+/** The loadtester release: its Service and service account are both named after it. */
+export const LOADTESTER = { release: "flagger-loadtester", podLabels: { app: "loadtester" } } as const;
+const GATEWAY_NAME = "boutique-gateway";
+const ALERT_PROVIDER = "chat";
+const ALERT_SECRET = "flagger-alert-webhook";
+
+export const loadtesterPrincipal = (boutiqueNamespace: string) => `cluster.local/ns/${boutiqueNamespace}/sa/${LOADTESTER.release}`;
+
+export interface ProgressiveDeliveryArgs {
+    readonly delivery: DeliverySettings;
+    /** Online Boutique's namespace (the Canary's, the loadtester's). */
+    readonly namespace: pulumi.Input<string>;
+    /** Host names the shop answers for: the entry point's IP and the configured DNS names. */
+    readonly hosts: pulumi.Input<readonly string[]>;
+    /** kube-prometheus-stack (Flagger's PodMonitor) and the chart whose frontend the Canary takes over. */
+    readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * Flagger (metrics from the platform's Prometheus) and its loadtester, then the frontend's
+ * Canary with its Gateway, SLI MetricTemplates, optional AlertProvider, and the policies the
+ * chart's deny-alls need for Prometheus and the loadtester.
+ */
+export class ProgressiveDelivery extends pulumi.ComponentResource {
+    readonly flagger: k8s.helm.v3.Release;
+
+    constructor(name: string, args: ProgressiveDeliveryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:delivery:ProgressiveDelivery", name, {}, opts);
+        const parent = { parent: this };
+        // In the mesh: with STRICT mTLS, Flagger's webhook calls to the loadtester need a sidecar.
+        const flaggerNamespace = namespace(FLAGGER_NAMESPACE, { "istio-injection": "enabled" }, { ...parent, dependsOn: [...args.after] });
+        this.flagger = helmRelease({ chart: "flagger", name: "flagger", namespace: flaggerNamespace.metadata.name, overlay: { metricsServer: PROMETHEUS_URL } }, { ...parent, dependsOn: [...args.after] });
+        const loadtester = helmRelease({ chart: "loadtester", name: LOADTESTER.release, valuesFile: "loadtester", namespace: args.namespace }, { ...parent, dependsOn: [...args.after] });
+
+        const { delivery } = args;
+        const alertSecret =
+            delivery.alerting && delivery.alertWebhookUrl
+                ? new k8s.core.v1.Secret(`${name}-alert-webhook`, { metadata: { name: ALERT_SECRET, namespace: args.namespace }, stringData: { [ALERT_ADDRESS_KEY]: pulumi.secret(delivery.alertWebhookUrl) } }, parent)
+                : undefined;
+        const objects = pulumi.all([args.namespace, args.hosts]).apply(([ns, hosts]): KubernetesObject[] => [
+            boutiqueGateway({ name: GATEWAY_NAME, namespace: ns, hosts, selector: INGRESS_GATEWAY.selector }),
+            ...sliMetricTemplates(ns, PROMETHEUS_URL),
+            ...(delivery.alerting ? [alertProviderObject({ name: ALERT_PROVIDER, namespace: ns, type: delivery.alerting.provider, channel: delivery.alerting.channel, secretName: ALERT_SECRET })] : []),
+            ...deliveryNetworkPolicies({ namespace: ns, monitoringNamespace: MONITORING_NAMESPACE, flaggerNamespace: FLAGGER_NAMESPACE, loadtesterLabels: LOADTESTER.podLabels }),
+            loadtesterAuthorizationPolicy({ namespace: ns, loadtesterLabels: LOADTESTER.podLabels, flaggerPrincipal: FLAGGER_PRINCIPAL }),
+            frontendCanary(delivery, {
+                namespace: ns,
+                gateway: `${ns}/${GATEWAY_NAME}`,
+                hosts,
+                loadtesterUrl: `http://${LOADTESTER.release}.${ns}/`,
+                metricTemplatesNamespace: ns,
+                ...(delivery.alerting ? { alertProvider: { name: ALERT_PROVIDER, namespace: ns } } : {}),
+            }),
+        ]);
+        // Flagger's CRDs first; the Canary's target (the chart's frontend) and its loadtester too.
+        applyObjects(`${name}-${FRONTEND.name}-canary`, objects, { ...parent, dependsOn: [this.flagger, loadtester, ...args.after, ...(alertSecret ? [alertSecret] : [])] });
+        this.registerOutputs({ flagger: this.flagger.status });
+    }
+}
