@@ -114,7 +114,8 @@ describe("the program (dev stack, mock runtime)", function () {
 
 describe("bad config", function () {
     this.timeout(60_000);
-    for (const { overrides, message } of BAD_CONFIGS.slice(0, 5)) {
+    // The first few, and every bad delivery config (the Canary is the last thing declared).
+    for (const { overrides, message } of [...BAD_CONFIGS.slice(0, 5), ...BAD_CONFIGS.filter((bad) => "delivery" in bad.overrides)]) {
         it(`fails before any resource exists: ${JSON.stringify(overrides)}`, async () => {
             const cloud = new RecordingCloud();
             await assert.rejects(evaluateDev(overrides, cloud), (error: StackConfigError) => error instanceof StackConfigError && error.problems.includes(message));

@@ -103,4 +103,18 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
         message:
             'boutique-platform:boutiqueImages = "{\\"frontnd\\": \\"registry.example.com/shop/frontend:v1\\"}": names frontnd, which is not one of adservice, cartservice, checkoutservice, currencyservice, emailservice, frontend, loadgenerator, paymentservice, productcatalogservice, recommendationservice, shippingservice',
     },
+    {
+        overrides: { delivery: '{"strategy":"rolling"}' },
+        message: 'boutique-platform:delivery = "{\\"strategy\\":\\"rolling\\"}": delivery.strategy must be one of canary, ab, bluegreen',
+    },
+    {
+        overrides: { delivery: '{"stepWeight":30}' },
+        message: 'boutique-platform:delivery = "{\\"stepWeight\\":30}": delivery.stepWeight 30 must not exceed delivery.maxWeight (25)',
+    },
+    {
+        overrides: { delivery: '{"strategy":"ab"}' },
+        message:
+            'boutique-platform:delivery = "{\\"strategy\\":\\"ab\\"}": delivery.match must name who gets the new version for strategy ab, e.g. [{"header": "x-canary", "exact": "beta"}]',
+    },
+    { overrides: { delivery: '{"threshold":0}' }, message: 'boutique-platform:delivery = "{\\"threshold\\":0}": delivery.threshold must be from 1 to 100' },
 ];
