@@ -90,11 +90,19 @@ function sidecar(props: Json, options: BoutiqueTransformOptions): Json {
     return { ...props, spec: { ...spec, workloadSelector: { ...workloadSelector, labels: retarget(workloadSelector.labels, options.target) } } };
 }
 
-/** Flagger points the target's Service at the primary; the chart says the same, so neither undoes the other. */
+/**
+ * Flagger points the target's Service at the primary; the chart says the same, so neither undoes
+ * the other. The primary only exists once the Canary is applied, after the chart: Pulumi must not
+ * wait for the Service's endpoints (it would wait for itself).
+ */
 function service(props: Json, options: BoutiqueTransformOptions): Json {
-    const spec = at(props, "spec");
-    if (String(at(props, "metadata").name) !== options.target) return props;
-    return { ...props, spec: { ...spec, selector: { app: `${options.target}-primary` } } };
+    const metadata = at(props, "metadata");
+    if (String(metadata.name) !== options.target) return props;
+    return {
+        ...props,
+        metadata: { ...metadata, annotations: { ...at(metadata, "annotations"), "pulumi.com/skipAwait": "true" } },
+        spec: { ...at(props, "spec"), selector: { app: `${options.target}-primary` } },
+    };
 }
 
 /** One rendered object of the chart, rewritten; objects of other kinds come back unchanged. */

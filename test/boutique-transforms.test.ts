@@ -65,6 +65,7 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
 
     it("1. the chart's frontend Service points where Flagger points it (the primary), so neither undoes the other", () => {
         assert.deepEqual(dig(t(chartFrontendService), "spec", "selector"), { app: "frontend-primary" });
+        assert.equal(dig(t(chartFrontendService), "metadata", "annotations", "pulumi.com/skipAwait"), "true", "no wait for a primary that comes after the chart");
         assert.deepEqual(dig(t({ ...chartFrontendService, metadata: { name: "cartservice" } }), "spec", "selector"), { app: "frontend" }, "other Services untouched");
     });
 

@@ -15,6 +15,7 @@ describe("Online Boutique and its frontend's delivery (dev stack, mock runtime)"
         for (const key of ["sidecars", "authorizationPolicies", "networkPolicies", "serviceAccounts"]) assert.equal(dig(chart.inputs, "values", key, "create"), true, key);
         assert.equal(dig(chart.inputs, "values", "frontend", "externalService"), false, "no LoadBalancer");
         assert.equal(dig(chart.inputs, "values", "frontend", "virtualService", "create"), false, "Flagger owns the VirtualService");
+        assert.equal(dig(chart.inputs, "values", "loadGenerator", "checkFrontendInitContainer"), false, "the install does not wait for the primary");
         const ns = manifestObjects(evaluation).find((object) => object.kind === "Namespace" && object.metadata.name === "boutique");
         assert.equal(ns?.metadata.labels?.["istio-injection"], "enabled");
     });
