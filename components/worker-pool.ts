@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { workerNodeName } from "../config/worker-slots";
 import { ReservedAddress } from "./ip-pool";
 import { NodeTaint } from "./kubeadm-config";
 import { ClusterJoinSettings, joinCluster } from "./node-join";
@@ -29,9 +30,6 @@ export interface WorkerPoolArgs extends WorkerTemplate {
     readonly addresses: readonly ReservedAddress[];
 }
 
-export function workerNodeName(clusterName: string, slot: number): string {
-    return `${clusterName}-worker-${slot}`;
-}
 
 /** A dedicated pool: its nodes register with these labels and taints, so only pods that tolerate and select them land there. */
 export interface DedicatedPool {

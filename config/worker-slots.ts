@@ -62,3 +62,8 @@ export function slotChanges(before: WorkerScale, after: WorkerScale): { added: n
         removed: [...was].filter((slot) => !now.has(slot)),
     };
 }
+
+/** A worker slot's VM and Kubernetes node name: fixed by the slot, for life. */
+export function workerNodeName(clusterName: string, slot: number): string {
+    return `${clusterName}-worker-${slot}`;
+}

@@ -1,0 +1,168 @@
+import * as path from "path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { Logger } from "pino";
+import { WorkerScale } from "../config/worker-slots";
+import { checkGroup, decreaseTarget, deleteNodes, groupInstances, increase, PoolState, ScaleError, slotOf, WORKERS_GROUP } from "./node-group";
+import { ConfigValues, parseConfig, scaleChanges, StackPort } from "./stack-port";
+import { UpdateLoop } from "./update-loop";
+
+export const PROTO_FILE = path.join(__dirname, "proto", "cloudprovider.proto");
+const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true };
+
+/** The service definition from our own .proto (wire-compatible with the autoscaler's). */
+export function cloudProviderDefinition(): grpc.ServiceDefinition {
+    const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILE, PROTO_OPTIONS)) as unknown as {
+        clusterautoscaler: { cloudprovider: { v1: { externalgrpc: { CloudProvider: grpc.ServiceClientConstructor } } } };
+    };
+    return loaded.clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider.service;
+}
+
+interface GrpcNode {
+    readonly providerID: string;
+    readonly name: string;
+}
+
+/** Scale requests by kind and outcome, for the metrics endpoint. */
+export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error") => void;
+
+function poolState(desired: ConfigValues, deployed: ConfigValues): PoolState {
+    const config = parseConfig(desired);
+    const before = parseConfig(deployed);
+    return {
+        spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
+        desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
+        deployed: { count: before.workers.count, retiredSlots: before.workers.retiredSlots },
+    };
+}
+
+const sameScale = (a: WorkerScale, b: WorkerScale) => a.count === b.count && JSON.stringify([...a.retiredSlots].sort()) === JSON.stringify([...b.retiredSlots].sort());
+
+/**
+ * The Cluster Autoscaler's CloudProvider, for one node group: the stack's workers. Reads answer
+ * from a cached state (no stack call per RPC). A scale request is validated, written to the
+ * stack config durably, and answered; the `pulumi up` runs in the background (UpdateLoop).
+ * Mutations are serialised, so concurrent requests never lose or double a change.
+ */
+export class CloudProviderService {
+    private queue: Promise<unknown> = Promise.resolve();
+    observe: RequestObserver = () => {};
+
+    private constructor(
+        private state: PoolState,
+        private readonly stack: StackPort,
+        private readonly updates: UpdateLoop,
+        private readonly log: Logger,
+    ) {
+        const previous = updates.onUpdate;
+        updates.onUpdate = (seconds, outcome) => {
+            previous(seconds, outcome);
+            if (outcome === "succeeded") void this.reloadDeployed();
+        };
+    }
+
+    /** Loads the stack's state and reconciles: after a crash or restart, a desired size the deployment lags behind gets its update. */
+    static async start(stack: StackPort, updates: UpdateLoop, log: Logger): Promise<CloudProviderService> {
+        const service = new CloudProviderService(poolState(await stack.readConfig(), await stack.readDeployed()), stack, updates, log);
+        if (!sameScale(service.state.desired, service.state.deployed)) {
+            log.info({ desired: service.state.desired, deployed: service.state.deployed }, "deployment lags the desired config; updating");
+            updates.request();
+        }
+        return service;
+    }
+
+    /** Desired and deployed sizes, for metrics and health. */
+    sizes(): { desired: number; deployed: number } {
+        return { desired: this.state.desired.count, deployed: this.state.deployed.count };
+    }
+
+    private async reloadDeployed(): Promise<void> {
+        try {
+            this.state = { ...this.state, deployed: poolState(await this.stack.readConfig(), await this.stack.readDeployed()).deployed };
+        } catch (error) {
+            this.log.error({ err: error }, "could not read the deployed config");
+        }
+    }
+
+    /** Validates against the current state, then records the new scale before answering; one at a time. */
+    private mutate(compute: (state: PoolState) => WorkerScale): Promise<void> {
+        const run = this.queue.then(async () => {
+            const next = compute(this.state);
+            await this.stack.writeConfig(scaleChanges(next));
+            this.state = { ...this.state, desired: next };
+            this.log.info({ desired: next }, "desired size recorded");
+            this.updates.request();
+        });
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+
+    private group() {
+        return { id: WORKERS_GROUP, minSize: this.state.spec.min, maxSize: this.state.spec.max, debug: `${WORKERS_GROUP}: ${this.state.desired.count} desired, ${this.state.deployed.count} deployed` };
+    }
+
+    /** Wraps a handler: refusals answer their gRPC status with their message; anything else is INTERNAL without the raw text. */
+    private unary<Req, Res>(kind: string, handle: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+        return (call, callback) => {
+            Promise.resolve()
+                .then(() => handle(call.request))
+                .then(
+                    (response) => {
+                        this.observe(kind, "ok");
+                        callback(null, response);
+                    },
+                    (error: unknown) => {
+                        if (error instanceof ScaleError) {
+                            this.observe(kind, "refused");
+                            this.log.info({ rpc: kind, code: grpc.status[error.code] }, error.message);
+                            callback({ code: error.code, details: error.message });
+                        } else {
+                            this.observe(kind, "error");
+                            this.log.error({ rpc: kind, err: error }, "request failed");
+                            callback({ code: grpc.status.INTERNAL, details: `${kind} failed; see the scaler's log` });
+                        }
+                    },
+                );
+        };
+    }
+
+    addToServer(server: grpc.Server): void {
+        server.addService(cloudProviderDefinition(), {
+            NodeGroups: this.unary("NodeGroups", () => ({ nodeGroups: [this.group()] })),
+            NodeGroupForNode: this.unary("NodeGroupForNode", (request: { node?: GrpcNode }) => {
+                const slot = slotOf(this.state.spec, request.node?.providerID ?? "");
+                const known = slot !== undefined && groupInstances(this.state).some((instance) => instance.slot === slot);
+                // An empty id: not in any group (control planes, HAProxy, dedicated pools).
+                return { nodeGroup: known ? this.group() : { id: "", minSize: 0, maxSize: 0, debug: "" } };
+            }),
+            GPULabel: this.unary("GPULabel", () => ({ label: "cloud.google.com/gke-accelerator" })),
+            GetAvailableGPUTypes: this.unary("GetAvailableGPUTypes", () => ({})),
+            Cleanup: this.unary("Cleanup", () => ({})),
+            // State is kept current by the scaler's own writes and updates: nothing to fetch.
+            Refresh: this.unary("Refresh", () => ({})),
+            NodeGroupTargetSize: this.unary("NodeGroupTargetSize", (request: { id: string }) => {
+                checkGroup(request.id);
+                return { targetSize: this.state.desired.count };
+            }),
+            NodeGroupIncreaseSize: this.unary("NodeGroupIncreaseSize", async (request: { id: string; delta: number }) => {
+                checkGroup(request.id);
+                await this.mutate((state) => increase(state, request.delta));
+                return {};
+            }),
+            NodeGroupDeleteNodes: this.unary("NodeGroupDeleteNodes", async (request: { id: string; nodes: GrpcNode[] }) => {
+                checkGroup(request.id);
+                await this.mutate((state) => deleteNodes(state, request.nodes.map((node) => node.providerID)));
+                return {};
+            }),
+            NodeGroupDecreaseTargetSize: this.unary("NodeGroupDecreaseTargetSize", async (request: { id: string; delta: number }) => {
+                checkGroup(request.id);
+                await this.mutate((state) => decreaseTarget(state, request.delta));
+                return {};
+            }),
+            NodeGroupNodes: this.unary("NodeGroupNodes", (request: { id: string }) => {
+                checkGroup(request.id);
+                return { instances: groupInstances(this.state).map((instance) => ({ id: instance.id, status: { instanceState: instance.state } })) };
+            }),
+        });
+    }
+}

@@ -1,0 +1,118 @@
+import { status } from "@grpc/grpc-js";
+import { addWorkers, liveWorkerSlots, removeWorkerSlot, WorkerScale, workerNodeName } from "../config/worker-slots";
+
+/**
+ * The `workers` node group as the Cluster Autoscaler sees it, computed from two stack configs:
+ * the desired one (what the next `pulumi up` applies) and the deployed one (what the last
+ * successful update applied). Pure: every decision is a function of those two.
+ */
+
+export const WORKERS_GROUP = "workers";
+
+/** A refused request: the gRPC status it answers with and a message for the autoscaler's log. */
+export class ScaleError extends Error {
+    constructor(
+        readonly code: status,
+        message: string,
+    ) {
+        super(message);
+        this.name = "ScaleError";
+    }
+}
+
+export interface PoolSpec {
+    readonly project: string;
+    readonly zone: string;
+    readonly clusterName: string;
+    readonly min: number;
+    readonly max: number;
+}
+
+export interface PoolState {
+    readonly spec: PoolSpec;
+    readonly desired: WorkerScale;
+    readonly deployed: WorkerScale;
+}
+
+export type InstanceState = "instanceRunning" | "instanceCreating" | "instanceDeleting";
+
+export interface GroupInstance {
+    readonly slot: number;
+    /** gce://<project>/<zone>/<instance>: what each kubelet registers as its provider id. */
+    readonly id: string;
+    readonly state: InstanceState;
+}
+
+export function providerIdOf(spec: PoolSpec, slot: number): string {
+    return `gce://${spec.project}/${spec.zone}/${workerNodeName(spec.clusterName, slot)}`;
+}
+
+/** The worker slot a provider id names, or undefined when it is not one of this pool's workers (control planes, HAProxy, other clusters). */
+export function slotOf(spec: PoolSpec, providerId: string): number | undefined {
+    const prefix = `gce://${spec.project}/${spec.zone}/${spec.clusterName}-worker-`;
+    if (!providerId.startsWith(prefix)) return undefined;
+    const rest = providerId.slice(prefix.length);
+    return /^(0|[1-9][0-9]{0,5})$/.test(rest) ? Number(rest) : undefined;
+}
+
+const PROVIDER_ID = /^gce:\/\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z]+-[a-z]+[0-9]+-[a-z]\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Creating (desired, not yet deployed), running (both) or deleting (deployed, no longer desired). */
+export function groupInstances(state: PoolState): GroupInstance[] {
+    const desired = new Set(liveWorkerSlots(state.desired));
+    const deployed = new Set(liveWorkerSlots(state.deployed));
+    return [...new Set([...desired, ...deployed])]
+        .sort((a, b) => a - b)
+        .map((slot) => ({
+            slot,
+            id: providerIdOf(state.spec, slot),
+            state: desired.has(slot) && deployed.has(slot) ? "instanceRunning" : desired.has(slot) ? "instanceCreating" : "instanceDeleting",
+        }));
+}
+
+export function checkGroup(id: string): void {
+    if (id !== WORKERS_GROUP) throw new ScaleError(status.NOT_FOUND, `no node group "${id}" (this provider has "${WORKERS_GROUP}")`);
+}
+
+/** IncreaseSize(delta): the desired scale with `delta` more workers (retired slots reused first). */
+export function increase(state: PoolState, delta: number): WorkerScale {
+    if (!Number.isInteger(delta) || delta <= 0) throw new ScaleError(status.INVALID_ARGUMENT, `delta must be positive, got ${delta}`);
+    const target = state.desired.count + delta;
+    if (target > state.spec.max) throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} + ${delta} = ${target} exceeds the group's max (${state.spec.max})`);
+    return addWorkers(state.desired, delta);
+}
+
+/** DeleteNodes(nodes): exactly those workers leave (their slots retired), the others stay where they are. */
+export function deleteNodes(state: PoolState, providerIds: readonly string[]): WorkerScale {
+    if (providerIds.length === 0) throw new ScaleError(status.INVALID_ARGUMENT, "no node to delete");
+    const live = new Set(liveWorkerSlots(state.desired));
+    const slots: number[] = [];
+    for (const id of providerIds) {
+        if (!PROVIDER_ID.test(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${id}" is not gce://<project>/<zone>/<instance>`);
+        const slot = slotOf(state.spec, id);
+        if (slot === undefined || !live.has(slot)) throw new ScaleError(status.NOT_FOUND, `node ${id} is not in node group "${WORKERS_GROUP}"`);
+        if (slots.includes(slot)) throw new ScaleError(status.INVALID_ARGUMENT, `node ${id} is listed twice`);
+        slots.push(slot);
+    }
+    const target = state.desired.count - slots.length;
+    if (target < state.spec.min) throw new ScaleError(status.FAILED_PRECONDITION, `deleting ${slots.length} node(s) leaves ${target}, below the group's min (${state.spec.min})`);
+    return slots.reduce(removeWorkerSlot, state.desired);
+}
+
+/**
+ * DecreaseTargetSize(delta < 0): only cancels workers that are not created yet (desired but not
+ * deployed); a running worker is never removed this way (DeleteNodes names it).
+ */
+export function decreaseTarget(state: PoolState, delta: number): WorkerScale {
+    if (!Number.isInteger(delta) || delta >= 0) throw new ScaleError(status.INVALID_ARGUMENT, `delta must be negative, got ${delta}`);
+    const target: WorkerScale = { count: state.desired.count + delta, retiredSlots: state.desired.retiredSlots };
+    if (target.count < state.spec.min) throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} - ${-delta} = ${target.count} is below the group's min (${state.spec.min})`);
+    const deployed = new Set(liveWorkerSlots(state.deployed));
+    const kept = new Set(liveWorkerSlots(target));
+    const cancelled = liveWorkerSlots(state.desired).filter((slot) => !kept.has(slot));
+    const running = cancelled.filter((slot) => deployed.has(slot));
+    if (running.length > 0) {
+        throw new ScaleError(status.FAILED_PRECONDITION, `decreasing by ${-delta} would remove running worker(s) ${running.join(", ")}; only not-yet-created workers can be cancelled (use DeleteNodes)`);
+    }
+    return target;
+}

@@ -1,0 +1,38 @@
+import { parseStackConfig, PROJECT, StackConfig } from "../config/stack-config";
+import { WorkerScale } from "../config/worker-slots";
+
+/** A stack's config as Pulumi hands it over: full key -> text (lists as JSON). */
+export type ConfigValues = Readonly<Record<string, string>>;
+
+/**
+ * What the scaler needs from a Pulumi stack. The real driver uses the Automation API; the
+ * dry-run driver keeps the config in a local file and simulates `up`.
+ */
+export interface StackPort {
+    /** The desired config: what the next update applies. */
+    readConfig(): Promise<ConfigValues>;
+    /** Records config changes durably (they survive a crash) before the RPC that asked answers. */
+    writeConfig(changes: ConfigValues): Promise<void>;
+    /** The config the last successful update applied. */
+    readDeployed(): Promise<ConfigValues>;
+    /** One update of the worker pool to the desired config. Rejects with ConcurrentUpdateError when another update holds the stack. */
+    up(): Promise<void>;
+}
+
+export const WORKER_COUNT_KEY = `${PROJECT}:workerCount`;
+export const RETIRED_SLOTS_KEY = `${PROJECT}:retiredWorkerSlots`;
+
+/** The two config values a scale change writes. */
+export function scaleChanges(scale: WorkerScale): ConfigValues {
+    return { [WORKER_COUNT_KEY]: String(scale.count), [RETIRED_SLOTS_KEY]: JSON.stringify([...scale.retiredSlots].sort((a, b) => a - b)) };
+}
+
+/** The validated config (the program's own rules, so the scaler never writes what `up` would refuse). */
+export function parseConfig(values: ConfigValues): StackConfig {
+    return parseStackConfig(values);
+}
+
+/** Pulumi's error when another update holds the stack (the Automation API's ConcurrentUpdateError, or a driver's equivalent). */
+export function isConcurrentUpdate(error: unknown): boolean {
+    return error instanceof Error && (error.name === "ConcurrentUpdateError" || /conflict: Another update is currently in progress/.test(error.message));
+}

@@ -1,0 +1,73 @@
+import type { Logger } from "pino";
+import { isConcurrentUpdate, StackPort } from "./stack-port";
+
+export interface UpdateLoopOptions {
+    /** First wait after a failed or concurrent update; doubles up to maxBackoffMs. @default 1000 */
+    readonly backoffMs?: number;
+    /** @default 60000 */
+    readonly maxBackoffMs?: number;
+}
+
+/**
+ * Runs `pulumi up` for the stack, one at a time. A request during an update is not queued
+ * behind it: it marks the stack dirty, and the loop runs one more update afterwards, which
+ * applies every change recorded meanwhile (20 requests during an update = 1 more update).
+ * A ConcurrentUpdateError (CI or a person running `up`) or a failed update is retried with
+ * backoff; nothing is ever cancelled.
+ */
+export class UpdateLoop {
+    private dirty = false;
+    private running: Promise<void> | undefined;
+    private readonly backoffMs: number;
+    private readonly maxBackoffMs: number;
+    /** Completed updates, for metrics. */
+    onUpdate: (seconds: number, outcome: "succeeded" | "concurrent" | "failed") => void = () => {};
+
+    constructor(
+        private readonly stack: StackPort,
+        private readonly log: Logger,
+        options: UpdateLoopOptions = {},
+    ) {
+        this.backoffMs = options.backoffMs ?? 1000;
+        this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    }
+
+    /** The desired config changed: make sure an update starting after now applies it. */
+    request(): void {
+        this.dirty = true;
+        this.running ??= this.run().finally(() => {
+            this.running = undefined;
+        });
+    }
+
+    /** Resolves when no update runs and none is pending. */
+    async idle(): Promise<void> {
+        while (this.running) await this.running;
+    }
+
+    get busy(): boolean {
+        return this.running !== undefined;
+    }
+
+    private async run(): Promise<void> {
+        let backoff = this.backoffMs;
+        while (this.dirty) {
+            this.dirty = false;
+            const started = performance.now();
+            try {
+                await this.stack.up();
+                const seconds = (performance.now() - started) / 1000;
+                this.onUpdate(seconds, "succeeded");
+                this.log.info({ seconds }, "update succeeded");
+                backoff = this.backoffMs;
+            } catch (error) {
+                const concurrent = isConcurrentUpdate(error);
+                this.onUpdate((performance.now() - started) / 1000, concurrent ? "concurrent" : "failed");
+                this.log.warn({ err: error, retryInMs: backoff }, concurrent ? "another update holds the stack; retrying" : "update failed; retrying");
+                this.dirty = true;
+                await new Promise((resolve) => setTimeout(resolve, backoff));
+                backoff = Math.min(backoff * 2, this.maxBackoffMs);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as grpc from "@grpc/grpc-js";
+import { call, ScalerLab, UPSTREAM_PROTO } from "./support/scaler-lab";
+
+const ID = (slot: number) => `gce://boutique-dev-000000/europe-west1-b/boutique-dev-worker-${slot}`;
+const node = (providerID: string) => ({ providerID, name: providerID.split("/").pop() });
+
+interface Instance {
+    id: string;
+    status: { instanceState: string };
+}
+
+async function instances(lab: ScalerLab): Promise<string[]> {
+    const response = await call(lab.client, "NodeGroupNodes", { id: "workers" });
+    return (response.instances as Instance[]).map((instance) => `${instance.id.split("-").pop()}:${instance.status.instanceState}`);
+}
+
+async function config(lab: ScalerLab): Promise<[string, string]> {
+    const values = await lab.stack.readConfig();
+    return [values["boutique-platform:workerCount"], values["boutique-platform:retiredWorkerSlots"]];
+}
+
+describe("the scaler against the autoscaler's own proto (../shared/conformance)", function () {
+    this.timeout(30_000);
+    before(function () {
+        if (!fs.existsSync(UPSTREAM_PROTO)) {
+            console.log(`      skipped: ${UPSTREAM_PROTO} is not here (a clone without ../shared)`);
+            this.skip();
+        }
+    });
+
+    describe("reads and happy paths", () => {
+        const lab = new ScalerLab(0.05);
+        before(() => lab.start());
+        after(() => lab.stop());
+
+        it("NodeGroups: one group, workers, with the stack's bounds", async () => {
+            const { nodeGroups } = await call(lab.client, "NodeGroups");
+            assert.deepEqual((nodeGroups as { id: string; minSize: number; maxSize: number }[]).map(({ id, minSize, maxSize }) => ({ id, minSize, maxSize })), [{ id: "workers", minSize: 2, maxSize: 6 }]);
+        });
+
+        it("TargetSize, Nodes (the kubelets' provider ids) and NodeGroupForNode (empty for a control plane)", async () => {
+            assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize, 3);
+            assert.deepEqual(await instances(lab), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning"]);
+            assert.equal(((await call(lab.client, "NodeGroupForNode", { node: node(ID(1)) })).nodeGroup as { id: string }).id, "workers");
+            const controlPlane = await call(lab.client, "NodeGroupForNode", { node: node("gce://boutique-dev-000000/europe-west1-b/boutique-dev-cp-0") });
+            assert.equal((controlPlane.nodeGroup as { id: string }).id, "");
+        });
+
+        it("GPULabel, GetAvailableGPUTypes, Cleanup and Refresh answer; pricing, templates and options are UNIMPLEMENTED", async () => {
+            assert.equal(typeof (await call(lab.client, "GPULabel")).label, "string");
+            assert.deepEqual((await call(lab.client, "GetAvailableGPUTypes")).gpuTypes, {});
+            await call(lab.client, "Cleanup");
+            await call(lab.client, "Refresh");
+            for (const method of ["PricingNodePrice", "PricingPodPrice", "NodeGroupTemplateNodeInfo", "NodeGroupGetOptions"]) {
+                await assert.rejects(call(lab.client, method, { id: "workers" }), (error: grpc.ServiceError) => error.code === grpc.status.UNIMPLEMENTED, method);
+            }
+        });
+
+        it("IncreaseSize(1) records the new size before answering; the update then runs in the background", async () => {
+            await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
+            assert.deepEqual(await config(lab), ["4", "[]"]);
+            assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize, 4);
+            assert.deepEqual((await instances(lab)).slice(-1), ["3:instanceCreating"]);
+            await lab.updates.idle();
+            assert.deepEqual(await instances(lab), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning", "3:instanceRunning"]);
+        });
+
+        it("DeleteNodes(worker-1) out of 0..3 leaves slots 0, 2, 3 (slot 1 retired)", async () => {
+            await call(lab.client, "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(1))] });
+            assert.deepEqual(await config(lab), ["3", "[1]"]);
+            assert.ok((await instances(lab)).includes("1:instanceDeleting"));
+            await lab.updates.idle();
+            assert.deepEqual(await instances(lab), ["0:instanceRunning", "2:instanceRunning", "3:instanceRunning"]);
+        });
+    });
+
+    describe("DecreaseTargetSize cancels only workers not created yet", () => {
+        const lab = new ScalerLab(2);
+        before(() => lab.start());
+        after(() => lab.stop());
+
+        it("cancels a requested worker while its update is pending, never a running one", async () => {
+            await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 2 });
+            assert.deepEqual((await instances(lab)).slice(-2), ["3:instanceCreating", "4:instanceCreating"]);
+            await call(lab.client, "NodeGroupDecreaseTargetSize", { id: "workers", delta: -1 });
+            assert.deepEqual(await config(lab), ["4", "[]"]);
+            await assert.rejects(call(lab.client, "NodeGroupDecreaseTargetSize", { id: "workers", delta: -2 }), (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION);
+        });
+    });
+
+    describe("bad requests: the right status, and the stack config byte-identical", () => {
+        const lab = new ScalerLab(0.05);
+        before(() => lab.start());
+        after(() => lab.stop());
+
+        const bad: [string, string, object, grpc.status][] = [
+            ["delta 0", "NodeGroupIncreaseSize", { id: "workers", delta: 0 }, grpc.status.INVALID_ARGUMENT],
+            ["a negative increase", "NodeGroupIncreaseSize", { id: "workers", delta: -1 }, grpc.status.INVALID_ARGUMENT],
+            ["above max (3 + 4 > 6)", "NodeGroupIncreaseSize", { id: "workers", delta: 4 }, grpc.status.FAILED_PRECONDITION],
+            ["below min (3 - 2 < 2)", "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(0)), node(ID(1))] }, grpc.status.FAILED_PRECONDITION],
+            ["an unknown group", "NodeGroupIncreaseSize", { id: "gpus", delta: 1 }, grpc.status.NOT_FOUND],
+            ["an unknown group (target size)", "NodeGroupTargetSize", { id: "gpus" }, grpc.status.NOT_FOUND],
+            ["a node outside the group (a control plane)", "NodeGroupDeleteNodes", { id: "workers", nodes: [node("gce://boutique-dev-000000/europe-west1-b/boutique-dev-cp-0")] }, grpc.status.NOT_FOUND],
+            ["a worker slot that is not live", "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(5))] }, grpc.status.NOT_FOUND],
+            ["a positive decrease delta", "NodeGroupDecreaseTargetSize", { id: "workers", delta: 1 }, grpc.status.INVALID_ARGUMENT],
+            ["a decrease below the running count", "NodeGroupDecreaseTargetSize", { id: "workers", delta: -1 }, grpc.status.FAILED_PRECONDITION],
+            ["a malformed node", "NodeGroupDeleteNodes", { id: "workers", nodes: [{ providerID: "aws:///us-east-1a/i-0abc", name: "x" }] }, grpc.status.INVALID_ARGUMENT],
+            ["no node at all", "NodeGroupDeleteNodes", { id: "workers", nodes: [] }, grpc.status.INVALID_ARGUMENT],
+            ["the same node twice", "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(2)), node(ID(2))] }, grpc.status.INVALID_ARGUMENT],
+        ];
+        for (const [what, method, request, code] of bad) {
+            it(`${what}: ${grpc.status[code]}`, async () => {
+                const before = lab.stateBytes();
+                await assert.rejects(call(lab.client, method, request), (error: grpc.ServiceError) => {
+                    assert.equal(grpc.status[error.code], grpc.status[code], error.details);
+                    assert.ok(error.details.length > 10, "a message the autoscaler can log");
+                    return true;
+                });
+                await lab.updates.idle();
+                assert.equal(lab.stateBytes(), before);
+                assert.equal(lab.stack.updates().length, 0, "no update ran");
+            });
+        }
+    });
+});
