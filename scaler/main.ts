@@ -1,0 +1,110 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import * as grpc from "@grpc/grpc-js";
+import pino from "pino";
+import { CloudProviderService } from "./cloud-provider";
+import { DryRunStack } from "./dry-run-stack";
+import { observabilityServer, ScalerMetrics } from "./observability";
+import { UpdateLoop } from "./update-loop";
+
+const USAGE = `The Cluster Autoscaler's external gRPC cloud provider for this stack's workers.
+
+usage: npm run scaler -- --dry-run [--state <file>] [--up-seconds <n>]
+                         (--cert <file> --key <file> --ca <file> | --insecure)
+                         [--listen 127.0.0.1:8086] [--http 127.0.0.1:9464] [--log-level info]
+
+  --dry-run     keep the stack config in a local file (--state, default .scaler/state.json;
+                started from Pulumi.dev.yaml when absent) and simulate each pulumi up by
+                waiting --up-seconds (default 30); every simulated update is recorded there
+  --cert/--key  the server's certificate and key (PEM)
+  --ca          the CA that signs the autoscaler's client certificates: clients must present one
+  --insecure    no TLS at all (local experiments only)
+  --listen      gRPC address          --http  health, readiness and /metrics
+
+The Automation API driver (a real stack) is not in this version: --dry-run is required.`;
+
+class UsageError extends Error {}
+
+function hostPort(value: string, flag: string): { host: string; port: number } {
+    const match = /^(.*):(\d{1,5})$/.exec(value);
+    if (!match || Number(match[2]) > 65535) throw new UsageError(`${flag} ${value}: expected host:port`);
+    return { host: match[1], port: Number(match[2]) };
+}
+
+function credentials(values: { insecure?: boolean; cert?: string; key?: string; ca?: string }): grpc.ServerCredentials {
+    const files = [values.cert, values.key, values.ca];
+    if (values.insecure) {
+        if (files.some((file) => file !== undefined)) throw new UsageError("--insecure and certificates exclude each other");
+        return grpc.ServerCredentials.createInsecure();
+    }
+    if (files.some((file) => file === undefined)) throw new UsageError("refusing to start without TLS: give --cert, --key and --ca (or --insecure, explicitly)");
+    const read = (file: string) => fs.readFileSync(file);
+    // true: a client certificate signed by --ca is required, not merely accepted.
+    return grpc.ServerCredentials.createSsl(read(values.ca!), [{ cert_chain: read(values.cert!), private_key: read(values.key!) }], true);
+}
+
+async function main(argv: string[]): Promise<void> {
+    const { values } = parseArgs({
+        args: argv,
+        options: {
+            listen: { type: "string", default: "127.0.0.1:8086" },
+            http: { type: "string", default: "127.0.0.1:9464" },
+            "dry-run": { type: "boolean", default: false },
+            state: { type: "string", default: path.join(".scaler", "state.json") },
+            "up-seconds": { type: "string", default: "30" },
+            insecure: { type: "boolean", default: false },
+            cert: { type: "string" },
+            key: { type: "string" },
+            ca: { type: "string" },
+            "log-level": { type: "string", default: "info" },
+            help: { type: "boolean", short: "h", default: false },
+        },
+        strict: true,
+    });
+    if (values.help) return void console.log(USAGE);
+    if (!values["dry-run"]) throw new UsageError("--dry-run is required (the Automation API driver is not in this version)");
+    const upSeconds = Number(values["up-seconds"]);
+    if (!(upSeconds >= 0)) throw new UsageError(`--up-seconds ${values["up-seconds"]}: expected a number of seconds`);
+    const serverCredentials = credentials(values);
+    const listen = hostPort(values.listen, "--listen");
+    const httpAddress = hostPort(values.http, "--http");
+
+    const log = pino({ level: values["log-level"] });
+    const stack = new DryRunStack(values.state, upSeconds, path.resolve(__dirname, ".."));
+    const updates = new UpdateLoop(stack, log.child({ component: "updates" }));
+    let service: CloudProviderService | undefined;
+    let serving = false;
+    const metrics = new ScalerMetrics(() => service?.sizes());
+    updates.onUpdate = (seconds, outcome) => metrics.updates.observe({ outcome }, seconds);
+    service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }));
+    service.observe = (kind, outcome) => metrics.requests.inc({ kind, outcome });
+
+    const server = new grpc.Server();
+    service.addToServer(server);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${listen.host}:${listen.port}`, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    serving = true;
+    const http = observabilityServer(metrics, () => serving);
+    await new Promise<void>((resolve) => http.listen(httpAddress.port, httpAddress.host, resolve));
+    const httpPort = (http.address() as { port: number }).port;
+    log.info({ grpc: `${listen.host}:${port}`, http: `${httpAddress.host}:${httpPort}`, state: values.state, tls: !values.insecure }, "scaler listening");
+
+    const stop = (signal: string) => {
+        log.info({ signal }, "stopping: no new requests; an update in progress finishes first");
+        serving = false;
+        server.tryShutdown(() => void updates.idle().then(() => http.close(() => process.exit(0))));
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((error: unknown) => {
+        if (error instanceof UsageError || (error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS"))) {
+            console.error(`${error.message}\n\n${USAGE}`);
+            process.exit(2);
+        }
+        console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        process.exit(1);
+    });
+}

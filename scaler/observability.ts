@@ -1,0 +1,53 @@
+import * as http from "http";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The scaler's Prometheus metrics, in their own registry. */
+export class ScalerMetrics {
+    readonly registry = new Registry();
+    readonly requests = new Counter({ name: "scaler_requests_total", help: "CloudProvider requests by RPC and outcome (ok, refused, error)", labelNames: ["kind", "outcome"], registers: [this.registry] });
+    readonly updates = new Histogram({
+        name: "scaler_update_duration_seconds",
+        help: "pulumi up durations by outcome (succeeded, concurrent, failed)",
+        labelNames: ["outcome"],
+        buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200],
+        registers: [this.registry],
+    });
+
+    constructor(sizes: () => { desired: number; deployed: number } | undefined) {
+        const gauge = (name: string, help: string, pick: (s: { desired: number; deployed: number }) => number) =>
+            new Gauge({
+                name,
+                help,
+                registers: [this.registry],
+                collect() {
+                    const current = sizes();
+                    if (current) this.set(pick(current));
+                },
+            });
+        gauge("scaler_desired_workers", "Workers the stack config asks for", (s) => s.desired);
+        gauge("scaler_deployed_workers", "Workers the last successful update deployed", (s) => s.deployed);
+    }
+}
+
+/** /healthz (the process answers), /readyz (the gRPC server is serving), /metrics. */
+export function observabilityServer(metrics: ScalerMetrics, ready: () => boolean): http.Server {
+    return http.createServer((request, response) => {
+        const send = (code: number, body: string, type = "text/plain") => {
+            response.writeHead(code, { "content-type": type });
+            response.end(body);
+        };
+        switch (request.url) {
+            case "/healthz":
+                return send(200, "ok\n");
+            case "/readyz":
+                return ready() ? send(200, "ready\n") : send(503, "starting\n");
+            case "/metrics":
+                return void metrics.registry.metrics().then(
+                    (text) => send(200, text, metrics.registry.contentType),
+                    () => send(500, "metrics unavailable\n"),
+                );
+            default:
+                return send(404, "not found\n");
+        }
+    });
+}
