@@ -76,6 +76,30 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
         });
     });
 
+    describe("a burst during an update", () => {
+        const lab = new ScalerLab(0.5, { maxWorkers: "30" });
+        before(() => lab.start());
+        after(() => lab.stop());
+
+        it("20 concurrent IncreaseSize(1) during an update: every one counted once, at most 2 more up runs", async () => {
+            await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 }); // starts an update
+            assert.ok(lab.updates.busy);
+            await Promise.all(Array.from({ length: 20 }, () => call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 })));
+            assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize, 24);
+            await lab.updates.idle();
+            const updates = lab.stack.updates();
+            assert.ok(updates.length <= 3, `${updates.length} up runs in all (the first one, then at most 2 for the burst)`);
+            assert.equal(updates[updates.length - 1].config["boutique-platform:workerCount"], "24");
+            assert.equal((await lab.stack.readDeployed())["boutique-platform:workerCount"], "24");
+        });
+
+        it("a burst past max stops exactly at max: the rest are refused, nothing doubled", async () => {
+            const results = await Promise.allSettled(Array.from({ length: 10 }, () => call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 })));
+            assert.equal(results.filter((result) => result.status === "fulfilled").length, 6);
+            assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize, 30);
+        });
+    });
+
     describe("DecreaseTargetSize cancels only workers not created yet", () => {
         const lab = new ScalerLab(2);
         before(() => lab.start());

@@ -7,6 +7,7 @@ import pino from "pino";
 import { CloudProviderService } from "../../scaler/cloud-provider";
 import { DryRunStack } from "../../scaler/dry-run-stack";
 import { UpdateLoop } from "../../scaler/update-loop";
+import { loadStackConfigMap } from "../../config/stack-files";
 import { PROJECT_ROOT } from "../fixtures";
 
 /** The Cluster Autoscaler's own contract (kubernetes/autoscaler, Apache-2.0), from ../shared. */
@@ -38,7 +39,12 @@ export class ScalerLab {
     private server: grpc.Server | undefined;
     client!: CloudProviderClient;
 
-    constructor(upSeconds: number) {
+    /** `overrides`: dev-stack config changes the state file starts with (e.g. a larger maxWorkers). */
+    constructor(upSeconds: number, overrides: Readonly<Record<string, string>> = {}) {
+        if (Object.keys(overrides).length > 0) {
+            const config = loadStackConfigMap(PROJECT_ROOT, "dev", overrides).values;
+            fs.writeFileSync(this.stateFile, JSON.stringify({ config, deployed: config, updates: [] }));
+        }
         this.stack = new DryRunStack(this.stateFile, upSeconds, PROJECT_ROOT);
         this.updates = new UpdateLoop(this.stack, pino({ level: "silent" }), { backoffMs: 20 });
     }

@@ -12,7 +12,9 @@ export class ScalerProcess {
     constructor(private readonly args: readonly string[]) {}
 
     start(): Promise<void> {
-        const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "scaler/main.ts"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", ...this.args], {
+        // tsx as a loader in this one process (its CLI would run the scaler in a child, which a
+        // SIGKILL to the CLI leaves running).
+        const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "scaler/main.ts"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", ...this.args], {
             cwd: PROJECT_ROOT,
             stdio: ["ignore", "pipe", "pipe"],
         });
