@@ -4,7 +4,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import type { Logger } from "pino";
 import { WorkerScale } from "../config/worker-slots";
 import { checkGroup, decreaseTarget, deleteNodes, groupInstances, increase, PoolState, ScaleError, slotOf, WORKERS_GROUP } from "./node-group";
-import { ConfigValues, parseConfig, scaleChanges, StackPort } from "./stack-port";
+import { poolState, scaleChanges, StackPort } from "./stack-port";
 import { UpdateLoop } from "./update-loop";
 
 export const PROTO_FILE = path.join(__dirname, "proto", "cloudprovider.proto");
@@ -25,16 +25,6 @@ interface GrpcNode {
 
 /** Scale requests by kind and outcome, for the metrics endpoint. */
 export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error") => void;
-
-function poolState(desired: ConfigValues, deployed: ConfigValues): PoolState {
-    const config = parseConfig(desired);
-    const before = parseConfig(deployed);
-    return {
-        spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
-        desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
-        deployed: { count: before.workers.count, retiredSlots: before.workers.retiredSlots },
-    };
-}
 
 const sameScale = (a: WorkerScale, b: WorkerScale) => a.count === b.count && JSON.stringify([...a.retiredSlots].sort()) === JSON.stringify([...b.retiredSlots].sort());
 

@@ -116,3 +116,22 @@ export function decreaseTarget(state: PoolState, delta: number): WorkerScale {
     }
     return target;
 }
+
+/**
+ * A person's or CI's resize to exactly `size` workers: up adds the next free slots, down removes
+ * the highest live slots (the foundation's rule). Running workers may go: it is a deliberate
+ * change, unlike the autoscaler's DecreaseTargetSize.
+ */
+export function resize(state: PoolState, size: number): WorkerScale {
+    if (!Number.isInteger(size) || size < state.spec.min || size > state.spec.max) {
+        throw new ScaleError(status.INVALID_ARGUMENT, `size ${size} is outside the group's bounds [${state.spec.min}, ${state.spec.max}]`);
+    }
+    if (size > state.desired.count) return addWorkers(state.desired, size - state.desired.count);
+    return { count: size, retiredSlots: state.desired.retiredSlots };
+}
+
+/** A node named as the autoscaler does (provider id) or as people do (instance name). */
+export function asProviderId(spec: PoolSpec, node: string): string {
+    return node.startsWith("gce://") ? node : `gce://${spec.project}/${spec.zone}/${node}`;
+}
+

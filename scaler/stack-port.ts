@@ -1,5 +1,6 @@
 import { parseStackConfig, PROJECT, StackConfig } from "../config/stack-config";
 import { WorkerScale } from "../config/worker-slots";
+import type { PoolState } from "./node-group";
 
 /** A stack's config as Pulumi hands it over: full key -> text (lists as JSON). */
 export type ConfigValues = Readonly<Record<string, string>>;
@@ -36,3 +37,15 @@ export function parseConfig(values: ConfigValues): StackConfig {
 export function isConcurrentUpdate(error: unknown): boolean {
     return error instanceof Error && (error.name === "ConcurrentUpdateError" || /conflict: Another update is currently in progress/.test(error.message));
 }
+
+/** The workers group as two configs describe it: the desired one and the deployed one. */
+export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolState {
+    const config = parseConfig(desired);
+    const before = parseConfig(deployed);
+    return {
+        spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
+        desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
+        deployed: { count: before.workers.count, retiredSlots: before.workers.retiredSlots },
+    };
+}
+

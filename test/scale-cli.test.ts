@@ -1,0 +1,40 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DryRunStack } from "../scaler/dry-run-stack";
+import { ScaleError } from "../scaler/node-group";
+import { scale } from "../scaler/scale";
+import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
+import { PROJECT_ROOT } from "./fixtures";
+import { diffDev } from "./support/program";
+
+describe("npm run scale (people and CI; the scaler's code path)", function () {
+    this.timeout(120_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scale-"));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const stack = new DryRunStack(path.join(dir, "state.json"), 0, PROJECT_ROOT);
+
+    it("--workers 4 adds the next slot and runs one update", async () => {
+        assert.equal(await scale(stack, { workers: 4, remove: [] }, false), "workers 3 -> 4, retired slots []; update done");
+        assert.equal((await stack.readDeployed())[WORKER_COUNT_KEY], "4");
+        assert.equal(stack.updates().length, 1);
+    });
+
+    it("--remove worker 1 out of 0..3 leaves slots 0, 2, 3, and the program changes nothing else", async () => {
+        await scale(stack, { remove: ["boutique-dev-worker-1"], workers: undefined }, true);
+        const config = await stack.readConfig();
+        assert.deepEqual([config[WORKER_COUNT_KEY], config[RETIRED_SLOTS_KEY]], ["3", "[1]"]);
+        // The config the scaler wrote, through the foundation's render --diff.
+        const diff = await diffDev({ workerCount: "4" }, { workerCount: config[WORKER_COUNT_KEY], retiredWorkerSlots: config[RETIRED_SLOTS_KEY] });
+        assert.deepEqual(diff.created, []);
+        assert.deepEqual(diff.deleted.map((resource) => resource.name).sort(), ["worker-1", "worker-1-join", "worker-1-membership", "worker-1-vm"]);
+        assert.deepEqual(diff.changed.map((resource) => resource.name), ["haproxy-config"]);
+    });
+
+    it("refuses a size outside the bounds and writes nothing", async () => {
+        const before = fs.readFileSync(path.join(dir, "state.json"), "utf8");
+        await assert.rejects(scale(stack, { workers: 9, remove: [] }, false), (error: ScaleError) => /size 9 is outside the group's bounds \[2, 6\]/.test(error.message));
+        assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), before);
+    });
+});
