@@ -47,6 +47,15 @@ export function readProjectFile(root: string): ProjectFile {
     return { name: doc.name, config: doc.config ?? {} };
 }
 
+/** Pulumi.yaml's declared defaults as full key -> text: what a stack that sets nothing gets. */
+export function projectDefaults(project: ProjectFile): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(project.config)
+            .filter(([, declaration]) => declaration.default !== undefined)
+            .map(([name, declaration]) => [qualifyKey(project.name, name), asText(declaration.default)]),
+    );
+}
+
 /** "workerCount" -> "<project>:workerCount"; a key that already has a namespace is kept. */
 export function qualifyKey(project: string, key: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
@@ -62,12 +71,9 @@ export function stackFilePath(root: string, stack: string): string {
  */
 export function loadStackConfigMap(root: string, stack: string, overrides: Readonly<Record<string, string>> = {}): StackConfigMap {
     const project = readProjectFile(root);
-    const values: Record<string, string> = {};
+    const values: Record<string, string> = { ...projectDefaults(project) };
     const secretKeys = new Set<string>();
     for (const [name, declaration] of Object.entries(project.config)) {
-        if (declaration.default !== undefined) {
-            values[qualifyKey(project.name, name)] = asText(declaration.default);
-        }
         if (declaration.secret) {
             secretKeys.add(qualifyKey(project.name, name));
         }

@@ -3,6 +3,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
+import { AutomationStack } from "./automation-stack";
 import { CloudProviderService } from "./cloud-provider";
 import { DryRunStack } from "./dry-run-stack";
 import { observabilityServer, ScalerMetrics } from "./observability";
@@ -10,19 +11,19 @@ import { UpdateLoop } from "./update-loop";
 
 const USAGE = `The Cluster Autoscaler's external gRPC cloud provider for this stack's workers.
 
-usage: npm run scaler -- --dry-run [--state <file>] [--up-seconds <n>]
+usage: npm run scaler -- (--stack <name> | --dry-run [--state <file>] [--up-seconds <n>])
                          (--cert <file> --key <file> --ca <file> | --insecure)
                          [--listen 127.0.0.1:8086] [--http 127.0.0.1:9464] [--log-level info]
 
-  --dry-run     keep the stack config in a local file (--state, default .scaler/state.json;
+  --stack       the Pulumi stack to scale (default dev), through the Automation API: needs the
+                Pulumi CLI, the stack's state backend and cloud credentials, as pulumi up does
+  --dry-run     instead, keep the stack config in a local file (--state, default .scaler/state.json;
                 started from Pulumi.dev.yaml when absent) and simulate each pulumi up by
                 waiting --up-seconds (default 30); every simulated update is recorded there
   --cert/--key  the server's certificate and key (PEM)
   --ca          the CA that signs the autoscaler's client certificates: clients must present one
   --insecure    no TLS at all (local experiments only)
-  --listen      gRPC address          --http  health, readiness and /metrics
-
-The Automation API driver (a real stack) is not in this version: --dry-run is required.`;
+  --listen      gRPC address          --http  health, readiness and /metrics`;
 
 class UsageError extends Error {}
 
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
         options: {
             listen: { type: "string", default: "127.0.0.1:8086" },
             http: { type: "string", default: "127.0.0.1:9464" },
+            stack: { type: "string", default: "dev" },
             "dry-run": { type: "boolean", default: false },
             state: { type: "string", default: path.join(".scaler", "state.json") },
             "up-seconds": { type: "string", default: "30" },
@@ -63,7 +65,6 @@ async function main(argv: string[]): Promise<void> {
         strict: true,
     });
     if (values.help) return void console.log(USAGE);
-    if (!values["dry-run"]) throw new UsageError("--dry-run is required (the Automation API driver is not in this version)");
     const upSeconds = Number(values["up-seconds"]);
     if (!(upSeconds >= 0)) throw new UsageError(`--up-seconds ${values["up-seconds"]}: expected a number of seconds`);
     const serverCredentials = credentials(values);
@@ -71,7 +72,8 @@ async function main(argv: string[]): Promise<void> {
     const httpAddress = hostPort(values.http, "--http");
 
     const log = pino({ level: values["log-level"] });
-    const stack = new DryRunStack(values.state, upSeconds, path.resolve(__dirname, ".."));
+    const projectRoot = path.resolve(__dirname, "..");
+    const stack = values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await AutomationStack.select(values.stack, projectRoot, log.child({ component: "pulumi" }));
     const updates = new UpdateLoop(stack, log.child({ component: "updates" }));
     let service: CloudProviderService | undefined;
     let serving = false;

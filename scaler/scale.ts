@@ -1,19 +1,20 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { deleteNodes, asProviderId, resize, ScaleError } from "./node-group";
+import pino from "pino";
+import { AutomationStack } from "./automation-stack";
 import { DryRunStack } from "./dry-run-stack";
 import { poolState, scaleChanges, StackPort } from "./stack-port";
 
 const USAGE = `Scales the stack's workers through the same code path as the autoscaler's provider.
 
 usage: npm run scale -- (--workers <n> | --remove <node> [--remove <node> ...])
-                        --dry-run [--state .scaler/state.json] [--up-seconds 30] [--no-up]
+                        (--stack <name> | --dry-run [--state .scaler/state.json] [--up-seconds 30]) [--no-up]
 
   --workers   exactly n workers: more adds the next free slots, fewer removes the highest ones
   --remove    remove these workers (instance name or gce:// provider id): their slots are retired
   --no-up     record the new size in the stack config, do not run the update
-
-The Automation API driver (a real stack) is not in this version: --dry-run is required.`;
+  --stack     the Pulumi stack (default dev), through the Automation API; --dry-run: a local file`;
 
 class UsageError extends Error {}
 
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<void> {
         options: {
             workers: { type: "string" },
             remove: { type: "string", multiple: true, default: [] },
+            stack: { type: "string", default: "dev" },
             "dry-run": { type: "boolean", default: false },
             state: { type: "string", default: path.join(".scaler", "state.json") },
             "up-seconds": { type: "string", default: "30" },
@@ -43,10 +45,12 @@ async function main(argv: string[]): Promise<void> {
     });
     if (values.help) return void console.log(USAGE);
     if ((values.workers === undefined) === (values.remove.length === 0)) throw new UsageError("give either --workers <n> or --remove <node>...");
-    if (!values["dry-run"]) throw new UsageError("--dry-run is required (the Automation API driver is not in this version)");
     const workers = values.workers === undefined ? undefined : Number(values.workers);
     if (workers !== undefined && !Number.isInteger(workers)) throw new UsageError(`--workers ${values.workers}: expected a whole number`);
-    const stack = new DryRunStack(values.state, Number(values["up-seconds"]), path.resolve(__dirname, ".."));
+    const projectRoot = path.resolve(__dirname, "..");
+    const stack = values["dry-run"]
+        ? new DryRunStack(values.state, Number(values["up-seconds"]), projectRoot)
+        : await AutomationStack.select(values.stack, projectRoot, pino({ level: "info" }));
     console.log(await scale(stack, { workers, remove: values.remove }, values["no-up"]));
 }
 

@@ -38,14 +38,26 @@ export function isConcurrentUpdate(error: unknown): boolean {
     return error instanceof Error && (error.name === "ConcurrentUpdateError" || /conflict: Another update is currently in progress/.test(error.message));
 }
 
+/**
+ * The scale an earlier update applied. Read leniently (only the two scale keys): that config
+ * passed the rules of its day, and an empty one means nothing is deployed yet.
+ */
+export function deployedScale(values: ConfigValues): WorkerScale {
+    const count = Number(values[WORKER_COUNT_KEY] ?? "0");
+    const retired: unknown = JSON.parse(values[RETIRED_SLOTS_KEY] ?? "[]");
+    if (!Number.isInteger(count) || count < 0 || !Array.isArray(retired) || !retired.every((slot) => Number.isInteger(slot))) {
+        throw new Error(`the deployed config has an unreadable scale: ${WORKER_COUNT_KEY}=${values[WORKER_COUNT_KEY]}, ${RETIRED_SLOTS_KEY}=${values[RETIRED_SLOTS_KEY]}`);
+    }
+    return { count, retiredSlots: retired as number[] };
+}
+
 /** The workers group as two configs describe it: the desired one and the deployed one. */
 export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolState {
     const config = parseConfig(desired);
-    const before = parseConfig(deployed);
     return {
         spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
         desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
-        deployed: { count: before.workers.count, retiredSlots: before.workers.retiredSlots },
+        deployed: deployedScale(deployed),
     };
 }
 

@@ -23,12 +23,12 @@ describe("npm run scaler (the process)", function () {
         }
     });
 
-    it("refuses to start without certificates unless --insecure says so, and without --dry-run", () => {
+    it("refuses to start without certificates unless --insecure says so, or with both", () => {
         const noTls = scalerCli("--dry-run", "--state", path.join(dir, "none.json"));
         assert.equal(noTls.status, 2);
         assert.match(noTls.stderr, /refusing to start without TLS: give --cert, --key and --ca \(or --insecure, explicitly\)/);
         assert.ok(!fs.existsSync(path.join(dir, "none.json")), "nothing written");
-        assert.match(scalerCli("--insecure").stderr, /--dry-run is required/);
+        assert.match(scalerCli("--dry-run", "--insecure", "--cert", "x.crt").stderr, /--insecure and certificates exclude each other/);
     });
 
     describe("mTLS", () => {

@@ -1,0 +1,69 @@
+import { ConfigMap, LocalWorkspace, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
+import type { Logger } from "pino";
+import { PROJECT } from "../config/stack-config";
+import { projectDefaults, readProjectFile } from "../config/stack-files";
+import { ConfigValues, StackPort } from "./stack-port";
+
+/** The parts of the Automation API's Stack the scaler uses (tests pass a fake). */
+export interface AutomationStackApi {
+    readonly name: string;
+    getAllConfig(): Promise<ConfigMap>;
+    setAllConfig(config: ConfigMap): Promise<void>;
+    history(pageSize?: number, page?: number, showSecrets?: boolean): Promise<UpdateSummary[]>;
+    up(options?: UpOptions): Promise<UpResult>;
+}
+
+/**
+ * What a scale update may touch: the worker pool (every worker's component and children, new
+ * ones included) and HAProxy's backend config. With targetDependents, what depends on the pool
+ * (the platform's releases wait for it) is included too, with unchanged inputs: no-op steps.
+ * The scaler's own Deployment is never redeployed by a scale.
+ */
+export function scaleTargets(stack: string): string[] {
+    const urn = (typeChain: string, name: string) => `urn:pulumi:${stack}::${PROJECT}::${typeChain}::${name}`;
+    return [urn("boutique:cluster:WorkerPool", "workers"), `urn:pulumi:${stack}::${PROJECT}::boutique:cluster:WorkerPool$**`, urn("boutique:cluster:HaproxyEntryPoint$command:remote:Command", "haproxy-config")];
+}
+
+const toValues = (config: ConfigMap): Record<string, string> => Object.fromEntries(Object.entries(config).map(([key, { value }]) => [key, value]));
+
+/**
+ * A real stack through the Automation API (needs the Pulumi CLI, the state backend and cloud
+ * credentials, as `pulumi up` does). The desired config is Pulumi.yaml's defaults overlaid by
+ * the stack's config; the deployed one is the config of the newest successful update.
+ */
+export class AutomationStack implements StackPort {
+    constructor(
+        private readonly stack: AutomationStackApi,
+        private readonly defaults: ConfigValues,
+        private readonly log: Logger,
+    ) {}
+
+    static async select(stackName: string, projectRoot: string, log: Logger): Promise<AutomationStack> {
+        const stack = await LocalWorkspace.selectStack({ stackName, workDir: projectRoot });
+        return new AutomationStack(stack, projectDefaults(readProjectFile(projectRoot)), log);
+    }
+
+    async readConfig(): Promise<ConfigValues> {
+        return { ...this.defaults, ...toValues(await this.stack.getAllConfig()) };
+    }
+
+    async writeConfig(changes: ConfigValues): Promise<void> {
+        await this.stack.setAllConfig(Object.fromEntries(Object.entries(changes).map(([key, value]) => [key, { value }])));
+    }
+
+    async readDeployed(): Promise<ConfigValues> {
+        const history = await this.stack.history(20, 1, true);
+        const last = history.find((summary) => summary.kind === "update" && summary.result === "succeeded");
+        // Never deployed: no worker exists yet.
+        return last ? { ...this.defaults, ...toValues(last.config) } : {};
+    }
+
+    async up(): Promise<void> {
+        const result = await this.stack.up({
+            target: scaleTargets(this.stack.name),
+            targetDependents: true,
+            onOutput: (line) => this.log.debug({ pulumi: line.trimEnd() }),
+        });
+        this.log.info({ changes: result.summary.resourceChanges }, "pulumi up finished");
+    }
+}

@@ -1,0 +1,80 @@
+import { strict as assert } from "assert";
+import { ConfigMap, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
+import pino from "pino";
+import { AutomationStack, AutomationStackApi, scaleTargets } from "../scaler/automation-stack";
+import { deployedScale, isConcurrentUpdate } from "../scaler/stack-port";
+import { UpdateLoop } from "../scaler/update-loop";
+
+const summary = (kind: UpdateSummary["kind"], result: UpdateSummary["result"], workerCount: string): UpdateSummary =>
+    ({ kind, result, config: { "boutique-platform:workerCount": { value: workerCount, secret: false } } }) as unknown as UpdateSummary;
+
+/** The Automation API's Stack, as far as the scaler uses it: recorded calls, scripted answers. */
+class FakeStack implements AutomationStackApi {
+    readonly name = "dev";
+    config: ConfigMap = { "boutique-platform:workerCount": { value: "3" } };
+    historyAnswer: UpdateSummary[] = [];
+    ups: UpOptions[] = [];
+    failures: Error[] = [];
+
+    async getAllConfig(): Promise<ConfigMap> {
+        return this.config;
+    }
+    async setAllConfig(config: ConfigMap): Promise<void> {
+        this.config = { ...this.config, ...config };
+    }
+    async history(): Promise<UpdateSummary[]> {
+        return this.historyAnswer;
+    }
+    async up(options?: UpOptions): Promise<UpResult> {
+        this.ups.push(options ?? {});
+        const failure = this.failures.shift();
+        if (failure) throw failure;
+        return { stdout: "", stderr: "", summary: { resourceChanges: { update: 1 } }, outputs: {} } as unknown as UpResult;
+    }
+}
+
+const silent = pino({ level: "silent" });
+
+describe("the Automation API driver (against a fake Stack)", () => {
+    it("desired config = Pulumi.yaml defaults overlaid by the stack's; writes go to the stack as plain values", async () => {
+        const fake = new FakeStack();
+        const stack = new AutomationStack(fake, { "boutique-platform:workerCount": "1", "boutique-platform:minWorkers": "2" }, silent);
+        assert.deepEqual(await stack.readConfig(), { "boutique-platform:workerCount": "3", "boutique-platform:minWorkers": "2" });
+        await stack.writeConfig({ "boutique-platform:workerCount": "4", "boutique-platform:retiredWorkerSlots": "[1]" });
+        assert.deepEqual(fake.config["boutique-platform:retiredWorkerSlots"], { value: "[1]" });
+    });
+
+    it("deployed config = the newest successful update's (previews and failures skipped); nothing deployed yet = no workers", async () => {
+        const fake = new FakeStack();
+        const stack = new AutomationStack(fake, {}, silent);
+        assert.deepEqual(deployedScale(await stack.readDeployed()), { count: 0, retiredSlots: [] });
+        fake.historyAnswer = [summary("preview", "succeeded", "9"), summary("update", "failed", "8"), summary("update", "succeeded", "4"), summary("update", "succeeded", "3")];
+        assert.equal((await stack.readDeployed())["boutique-platform:workerCount"], "4");
+    });
+
+    it("a scale update targets the worker pool and HAProxy's config, with their dependents", async () => {
+        const fake = new FakeStack();
+        await new AutomationStack(fake, {}, silent).up();
+        assert.deepEqual(fake.ups[0].target, scaleTargets("dev"));
+        assert.equal(fake.ups[0].targetDependents, true);
+        assert.deepEqual(scaleTargets("dev"), [
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool::workers",
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$**",
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:HaproxyEntryPoint$command:remote:Command::haproxy-config",
+        ]);
+    });
+
+    it("a ConcurrentUpdateError is retried with backoff, never given up on", async () => {
+        const fake = new FakeStack();
+        const concurrent = Object.assign(new Error("conflict: Another update is currently in progress."), { name: "ConcurrentUpdateError" });
+        fake.failures = [concurrent, concurrent];
+        assert.ok(isConcurrentUpdate(concurrent));
+        const loop = new UpdateLoop(new AutomationStack(fake, {}, silent), silent, { backoffMs: 5 });
+        const outcomes: string[] = [];
+        loop.onUpdate = (_, outcome) => outcomes.push(outcome);
+        loop.request();
+        await loop.idle();
+        assert.deepEqual(outcomes, ["concurrent", "concurrent", "succeeded"]);
+        assert.equal(fake.ups.length, 3);
+    });
+});
