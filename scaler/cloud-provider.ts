@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import type { Logger } from "pino";
 import { WorkerScale } from "../config/worker-slots";
-import { checkGroup, decreaseTarget, deleteNodes, groupInstances, increase, PoolState, ScaleError, slotOf, WORKERS_GROUP } from "./node-group";
+import { checkGroup, decreaseTarget, deleteNodes, GroupId, groupIds, groupInstances, increase, LOKI_GROUP, lokiIndexOf, lokiInstances, PoolState, refuseFixedSize, ScaleError, slotOf, WORKERS_GROUP } from "./node-group";
 import { poolState, scaleChanges, StackPort } from "./stack-port";
 import { UpdateLoop } from "./update-loop";
 
@@ -87,8 +87,15 @@ export class CloudProviderService {
         return run;
     }
 
-    private group() {
-        return { id: WORKERS_GROUP, minSize: this.state.spec.min, maxSize: this.state.spec.max, debug: `${WORKERS_GROUP}: ${this.state.desired.count} desired, ${this.state.deployed.count} deployed` };
+    private group(id: GroupId) {
+        const { spec, desired, deployed, loki } = this.state;
+        return id === LOKI_GROUP
+            ? { id, minSize: loki.desired, maxSize: loki.desired, debug: `${LOKI_GROUP}: fixed at ${loki.desired} (lokiNodeCount), ${loki.deployed} deployed` }
+            : { id, minSize: spec.min, maxSize: spec.max, debug: `${WORKERS_GROUP}: ${desired.count} desired, ${deployed.count} deployed` };
+    }
+
+    private instances(id: GroupId) {
+        return id === LOKI_GROUP ? lokiInstances(this.state) : groupInstances(this.state);
     }
 
     /** Wraps a handler: refusals answer their gRPC status with their message; anything else is INTERNAL without the raw text. */
@@ -118,12 +125,19 @@ export class CloudProviderService {
 
     addToServer(server: grpc.Server): void {
         server.addService(cloudProviderDefinition(), {
-            NodeGroups: this.unary("NodeGroups", () => ({ nodeGroups: [this.group()] })),
+            NodeGroups: this.unary("NodeGroups", () => ({ nodeGroups: groupIds(this.state).map((id) => this.group(id)) })),
             NodeGroupForNode: this.unary("NodeGroupForNode", (request: { node?: GrpcNode }) => {
-                const slot = slotOf(this.state.spec, request.node?.providerID ?? "");
-                const known = slot !== undefined && groupInstances(this.state).some((instance) => instance.slot === slot);
-                // An empty id: not in any group (control planes, HAProxy, dedicated pools).
-                return { nodeGroup: known ? this.group() : { id: "", minSize: 0, maxSize: 0, debug: "" } };
+                const providerId = request.node?.providerID ?? "";
+                const slot = slotOf(this.state.spec, providerId);
+                const loki = lokiIndexOf(this.state.spec, providerId);
+                const group: GroupId | undefined =
+                    slot !== undefined && groupInstances(this.state).some((instance) => instance.slot === slot)
+                        ? WORKERS_GROUP
+                        : loki !== undefined && lokiInstances(this.state).some((instance) => instance.slot === loki)
+                          ? LOKI_GROUP
+                          : undefined;
+                // An empty id: not in any group (control planes, HAProxy).
+                return { nodeGroup: group ? this.group(group) : { id: "", minSize: 0, maxSize: 0, debug: "" } };
             }),
             GPULabel: this.unary("GPULabel", () => ({ label: "cloud.google.com/gke-accelerator" })),
             GetAvailableGPUTypes: this.unary("GetAvailableGPUTypes", () => ({})),
@@ -131,27 +145,26 @@ export class CloudProviderService {
             // State is kept current by the scaler's own writes and updates: nothing to fetch.
             Refresh: this.unary("Refresh", () => ({})),
             NodeGroupTargetSize: this.unary("NodeGroupTargetSize", (request: { id: string }) => {
-                checkGroup(request.id);
-                return { targetSize: this.state.desired.count };
+                const id = checkGroup(this.state, request.id);
+                return { targetSize: id === LOKI_GROUP ? this.state.loki.desired : this.state.desired.count };
             }),
             NodeGroupIncreaseSize: this.unary("NodeGroupIncreaseSize", async (request: { id: string; delta: number }) => {
-                checkGroup(request.id);
+                refuseFixedSize(checkGroup(this.state, request.id));
                 await this.mutate((state) => increase(state, request.delta));
                 return {};
             }),
             NodeGroupDeleteNodes: this.unary("NodeGroupDeleteNodes", async (request: { id: string; nodes: GrpcNode[] }) => {
-                checkGroup(request.id);
+                refuseFixedSize(checkGroup(this.state, request.id));
                 await this.mutate((state) => deleteNodes(state, request.nodes.map((node) => node.providerID)));
                 return {};
             }),
             NodeGroupDecreaseTargetSize: this.unary("NodeGroupDecreaseTargetSize", async (request: { id: string; delta: number }) => {
-                checkGroup(request.id);
+                refuseFixedSize(checkGroup(this.state, request.id));
                 await this.mutate((state) => decreaseTarget(state, request.delta));
                 return {};
             }),
             NodeGroupNodes: this.unary("NodeGroupNodes", (request: { id: string }) => {
-                checkGroup(request.id);
-                return { instances: groupInstances(this.state).map((instance) => ({ id: instance.id, status: { instanceState: instance.state } })) };
+                return { instances: this.instances(checkGroup(this.state, request.id)).map((instance) => ({ id: instance.id, status: { instanceState: instance.state } })) };
             }),
         });
     }

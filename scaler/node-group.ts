@@ -8,6 +8,9 @@ import { addWorkers, liveWorkerSlots, removeWorkerSlot, WorkerScale, workerNodeN
  */
 
 export const WORKERS_GROUP = "workers";
+/** The dedicated Loki nodes (lokiNodeCount), when the stack has them: a fixed-size group. */
+export const LOKI_GROUP = "loki";
+export type GroupId = typeof WORKERS_GROUP | typeof LOKI_GROUP;
 
 /** A refused request: the gRPC status it answers with and a message for the autoscaler's log. */
 export class ScaleError extends Error {
@@ -32,6 +35,8 @@ export interface PoolState {
     readonly spec: PoolSpec;
     readonly desired: WorkerScale;
     readonly deployed: WorkerScale;
+    /** Dedicated Loki nodes: desired and deployed counts (0 when the stack has none). */
+    readonly loki: { readonly desired: number; readonly deployed: number };
 }
 
 export type InstanceState = "instanceRunning" | "instanceCreating" | "instanceDeleting";
@@ -70,8 +75,37 @@ export function groupInstances(state: PoolState): GroupInstance[] {
         }));
 }
 
-export function checkGroup(id: string): void {
-    if (id !== WORKERS_GROUP) throw new ScaleError(status.NOT_FOUND, `no node group "${id}" (this provider has "${WORKERS_GROUP}")`);
+/** The groups this stack has: the workers, and the Loki pool when there is one. */
+export function groupIds(state: PoolState): GroupId[] {
+    return state.loki.desired > 0 || state.loki.deployed > 0 ? [WORKERS_GROUP, LOKI_GROUP] : [WORKERS_GROUP];
+}
+
+export function checkGroup(state: PoolState, id: string): GroupId {
+    const known = groupIds(state).find((group) => group === id);
+    if (!known) throw new ScaleError(status.NOT_FOUND, `no node group "${id}" (this provider has ${groupIds(state).map((group) => `"${group}"`).join(", ")})`);
+    return known;
+}
+
+/** The Loki pool is sized by lokiNodeCount in the stack config, never by the autoscaler. */
+export function refuseFixedSize(id: GroupId): void {
+    if (id === LOKI_GROUP) throw new ScaleError(status.FAILED_PRECONDITION, `node group "${LOKI_GROUP}" has a fixed size (lokiNodeCount); change it in the stack config`);
+}
+
+/** The Loki node a provider id names (gce://…/<cluster>-loki-<i>), or undefined. */
+export function lokiIndexOf(spec: PoolSpec, providerId: string): number | undefined {
+    const prefix = `gce://${spec.project}/${spec.zone}/${spec.clusterName}-loki-`;
+    const rest = providerId.startsWith(prefix) ? providerId.slice(prefix.length) : "";
+    return /^(0|[1-9][0-9]?)$/.test(rest) ? Number(rest) : undefined;
+}
+
+/** The Loki pool's nodes, creating/running/deleting as for the workers. */
+export function lokiInstances(state: PoolState): GroupInstance[] {
+    const { desired, deployed } = state.loki;
+    return Array.from({ length: Math.max(desired, deployed) }, (_, i) => ({
+        slot: i,
+        id: `gce://${state.spec.project}/${state.spec.zone}/${state.spec.clusterName}-loki-${i}`,
+        state: i < desired && i < deployed ? "instanceRunning" : i < desired ? "instanceCreating" : "instanceDeleting",
+    }));
 }
 
 /** IncreaseSize(delta): the desired scale with `delta` more workers (retired slots reused first). */

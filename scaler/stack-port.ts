@@ -51,6 +51,12 @@ export function deployedScale(values: ConfigValues): WorkerScale {
     return { count, retiredSlots: retired as number[] };
 }
 
+function deployedLokiNodes(values: ConfigValues): number {
+    if (values[`${PROJECT}:enableLogging`] === "false") return 0;
+    const count = Number(values[`${PROJECT}:lokiNodeCount`] ?? "0");
+    return Number.isInteger(count) && count >= 0 ? count : 0;
+}
+
 /** The workers group as two configs describe it: the desired one and the deployed one. */
 export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolState {
     const config = parseConfig(desired);
@@ -58,6 +64,7 @@ export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolSt
         spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
         desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
         deployed: deployedScale(deployed),
+        loki: { desired: config.platform.layers.logging ? config.platform.loki.nodeCount : 0, deployed: deployedLokiNodes(deployed) },
     };
 }
 

@@ -76,6 +76,34 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
         });
     });
 
+    describe("with dedicated Loki nodes: a second, fixed-size group", () => {
+        const lab = new ScalerLab(0.05, { lokiNodeCount: "3", lokiReplicas: "3" });
+        before(() => lab.start());
+        after(() => lab.stop());
+        const LOKI = (i: number) => `gce://boutique-dev-000000/europe-west1-b/boutique-dev-loki-${i}`;
+
+        it("lists the loki group (min = max = lokiNodeCount), its nodes, and maps them to it", async () => {
+            const { nodeGroups } = await call(lab.client, "NodeGroups");
+            assert.deepEqual((nodeGroups as { id: string; minSize: number; maxSize: number }[]).map(({ id, minSize, maxSize }) => `${id}:${minSize}-${maxSize}`), ["workers:2-6", "loki:3-3"]);
+            const { instances: loki } = await call(lab.client, "NodeGroupNodes", { id: "loki" });
+            assert.deepEqual((loki as Instance[]).map((instance) => `${instance.id}:${instance.status.instanceState}`), [0, 1, 2].map((i) => `${LOKI(i)}:instanceRunning`));
+            assert.equal(((await call(lab.client, "NodeGroupForNode", { node: node(LOKI(1)) })).nodeGroup as { id: string }).id, "loki");
+            assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "loki" })).targetSize, 3);
+        });
+
+        it("refuses to resize it (FAILED_PRECONDITION): lokiNodeCount sizes it, and nothing is written", async () => {
+            const before = lab.stateBytes();
+            for (const [method, request] of [
+                ["NodeGroupIncreaseSize", { id: "loki", delta: 1 }],
+                ["NodeGroupDeleteNodes", { id: "loki", nodes: [node(LOKI(0))] }],
+                ["NodeGroupDecreaseTargetSize", { id: "loki", delta: -1 }],
+            ] as const) {
+                await assert.rejects(call(lab.client, method, request), (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION && /fixed size \(lokiNodeCount\)/.test(error.details));
+            }
+            assert.equal(lab.stateBytes(), before);
+        });
+    });
+
     describe("a burst during an update", () => {
         const lab = new ScalerLab(0.5, { maxWorkers: "30" });
         before(() => lab.start());
