@@ -1,6 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { workerNodeName } from "../config/worker-slots";
+import { poolNodeName, workerNodeName } from "../config/worker-slots";
 import { ReservedAddress } from "./ip-pool";
 import { NodeTaint } from "./kubeadm-config";
 import { ClusterJoinSettings, joinCluster } from "./node-join";
@@ -55,7 +55,7 @@ export class WorkerNode extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkerNode", name, {}, opts);
-        this.nodeName = args.pool ? `${args.clusterName}-${args.pool.name}-${args.slot}` : workerNodeName(args.clusterName, args.slot);
+        this.nodeName = args.pool ? poolNodeName(args.clusterName, args.pool.name, args.slot) : workerNodeName(args.clusterName, args.slot);
         const instance = new gcp.compute.Instance(
             `${name}-vm`,
             nodeInstanceArgs({

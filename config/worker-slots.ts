@@ -63,7 +63,12 @@ export function slotChanges(before: WorkerScale, after: WorkerScale): { added: n
     };
 }
 
-/** A worker slot's VM and Kubernetes node name: fixed by the slot, for life. */
+/** A pool node's VM and Kubernetes node name, `<cluster>-<pool>-<index>`: fixed for life. */
+export function poolNodeName(clusterName: string, pool: string, index: number): string {
+    return `${clusterName}-${pool}-${index}`;
+}
+
+/** A worker slot's VM and Kubernetes node name. */
 export function workerNodeName(clusterName: string, slot: number): string {
-    return `${clusterName}-worker-${slot}`;
+    return poolNodeName(clusterName, "worker", slot);
 }

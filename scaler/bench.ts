@@ -1,13 +1,10 @@
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { parseArgs } from "util";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { loadStackConfigMap } from "../config/stack-files";
-import { PROTO_FILE } from "./cloud-provider";
+import { callRpc, cloudProviderClient, CloudProviderClient, spawnScaler } from "./client";
 import { DryRunStack } from "./dry-run-stack";
 
 /**
@@ -19,45 +16,18 @@ import { DryRunStack } from "./dry-run-stack";
  * usage: npm run bench:scaler [-- --callers 100 --burst 20 --up-seconds 5]
  */
 
-type Call = (request: object, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
-type Client = grpc.Client & Record<string, Call>;
-
 const ROOT = path.resolve(__dirname, "..");
 
-function client(address: string): Client {
-    const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILE, { keepCase: true, longs: String, enums: String, defaults: true })) as unknown as {
-        clusterautoscaler: { cloudprovider: { v1: { externalgrpc: { CloudProvider: grpc.ServiceClientConstructor } } } };
-    };
-    return new loaded.clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider(address, grpc.credentials.createInsecure()) as unknown as Client;
-}
-
-const rpc = (c: Client, method: string, request: object) => new Promise<Record<string, unknown>>((resolve, reject) => c[method].call(c, request, (e, r) => (e ? reject(e) : resolve(r))));
-
-function startScaler(state: string, upSeconds: number): Promise<{ child: ChildProcess; address: string }> {
-    // tsx as a loader in one process: killing it kills the scaler, not a wrapper.
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scaler/main.ts"), "--dry-run", "--insecure", "--state", state, "--up-seconds", String(upSeconds), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"], {
-        stdio: ["ignore", "pipe", "inherit"],
-    });
-    return new Promise((resolve, reject) => {
-        let output = "";
-        child.stdout?.on("data", (chunk: Buffer) => {
-            output += chunk.toString();
-            const match = /"grpc":"([^"]+)"/.exec(output);
-            if (match) resolve({ child, address: match[1] });
-        });
-        child.once("exit", (code) => reject(new Error(`scaler exited (${code})`)));
-    });
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function latencies(c: Client, method: string, callers: number, perCaller: number): Promise<string> {
+async function latencies(c: CloudProviderClient, method: string, callers: number, perCaller: number): Promise<string> {
     const samples: number[] = [];
     await Promise.all(
         Array.from({ length: callers }, async () => {
             for (let i = 0; i < perCaller; i++) {
                 const started = performance.now();
-                await rpc(c, method, { id: "workers" });
+                await callRpc(c, method, { id: "workers" });
                 samples.push(performance.now() - started);
             }
         }),
@@ -74,21 +44,21 @@ async function main(): Promise<void> {
     // Room for the burst: the dev stack with a larger maxWorkers (its /24 holds 222 slots).
     const config = loadStackConfigMap(ROOT, "dev", { maxWorkers: String(3 + burst) }).values;
     fs.writeFileSync(state, JSON.stringify({ config, deployed: config, updates: [] }));
-    const { child, address } = await startScaler(state, upSeconds);
+    const { child, grpcAddress: address } = await spawnScaler(["--dry-run", "--insecure", "--state", state, "--up-seconds", String(upSeconds)]);
     // The scaler must not outlive the benchmark, however it ends.
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => (child.kill("SIGKILL"), process.exit(130)));
-    const c = client(address);
+    const c = cloudProviderClient(address);
     try {
         console.log(`node ${process.version}; scaler on a dry-run stack, up = ${upSeconds} s; ${callers} concurrent callers`);
-        await rpc(c, "NodeGroupIncreaseSize", { id: "workers", delta: 1 }); // an update is now running
+        await callRpc(c, "NodeGroupIncreaseSize", { id: "workers", delta: 1 }); // an update is now running
         for (const method of ["NodeGroupTargetSize", "NodeGroupNodes"]) console.log(await latencies(c, method, callers, perCaller));
         const stack = new DryRunStack(state, 0, ROOT);
         const start = Number((await stack.readConfig())["boutique-platform:workerCount"]);
         const before = stack.updates().length;
         const burstStarted = performance.now();
-        await Promise.all(Array.from({ length: burst }, () => rpc(c, "NodeGroupIncreaseSize", { id: "workers", delta: 1 }).catch(() => undefined)));
+        await Promise.all(Array.from({ length: burst }, () => callRpc(c, "NodeGroupIncreaseSize", { id: "workers", delta: 1 }).catch(() => undefined)));
         const burstMs = performance.now() - burstStarted;
-        const target = Number((await rpc(c, "NodeGroupTargetSize", { id: "workers" })).targetSize);
+        const target = Number((await callRpc(c, "NodeGroupTargetSize", { id: "workers" })).targetSize);
         for (let i = 0; i < 600 && Number((await stack.readDeployed())["boutique-platform:workerCount"]) !== target; i++) await new Promise((r) => setTimeout(r, 100));
         const ups = stack.updates().length - before;
         const max = Number(config["boutique-platform:maxWorkers"]);

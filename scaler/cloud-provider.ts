@@ -1,22 +1,12 @@
-import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import type { Logger } from "pino";
 import { WorkerScale } from "../config/worker-slots";
-import { checkGroup, decreaseTarget, deleteNodes, GroupId, groupIds, groupInstances, increase, LOKI_GROUP, lokiIndexOf, lokiInstances, PoolState, refuseFixedSize, ScaleError, slotOf, WORKERS_GROUP } from "./node-group";
+import { LOKI_POOL } from "../components/loki-values";
+import { checkGroup, decreaseTarget, deleteNodes, GroupId, groupIds, groupInstances, increase, indexOf, LOKI_GROUP, lokiInstances, PoolState, refuseFixedSize, ScaleError, WORKERS_GROUP } from "./node-group";
 import { poolState, scaleChanges, StackPort } from "./stack-port";
+import { loadCloudProvider } from "./client";
 import { UpdateLoop } from "./update-loop";
 
-export const PROTO_FILE = path.join(__dirname, "proto", "cloudprovider.proto");
-const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true };
-
-/** The service definition from our own .proto (wire-compatible with the autoscaler's). */
-export function cloudProviderDefinition(): grpc.ServiceDefinition {
-    const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_FILE, PROTO_OPTIONS)) as unknown as {
-        clusterautoscaler: { cloudprovider: { v1: { externalgrpc: { CloudProvider: grpc.ServiceClientConstructor } } } };
-    };
-    return loaded.clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider.service;
-}
 
 interface GrpcNode {
     readonly providerID: string;
@@ -124,12 +114,13 @@ export class CloudProviderService {
     }
 
     addToServer(server: grpc.Server): void {
-        server.addService(cloudProviderDefinition(), {
+        // Our own definition, wire-compatible with the autoscaler's.
+        server.addService(loadCloudProvider().service, {
             NodeGroups: this.unary("NodeGroups", () => ({ nodeGroups: groupIds(this.state).map((id) => this.group(id)) })),
             NodeGroupForNode: this.unary("NodeGroupForNode", (request: { node?: GrpcNode }) => {
                 const providerId = request.node?.providerID ?? "";
-                const slot = slotOf(this.state.spec, providerId);
-                const loki = lokiIndexOf(this.state.spec, providerId);
+                const slot = indexOf(this.state.spec, "worker", providerId);
+                const loki = indexOf(this.state.spec, LOKI_POOL.name, providerId);
                 const group: GroupId | undefined =
                     slot !== undefined && groupInstances(this.state).some((instance) => instance.slot === slot)
                         ? WORKERS_GROUP

@@ -1,5 +1,7 @@
 import { status } from "@grpc/grpc-js";
-import { addWorkers, liveWorkerSlots, removeWorkerSlot, WorkerScale, workerNodeName } from "../config/worker-slots";
+import { addWorkers, liveWorkerSlots, poolNodeName, removeWorkerSlot, WorkerScale } from "../config/worker-slots";
+import { LOKI_POOL } from "../components/loki-values";
+import { gceProviderId, parseGceProviderId } from "../components/pki";
 
 /**
  * The `workers` node group as the Cluster Autoscaler sees it, computed from two stack configs:
@@ -48,31 +50,36 @@ export interface GroupInstance {
     readonly state: InstanceState;
 }
 
-export function providerIdOf(spec: PoolSpec, slot: number): string {
-    return `gce://${spec.project}/${spec.zone}/${workerNodeName(spec.clusterName, slot)}`;
+/** A pool's node in this stack: `<cluster>-<pool>-<index>` (the VM, the Kubernetes node). */
+type PoolKind = "worker" | typeof LOKI_POOL.name;
+
+export function providerIdOf(spec: PoolSpec, pool: PoolKind, index: number): string {
+    return gceProviderId(spec.project, spec.zone, poolNodeName(spec.clusterName, pool, index));
 }
 
-/** The worker slot a provider id names, or undefined when it is not one of this pool's workers (control planes, HAProxy, other clusters). */
-export function slotOf(spec: PoolSpec, providerId: string): number | undefined {
-    const prefix = `gce://${spec.project}/${spec.zone}/${spec.clusterName}-worker-`;
-    if (!providerId.startsWith(prefix)) return undefined;
-    const rest = providerId.slice(prefix.length);
+/** The index of a node of `pool` that a provider id names, or undefined when it is not one (control planes, HAProxy, other clusters). */
+export function indexOf(spec: PoolSpec, pool: PoolKind, providerId: string): number | undefined {
+    const ref = parseGceProviderId(providerId);
+    const prefix = `${spec.clusterName}-${pool}-`;
+    if (!ref || ref.project !== spec.project || ref.zone !== spec.zone || !ref.instance.startsWith(prefix)) return undefined;
+    const rest = ref.instance.slice(prefix.length);
     return /^(0|[1-9][0-9]{0,5})$/.test(rest) ? Number(rest) : undefined;
 }
 
-const PROVIDER_ID = /^gce:\/\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/[a-z]+-[a-z]+[0-9]+-[a-z]\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/** Creating (desired, not yet deployed), running (both) or deleting (deployed, no longer desired). */
-export function groupInstances(state: PoolState): GroupInstance[] {
-    const desired = new Set(liveWorkerSlots(state.desired));
-    const deployed = new Set(liveWorkerSlots(state.deployed));
+/** Creating (desired, not deployed), running (both) or deleting (deployed, no longer desired). */
+function instanceStates(spec: PoolSpec, pool: PoolKind, desired: readonly number[], deployed: readonly number[]): GroupInstance[] {
+    const [want, have] = [new Set(desired), new Set(deployed)];
     return [...new Set([...desired, ...deployed])]
         .sort((a, b) => a - b)
         .map((slot) => ({
             slot,
-            id: providerIdOf(state.spec, slot),
-            state: desired.has(slot) && deployed.has(slot) ? "instanceRunning" : desired.has(slot) ? "instanceCreating" : "instanceDeleting",
+            id: providerIdOf(spec, pool, slot),
+            state: want.has(slot) && have.has(slot) ? "instanceRunning" : want.has(slot) ? "instanceCreating" : "instanceDeleting",
         }));
+}
+
+export function groupInstances(state: PoolState): GroupInstance[] {
+    return instanceStates(state.spec, "worker", liveWorkerSlots(state.desired), liveWorkerSlots(state.deployed));
 }
 
 /** The groups this stack has: the workers, and the Loki pool when there is one. */
@@ -91,21 +98,10 @@ export function refuseFixedSize(id: GroupId): void {
     if (id === LOKI_GROUP) throw new ScaleError(status.FAILED_PRECONDITION, `node group "${LOKI_GROUP}" has a fixed size (lokiNodeCount); change it in the stack config`);
 }
 
-/** The Loki node a provider id names (gce://…/<cluster>-loki-<i>), or undefined. */
-export function lokiIndexOf(spec: PoolSpec, providerId: string): number | undefined {
-    const prefix = `gce://${spec.project}/${spec.zone}/${spec.clusterName}-loki-`;
-    const rest = providerId.startsWith(prefix) ? providerId.slice(prefix.length) : "";
-    return /^(0|[1-9][0-9]?)$/.test(rest) ? Number(rest) : undefined;
-}
-
-/** The Loki pool's nodes, creating/running/deleting as for the workers. */
+/** The Loki pool's nodes, 0..lokiNodeCount-1, with the same states as the workers. */
 export function lokiInstances(state: PoolState): GroupInstance[] {
-    const { desired, deployed } = state.loki;
-    return Array.from({ length: Math.max(desired, deployed) }, (_, i) => ({
-        slot: i,
-        id: `gce://${state.spec.project}/${state.spec.zone}/${state.spec.clusterName}-loki-${i}`,
-        state: i < desired && i < deployed ? "instanceRunning" : i < desired ? "instanceCreating" : "instanceDeleting",
-    }));
+    const indexes = (count: number) => Array.from({ length: count }, (_, i) => i);
+    return instanceStates(state.spec, LOKI_POOL.name, indexes(state.loki.desired), indexes(state.loki.deployed));
 }
 
 /** IncreaseSize(delta): the desired scale with `delta` more workers (retired slots reused first). */
@@ -122,8 +118,8 @@ export function deleteNodes(state: PoolState, providerIds: readonly string[]): W
     const live = new Set(liveWorkerSlots(state.desired));
     const slots: number[] = [];
     for (const id of providerIds) {
-        if (!PROVIDER_ID.test(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${id}" is not gce://<project>/<zone>/<instance>`);
-        const slot = slotOf(state.spec, id);
+        if (!parseGceProviderId(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${id}" is not gce://<project>/<zone>/<instance>`);
+        const slot = indexOf(state.spec, "worker", id);
         if (slot === undefined || !live.has(slot)) throw new ScaleError(status.NOT_FOUND, `node ${id} is not in node group "${WORKERS_GROUP}"`);
         if (slots.includes(slot)) throw new ScaleError(status.INVALID_ARGUMENT, `node ${id} is listed twice`);
         slots.push(slot);
@@ -166,6 +162,6 @@ export function resize(state: PoolState, size: number): WorkerScale {
 
 /** A node named as the autoscaler does (provider id) or as people do (instance name). */
 export function asProviderId(spec: PoolSpec, node: string): string {
-    return node.startsWith("gce://") ? node : `gce://${spec.project}/${spec.zone}/${node}`;
+    return node.startsWith("gce://") ? node : gceProviderId(spec.project, spec.zone, node);
 }
 

@@ -2,8 +2,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import pino from "pino";
+import { callRpc, cloudProviderClient, CloudProviderClient } from "../../scaler/client";
 import { CloudProviderService } from "../../scaler/cloud-provider";
 import { DryRunStack } from "../../scaler/dry-run-stack";
 import { UpdateLoop } from "../../scaler/update-loop";
@@ -13,22 +13,12 @@ import { PROJECT_ROOT } from "../fixtures";
 /** The Cluster Autoscaler's own contract (kubernetes/autoscaler, Apache-2.0), from ../shared. */
 export const UPSTREAM_PROTO = path.resolve(PROJECT_ROOT, "..", "shared", "conformance", "externalgrpc.proto");
 
-export type UnaryCall = (request: object, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
-export type CloudProviderClient = grpc.Client & Record<string, UnaryCall>;
-
 /** A client built from the upstream proto: what the real autoscaler speaks. */
 export function upstreamClient(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): CloudProviderClient {
-    const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(UPSTREAM_PROTO, { keepCase: true, longs: String, enums: String, defaults: true })) as unknown as {
-        clusterautoscaler: { cloudprovider: { v1: { externalgrpc: { CloudProvider: grpc.ServiceClientConstructor } } } };
-    };
-    const Client = loaded.clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider;
-    return new Client(address, credentials, options) as unknown as CloudProviderClient;
+    return cloudProviderClient(address, UPSTREAM_PROTO, credentials, options);
 }
 
-/** One RPC as a promise; rejects with the ServiceError (its `code` is the gRPC status). */
-export function call(client: CloudProviderClient, method: string, request: object = {}): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => client[method].call(client, request, (error, response) => (error ? reject(error) : resolve(response))));
-}
+export const call = callRpc;
 
 /** The scaler in-process on 127.0.0.1:<free port>, on a dry-run stack in a temp dir. */
 export class ScalerLab {
