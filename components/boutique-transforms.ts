@@ -8,6 +8,9 @@
  * canary and the primary carry, SERVICE_LABEL.
  */
 
+import type { ResourceTransform } from "@pulumi/pulumi";
+import { isRecord } from "./kubernetes-object";
+
 /** On every Deployment's pods: which service they are, whatever Flagger renames `app` to. */
 export const SERVICE_LABEL = "boutique.dev/service";
 
@@ -22,13 +25,12 @@ export interface BoutiqueTransformOptions {
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
-const at = (value: unknown, key: string): Json => (isObject(value) && isObject(value[key]) ? value[key] : {});
-const list = (value: unknown, key: string): unknown[] => (isObject(value) && Array.isArray(value[key]) ? value[key] : []);
+const at = (value: unknown, key: string): Json => (isRecord(value) && isRecord(value[key]) ? value[key] : {});
+const list = (value: unknown, key: string): unknown[] => (isRecord(value) && Array.isArray(value[key]) ? value[key] : []);
 
 /** `{app: <target>}` (exactly) becomes `{SERVICE_LABEL: <target>}`; anything else is kept. */
 function retarget(labels: unknown, target: string): unknown {
-    return isObject(labels) && Object.keys(labels).length === 1 && labels.app === target ? { [SERVICE_LABEL]: target } : labels;
+    return isRecord(labels) && Object.keys(labels).length === 1 && labels.app === target ? { [SERVICE_LABEL]: target } : labels;
 }
 
 function deployment(props: Json, options: BoutiqueTransformOptions): Json {
@@ -39,7 +41,7 @@ function deployment(props: Json, options: BoutiqueTransformOptions): Json {
     const podMetadata = at(template, "metadata");
     const podSpec = at(template, "spec");
     const image = options.images[name];
-    const containers = list(podSpec, "containers").map((container) => (image && isObject(container) && container.name === "server" ? { ...container, image } : container));
+    const containers = list(podSpec, "containers").map((container) => (image && isRecord(container) && container.name === "server" ? { ...container, image } : container));
     // Flagger scales the target and its primary: a replicas field here would reset them on every apply.
     const { replicas: _replicas, ...rest } = spec;
     return {
@@ -56,8 +58,8 @@ function networkPolicy(props: Json, options: BoutiqueTransformOptions): Json {
     const podSelector = at(spec, "podSelector");
     const isTarget = at(podSelector, "matchLabels").app === options.target && Object.keys(at(podSelector, "matchLabels")).length === 1;
     const ingress = list(spec, "ingress").map((rule) => {
-        if (!isObject(rule)) return rule;
-        const from = list(rule, "from").map((peer) => (isObject(peer) && isObject(peer.podSelector) ? { ...peer, podSelector: { ...peer.podSelector, matchLabels: retarget(peer.podSelector.matchLabels, options.target) } } : peer));
+        if (!isRecord(rule)) return rule;
+        const from = list(rule, "from").map((peer) => (isRecord(peer) && isRecord(peer.podSelector) ? { ...peer, podSelector: { ...peer.podSelector, matchLabels: retarget(peer.podSelector.matchLabels, options.target) } } : peer));
         const callers = isTarget
             ? [
                   ...options.frontendCallers.namespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } })),
@@ -74,7 +76,7 @@ function authorizationPolicy(props: Json, options: BoutiqueTransformOptions): Js
     const selector = at(spec, "selector");
     if (retarget(selector.matchLabels, options.target) === selector.matchLabels) return props;
     const rules = list(spec, "rules").map((rule) => {
-        if (!isObject(rule) || !Array.isArray(rule.from)) return rule;
+        if (!isRecord(rule) || !Array.isArray(rule.from)) return rule;
         const from = rule.from.map((entry) => {
             const source = at(entry, "source");
             return Array.isArray(source.principals) ? { ...entry, source: { ...source, principals: [...source.principals, ...options.frontendCallers.principals] } } : entry;
@@ -121,4 +123,12 @@ export function transformBoutiqueObject(props: Json, options: BoutiqueTransformO
         default:
             return props;
     }
+}
+
+/** The rewrite as a Pulumi transform over the chart's objects (each child resource's props is one object). */
+export function boutiqueChartTransform(options: BoutiqueTransformOptions): ResourceTransform {
+    return (child) => {
+        const props = child.props as Json;
+        return typeof props.kind === "string" ? { props: transformBoutiqueObject(props, options), opts: child.opts } : undefined;
+    };
 }

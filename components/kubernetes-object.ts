@@ -21,3 +21,8 @@ export function objectId(object: KubernetesObject): string {
     const { kind, metadata } = object;
     return metadata.namespace ? `${kind}/${metadata.namespace}/${metadata.name}` : `${kind}/${metadata.name}`;
 }
+
+/** A JSON/YAML mapping (not null, not a list): how code that reads parsed or recorded data tells them apart. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}

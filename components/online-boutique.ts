@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BoutiqueConfig } from "../config/boutique-config";
-import { BoutiqueTransformOptions, transformBoutiqueObject } from "./boutique-transforms";
+import { boutiqueChartTransform, BoutiqueTransformOptions } from "./boutique-transforms";
 import { namespace } from "./cluster-objects";
+import { boutiqueValues } from "./delivery-values";
 import { helmChart } from "./helm-charts";
 
 export const BOUTIQUE_NAMESPACE = "boutique";
@@ -30,16 +31,11 @@ export class OnlineBoutique extends pulumi.ComponentResource {
         this.namespace = ns.metadata.name;
         const options: BoutiqueTransformOptions = { ...args.delivery, images: args.config.images };
         this.chart = helmChart(
-            { chart: "onlineBoutique", name: "onlineboutique", namespace: this.namespace, overlay: { loadGenerator: { create: args.config.loadGenerator } } },
+            { chart: "onlineBoutique", name: "onlineboutique", namespace: this.namespace, overlay: boutiqueValues(args.config) },
             {
                 parent: this,
                 dependsOn: [...args.after],
-                transforms: [
-                    (child) => {
-                        const props = child.props as Record<string, unknown>;
-                        return typeof props.kind === "string" ? { props: transformBoutiqueObject(props, options), opts: child.opts } : undefined;
-                    },
-                ],
+                transforms: [boutiqueChartTransform(options)],
             },
         );
         this.registerOutputs({ namespace: this.namespace });

@@ -4,6 +4,7 @@ import { DeliverySettings } from "../config/delivery-config";
 import { FRONTEND, frontendCanary } from "./canary-objects";
 import { applyObjects, namespace } from "./cluster-objects";
 import { alertProviderObject, ALERT_ADDRESS_KEY, boutiqueGateway, deliveryNetworkPolicies, loadtesterAuthorizationPolicy, sliMetricTemplates } from "./delivery-objects";
+import { flaggerValues } from "./delivery-values";
 import { helmRelease } from "./helm-charts";
 import { INGRESS_GATEWAY } from "./istio-mesh";
 import { KubernetesObject } from "./kubernetes-object";
@@ -42,7 +43,7 @@ export class ProgressiveDelivery extends pulumi.ComponentResource {
         const parent = { parent: this };
         // In the mesh: with STRICT mTLS, Flagger's webhook calls to the loadtester need a sidecar.
         const flaggerNamespace = namespace(FLAGGER_NAMESPACE, { "istio-injection": "enabled" }, { ...parent, dependsOn: [...args.after] });
-        this.flagger = helmRelease({ chart: "flagger", name: "flagger", namespace: flaggerNamespace.metadata.name, overlay: { metricsServer: PROMETHEUS_URL } }, { ...parent, dependsOn: [...args.after] });
+        this.flagger = helmRelease({ chart: "flagger", name: "flagger", namespace: flaggerNamespace.metadata.name, overlay: flaggerValues(PROMETHEUS_URL) }, { ...parent, dependsOn: [...args.after] });
         const loadtester = helmRelease({ chart: "loadtester", name: LOADTESTER.release, valuesFile: "loadtester", namespace: args.namespace }, { ...parent, dependsOn: [...args.after] });
 
         const { delivery } = args;

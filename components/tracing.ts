@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
 import { TEMPO } from "./service-addresses";
+import { tempoValues } from "./tempo-values";
 
 export interface TracingArgs {
     readonly storageClass: string;
@@ -18,7 +19,7 @@ export class Tracing extends pulumi.ComponentResource {
         super("boutique:platform:Tracing", name, {}, opts);
         const ns = namespace(TEMPO.namespace, {}, { parent: this, dependsOn: [...args.after] });
         this.release = helmRelease(
-            { chart: "tempo", name: TEMPO.release, namespace: ns.metadata.name, overlay: { persistence: { storageClassName: args.storageClass } } },
+            { chart: "tempo", name: TEMPO.release, namespace: ns.metadata.name, overlay: tempoValues(args.storageClass) },
             { parent: this, dependsOn: [...args.after] },
         );
         this.registerOutputs({ release: this.release.status });

@@ -1,4 +1,5 @@
 import { Evaluation, RenderedResource, resourceKey } from "./evaluate";
+import { isRecord } from "../components/kubernetes-object";
 
 export interface ResourceRef {
     readonly type: string;
@@ -17,9 +18,6 @@ export interface EvaluationDiff {
     readonly changed: readonly ChangedResource[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** Paths at which two JSON values differ (deepest differing path; a type change reports the path itself). */
 export function changedPaths(before: unknown, after: unknown, at = ""): string[] {

@@ -1,4 +1,6 @@
 import { stringify } from "yaml";
+import { renderRuleFile, RuleGroup } from "../components/alert-rules";
+import { isRecord } from "../components/kubernetes-object";
 import { RenderedResource } from "./evaluate";
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -8,8 +10,6 @@ const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
 /** Typed objects (`kubernetes:core/v1:Secret`...): everything of the provider except its components and releases. */
 const TYPED_OBJECT = /^kubernetes:(?!helm\.sh\/|yaml\/)[a-z0-9.]+\/v[0-9a-z]+:[A-Za-z]+$/;
 
-type PlainObject = Record<string, unknown>;
-
 /**
  * YAML 1.1 quoting, as Helm and kubectl read YAML: a string such as 2024-04-01 or "on" stays a
  * string there instead of turning into a timestamp or a boolean. No folding of long lines.
@@ -18,9 +18,6 @@ function toYaml(value: unknown): string {
     return stringify(value, { version: "1.1", lineWidth: 0 });
 }
 
-function isPlainObject(value: unknown): value is PlainObject {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function yamlDocuments(objects: readonly unknown[]): string {
     return objects.map(toYaml).join("---\n");
@@ -50,11 +47,11 @@ export function kubernetesArtifacts(resources: readonly RenderedResource[]): Rec
         } else if (resource.type === CONFIG_GROUP) {
             const objects = Array.isArray(inputs.objs) ? inputs.objs : [];
             add(manifestFile(resource.name), yamlDocuments(objects));
-            for (const object of objects.filter(isPlainObject)) {
+            for (const object of objects.filter(isRecord)) {
                 if (object.kind !== "PrometheusRule") continue;
-                const metadata = isPlainObject(object.metadata) ? object.metadata : {};
-                const spec = isPlainObject(object.spec) ? object.spec : {};
-                add(`rules/${String(metadata.name)}.yaml`, toYaml({ groups: spec.groups ?? [] }));
+                const metadata = isRecord(object.metadata) ? object.metadata : {};
+                const spec = isRecord(object.spec) ? object.spec : {};
+                add(`rules/${String(metadata.name)}.yaml`, renderRuleFile(Array.isArray(spec.groups) ? (spec.groups as RuleGroup[]) : []));
             }
         } else if (TYPED_OBJECT.test(resource.type)) {
             add(manifestFile(resource.name), yamlDocuments([inputs]));

@@ -1,5 +1,6 @@
 import * as path from "path";
 import { parseArgs } from "util";
+import { runCli } from "../config/cli";
 import { StackConfigError } from "../config/stack-config";
 import { loadStackConfigMap, parseAssignments, readProjectFile } from "../config/stack-files";
 import { diffEvaluations, formatDiff } from "./diff";
@@ -58,16 +59,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-        if (error instanceof StackConfigError) {
-            console.error(error.message);
-        } else if (error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS")) {
-            console.error(`${error.message}\n\n${USAGE}`);
-        } else {
-            console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-        }
-        process.exit(1);
-    },
-);
+runCli(main, USAGE, (error) => (error instanceof StackConfigError ? error.message : undefined));

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { WorkerScale } from "../config/worker-slots";
 import { LOKI_POOL } from "../components/loki-values";
 import { checkGroup, decreaseTarget, deleteNodes, GroupId, groupIds, groupInstances, increase, indexOf, LOKI_GROUP, lokiInstances, PoolState, refuseFixedSize, ScaleError, WORKERS_GROUP } from "./node-group";
-import { poolState, scaleChanges, StackPort } from "./stack-port";
+import { deployedPart, poolState, scaleChanges, StackPort } from "./stack-port";
 import { loadCloudProvider } from "./client";
 import { UpdateLoop } from "./update-loop";
 
@@ -34,11 +34,9 @@ export class CloudProviderService {
         private readonly updates: UpdateLoop,
         private readonly log: Logger,
     ) {
-        const previous = updates.onUpdate;
-        updates.onUpdate = (seconds, outcome) => {
-            previous(seconds, outcome);
+        updates.onUpdate((_, outcome) => {
             if (outcome === "succeeded") void this.reloadDeployed();
-        };
+        });
     }
 
     /** Loads the stack's state and reconciles: after a crash or restart, a desired size the deployment lags behind gets its update. */
@@ -58,7 +56,8 @@ export class CloudProviderService {
 
     private async reloadDeployed(): Promise<void> {
         try {
-            this.state = { ...this.state, deployed: poolState(await this.stack.readConfig(), await this.stack.readDeployed()).deployed };
+            const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
+            this.state = { ...this.state, deployed: workers, loki: { ...this.state.loki, deployed: lokiNodes } };
         } catch (error) {
             this.log.error({ err: error }, "could not read the deployed config");
         }

@@ -3,6 +3,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
+import { runCli, UsageError } from "../config/cli";
 import { AutomationStack } from "./automation-stack";
 import { CloudProviderService } from "./cloud-provider";
 import { DryRunStack } from "./dry-run-stack";
@@ -24,8 +25,6 @@ usage: npm run scaler -- (--stack <name> | --dry-run [--state <file>] [--up-seco
   --ca          the CA that signs the autoscaler's client certificates: clients must present one
   --insecure    no TLS at all (local experiments only)
   --listen      gRPC address          --http  health, readiness and /metrics`;
-
-class UsageError extends Error {}
 
 function hostPort(value: string, flag: string): { host: string; port: number } {
     const match = /^(.*):(\d{1,5})$/.exec(value);
@@ -78,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     let service: CloudProviderService | undefined;
     let serving = false;
     const metrics = new ScalerMetrics(() => service?.sizes());
-    updates.onUpdate = (seconds, outcome) => metrics.updates.observe({ outcome }, seconds);
+    updates.onUpdate((seconds, outcome) => metrics.updates.observe({ outcome }, seconds));
     service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }));
     service.observe = (kind, outcome) => metrics.requests.inc({ kind, outcome });
 
@@ -100,13 +99,4 @@ async function main(argv: string[]): Promise<void> {
     process.once("SIGINT", () => stop("SIGINT"));
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).catch((error: unknown) => {
-        if (error instanceof UsageError || (error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS"))) {
-            console.error(`${error.message}\n\n${USAGE}`);
-            process.exit(2);
-        }
-        console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-        process.exit(1);
-    });
-}
+if (require.main === module) runCli(main, USAGE);

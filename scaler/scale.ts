@@ -2,6 +2,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { deleteNodes, asProviderId, resize, ScaleError } from "./node-group";
 import pino from "pino";
+import { runCli, UsageError } from "../config/cli";
 import { AutomationStack } from "./automation-stack";
 import { DryRunStack } from "./dry-run-stack";
 import { poolState, scaleChanges, StackPort } from "./stack-port";
@@ -15,8 +16,6 @@ usage: npm run scale -- (--workers <n> | --remove <node> [--remove <node> ...])
   --remove    remove these workers (instance name or gce:// provider id): their slots are retired
   --no-up     record the new size in the stack config, do not run the update
   --stack     the Pulumi stack (default dev), through the Automation API; --dry-run: a local file`;
-
-class UsageError extends Error {}
 
 /** Validates, records the new size in the stack config, then (unless noUp) runs the update. Returns what changed. */
 export async function scale(stack: StackPort, request: { readonly workers?: number; readonly remove: readonly string[] }, noUp: boolean): Promise<string> {
@@ -54,13 +53,4 @@ async function main(argv: string[]): Promise<void> {
     console.log(await scale(stack, { workers, remove: values.remove }, values["no-up"]));
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).catch((error: unknown) => {
-        if (error instanceof UsageError || (error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith("ERR_PARSE_ARGS"))) {
-            console.error(`${error.message}\n\n${USAGE}`);
-            process.exit(2);
-        }
-        console.error(error instanceof ScaleError ? `refused: ${error.message}` : error instanceof Error ? error.message : String(error));
-        process.exit(1);
-    });
-}
+if (require.main === module) runCli(main, USAGE, (error) => (error instanceof ScaleError ? `refused: ${error.message}` : undefined));

@@ -1,4 +1,4 @@
-import { parseStackConfig, PROJECT, StackConfig } from "../config/stack-config";
+import { parseStackConfig, PROJECT } from "../config/stack-config";
 import { WorkerScale } from "../config/worker-slots";
 import type { PoolState } from "./node-group";
 
@@ -28,10 +28,6 @@ export function scaleChanges(scale: WorkerScale): ConfigValues {
     return { [WORKER_COUNT_KEY]: String(scale.count), [RETIRED_SLOTS_KEY]: JSON.stringify([...scale.retiredSlots].sort((a, b) => a - b)) };
 }
 
-/** The validated config (the program's own rules, so the scaler never writes what `up` would refuse). */
-export function parseConfig(values: ConfigValues): StackConfig {
-    return parseStackConfig(values);
-}
 
 /** Pulumi's error when another update holds the stack (the Automation API's ConcurrentUpdateError, or a driver's equivalent). */
 export function isConcurrentUpdate(error: unknown): boolean {
@@ -57,14 +53,20 @@ function deployedLokiNodes(values: ConfigValues): number {
     return Number.isInteger(count) && count >= 0 ? count : 0;
 }
 
+/** What the deployed config says about both groups. */
+export function deployedPart(values: ConfigValues): { readonly workers: WorkerScale; readonly lokiNodes: number } {
+    return { workers: deployedScale(values), lokiNodes: deployedLokiNodes(values) };
+}
+
 /** The workers group as two configs describe it: the desired one and the deployed one. */
 export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolState {
-    const config = parseConfig(desired);
+    // The program's own rules: the scaler never works from a config `up` would refuse.
+    const config = parseStackConfig(desired);
     return {
         spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
         desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
-        deployed: deployedScale(deployed),
-        loki: { desired: config.platform.layers.logging ? config.platform.loki.nodeCount : 0, deployed: deployedLokiNodes(deployed) },
+        deployed: deployedPart(deployed).workers,
+        loki: { desired: config.platform.layers.logging ? config.platform.loki.nodeCount : 0, deployed: deployedPart(deployed).lokiNodes },
     };
 }
 

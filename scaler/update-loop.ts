@@ -1,6 +1,10 @@
 import type { Logger } from "pino";
 import { isConcurrentUpdate, StackPort } from "./stack-port";
 
+export type UpdateOutcome = "succeeded" | "concurrent" | "failed";
+/** Told of every finished update attempt (metrics, the service's deployed state). */
+export type UpdateListener = (seconds: number, outcome: UpdateOutcome) => void;
+
 export interface UpdateLoopOptions {
     /** First wait after a failed or concurrent update; doubles up to maxBackoffMs. @default 1000 */
     readonly backoffMs?: number;
@@ -20,8 +24,7 @@ export class UpdateLoop {
     private running: Promise<void> | undefined;
     private readonly backoffMs: number;
     private readonly maxBackoffMs: number;
-    /** Completed updates, for metrics. */
-    onUpdate: (seconds: number, outcome: "succeeded" | "concurrent" | "failed") => void = () => {};
+    private readonly listeners: UpdateListener[] = [];
 
     constructor(
         private readonly stack: StackPort,
@@ -30,6 +33,16 @@ export class UpdateLoop {
     ) {
         this.backoffMs = options.backoffMs ?? 1000;
         this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    }
+
+    onUpdate(listener: UpdateListener): void {
+        this.listeners.push(listener);
+    }
+
+    private finished(started: number, outcome: UpdateOutcome): number {
+        const seconds = (performance.now() - started) / 1000;
+        for (const listener of this.listeners) listener(seconds, outcome);
+        return seconds;
     }
 
     /** The desired config changed: make sure an update starting after now applies it. */
@@ -56,13 +69,11 @@ export class UpdateLoop {
             const started = performance.now();
             try {
                 await this.stack.up();
-                const seconds = (performance.now() - started) / 1000;
-                this.onUpdate(seconds, "succeeded");
-                this.log.info({ seconds }, "update succeeded");
+                this.log.info({ seconds: this.finished(started, "succeeded") }, "update succeeded");
                 backoff = this.backoffMs;
             } catch (error) {
                 const concurrent = isConcurrentUpdate(error);
-                this.onUpdate((performance.now() - started) / 1000, concurrent ? "concurrent" : "failed");
+                this.finished(started, concurrent ? "concurrent" : "failed");
                 this.log.warn({ err: error, retryInMs: backoff }, concurrent ? "another update holds the stack; retrying" : "update failed; retrying");
                 this.dirty = true;
                 await new Promise((resolve) => setTimeout(resolve, backoff));

@@ -71,7 +71,7 @@ describe("the Automation API driver (against a fake Stack)", () => {
         assert.ok(isConcurrentUpdate(concurrent));
         const loop = new UpdateLoop(new AutomationStack(fake, {}, silent), silent, { backoffMs: 5 });
         const outcomes: string[] = [];
-        loop.onUpdate = (_, outcome) => outcomes.push(outcome);
+        loop.onUpdate((_, outcome) => outcomes.push(outcome));
         loop.request();
         await loop.idle();
         assert.deepEqual(outcomes, ["concurrent", "concurrent", "succeeded"]);

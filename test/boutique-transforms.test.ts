@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { BoutiqueTransformOptions, SERVICE_LABEL, transformBoutiqueObject } from "../components/boutique-transforms";
+import { boutiqueChartTransform, BoutiqueTransformOptions, SERVICE_LABEL, transformBoutiqueObject } from "../components/boutique-transforms";
 import { deliveryNetworkPolicies } from "../components/delivery-objects";
 import { dig } from "./fixtures";
 import {
@@ -117,6 +117,14 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
         assert.equal(dig(cart, "spec", "replicas"), 2, "other workloads keep theirs");
         assert.match(String(dig(cart, "spec", "template", "spec", "containers", 0, "image")), /microservices-demo\/cartservice:v0\.10\.6$/);
         assert.deepEqual(dig(cart, "spec", "selector"), { matchLabels: { app: "cartservice" } }, "selectors (immutable) are untouched");
+    });
+
+    it("is what the chart's Pulumi transform applies to each child's props", async () => {
+        const transform = boutiqueChartTransform(OPTIONS);
+        const child = { type: "kubernetes:core/v1:Service", name: "boutique/frontend", custom: true, props: chartFrontendService, opts: {} };
+        const result = await transform(child);
+        assert.deepEqual(result?.props, t(chartFrontendService));
+        assert.equal(await transform({ ...child, type: "kubernetes:helm.sh/v4:Chart", props: { chart: "x" } }), undefined, "not a Kubernetes object: untouched");
     });
 
     it("leaves other kinds alone", () => {

@@ -8,7 +8,7 @@ const canaryOf = (evaluation: Evaluation) => manifestObjects(evaluation).find((o
 describe("Online Boutique and its frontend's delivery (dev stack, mock runtime)", function () {
     this.timeout(120_000);
 
-    it("installs the chart pinned, rendered by Pulumi (transforms apply), into an injected namespace", async () => {
+    it("installs the chart pinned, rendered by Pulumi (helm.v4.Chart), into an injected namespace", async () => {
         const evaluation = await evaluateDev();
         const [chart] = ofType(evaluation, "kubernetes:helm.sh/v4:Chart");
         assert.deepEqual([chart.inputs.chart, chart.inputs.version], ["oci://us-docker.pkg.dev/online-boutique-ci/charts/onlineboutique", "0.10.6"]);

@@ -7,6 +7,8 @@ import { CHARTS, HelmValues, mergeValues, staticValues } from "../components/hel
 import { istiodValues, meshTelemetry } from "../components/istio-objects";
 import { kialiValues } from "../components/kiali-values";
 import { LOKI_PLACEMENT, lokiValues } from "../components/loki-values";
+import { boutiqueValues, flaggerValues } from "../components/delivery-values";
+import { tempoValues } from "../components/tempo-values";
 import { dashboardConfigMap, istioDashboards, monitoringValues } from "../components/monitoring-objects";
 import { otelCollectorValues } from "../components/otel-collector-values";
 import { dig, PROJECT_ROOT } from "./fixtures";
@@ -97,6 +99,17 @@ describe("Helm charts and values", () => {
         assert.equal(dig(configMap, "metadata", "labels", String(dig(sidecar, "label"))), dig(sidecar, "labelValue"));
         assert.equal(dig(configMap, "metadata", "annotations", String(dig(sidecar, "folderAnnotation"))), "Platform");
         assert.equal(dig(sidecar, "provider", "foldersFromFilesStructure"), true);
+    });
+
+    it("Tempo, Flagger and Online Boutique take their computed values from the platform and the config", () => {
+        assert.equal(dig(tempoValues("standard"), "persistence", "storageClassName"), "standard");
+        assert.equal(dig(flaggerValues("http://prometheus:9090"), "metricsServer"), "http://prometheus:9090");
+        assert.equal(dig(staticValues("flagger"), "meshProvider"), "istio");
+        assert.equal(dig(staticValues("flagger"), "podMonitor", "honorLabels"), true);
+        assert.equal(dig(boutiqueValues({ loadGenerator: false }), "loadGenerator", "create"), false);
+        // Merged as Helm would: the static loadgenerator settings survive the overlay.
+        const boutique = mergeValues(staticValues("onlineboutique"), boutiqueValues({ loadGenerator: true }));
+        assert.deepEqual(dig(boutique, "loadGenerator"), { checkFrontendInitContainer: false, create: true });
     });
 
     it("Kiali reads Prometheus and Grafana, and Tempo only when it exists", () => {

@@ -108,7 +108,7 @@ describe("npm run render (the CLI, end to end)", function () {
 
     it("rejects unknown options with the usage", () => {
         const unknown = render("--workers", "3");
-        assert.equal(unknown.status, 1);
+        assert.equal(unknown.status, 2);
         assert.match(unknown.stderr, /usage: npm run render/);
     });
 });

@@ -1,0 +1,12 @@
+import { BoutiqueConfig } from "../config/boutique-config";
+import { HelmValues } from "./helm-charts";
+
+/** Flagger's computed values: the platform's Prometheus, where its checks and MetricTemplates query. */
+export function flaggerValues(prometheusUrl: string): HelmValues {
+    return { metricsServer: prometheusUrl };
+}
+
+/** Online Boutique's computed values: the loadgenerator is optional (boutiqueLoadGenerator). */
+export function boutiqueValues(config: Pick<BoutiqueConfig, "loadGenerator">): HelmValues {
+    return { loadGenerator: { create: config.loadGenerator } };
+}
