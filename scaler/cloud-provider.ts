@@ -14,7 +14,7 @@ interface GrpcNode {
 }
 
 /** Scale requests by kind and outcome, for the metrics endpoint. */
-export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error") => void;
+export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error", seconds: number) => void;
 
 const sameScale = (a: WorkerScale, b: WorkerScale) => a.count === b.count && JSON.stringify([...a.retiredSlots].sort()) === JSON.stringify([...b.retiredSlots].sort());
 
@@ -90,20 +90,22 @@ export class CloudProviderService {
     /** Wraps a handler: refusals answer their gRPC status with their message; anything else is INTERNAL without the raw text. */
     private unary<Req, Res>(kind: string, handle: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
         return (call, callback) => {
+            const started = process.hrtime.bigint();
+            const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
             Promise.resolve()
                 .then(() => handle(call.request))
                 .then(
                     (response) => {
-                        this.observe(kind, "ok");
+                        this.observe(kind, "ok", seconds());
                         callback(null, response);
                     },
                     (error: unknown) => {
                         if (error instanceof ScaleError) {
-                            this.observe(kind, "refused");
+                            this.observe(kind, "refused", seconds());
                             this.log.info({ rpc: kind, code: grpc.status[error.code] }, error.message);
                             callback({ code: error.code, details: error.message });
                         } else {
-                            this.observe(kind, "error");
+                            this.observe(kind, "error", seconds());
                             this.log.error({ rpc: kind, err: error }, "request failed");
                             callback({ code: grpc.status.INTERNAL, details: `${kind} failed; see the scaler's log` });
                         }

@@ -79,7 +79,10 @@ async function main(argv: string[]): Promise<void> {
     const metrics = new ScalerMetrics(() => service?.sizes());
     updates.onUpdate((seconds, outcome) => metrics.updates.observe({ outcome }, seconds));
     service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }));
-    service.observe = (kind, outcome) => metrics.requests.inc({ kind, outcome });
+    service.observe = (kind, outcome, seconds) => {
+        metrics.requests.inc({ kind, outcome });
+        metrics.handling.observe({ kind }, seconds);
+    };
 
     const server = new grpc.Server();
     service.addToServer(server);

@@ -86,6 +86,7 @@ describe("npm run scaler (the process)", function () {
             assert.match(metrics, /scaler_requests_total\{kind="NodeGroupIncreaseSize",outcome="refused"\} 1/);
             assert.match(metrics, /scaler_desired_workers 4/);
             assert.match(metrics, /scaler_update_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
+            assert.match(metrics, /scaler_request_duration_seconds_count\{kind="NodeGroupIncreaseSize"\} 2/);
         } finally {
             await scaler.kill();
         }
