@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { text } from "./fields";
+import { jsonObject } from "./fields";
 
 /**
  * How the frontend is released (Flagger). One structured stack config key, `delivery`, set with
@@ -178,39 +178,13 @@ function toDelivery(set: DeliveryFields): DeliveryConfig {
     };
 }
 
-/** Where a zod issue sits inside the object, as the user names it: "stepWeights[2]", "metrics.sli". */
-function fieldPath(path: readonly PropertyKey[]): string {
-    return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
-}
-
 /**
  * The `delivery` decoder: absent (or empty) gives the seed's canary; a JSON object (how Pulumi
  * passes structured values) is merged over it and checked field by field, then across fields.
  */
-export const delivery = text
-    .optional()
-    .transform((value, ctx): DeliveryConfig => {
-        let raw: unknown = {};
-        if (value !== undefined && value.trim() !== "") {
-            try {
-                raw = JSON.parse(value);
-            } catch {
-                ctx.addIssue({ code: "custom", message: 'must be an object, e.g. {"strategy": "canary", "stepWeight": 5}' });
-                return z.NEVER;
-            }
-        }
-        const parsed = deliveryFields.safeParse(raw);
-        if (!parsed.success) {
-            for (const issue of parsed.error.issues) {
-                const where = issue.path.length > 0 ? `delivery.${fieldPath(issue.path)} ` : "delivery ";
-                const message =
-                    issue.code === "unrecognized_keys" ? `has unknown field(s) ${issue.keys.join(", ")}` : issue.code === "invalid_type" && issue.path.length === 0 ? "must be an object" : issue.message;
-                ctx.addIssue({ code: "custom", message: `${where}${message}` });
-            }
-            return z.NEVER;
-        }
-        const config = toDelivery(parsed.data);
-        const problems = deliveryProblems(parsed.data, config);
-        for (const message of problems) ctx.addIssue({ code: "custom", message });
-        return problems.length > 0 ? z.NEVER : config;
-    });
+export const delivery = jsonObject("delivery", deliveryFields, '{"strategy": "canary", "stepWeight": 5}').transform((set, ctx): DeliveryConfig => {
+    const config = toDelivery(set);
+    const problems = deliveryProblems(set, config);
+    for (const message of problems) ctx.addIssue({ code: "custom", message });
+    return problems.length > 0 ? z.NEVER : config;
+});

@@ -95,3 +95,35 @@ export function oneOf<const T extends readonly [string, ...string[]]>(choices: T
         .refine((value): value is T[number] => (choices as readonly string[]).includes(value), `must be one of ${choices.join(", ")}`)
         .transform((value) => value as T[number]);
 }
+
+/** Where a zod issue sits inside an object, as the user names it: "stepWeights[2]", "metrics.sli". */
+export function fieldPath(path: readonly PropertyKey[]): string {
+    return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
+}
+
+/**
+ * A structured key (Pulumi hands objects over as JSON): absent or empty decodes as {}; every
+ * issue names the field as the user writes it, `<key>.<field> <message>`.
+ */
+export function jsonObject<T extends z.ZodType<object>>(key: string, fields: T, example: string) {
+    return text.optional().transform((value, ctx): z.output<T> => {
+        let raw: unknown = {};
+        if (value !== undefined && value.trim() !== "") {
+            try {
+                raw = JSON.parse(value);
+            } catch {
+                ctx.addIssue({ code: "custom", message: `must be an object, e.g. ${example}` });
+                return z.NEVER;
+            }
+        }
+        const parsed = fields.safeParse(raw);
+        if (parsed.success) return parsed.data;
+        for (const issue of parsed.error.issues) {
+            const where = issue.path.length > 0 ? `${key}.${fieldPath(issue.path)} ` : `${key} `;
+            const message =
+                issue.code === "unrecognized_keys" ? `has unknown field(s) ${issue.keys.join(", ")}` : issue.code === "invalid_type" && issue.path.length === 0 ? "must be an object" : issue.message;
+            ctx.addIssue({ code: "custom", message: `${where}${message}` });
+        }
+        return z.NEVER;
+    });
+}
