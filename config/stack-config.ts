@@ -2,6 +2,7 @@ import { z } from "zod";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
 import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { AutoscalerConfig, autoscaler, toAutoscalerConfig } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
@@ -32,6 +33,8 @@ export interface StackConfig {
     readonly boutique: BoutiqueConfig;
     /** How the frontend is released (Flagger). */
     readonly delivery: DeliverySettings;
+    /** The Cluster Autoscaler and the scaler in the cluster; absent when not enabled. */
+    readonly autoscaler?: AutoscalerConfig;
 }
 
 
@@ -70,6 +73,7 @@ const keys = {
         .trim()
         .regex(/^https:\/\/[^\s]+$/, "must be an https:// webhook URL")
         .optional(),
+    autoscaler,
 };
 
 /**
@@ -79,6 +83,7 @@ const keys = {
 export const UNDECLARED_KEYS = {
     delivery: "an object (set with pulumi config set --path delivery.<field>); defaults to the seed's canary",
     deliveryAlertWebhookUrl: "an optional secret (pulumi config set --secret), needed only with delivery.alerting",
+    autoscaler: "an object (pulumi config set --path autoscaler.<field>); off unless autoscaler.enabled is true",
     boutiqueImages: 'an object of service -> image (pulumi config set --path boutiqueImages.frontend <image>); defaults to the chart\'s images',
 } as const;
 
@@ -152,6 +157,7 @@ function crossKeyProblems(c: Decoded): Problem[] {
     if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring)) add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
     if (c.delivery.alerting && !c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
     if (!c.delivery.alerting && c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
+    for (const message of toAutoscalerConfig(c.autoscaler, c.kubernetesVersion.minor).problems) add("autoscaler", message);
     return problems;
 }
 
@@ -202,5 +208,6 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         platform: toPlatformConfig(c),
         boutique: toBoutiqueConfig(c),
         delivery: { ...c.delivery, ...(c.deliveryAlertWebhookUrl ? { alertWebhookUrl: c.deliveryAlertWebhookUrl } : {}) },
+        autoscaler: toAutoscalerConfig(c.autoscaler, c.kubernetesVersion.minor).config,
     };
 }

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { jsonObject } from "./fields";
+
+/**
+ * The Cluster Autoscaler and our scaler in the cluster. One structured stack config key,
+ * `autoscaler` (`pulumi config set --path autoscaler.<field> <value>`); off unless `enabled`.
+ * The scaler runs `pulumi up` from inside the cluster, so it needs what a person running it
+ * needs: the program (its image), the state backend and the stack's secrets provider. Both
+ * are on Google Cloud and reached with the cluster's own identity (Workload Identity
+ * Federation): no key file and no passphrase exist anywhere.
+ */
+export interface AutoscalerConfig {
+    /** The scaler's image: this program, the Pulumi CLI and the scaler (Dockerfile). */
+    readonly scalerImage: string;
+    /** The Pulumi state backend, a GCS bucket (`gs://bucket[/prefix]`). */
+    readonly stateBackend: { readonly url: string; readonly bucket: string };
+    /** The stack's secrets provider, a Cloud KMS key (`gcpkms://projects/…/cryptoKeys/…`). */
+    readonly secretsProvider: { readonly url: string; readonly kmsKey: string };
+    /** How long a node must be unneeded before the autoscaler removes it (its duration, e.g. "10m"). */
+    readonly scaleDownUnneededTime: string;
+    /** The cluster-autoscaler image tag: the release for the cluster's Kubernetes minor. */
+    readonly autoscalerImageTag: string;
+}
+
+/**
+ * The newest cluster-autoscaler release per Kubernetes minor (kubernetes/autoscaler tags,
+ * checked 2026-11). The autoscaler simulates the scheduler of its own minor, so the two must match.
+ */
+export const CLUSTER_AUTOSCALER_RELEASES: Readonly<Record<number, string>> = {
+    31: "v1.31.5",
+    32: "v1.32.7",
+    33: "v1.33.6",
+    34: "v1.34.5",
+    35: "v1.35.2",
+    36: "v1.36.1",
+};
+
+// registry/path[:tag | @sha256:digest]; a tag or digest is required, and never "latest".
+const IMAGE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+const KMS_KEY = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[\w-]{1,63}\/cryptoKeys\/[\w-]{1,63}$/;
+
+const autoscalerFields = z
+    .object({
+        enabled: z.boolean({ error: "must be true or false" }).optional(),
+        scalerImage: z
+            .string({ error: "must be an image reference" })
+            .regex(IMAGE, "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/boutique-scaler:1.0.0")
+            .refine((image) => !image.endsWith(":latest"), "must pin a tag or digest, not latest (a restart must run the same program)")
+            .optional(),
+        stateBackend: z
+            .string({ error: "must be a gs:// URL" })
+            .regex(/^gs:\/\/[^/\s]+(\/[^\s]*)?$/, "must be a gs://<bucket>[/<prefix>] URL (the scaler reaches GCS with the cluster's federated identity)")
+            .refine((url) => BUCKET.test(url.slice(5).split("/")[0]), "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores")
+            .optional(),
+        secretsProvider: z
+            .string({ error: "must be a gcpkms:// URL" })
+            .refine((url) => url.startsWith("gcpkms://") && KMS_KEY.test(url.slice(9)), "must be gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (a passphrase would be a secret to ship)")
+            .optional(),
+        scaleDownUnneededTime: z
+            .string({ error: "must be a duration" })
+            .regex(/^([1-9]\d*(s|m|h))+$/, 'must be a duration such as "10m" or "1h30m"')
+            .optional(),
+    })
+    .strict();
+
+/** Decodes `autoscaler`; the Kubernetes minor picks the autoscaler release. Undefined when disabled. */
+export function toAutoscalerConfig(fields: z.output<typeof autoscalerFields>, kubernetesMinor: number): { config?: AutoscalerConfig; problems: string[] } {
+    if (!fields.enabled) {
+        const set = Object.keys(fields).filter((field) => field !== "enabled");
+        return { problems: set.length > 0 ? [`autoscaler.${set[0]} is set but autoscaler.enabled is not true`] : [] };
+    }
+    const problems: string[] = [];
+    const required = ["scalerImage", "stateBackend", "secretsProvider"] as const;
+    for (const field of required) if (fields[field] === undefined) problems.push(`autoscaler.${field} must be set when autoscaler.enabled is true`);
+    const tag = CLUSTER_AUTOSCALER_RELEASES[kubernetesMinor];
+    if (tag === undefined) {
+        const pinned = Object.keys(CLUSTER_AUTOSCALER_RELEASES).map((minor) => `1.${minor}`);
+        problems.push(`autoscaler.enabled needs a cluster-autoscaler release for Kubernetes 1.${kubernetesMinor}; releases are pinned for ${pinned.join(", ")}`);
+    }
+    const { scalerImage, stateBackend, secretsProvider } = fields;
+    if (problems.length > 0 || scalerImage === undefined || stateBackend === undefined || secretsProvider === undefined || tag === undefined) return { problems };
+    return {
+        problems,
+        config: {
+            scalerImage,
+            stateBackend: { url: stateBackend, bucket: stateBackend.slice(5).split("/")[0] },
+            secretsProvider: { url: secretsProvider, kmsKey: secretsProvider.slice(9) },
+            scaleDownUnneededTime: fields.scaleDownUnneededTime ?? "10m",
+            autoscalerImageTag: tag,
+        },
+    };
+}
+
+export const autoscaler = jsonObject("autoscaler", autoscalerFields, '{"enabled": true, "scalerImage": "<registry>/boutique-scaler:1.0.0", "stateBackend": "gs://<bucket>", "secretsProvider": "gcpkms://…"}');
