@@ -1,4 +1,5 @@
 import { liveWorkerSlots, readStackConfig } from "./config";
+import { ClusterFederation } from "./components/cluster-federation";
 import { ClusterPki } from "./components/cluster-pki";
 import { API_SERVER_PORT, ControlPlane, SERVICE_ACCOUNT_ISSUER } from "./components/control-plane";
 import { HaproxyEntryPoint } from "./components/haproxy";
@@ -42,6 +43,11 @@ const ipPool = new IpPool("ip-pool", {
 // Identities and keys the program owns: service accounts, the SSH key, the cluster's PKI.
 const access = new NodeAccess("node-access", { project: gcp.project, clusterName, persistentDisks: platform.storageProvider === "gce-pd" });
 const pki = new ClusterPki("cluster-pki", { clusterName });
+// Google trusts the cluster's own service-account tokens (Loki's bucket, the scaler): no key files.
+const federation =
+    layers.logging || config.autoscaler
+        ? new ClusterFederation("federation", { project: gcp.project, clusterName, issuer: SERVICE_ACCOUNT_ISSUER, jwks: pki.serviceAccountJwks })
+        : undefined;
 
 const nodeDefaults = {
     clusterName,
@@ -123,7 +129,7 @@ const monitoring = layers.monitoring
           onCluster,
       )
     : undefined;
-const logging = layers.logging
+const logging = layers.logging && federation
     ? new Logging(
           "logging",
           {
@@ -133,8 +139,7 @@ const logging = layers.logging
               retentionDays: platform.loki.retentionDays,
               replicas: platform.loki.replicas,
               storageClass: storage.storageClass,
-              serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
-              serviceAccountJwks: pki.serviceAccountJwks,
+              federation: federation.pool,
               monitoring: monitoring?.release,
               placement: lokiNodes ? LOKI_PLACEMENT : undefined,
               after: lokiNodes ? [...withNodes, lokiNodes] : withNodes,

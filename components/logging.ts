@@ -4,9 +4,8 @@ import { namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
 import { LokiBucket } from "./loki-bucket";
 import { LOKI_CREDENTIALS, LOKI_SERVICE_ACCOUNT, LokiPlacement, lokiValues } from "./loki-values";
-import { Jwk } from "./pki";
 import { LOKI } from "./service-addresses";
-import { externalAccountCredential, providerTokenAudience } from "./workload-identity";
+import { externalAccountCredential, FederationPool, providerTokenAudience } from "./workload-identity";
 
 export interface LoggingArgs {
     readonly project: string;
@@ -18,10 +17,8 @@ export interface LoggingArgs {
     /** Replicas of each of write, read and backend. */
     readonly replicas: number;
     readonly storageClass: string;
-    /** The API server's --service-account-issuer. */
-    readonly serviceAccountIssuer: string;
-    /** The cluster's service-account signing keys (from the program-owned key). */
-    readonly serviceAccountJwks: pulumi.Input<{ readonly keys: readonly Jwk[] }>;
+    /** The cluster's Workload Identity Federation: Loki's pods reach GCS through it. */
+    readonly federation: pulumi.Input<FederationPool>;
     /** kube-prometheus-stack, when installed: Loki's ServiceMonitor needs its CRDs. */
     readonly monitoring?: pulumi.Resource;
     /** The dedicated Loki nodes' selector and taint, when the stack has them. */
@@ -48,8 +45,7 @@ export class Logging extends pulumi.ComponentResource {
                 location: args.region,
                 clusterName: args.clusterName,
                 retentionDays: args.retentionDays,
-                issuer: args.serviceAccountIssuer,
-                jwks: args.serviceAccountJwks,
+                federation: args.federation,
                 lokiServiceAccount: { namespace: LOKI.namespace, name: LOKI_SERVICE_ACCOUNT },
             },
             parent,
@@ -62,11 +58,11 @@ export class Logging extends pulumi.ComponentResource {
             `${name}-gcp-credentials`,
             {
                 metadata: { name: configMap, namespace: ns.metadata.name },
-                data: { [credentialFile]: bucket.pool.apply((pool) => JSON.stringify(externalAccountCredential(pool, `${mountPath}/${tokenFile}`), null, 2)) },
+                data: { [credentialFile]: pulumi.output(args.federation).apply((pool) => JSON.stringify(externalAccountCredential(pool, `${mountPath}/${tokenFile}`), null, 2)) },
             },
             parent,
         );
-        const overlay = pulumi.all([bucket.bucketName, bucket.pool]).apply(([bucketName, pool]) =>
+        const overlay = pulumi.all([bucket.bucketName, args.federation]).apply(([bucketName, pool]) =>
             lokiValues({
                 bucketName,
                 retentionDays: args.retentionDays,

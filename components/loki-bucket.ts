@@ -1,7 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Jwk } from "./pki";
 import { federatedPrincipal, FederationPool, KubernetesServiceAccount } from "./workload-identity";
 
 /** Days the bucket keeps an object past Loki's own retention: Loki deletes first, the bucket is the backstop. */
@@ -16,27 +15,24 @@ export interface LokiBucketArgs {
     readonly location: string;
     readonly clusterName: string;
     readonly retentionDays: number;
-    /** The API server's --service-account-issuer: STS checks the tokens' `iss` against it. */
-    readonly issuer: string;
-    /** The cluster's service-account signing keys, computed from the program-owned key. */
-    readonly jwks: pulumi.Input<{ readonly keys: readonly Jwk[] }>;
+    /** The cluster's Workload Identity Federation (ClusterFederation). */
+    readonly federation: pulumi.Input<FederationPool>;
     /** The only identity granted access. */
     readonly lokiServiceAccount: KubernetesServiceAccount;
 }
 
 /**
- * Loki's GCS bucket and the Workload Identity Federation that lets Loki's Kubernetes service
- * account, and only it, use the bucket with the cluster's own tokens.
+ * Loki's GCS bucket, granted through the cluster's Workload Identity Federation to Loki's
+ * Kubernetes service account and to nothing else.
  */
 export class LokiBucket extends pulumi.ComponentResource {
     readonly bucketName: pulumi.Output<string>;
-    readonly pool: pulumi.Output<FederationPool>;
 
     constructor(name: string, args: LokiBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:platform:LokiBucket", name, {}, opts);
         const parent = { parent: this };
         if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1) throw new Error(`retentionDays ${args.retentionDays} must be a whole number of days, 1 or more`);
-        // Pool and provider ids are soft-deleted for 30 days: a suffix lets destroy + up reuse the stack.
+        // Bucket names are global: a suffix keeps this one unique.
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, parent);
         const bucket = new gcp.storage.Bucket(
             `${name}-chunks`,
@@ -52,34 +48,12 @@ export class LokiBucket extends pulumi.ComponentResource {
             },
             parent,
         );
-        const pool = new gcp.iam.WorkloadIdentityPool(
-            `${name}-pool`,
-            { workloadIdentityPoolId: pulumi.interpolate`${args.clusterName}-${suffix.hex}`, displayName: `${args.clusterName} cluster`, description: "Service-account tokens of the self-managed cluster" },
-            parent,
-        );
-        const provider = new gcp.iam.WorkloadIdentityPoolProvider(
-            `${name}-provider`,
-            {
-                workloadIdentityPoolId: pool.workloadIdentityPoolId,
-                workloadIdentityPoolProviderId: "kubernetes",
-                displayName: "Kubernetes service accounts",
-                attributeMapping: { "google.subject": "assertion.sub" },
-                oidc: { issuerUri: args.issuer, jwksJson: pulumi.output(args.jwks).apply((jwks) => JSON.stringify(jwks)) },
-            },
-            parent,
-        );
-        const project = gcp.organizations.getProjectOutput({ projectId: args.project }, parent);
-        this.pool = pulumi.all([project.number, pool.workloadIdentityPoolId, provider.workloadIdentityPoolProviderId]).apply(([projectNumber, poolId, providerId]) => ({
-            projectNumber: String(projectNumber),
-            poolId,
-            providerId,
-        }));
         new gcp.storage.BucketIAMMember(
             `${name}-loki-access`,
-            { bucket: bucket.name, role: LOKI_BUCKET_ROLE, member: this.pool.apply((federation) => federatedPrincipal(federation, args.lokiServiceAccount)) },
+            { bucket: bucket.name, role: LOKI_BUCKET_ROLE, member: pulumi.output(args.federation).apply((federation) => federatedPrincipal(federation, args.lokiServiceAccount)) },
             parent,
         );
         this.bucketName = bucket.name;
-        this.registerOutputs({ bucketName: this.bucketName, pool: this.pool });
+        this.registerOutputs({ bucketName: this.bucketName });
     }
 }

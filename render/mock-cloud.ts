@@ -70,10 +70,10 @@ export class MockCloud implements Mocks {
                     certPem: selfSignedCertificate(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, Number(inputs.validityPeriodHours), inputs.isCaCertificate === true),
                 };
             case "tls:index/certRequest:CertRequest":
-                return { certRequestPem: certificateRequest(String(inputs.privateKeyPem), inputs.subject as CertificateSubject) };
+                return { certRequestPem: certificateRequest(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, (inputs.dnsNames as string[] | undefined) ?? []) };
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return {
-                    certPem: signCertificateRequest(String(inputs.certRequestPem), String(inputs.caCertPem), String(inputs.caPrivateKeyPem), Number(inputs.validityPeriodHours)),
+                    certPem: signCertificateRequest(String(inputs.certRequestPem), String(inputs.caCertPem), String(inputs.caPrivateKeyPem), Number(inputs.validityPeriodHours), (inputs.allowedUses as string[] | undefined) ?? []),
                 };
             case "random:index/randomBytes:RandomBytes": {
                 const bytes = crypto.randomBytes(Number(inputs.length));

@@ -100,23 +100,31 @@ export function selfSignedCertificate(privateKeyPem: string, subject: Certificat
     return forge.pki.certificateToPem(cert);
 }
 
-export function certificateRequest(privateKeyPem: string, subject: CertificateSubject | undefined): string {
+export function certificateRequest(privateKeyPem: string, subject: CertificateSubject | undefined, dnsNames: readonly string[] = []): string {
     const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
     const csr = forge.pki.createCertificationRequest();
     csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
     csr.setSubject(forgeSubject(subject));
+    // DNS = type 2 in GeneralName.
+    if (dnsNames.length > 0) csr.setAttributes([{ name: "extensionRequest", extensions: [{ name: "subjectAltName", altNames: dnsNames.map((value) => ({ type: 2, value })) }] }]);
     csr.sign(key, forge.md.sha256.create());
     return forge.pki.certificationRequestToPem(csr);
 }
 
-export function signCertificateRequest(requestPem: string, caCertPem: string, caPrivateKeyPem: string, validityHours: number): string {
+/** Signs as the tls provider does: the request's SANs are kept, `allowedUses` become the extended key usages. */
+export function signCertificateRequest(requestPem: string, caCertPem: string, caPrivateKeyPem: string, validityHours: number, allowedUses: readonly string[] = ["client_auth"]): string {
     const csr = forge.pki.certificationRequestFromPem(requestPem);
     const ca = forge.pki.certificateFromPem(caCertPem);
     if (!csr.publicKey) throw new Error("certificate request has no public key");
     const cert = newCertificate(csr.publicKey, undefined, validityHours);
     cert.setSubject(csr.subject.attributes);
     cert.setIssuer(ca.subject.attributes);
-    cert.setExtensions([{ name: "basicConstraints", cA: false }, { name: "extKeyUsage", clientAuth: true }]);
+    const requested = (csr.getAttribute({ name: "extensionRequest" }) as { extensions?: object[] } | null)?.extensions ?? [];
+    cert.setExtensions([
+        { name: "basicConstraints", cA: false },
+        { name: "extKeyUsage", clientAuth: allowedUses.includes("client_auth"), serverAuth: allowedUses.includes("server_auth") },
+        ...requested,
+    ]);
     cert.sign(forge.pki.privateKeyFromPem(caPrivateKeyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     return forge.pki.certificateToPem(cert);
 }

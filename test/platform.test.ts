@@ -63,7 +63,7 @@ describe("the platform layer (dev stack, mock runtime)", function () {
     });
 
     it("trusts the cluster's own tokens: issuer = the API server's --service-account-issuer, JWKS kid = base64url(sha256(SPKI DER)) of the program's SA key", () => {
-        const provider = byName(evaluation, "logging-bucket-provider").inputs;
+        const provider = byName(evaluation, "federation-provider").inputs;
         const issuer = dig(provider, "oidc", "issuerUri");
         assert.equal(issuer, SERVICE_ACCOUNT_ISSUER);
         const clusterConfiguration = parseAllDocuments(evaluation.artifacts["nodes/cp-0/kubeadm-init.yaml"])
