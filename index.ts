@@ -1,4 +1,6 @@
 import { liveWorkerSlots, readStackConfig } from "./config";
+import * as pulumi from "@pulumi/pulumi";
+import { Autoscaling } from "./components/autoscaling";
 import { ClusterFederation } from "./components/cluster-federation";
 import { ClusterPki } from "./components/cluster-pki";
 import { API_SERVER_PORT, ControlPlane, SERVICE_ACCOUNT_ISSUER } from "./components/control-plane";
@@ -164,6 +166,26 @@ if (config.boutique.enabled && istio && monitoring) {
     new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
 }
 
+// The Cluster Autoscaler and the scaler, on the control plane: they depend on nothing a scale update changes.
+const autoscaling =
+    config.autoscaler && federation
+        ? new Autoscaling(
+              "autoscaling",
+              {
+                  project: gcp.project,
+                  clusterName,
+                  stack: pulumi.getStack(),
+                  config: config.autoscaler,
+                  federation: federation.pool,
+                  nodeServiceAccountEmail: access.nodeServiceAccountEmail,
+                  stateNode: controlPlane.nodeNames[0],
+                  monitoring: monitoring?.release,
+                  after: [cni, controlPlane.initialized],
+              },
+              onCluster,
+          )
+        : undefined;
+
 export const haproxyPublicIp = haproxy.publicIp;
 export const apiEndpoint = controlPlane.apiEndpoint;
 export const kubeconfig = controlPlane.kubeconfig;
@@ -171,6 +193,8 @@ export const nodeNames = { haproxy: haproxy.instanceName, controlPlanes: control
 export const lokiBucket = logging?.bucketName;
 /** Grafana's `admin` password (secret): `pulumi stack output --show-secrets grafanaAdminPassword`. */
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
+/** The scaler's Google identity (grant it more only if a scale update needs it). */
+export const scalerServiceAccount = autoscaling?.scalerServiceAccountEmail;
 export const sshUser = access.sshUser;
 /** For `ssh -J`: the program's key (secret). */
 export const sshPrivateKey = access.sshPrivateKey;

@@ -28,6 +28,7 @@ export const CHARTS = {
     kiali: { chart: "kiali-server", repo: "https://kiali.org/helm-charts", version: "2.29.0" },
     flagger: { chart: "flagger", repo: "https://flagger.app", version: "1.44.0" },
     loadtester: { chart: "loadtester", repo: "https://flagger.app", version: "0.38.0" },
+    clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.59.0" },
     onlineBoutique: { chart: "onlineboutique", repo: "oci://us-docker.pkg.dev/online-boutique-ci/charts", version: "0.10.6" },
 } as const satisfies Record<string, ChartSource>;
 

@@ -64,15 +64,21 @@ export interface ExternalAccountCredential {
     readonly subject_token_type: "urn:ietf:params:oauth:token-type:jwt";
     readonly token_url: "https://sts.googleapis.com/v1/token";
     readonly credential_source: { readonly file: string; readonly format: { readonly type: "text" } };
+    /** Present when the federated identity acts as a Google service account (APIs that take no federated principals). */
+    readonly service_account_impersonation_url?: string;
 }
 
 /**
  * The credential configuration a pod mounts: exchange the token at `tokenPath` (a projected
  * service-account token with the provider's audience) at Google's STS. It holds no secret.
  */
-export function externalAccountCredential(pool: FederationPool, tokenPath: string): ExternalAccountCredential {
+export function externalAccountCredential(pool: FederationPool, tokenPath: string, impersonate?: string): ExternalAccountCredential {
     if (!tokenPath.startsWith("/")) throw new Error(`token path "${tokenPath}" must be absolute`);
+    if (impersonate !== undefined && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$/.test(impersonate)) {
+        throw new Error(`service account "${impersonate}" must be a service account email`);
+    }
     return {
+        ...(impersonate ? { service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken` } : {}),
         type: "external_account",
         audience: providerAudience(pool),
         subject_token_type: "urn:ietf:params:oauth:token-type:jwt",

@@ -1,0 +1,79 @@
+import { stringify } from "yaml";
+import { HelmValues } from "./helm-charts";
+
+/** Where the scaler runs and answers: the autoscaler dials `host:grpcPort`, and TLS checks `host`. */
+export const SCALER = {
+    name: "scaler",
+    namespace: "autoscaler",
+    serviceAccount: "scaler",
+    grpcPort: 8086,
+    httpPort: 9464,
+    /** The host part of the autoscaler's `address`: the server certificate must carry it as a SAN. */
+    host: "scaler.autoscaler.svc",
+} as const;
+
+/** Names the server certificate answers to (the address the autoscaler uses comes first). */
+export const SCALER_DNS_NAMES = [SCALER.host, `${SCALER.host}.cluster.local`, SCALER.name] as const;
+
+/** The cluster-autoscaler's release and the Secret it mounts (cloud-config and its client certificate). */
+export const CLUSTER_AUTOSCALER = {
+    release: "cluster-autoscaler",
+    configSecret: "cluster-autoscaler-cloud-config",
+    configDir: "/config",
+    /** The chart's Service labels: its name is "<cloudProvider>-<chart>". */
+    serviceLabels: { "app.kubernetes.io/instance": "cluster-autoscaler", "app.kubernetes.io/name": "externalgrpc-cluster-autoscaler" },
+} as const;
+
+/** File names inside the mounted Secret. */
+export const CLOUD_CONFIG_FILES = { config: "cloud-config", cert: "tls.crt", key: "tls.key", caCert: "ca.crt" } as const;
+
+export interface CloudConfig {
+    /** host:port of the scaler. */
+    readonly address: string;
+    /** Directory where the client certificate, key and CA certificate are mounted. */
+    readonly certDir: string;
+    /** Per-call timeout; every scaler RPC answers well inside it (the `up` runs in the background). */
+    readonly grpcTimeoutSeconds: number;
+}
+
+/**
+ * The externalgrpc provider's --cloud-config file (cluster-autoscaler's externalgrpc README):
+ * address, client certificate, key and CA (mTLS) and the call timeout.
+ */
+export function renderCloudConfig(config: CloudConfig): string {
+    if (!/^[a-z0-9.-]+:\d{1,5}$/.test(config.address)) throw new Error(`address "${config.address}" must be host:port`);
+    if (!config.certDir.startsWith("/")) throw new Error(`certDir "${config.certDir}" must be absolute`);
+    if (!(config.grpcTimeoutSeconds > 0)) throw new Error(`grpcTimeoutSeconds ${config.grpcTimeoutSeconds} must be positive`);
+    return stringify({
+        address: config.address,
+        cert: `${config.certDir}/${CLOUD_CONFIG_FILES.cert}`,
+        key: `${config.certDir}/${CLOUD_CONFIG_FILES.key}`,
+        cacert: `${config.certDir}/${CLOUD_CONFIG_FILES.caCert}`,
+        grpc_timeout: `${config.grpcTimeoutSeconds}s`,
+    });
+}
+
+export interface ClusterAutoscalerValuesArgs {
+    readonly clusterName: string;
+    /** The autoscaler release matching the cluster's Kubernetes minor. */
+    readonly imageTag: string;
+    readonly scaleDownUnneededTime: string;
+}
+
+/**
+ * The computed part of the chart's values (values/cluster-autoscaler.yaml has the rest). The
+ * chart renders its Deployment only when autoDiscovery.clusterName is set, and passes no
+ * --cloud-config for externalgrpc: both are set here, with the Secret mounted at /config. Its
+ * own ServiceMonitor stays off (autoscalingMonitors() scrapes it without tying it to Prometheus).
+ */
+export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): HelmValues {
+    if (!/^v1\.\d+\.\d+$/.test(args.imageTag)) throw new Error(`imageTag "${args.imageTag}" must be a release tag such as v1.32.7`);
+    return {
+        cloudProvider: "externalgrpc",
+        autoDiscovery: { clusterName: args.clusterName },
+        image: { tag: args.imageTag },
+        extraArgs: { "cloud-config": `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`, "scale-down-unneeded-time": args.scaleDownUnneededTime },
+        extraVolumeSecrets: { "cloud-config": { name: CLUSTER_AUTOSCALER.configSecret, mountPath: CLUSTER_AUTOSCALER.configDir } },
+        serviceMonitor: { enabled: false },
+    };
+}

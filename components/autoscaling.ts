@@ -1,0 +1,109 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AutoscalerConfig } from "../config/autoscaler-config";
+import { AutoscalerPki } from "./autoscaler-pki";
+import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES } from "./autoscaler-values";
+import { applyObjects, namespace } from "./cluster-objects";
+import { helmRelease } from "./helm-charts";
+import { ScalerAccess } from "./scaler-access";
+import { autoscalingMonitors, SCALER_PATHS, SCALER_TLS_SECRET, scalerObjects } from "./scaler-objects";
+import { externalAccountCredential, FederationPool, providerTokenAudience } from "./workload-identity";
+
+/** The autoscaler's per-call timeout: every scaler RPC answers from memory, far inside it. */
+export const GRPC_TIMEOUT_SECONDS = 5;
+
+export interface AutoscalingArgs {
+    readonly project: string;
+    readonly clusterName: string;
+    /** The stack the scaler drives: this one. */
+    readonly stack: string;
+    readonly config: AutoscalerConfig;
+    readonly federation: pulumi.Input<FederationPool>;
+    readonly nodeServiceAccountEmail: pulumi.Input<string>;
+    /** The control-plane node whose disk keeps the scaler's desired scale. */
+    readonly stateNode: pulumi.Input<string>;
+    /** kube-prometheus-stack, when installed: only the ServiceMonitors wait for it. */
+    readonly monitoring?: pulumi.Resource;
+    /** The CNI and the control plane: never the worker pool, so a scale update leaves all this alone. */
+    readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * The Cluster Autoscaler (provider externalgrpc) and our scaler behind it, on the control
+ * plane, talking mTLS with certificates this program issues. The scaler acts on Google Cloud
+ * and on the state backend as its own service account, through the cluster's federation.
+ */
+export class Autoscaling extends pulumi.ComponentResource {
+    readonly scalerServiceAccountEmail: pulumi.Output<string>;
+    readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: AutoscalingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:platform:Autoscaling", name, {}, opts);
+        const parent = { parent: this };
+        const { config } = args;
+        const access = new ScalerAccess(
+            `${name}-access`,
+            {
+                project: args.project,
+                clusterName: args.clusterName,
+                federation: args.federation,
+                kubernetesServiceAccount: { namespace: SCALER.namespace, name: SCALER.serviceAccount },
+                nodeServiceAccountEmail: args.nodeServiceAccountEmail,
+                stateBucket: config.stateBackend.bucket,
+                kmsKey: config.secretsProvider.kmsKey,
+            },
+            parent,
+        );
+        this.scalerServiceAccountEmail = access.serviceAccountEmail;
+        const pki = new AutoscalerPki(`${name}-pki`, { clusterName: args.clusterName, serverDnsNames: SCALER_DNS_NAMES }, parent);
+
+        const ns = namespace(SCALER.namespace, {}, { ...parent, dependsOn: [...args.after] });
+        const inNamespace = { ...parent, dependsOn: [ns] };
+        const scalerTls = new k8s.core.v1.Secret(
+            `${name}-scaler-tls`,
+            { metadata: { name: SCALER_TLS_SECRET, namespace: SCALER.namespace }, stringData: { "tls.crt": pki.server.certPem, "tls.key": pki.server.keyPem, "ca.crt": pki.caCertPem } },
+            inNamespace,
+        );
+        const cloudConfig = renderCloudConfig({ address: `${SCALER.host}:${SCALER.grpcPort}`, certDir: CLUSTER_AUTOSCALER.configDir, grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS });
+        const autoscalerConfig = new k8s.core.v1.Secret(
+            `${name}-cloud-config`,
+            {
+                metadata: { name: CLUSTER_AUTOSCALER.configSecret, namespace: SCALER.namespace },
+                stringData: {
+                    [CLOUD_CONFIG_FILES.config]: cloudConfig,
+                    [CLOUD_CONFIG_FILES.cert]: pki.client.certPem,
+                    [CLOUD_CONFIG_FILES.key]: pki.client.keyPem,
+                    [CLOUD_CONFIG_FILES.caCert]: pki.caCertPem,
+                },
+            },
+            inNamespace,
+        );
+        const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([pool, email, stateNode]) =>
+            scalerObjects({
+                image: config.scalerImage,
+                stack: args.stack,
+                stateBackendUrl: config.stateBackend.url,
+                credential: externalAccountCredential(pool, `${SCALER_PATHS.google}/${SCALER_PATHS.tokenFile}`, email),
+                tokenAudience: providerTokenAudience(pool),
+                stateNode,
+            }),
+        );
+        const scaler = applyObjects(`${name}-scaler`, objects, { ...parent, dependsOn: [ns, scalerTls, access] });
+        this.release = helmRelease(
+            {
+                chart: "clusterAutoscaler",
+                name: CLUSTER_AUTOSCALER.release,
+                valuesFile: "cluster-autoscaler",
+                namespace: ns.metadata.name,
+                overlay: clusterAutoscalerValues({
+                    clusterName: args.clusterName,
+                    imageTag: config.autoscalerImageTag,
+                    scaleDownUnneededTime: config.scaleDownUnneededTime,
+                }),
+            },
+            { ...parent, dependsOn: [autoscalerConfig, scaler] },
+        );
+        if (args.monitoring) applyObjects(`${name}-monitors`, autoscalingMonitors(), { ...parent, dependsOn: [args.monitoring, scaler, this.release] });
+        this.registerOutputs({ scalerServiceAccountEmail: this.scalerServiceAccountEmail, release: this.release.status });
+    }
+}

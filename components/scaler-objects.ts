@@ -1,0 +1,156 @@
+import { CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
+import { KubernetesObject } from "./kubernetes-object";
+import { ExternalAccountCredential } from "./workload-identity";
+
+/** Where the scaler finds what it mounts. */
+export const SCALER_PATHS = {
+    tls: "/etc/scaler/tls",
+    google: "/var/run/secrets/google",
+    credentialFile: "credentials.json",
+    tokenFile: "token",
+    /** The desired scale, kept on the node's disk: the stack file in the image does not survive a restart. */
+    state: "/var/lib/boutique-scaler",
+} as const;
+
+export const SCALER_TLS_SECRET = "scaler-tls";
+const CREDENTIALS_CONFIG_MAP = "scaler-google-credentials";
+const LABELS = { "app.kubernetes.io/name": SCALER.name, "app.kubernetes.io/part-of": "boutique-platform" } as const;
+const RUN_AS = 10001;
+
+export interface ScalerObjectsArgs {
+    /** This program, the Pulumi CLI and the scaler (Dockerfile). */
+    readonly image: string;
+    /** The Pulumi stack the scaler drives. */
+    readonly stack: string;
+    readonly stateBackendUrl: string;
+    /** The Google credential configuration (no secret inside: where to exchange which token). */
+    readonly credential: ExternalAccountCredential;
+    /** The `aud` of the projected token (the federation provider). */
+    readonly tokenAudience: string;
+    /** The control-plane node whose disk keeps the desired scale. */
+    readonly stateNode: string;
+}
+
+function deployment(args: ScalerObjectsArgs): KubernetesObject {
+    const stateFile = `${SCALER_PATHS.state}/${args.stack}.json`;
+    return {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: SCALER.name, namespace: SCALER.namespace, labels: LABELS },
+        spec: {
+            replicas: 1,
+            // Never two scalers on one stack, not even during a rollout.
+            strategy: { type: "Recreate" },
+            selector: { matchLabels: LABELS },
+            template: {
+                metadata: { labels: LABELS, annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" } },
+                spec: {
+                    serviceAccountName: SCALER.serviceAccount,
+                    // The scaler needs no Kubernetes API: only the projected token for Google.
+                    automountServiceAccountToken: false,
+                    priorityClassName: "system-cluster-critical",
+                    nodeSelector: { "kubernetes.io/hostname": args.stateNode },
+                    tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+                    securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } },
+                    initContainers: [
+                        {
+                            // hostPath directories are created root-owned: hand this one to the scaler's user.
+                            name: "state-owner",
+                            image: args.image,
+                            command: ["chown", `${RUN_AS}:${RUN_AS}`, SCALER_PATHS.state],
+                            securityContext: { runAsNonRoot: false, runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
+                            volumeMounts: [{ name: "state", mountPath: SCALER_PATHS.state }],
+                        },
+                    ],
+                    containers: [
+                        {
+                            name: SCALER.name,
+                            image: args.image,
+                            args: [
+                                ...["--listen", `0.0.0.0:${SCALER.grpcPort}`, "--http", `0.0.0.0:${SCALER.httpPort}`],
+                                ...["--stack", args.stack, "--scale-record", stateFile],
+                                ...["--cert", `${SCALER_PATHS.tls}/tls.crt`, "--key", `${SCALER_PATHS.tls}/tls.key`, "--ca", `${SCALER_PATHS.tls}/ca.crt`],
+                            ],
+                            env: [
+                                { name: "PULUMI_BACKEND_URL", value: args.stateBackendUrl },
+                                { name: "GOOGLE_APPLICATION_CREDENTIALS", value: `${SCALER_PATHS.google}/${SCALER_PATHS.credentialFile}` },
+                                { name: "PULUMI_SKIP_UPDATE_CHECK", value: "true" },
+                            ],
+                            ports: [
+                                { name: "grpc", containerPort: SCALER.grpcPort },
+                                { name: "metrics", containerPort: SCALER.httpPort },
+                            ],
+                            readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5 },
+                            livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 20, failureThreshold: 6 },
+                            // `pulumi up` evaluates the whole program: Node and the providers need room.
+                            resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                            volumeMounts: [
+                                { name: "tls", mountPath: SCALER_PATHS.tls, readOnly: true },
+                                { name: "google", mountPath: SCALER_PATHS.google, readOnly: true },
+                                { name: "state", mountPath: SCALER_PATHS.state },
+                            ],
+                        },
+                    ],
+                    volumes: [
+                        { name: "tls", secret: { secretName: SCALER_TLS_SECRET, defaultMode: 0o400 } },
+                        {
+                            name: "google",
+                            projected: {
+                                sources: [
+                                    { configMap: { name: CREDENTIALS_CONFIG_MAP, items: [{ key: SCALER_PATHS.credentialFile, path: SCALER_PATHS.credentialFile }] } },
+                                    { serviceAccountToken: { audience: args.tokenAudience, expirationSeconds: 3600, path: SCALER_PATHS.tokenFile } },
+                                ],
+                            },
+                        },
+                        { name: "state", hostPath: { path: SCALER_PATHS.state, type: "DirectoryOrCreate" } },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+/**
+ * The scaler in the cluster (the mTLS Secret is created apart: it holds a private key): its
+ * service account, Google credential configuration, Deployment and Service. It runs on the control plane, so a scale-down can
+ * never remove the node it runs on and a scale update never redeploys it.
+ */
+export function scalerObjects(args: ScalerObjectsArgs): KubernetesObject[] {
+    if (args.credential.credential_source.file !== `${SCALER_PATHS.google}/${SCALER_PATHS.tokenFile}`) {
+        throw new Error(`the credential must read the token at ${SCALER_PATHS.google}/${SCALER_PATHS.tokenFile}, not ${args.credential.credential_source.file}`);
+    }
+    const metadata = (name: string) => ({ name, namespace: SCALER.namespace, labels: LABELS });
+    return [
+        { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata(SCALER.serviceAccount), automountServiceAccountToken: false },
+        { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(CREDENTIALS_CONFIG_MAP), data: { [SCALER_PATHS.credentialFile]: JSON.stringify(args.credential, null, 2) } },
+        deployment(args),
+        {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: metadata(SCALER.name),
+            spec: {
+                selector: LABELS,
+                ports: [
+                    { name: "grpc", port: SCALER.grpcPort, targetPort: "grpc", appProtocol: "grpc" },
+                    { name: "metrics", port: SCALER.httpPort, targetPort: "metrics" },
+                ],
+            },
+        },
+    ];
+}
+
+/**
+ * Prometheus scrapes the scaler and the autoscaler. Applied apart from both (it needs the
+ * monitoring CRDs, which wait for the workers): the scaler's own objects depend on nothing
+ * a scale update touches.
+ */
+export function autoscalingMonitors(): KubernetesObject[] {
+    const monitor = (name: string, matchLabels: Readonly<Record<string, string>>, port: string): KubernetesObject => ({
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "ServiceMonitor",
+        metadata: { name, namespace: SCALER.namespace, labels: LABELS },
+        spec: { selector: { matchLabels }, endpoints: [{ port, path: "/metrics", interval: "30s" }] },
+    });
+    return [monitor(SCALER.name, LABELS, "metrics"), monitor(CLUSTER_AUTOSCALER.release, CLUSTER_AUTOSCALER.serviceLabels, "http")];
+}
