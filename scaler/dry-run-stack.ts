@@ -1,6 +1,6 @@
 import * as fs from "fs";
-import * as path from "path";
 import { loadStackConfigMap } from "../config/stack-files";
+import { writeJsonAtomic } from "./json-file";
 import { ConfigValues, StackPort } from "./stack-port";
 
 /** One simulated update, as recorded in the state file. */
@@ -38,10 +38,7 @@ export class DryRunStack implements StackPort {
     }
 
     private save(state: DryRunState): void {
-        fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
-        const temporary = `${this.file}.${process.pid}.tmp`;
-        fs.writeFileSync(temporary, JSON.stringify(state, null, 2) + "\n");
-        fs.renameSync(temporary, this.file);
+        writeJsonAtomic(this.file, state);
     }
 
     async readConfig(): Promise<ConfigValues> {

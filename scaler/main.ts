@@ -7,17 +7,20 @@ import { runCli, UsageError } from "../config/cli";
 import { AutomationStack } from "./automation-stack";
 import { CloudProviderService } from "./cloud-provider";
 import { DryRunStack } from "./dry-run-stack";
+import { RecordedScaleStack } from "./scale-record";
 import { observabilityServer, ScalerMetrics } from "./observability";
 import { UpdateLoop } from "./update-loop";
 
 const USAGE = `The Cluster Autoscaler's external gRPC cloud provider for this stack's workers.
 
-usage: npm run scaler -- (--stack <name> | --dry-run [--state <file>] [--up-seconds <n>])
+usage: npm run scaler -- (--stack <name> [--scale-record <file>] | --dry-run [--state <file>] [--up-seconds <n>])
                          (--cert <file> --key <file> --ca <file> | --insecure)
                          [--listen 127.0.0.1:8086] [--http 127.0.0.1:9464] [--log-level info]
 
   --stack       the Pulumi stack to scale (default dev), through the Automation API: needs the
                 Pulumi CLI, the stack's state backend and cloud credentials, as pulumi up does
+  --scale-record  also keep the desired scale in this file (a durable volume) and replay it at
+                start: in a container the stack's own config file does not survive a restart
   --dry-run     instead, keep the stack config in a local file (--state, default .scaler/state.json;
                 started from Pulumi.dev.yaml when absent) and simulate each pulumi up by
                 waiting --up-seconds (default 30); every simulated update is recorded there
@@ -53,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
             stack: { type: "string", default: "dev" },
             "dry-run": { type: "boolean", default: false },
             state: { type: "string", default: path.join(".scaler", "state.json") },
+            "scale-record": { type: "string" },
             "up-seconds": { type: "string", default: "30" },
             insecure: { type: "boolean", default: false },
             cert: { type: "string" },
@@ -72,7 +76,9 @@ async function main(argv: string[]): Promise<void> {
 
     const log = pino({ level: values["log-level"] });
     const projectRoot = path.resolve(__dirname, "..");
-    const stack = values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await AutomationStack.select(values.stack, projectRoot, log.child({ component: "pulumi" }));
+    if (values["dry-run"] && values["scale-record"]) throw new UsageError("--scale-record is for --stack: the dry-run state file is already durable");
+    const driver = values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await AutomationStack.select(values.stack, projectRoot, log.child({ component: "pulumi" }));
+    const stack = values["scale-record"] ? await RecordedScaleStack.open(driver, values["scale-record"]) : driver;
     const updates = new UpdateLoop(stack, log.child({ component: "updates" }));
     let service: CloudProviderService | undefined;
     let serving = false;

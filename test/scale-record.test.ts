@@ -1,0 +1,46 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DryRunStack } from "../scaler/dry-run-stack";
+import { RecordedScaleStack } from "../scaler/scale-record";
+import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
+
+const ROOT = path.resolve(__dirname, "..");
+
+describe("the scale record (the scaler in a container)", () => {
+    let dir: string;
+    beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "scale-record-"))));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("survives the loss of the stack's own config file and is replayed into it at start", async () => {
+        // The dry-run file stands in for the image's Pulumi.<stack>.yaml: lost on restart.
+        const imageConfig = path.join(dir, "image-stack.json");
+        const record = path.join(dir, "volume", "dev.json");
+        const first = await RecordedScaleStack.open(new DryRunStack(imageConfig, 0, ROOT), record);
+        await first.writeConfig({ [WORKER_COUNT_KEY]: "3", [RETIRED_SLOTS_KEY]: "[1]" });
+        fs.rmSync(imageConfig);
+
+        const restartedInner = new DryRunStack(imageConfig, 0, ROOT);
+        assert.equal((await restartedInner.readConfig())[RETIRED_SLOTS_KEY], "[]", "the image's config alone has lost the change");
+        const restarted = await RecordedScaleStack.open(restartedInner, record);
+        assert.equal((await restarted.readConfig())[RETIRED_SLOTS_KEY], "[1]");
+        assert.equal((await restartedInner.readConfig())[RETIRED_SLOTS_KEY], "[1]", "replayed into the stack's config, which `up` reads");
+        assert.equal((await restartedInner.readConfig())[WORKER_COUNT_KEY], "3");
+    });
+
+    it("writes the record before the stack's config, and only the changed keys", async () => {
+        const record = path.join(dir, "dev.json");
+        const stack = await RecordedScaleStack.open(new DryRunStack(path.join(dir, "stack.json"), 0, ROOT), record);
+        await stack.writeConfig({ [WORKER_COUNT_KEY]: "4" });
+        await stack.writeConfig({ [RETIRED_SLOTS_KEY]: "[0]" });
+        assert.deepEqual(JSON.parse(fs.readFileSync(record, "utf8")), { [WORKER_COUNT_KEY]: "4", [RETIRED_SLOTS_KEY]: "[0]" });
+        assert.deepEqual(fs.readdirSync(dir).sort(), ["dev.json", "stack.json"], "no temp file left behind");
+    });
+
+    it("refuses a record that is not key -> text", async () => {
+        const record = path.join(dir, "dev.json");
+        fs.writeFileSync(record, JSON.stringify({ [WORKER_COUNT_KEY]: 4 }));
+        await assert.rejects(RecordedScaleStack.open(new DryRunStack(path.join(dir, "stack.json"), 0, ROOT), record), /is not a scale record/);
+    });
+});
