@@ -15,7 +15,8 @@ export const SCALER_PATHS = {
 export const SCALER_TLS_SECRET = "scaler-tls";
 const CREDENTIALS_CONFIG_MAP = "scaler-google-credentials";
 const LABELS = { "app.kubernetes.io/name": SCALER.name, "app.kubernetes.io/part-of": "boutique-platform" } as const;
-const RUN_AS = 10001;
+/** The scaler image's user (Dockerfile: useradd --uid). */
+export const RUN_AS = 10001;
 
 export interface ScalerObjectsArgs {
     /** This program, the Pulumi CLI and the scaler (Dockerfile). */

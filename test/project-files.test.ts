@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { RUN_AS } from "../components/scaler-objects";
 import * as fs from "fs";
 import * as path from "path";
 import { renderConfigTable, TABLE_END, TABLE_START } from "../config/config-table";
@@ -37,5 +38,16 @@ describe("project files", () => {
         assert.match(readme, /npm ci && npm run render/);
         assert.match(readme, /npm test/);
         assert.match(fs.readFileSync(path.join(PROJECT_ROOT, ".ci/run"), "utf8"), /^npm test$/m);
+    });
+
+    it("the scaler's Dockerfile pins the Pulumi CLI to the SDK's version and runs the scaler as the Deployment's user", () => {
+        const dockerfile = fs.readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
+        const sdk = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+        assert.equal(/^ARG PULUMI_VERSION=(\S+)$/m.exec(dockerfile)?.[1], sdk, "the CLI and @pulumi/pulumi move together");
+        assert.match(dockerfile, new RegExp(`useradd --uid ${RUN_AS} `));
+        assert.match(dockerfile, new RegExp(`^USER ${RUN_AS}$`, "m"));
+        const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
+        assert.ok(fs.existsSync(path.join(PROJECT_ROOT, entrypoint[entrypoint.length - 1])), `${entrypoint.join(" ")} runs a file of the repo`);
+        assert.match(fs.readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8"), /^node_modules$/m);
     });
 });

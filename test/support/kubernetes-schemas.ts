@@ -34,6 +34,7 @@ export async function loadSchemas(): Promise<ReadonlyMap<string, Validator>> {
             import("kubernetes-models/v1/ServiceAccount").then((m) => entry(m.ServiceAccount)),
             import("kubernetes-models/v1/ConfigMap").then((m) => entry(m.ConfigMap)),
             import("kubernetes-models/v1/Secret").then((m) => entry(m.Secret)),
+            import("kubernetes-models/v1/Service").then((m) => entry(m.Service)),
             import("kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole").then((m) => entry(m.ClusterRole)),
             import("kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding").then((m) => entry(m.ClusterRoleBinding)),
             import("kubernetes-models/rbac.authorization.k8s.io/v1/Role").then((m) => entry(m.Role)),

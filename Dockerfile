@@ -1,0 +1,25 @@
+# The scaler's image: this program, the Pulumi CLI and its provider plugins, and the scaler.
+# Build from the repository root:  docker build -t <registry>/boutique-scaler:<version> .
+# The Pulumi CLI is pinned to the @pulumi/pulumi version in package.json (a test keeps them equal).
+FROM node:20-bookworm-slim
+
+ARG PULUMI_VERSION=3.248.0
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && curl -fsSL https://get.pulumi.com/releases/sdk/pulumi-v${PULUMI_VERSION}-linux-x64.tar.gz | tar -xz -C /opt \
+    && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+
+ENV PATH=/opt/pulumi:$PATH \
+    PULUMI_HOME=/opt/pulumi-home \
+    PULUMI_SKIP_UPDATE_CHECK=true
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+# The provider plugins the program needs, baked in: a pod never downloads code at run time.
+RUN pulumi install \
+    && useradd --uid 10001 --home-dir /app --no-create-home scaler \
+    && chown -R 10001:10001 /app /opt/pulumi-home
+USER 10001
+EXPOSE 8086 9464
+ENTRYPOINT ["node", "--import", "tsx", "scaler/main.ts"]

@@ -1,0 +1,162 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as grpc from "@grpc/grpc-js";
+import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
+import { parse } from "yaml";
+import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER } from "../components/autoscaler-values";
+import { SCALER_PROJECT_ROLES } from "../components/scaler-access";
+import { SCALER_PATHS } from "../components/scaler-objects";
+import { Evaluation } from "../render/evaluate";
+import { MockCloud, unwrapSecrets } from "../render/mock-cloud";
+import { dig } from "./fixtures";
+import { byName, evaluateDev, manifestObjects, ofType } from "./support/program";
+import { call, upstreamClient, UPSTREAM_PROTO } from "./support/scaler-lab";
+import { ScalerProcess } from "./support/scaler-process";
+
+/** Keeps the plain inputs of the Kubernetes Secrets (certificates and keys) the program creates. */
+class SecretCapturingCloud extends MockCloud {
+    readonly secrets = new Map<string, Record<string, string>>();
+    override newResource(args: MockResourceArgs): MockResourceResult {
+        if (args.type === "kubernetes:core/v1:Secret") {
+            const inputs = unwrapSecrets(args.inputs) as { stringData?: Record<string, string> };
+            this.secrets.set(args.name, inputs.stringData ?? {});
+        }
+        return super.newResource(args);
+    }
+}
+
+/** Every resource `name` waits for, through dependencies and parents, transitively. */
+function upstreamOf(evaluation: Evaluation, name: string): Set<string> {
+    const byResource = new Map(evaluation.resources.map((resource) => [resource.name, resource]));
+    const seen = new Set<string>();
+    const visit = (current: string) => {
+        const resource = byResource.get(current);
+        for (const next of [...(resource?.dependsOn ?? []), ...(resource?.parent ? [resource.parent] : [])]) {
+            if (!seen.has(next)) {
+                seen.add(next);
+                visit(next);
+            }
+        }
+    };
+    visit(name);
+    return seen;
+}
+
+describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
+    this.timeout(120_000);
+    const cloud = new SecretCapturingCloud();
+    let evaluation: Evaluation;
+    before(async () => {
+        evaluation = await evaluateDev({}, cloud);
+    });
+
+    it("the autoscaler's cloud-config dials the scaler's service with the mounted client certificate, 5 s per call", () => {
+        const secret = cloud.secrets.get("autoscaling-cloud-config");
+        assert.ok(secret, "the cloud-config Secret exists");
+        const config = parse(secret[CLOUD_CONFIG_FILES.config]) as Record<string, string>;
+        assert.deepEqual(config, { address: "scaler.autoscaler.svc:8086", cert: "/config/tls.crt", key: "/config/tls.key", cacert: "/config/ca.crt", grpc_timeout: "5s" });
+        for (const file of [config.cert, config.key, config.cacert]) assert.ok(secret[path.basename(file)].startsWith("-----BEGIN"), `${file} is in the Secret`);
+    });
+
+    it("the chart runs provider externalgrpc with that config mounted, its image at the cluster's Kubernetes minor", async () => {
+        const values = parse(evaluation.artifacts["values/cluster-autoscaler.yaml"]) as Record<string, unknown>;
+        assert.equal(values.cloudProvider, "externalgrpc");
+        assert.equal(dig(values, "autoDiscovery", "clusterName"), "boutique-dev", "the chart renders no Deployment without it");
+        assert.equal(dig(values, "extraArgs", "cloud-config"), `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`);
+        assert.deepEqual(dig(values, "extraVolumeSecrets", "cloud-config"), { name: CLUSTER_AUTOSCALER.configSecret, mountPath: CLUSTER_AUTOSCALER.configDir });
+        assert.match(String(dig(values, "image", "tag")), /^v1\.32\.\d+$/);
+        const newer = await evaluateDev({ kubernetesVersion: "1.34" });
+        assert.match(String(dig(parse(newer.artifacts["values/cluster-autoscaler.yaml"]), "image", "tag")), /^v1\.34\.\d+$/);
+    });
+
+    it("the scaler runs on the control plane with its desired scale on that node's disk, never evicted by the autoscaler", () => {
+        const deployment = manifestObjects(evaluation).find((object) => object.kind === "Deployment" && object.metadata.name === SCALER.name);
+        assert.ok(deployment);
+        const pod = dig(deployment, "spec", "template", "spec") as Record<string, unknown>;
+        assert.deepEqual(pod.nodeSelector, { "kubernetes.io/hostname": "boutique-dev-cp-0" });
+        assert.equal(dig(deployment, "spec", "template", "metadata", "annotations", "cluster-autoscaler.kubernetes.io/safe-to-evict"), "false");
+        assert.equal(dig(deployment, "spec", "strategy", "type"), "Recreate");
+        const args = dig(pod, "containers", 0, "args") as string[];
+        const flag = (name: string) => args[args.indexOf(name) + 1];
+        assert.equal(flag("--stack"), "dev");
+        assert.ok(flag("--scale-record").startsWith(`${SCALER_PATHS.state}/`), "the record is on the hostPath volume");
+        assert.equal(dig(pod, "volumes", 2, "hostPath", "path"), SCALER_PATHS.state);
+        assert.ok(!args.includes("--insecure"));
+    });
+
+    it("nothing of it depends on the worker pool, so a scale update (target WorkerPool + dependents) never redeploys it", () => {
+        assert.ok(upstreamOf(evaluation, "loki").has("workers"), "the check sees the pool behind the platform's releases");
+        const mine = evaluation.resources.filter((resource) => resource.name.startsWith("autoscaling") && !resource.name.startsWith("autoscaling-monitors"));
+        assert.ok(mine.length > 15, `${mine.length} resources`);
+        for (const resource of mine) {
+            const upstream = [...upstreamOf(evaluation, resource.name)];
+            assert.deepEqual(upstream.filter((name) => name === "workers" || name.startsWith("worker-")), [], `${resource.name} waits for the worker pool`);
+        }
+    });
+
+    it("acts on Google Cloud as its own account: only the scaler's Kubernetes service account may use it, with no key", () => {
+        const federated = byName(evaluation, "autoscaling-access-federated").inputs;
+        assert.equal(federated.role, "roles/iam.workloadIdentityUser");
+        assert.match(String(federated.member), /^principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]+\/subject\/system:serviceaccount:autoscaler:scaler$/);
+        const projectRoles = ofType(evaluation, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.parent === "autoscaling-access").map((grant) => grant.inputs.role);
+        assert.deepEqual(projectRoles.sort(), [...SCALER_PROJECT_ROLES].sort());
+        assert.equal(byName(evaluation, "autoscaling-access-state").inputs.bucket, "boutique-dev-000000-pulumi-state");
+        assert.equal(ofType(evaluation, "gcp:serviceaccount/key:Key").length, 0);
+        const credential = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && object.metadata.namespace === SCALER.namespace);
+        const file = JSON.parse(String(dig(credential, "data", SCALER_PATHS.credentialFile))) as Record<string, unknown>;
+        assert.match(String(file.service_account_impersonation_url), /serviceAccounts\/boutique-dev-scaler@boutique-dev-000000\.iam\.gserviceaccount\.com:generateAccessToken$/);
+    });
+
+    it("keeps the private keys secret in state (the Secrets' data is a Pulumi secret)", () => {
+        for (const name of ["autoscaling-scaler-tls", "autoscaling-cloud-config"]) assert.equal(byName(evaluation, name).inputs.stringData, "[secret]");
+    });
+
+    it("the renderers refuse what the autoscaler could not use", () => {
+        assert.throws(() => renderCloudConfig({ address: "scaler.autoscaler.svc", certDir: "/config", grpcTimeoutSeconds: 5 }), /must be host:port/);
+        assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "config", grpcTimeoutSeconds: 5 }), /must be absolute/);
+        assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "/config", grpcTimeoutSeconds: 0 }), /must be positive/);
+        assert.throws(() => clusterAutoscalerValues({ clusterName: "c", imageTag: "latest", scaleDownUnneededTime: "10m" }), /must be a release tag/);
+    });
+
+    it("is absent when autoscaler.enabled is false", async () => {
+        const off = await evaluateDev({ autoscaler: "{}" });
+        assert.deepEqual(off.resources.filter((resource) => resource.name.startsWith("autoscaling")), []);
+    });
+
+    describe("the program's own certificates, on a real scaler and client", () => {
+        let dir: string;
+        let scaler: ScalerProcess | undefined;
+        before(function () {
+            if (!fs.existsSync(UPSTREAM_PROTO)) {
+                console.log(`      skipped: ${UPSTREAM_PROTO} is not here (a clone without ../shared)`);
+                this.skip();
+            }
+        });
+        after(async () => {
+            await scaler?.kill();
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("the autoscaler's client certificate reaches the scaler under its service name; the wrong name is refused", async () => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "autoscaling-tls-"));
+            const server = cloud.secrets.get("autoscaling-scaler-tls") ?? {};
+            const client = cloud.secrets.get("autoscaling-cloud-config") ?? {};
+            for (const [file, pem] of Object.entries(server)) fs.writeFileSync(path.join(dir, file), pem);
+            scaler = new ScalerProcess(["--dry-run", "--state", path.join(dir, "state.json"), "--cert", path.join(dir, "tls.crt"), "--key", path.join(dir, "tls.key"), "--ca", path.join(dir, "ca.crt")]);
+            await scaler.start();
+            const credentials = grpc.credentials.createSsl(Buffer.from(client["ca.crt"]), Buffer.from(client["tls.key"]), Buffer.from(client["tls.crt"]));
+            const nodeGroups = async (serverName: string) => {
+                const connection = upstreamClient(scaler?.grpcAddress ?? "", credentials, { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName });
+                try {
+                    return await call(connection, "NodeGroups");
+                } finally {
+                    connection.close();
+                }
+            };
+            assert.deepEqual(((await nodeGroups(SCALER.host)).nodeGroups as { id: string }[]).map((group) => group.id), ["workers"]);
+            await assert.rejects(nodeGroups("scaler.elsewhere.svc"), (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE);
+        });
+    });
+});
