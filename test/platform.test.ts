@@ -54,7 +54,8 @@ describe("the platform layer (dev stack, mock runtime)", function () {
     });
 
     it("grants the bucket to Loki's Kubernetes service account only, through the pool", () => {
-        const grants = evaluation.resources.filter((resource) => /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type));
+        // The scaler's grant on the state bucket is another bucket (test/autoscaling.test.ts).
+        const grants = evaluation.resources.filter((resource) => /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type) && resource.parent !== "autoscaling-access");
         assert.equal(grants.length, 1);
         const grant = grants[0].inputs;
         assert.equal(grant.role, "roles/storage.objectAdmin");
@@ -196,7 +197,7 @@ describe("the platform layer, switched off layer by layer", function () {
     const releases = async (overrides: Record<string, string>) => ofType(await evaluateDev(overrides), "kubernetes:helm.sh/v3:Release").map((r) => r.name).sort();
 
     it("keeps only Cilium and the default storage with every optional layer off", async () => {
-        const off = { enableIstio: "false", enableMonitoring: "false", enableLogging: "false", enableTracing: "false", enableKiali: "false", enableBoutique: "false" };
+        const off = { enableIstio: "false", enableMonitoring: "false", enableLogging: "false", enableTracing: "false", enableKiali: "false", enableBoutique: "false", autoscaler: "{}" };
         const evaluation = await evaluateDev(off);
         assert.deepEqual(ofType(evaluation, "kubernetes:helm.sh/v3:Release").map((r) => r.name), ["cilium"]);
         assert.deepEqual(ofType(evaluation, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name), ["storage-gce-pd"]);
@@ -204,11 +205,12 @@ describe("the platform layer, switched off layer by layer", function () {
     });
 
     it("drops what a layer brings, and only that", async () => {
-        const all = ["cilium", "flagger", "flagger-loadtester", "istio-base", "istio-ingressgateway", "istiod", "kiali", "kube-prometheus-stack", "loki", "otel-collector", "tempo"];
+        const all = ["cilium", "cluster-autoscaler", "flagger", "flagger-loadtester", "istio-base", "istio-ingressgateway", "istiod", "kiali", "kube-prometheus-stack", "loki", "otel-collector", "tempo"];
         assert.deepEqual(await releases({}), all);
         assert.deepEqual(await releases({ enableTracing: "false" }), all.filter((r) => r !== "tempo"));
         assert.deepEqual(await releases({ enableLogging: "false", enableTracing: "false" }), all.filter((r) => !["loki", "tempo", "otel-collector"].includes(r)));
         assert.deepEqual(await releases({ enableKiali: "false", enableIstio: "false", enableBoutique: "false" }), all.filter((r) => !r.startsWith("istio") && !r.startsWith("flagger") && r !== "kiali"));
         assert.deepEqual(await releases({ enableBoutique: "false" }), all.filter((r) => !r.startsWith("flagger")));
+        assert.deepEqual(await releases({ autoscaler: "{}" }), all.filter((r) => r !== "cluster-autoscaler"));
     });
 });

@@ -64,9 +64,9 @@ describe("npm run render (the CLI, end to end)", function () {
 
     it("writes every Helm release's final values, every applied manifest and every rule group", () => {
         const files = filesUnder(dir);
-        const releases = ["cilium", "istio-base", "istiod", "istio-ingressgateway", "kube-prometheus-stack", "loki", "tempo", "otel-collector", "kiali", "flagger", "flagger-loadtester", "onlineboutique"];
+        const releases = ["cilium", "istio-base", "istiod", "istio-ingressgateway", "kube-prometheus-stack", "loki", "tempo", "otel-collector", "kiali", "flagger", "flagger-loadtester", "onlineboutique", "cluster-autoscaler"];
         assert.deepEqual(files.filter((file) => file.startsWith("values/")).sort(), releases.map((release) => path.join("values", `${release}.yaml`)).sort());
-        for (const manifest of ["istio-mesh-policy", "monitoring-objects", "storage-gce-pd", "logging-gcp-credentials", "monitoring-grafana-admin", "delivery-frontend-canary"]) {
+        for (const manifest of ["istio-mesh-policy", "monitoring-objects", "storage-gce-pd", "logging-gcp-credentials", "monitoring-grafana-admin", "delivery-frontend-canary", "autoscaling-scaler", "autoscaling-cloud-config"]) {
             assert.ok(files.includes(path.join("manifests", `${manifest}.yaml`)), manifest);
         }
         assert.deepEqual(files.filter((file) => file.startsWith("rules/")), [path.join("rules", "platform-alerts.yaml")]);
