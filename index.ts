@@ -176,6 +176,7 @@ const autoscaling =
                   clusterName,
                   stack: pulumi.getStack(),
                   config: config.autoscaler,
+                  kubernetesMinor: config.kubernetesVersion.minor,
                   federation: federation.pool,
                   nodeServiceAccountEmail: access.nodeServiceAccountEmail,
                   stateNode: controlPlane.nodeNames[0],

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { autoscalerReleaseProblem, CLUSTER_AUTOSCALER_RELEASES } from "../config/autoscaler-config";
 import { HelmValues } from "./helm-charts";
 
 /** Where the scaler runs and answers: the autoscaler dials `host:grpcPort`, and TLS checks `host`. */
@@ -55,8 +56,8 @@ export function renderCloudConfig(config: CloudConfig): string {
 
 export interface ClusterAutoscalerValuesArgs {
     readonly clusterName: string;
-    /** The autoscaler release matching the cluster's Kubernetes minor. */
-    readonly imageTag: string;
+    /** The cluster's Kubernetes minor: the autoscaler's release must match it. */
+    readonly kubernetesMinor: number;
     readonly scaleDownUnneededTime: string;
 }
 
@@ -67,11 +68,12 @@ export interface ClusterAutoscalerValuesArgs {
  * own ServiceMonitor stays off (autoscalingMonitors() scrapes it without tying it to Prometheus).
  */
 export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): HelmValues {
-    if (!/^v1\.\d+\.\d+$/.test(args.imageTag)) throw new Error(`imageTag "${args.imageTag}" must be a release tag such as v1.32.7`);
+    const imageTag = CLUSTER_AUTOSCALER_RELEASES[args.kubernetesMinor];
+    if (imageTag === undefined) throw new Error(autoscalerReleaseProblem(args.kubernetesMinor));
     return {
         cloudProvider: "externalgrpc",
         autoDiscovery: { clusterName: args.clusterName },
-        image: { tag: args.imageTag },
+        image: { tag: imageTag },
         extraArgs: { "cloud-config": `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`, "scale-down-unneeded-time": args.scaleDownUnneededTime },
         extraVolumeSecrets: { "cloud-config": { name: CLUSTER_AUTOSCALER.configSecret, mountPath: CLUSTER_AUTOSCALER.configDir } },
         serviceMonitor: { enabled: false },

@@ -18,6 +18,8 @@ export interface AutoscalingArgs {
     /** The stack the scaler drives: this one. */
     readonly stack: string;
     readonly config: AutoscalerConfig;
+    /** Picks the autoscaler's release. */
+    readonly kubernetesMinor: number;
     readonly federation: pulumi.Input<FederationPool>;
     readonly nodeServiceAccountEmail: pulumi.Input<string>;
     /** The control-plane node whose disk keeps the scaler's desired scale. */
@@ -97,7 +99,7 @@ export class Autoscaling extends pulumi.ComponentResource {
                 namespace: ns.metadata.name,
                 overlay: clusterAutoscalerValues({
                     clusterName: args.clusterName,
-                    imageTag: config.autoscalerImageTag,
+                    kubernetesMinor: args.kubernetesMinor,
                     scaleDownUnneededTime: config.scaleDownUnneededTime,
                 }),
             },

@@ -18,8 +18,6 @@ export interface AutoscalerConfig {
     readonly secretsProvider: { readonly url: string; readonly kmsKey: string };
     /** How long a node must be unneeded before the autoscaler removes it (its duration, e.g. "10m"). */
     readonly scaleDownUnneededTime: string;
-    /** The cluster-autoscaler image tag: the release for the cluster's Kubernetes minor. */
-    readonly autoscalerImageTag: string;
 }
 
 /**
@@ -35,10 +33,19 @@ export const CLUSTER_AUTOSCALER_RELEASES: Readonly<Record<number, string>> = {
     36: "v1.36.1",
 };
 
+/** The problem with enabling the autoscaler on this Kubernetes minor, if any. */
+export function autoscalerReleaseProblem(kubernetesMinor: number): string | undefined {
+    if (CLUSTER_AUTOSCALER_RELEASES[kubernetesMinor] !== undefined) return undefined;
+    const pinned = Object.keys(CLUSTER_AUTOSCALER_RELEASES).map((minor) => `1.${minor}`);
+    return `autoscaler.enabled needs a cluster-autoscaler release for Kubernetes 1.${kubernetesMinor}; releases are pinned for ${pinned.join(", ")}`;
+}
+
 // registry/path[:tag | @sha256:digest]; a tag or digest is required, and never "latest".
 const IMAGE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const STATE_BACKEND = /^gs:\/\/([^/\s]+)(\/\S*)?$/;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
-const KMS_KEY = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[\w-]{1,63}\/cryptoKeys\/[\w-]{1,63}$/;
+const KMS_PROVIDER = /^gcpkms:\/\/(projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[\w-]{1,63}\/cryptoKeys\/[\w-]{1,63})$/;
+const REQUIRED = ["scalerImage", "stateBackend", "secretsProvider"] as const;
 
 const autoscalerFields = z
     .object({
@@ -50,12 +57,12 @@ const autoscalerFields = z
             .optional(),
         stateBackend: z
             .string({ error: "must be a gs:// URL" })
-            .regex(/^gs:\/\/[^/\s]+(\/[^\s]*)?$/, "must be a gs://<bucket>[/<prefix>] URL (the scaler reaches GCS with the cluster's federated identity)")
-            .refine((url) => BUCKET.test(url.slice(5).split("/")[0]), "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores")
+            .regex(STATE_BACKEND, "must be a gs://<bucket>[/<prefix>] URL (the scaler reaches GCS with the cluster's federated identity)")
+            .refine((url) => BUCKET.test(STATE_BACKEND.exec(url)?.[1] ?? ""), "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores")
             .optional(),
         secretsProvider: z
             .string({ error: "must be a gcpkms:// URL" })
-            .refine((url) => url.startsWith("gcpkms://") && KMS_KEY.test(url.slice(9)), "must be gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (a passphrase would be a secret to ship)")
+            .regex(KMS_PROVIDER, "must be gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (a passphrase would be a secret to ship)")
             .optional(),
         scaleDownUnneededTime: z
             .string({ error: "must be a duration" })
@@ -64,32 +71,24 @@ const autoscalerFields = z
     })
     .strict();
 
-/** Decodes `autoscaler`; the Kubernetes minor picks the autoscaler release. Undefined when disabled. */
-export function toAutoscalerConfig(fields: z.output<typeof autoscalerFields>, kubernetesMinor: number): { config?: AutoscalerConfig; problems: string[] } {
-    if (!fields.enabled) {
-        const set = Object.keys(fields).filter((field) => field !== "enabled");
-        return { problems: set.length > 0 ? [`autoscaler.${set[0]} is set but autoscaler.enabled is not true`] : [] };
-    }
-    const problems: string[] = [];
-    const required = ["scalerImage", "stateBackend", "secretsProvider"] as const;
-    for (const field of required) if (fields[field] === undefined) problems.push(`autoscaler.${field} must be set when autoscaler.enabled is true`);
-    const tag = CLUSTER_AUTOSCALER_RELEASES[kubernetesMinor];
-    if (tag === undefined) {
-        const pinned = Object.keys(CLUSTER_AUTOSCALER_RELEASES).map((minor) => `1.${minor}`);
-        problems.push(`autoscaler.enabled needs a cluster-autoscaler release for Kubernetes 1.${kubernetesMinor}; releases are pinned for ${pinned.join(", ")}`);
-    }
-    const { scalerImage, stateBackend, secretsProvider } = fields;
-    if (problems.length > 0 || scalerImage === undefined || stateBackend === undefined || secretsProvider === undefined || tag === undefined) return { problems };
-    return {
-        problems,
-        config: {
+/** The `autoscaler` decoder: undefined when not enabled; when enabled, the three places it needs are required. */
+export const autoscaler = jsonObject("autoscaler", autoscalerFields, '{"enabled": true, "scalerImage": "<registry>/boutique-scaler:1.0.0", "stateBackend": "gs://<bucket>", "secretsProvider": "gcpkms://…"}').transform(
+    (fields, ctx): AutoscalerConfig | undefined => {
+        const { scalerImage, stateBackend, secretsProvider } = fields;
+        if (!fields.enabled) {
+            const set = Object.keys(fields).filter((field) => field !== "enabled");
+            if (set.length > 0) ctx.addIssue({ code: "custom", message: `autoscaler.${set[0]} is set but autoscaler.enabled is not true` });
+            return undefined;
+        }
+        if (scalerImage === undefined || stateBackend === undefined || secretsProvider === undefined) {
+            for (const field of REQUIRED.filter((name) => fields[name] === undefined)) ctx.addIssue({ code: "custom", message: `autoscaler.${field} must be set when autoscaler.enabled is true` });
+            return z.NEVER;
+        }
+        return {
             scalerImage,
-            stateBackend: { url: stateBackend, bucket: stateBackend.slice(5).split("/")[0] },
-            secretsProvider: { url: secretsProvider, kmsKey: secretsProvider.slice(9) },
+            stateBackend: { url: stateBackend, bucket: STATE_BACKEND.exec(stateBackend)?.[1] ?? "" },
+            secretsProvider: { url: secretsProvider, kmsKey: KMS_PROVIDER.exec(secretsProvider)?.[1] ?? "" },
             scaleDownUnneededTime: fields.scaleDownUnneededTime ?? "10m",
-            autoscalerImageTag: tag,
-        },
-    };
-}
-
-export const autoscaler = jsonObject("autoscaler", autoscalerFields, '{"enabled": true, "scalerImage": "<registry>/boutique-scaler:1.0.0", "stateBackend": "gs://<bucket>", "secretsProvider": "gcpkms://…"}');
+        };
+    },
+);

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
 import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
-import { AutoscalerConfig, autoscaler, toAutoscalerConfig } from "./autoscaler-config";
+import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
@@ -157,7 +157,8 @@ function crossKeyProblems(c: Decoded): Problem[] {
     if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring)) add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
     if (c.delivery.alerting && !c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
     if (!c.delivery.alerting && c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
-    for (const message of toAutoscalerConfig(c.autoscaler, c.kubernetesVersion.minor).problems) add("autoscaler", message);
+    const release = c.autoscaler && autoscalerReleaseProblem(c.kubernetesVersion.minor);
+    if (release) add("autoscaler", release);
     return problems;
 }
 
@@ -208,6 +209,6 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         platform: toPlatformConfig(c),
         boutique: toBoutiqueConfig(c),
         delivery: { ...c.delivery, ...(c.deliveryAlertWebhookUrl ? { alertWebhookUrl: c.deliveryAlertWebhookUrl } : {}) },
-        autoscaler: toAutoscalerConfig(c.autoscaler, c.kubernetesVersion.minor).config,
+        autoscaler: c.autoscaler,
     };
 }

@@ -26,18 +26,18 @@ describe("autoscaler config", () => {
     it("is off unless enabled, and the dev stack enables it", () => {
         assert.equal(withAutoscaler({}), undefined);
         assert.equal(withAutoscaler({ enabled: false }), undefined);
-        assert.equal(devConfig().autoscaler?.autoscalerImageTag, CLUSTER_AUTOSCALER_RELEASES[32]);
+        assert.equal(devConfig().autoscaler?.stateBackend.bucket, "boutique-dev-000000-pulumi-state");
     });
 
-    it("derives the bucket, the KMS key and the autoscaler release of the cluster's minor", () => {
+    it("derives the bucket and the KMS key; a pinned Kubernetes minor is accepted", () => {
         const config = withAutoscaler(ENABLED, { "boutique-platform:kubernetesVersion": "1.34.2" });
         assert.deepEqual(config, {
             scalerImage: ENABLED.scalerImage,
             stateBackend: { url: ENABLED.stateBackend, bucket: "p-123456-pulumi-state" },
             secretsProvider: { url: ENABLED.secretsProvider, kmsKey: "projects/p-123456/locations/global/keyRings/pulumi/cryptoKeys/state" },
             scaleDownUnneededTime: "10m",
-            autoscalerImageTag: "v1.34.5",
         });
+        assert.equal(CLUSTER_AUTOSCALER_RELEASES[34], "v1.34.5");
     });
 
     const refused: [string, unknown, RegExp, Record<string, string>?][] = [

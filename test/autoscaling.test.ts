@@ -117,7 +117,7 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.throws(() => renderCloudConfig({ address: "scaler.autoscaler.svc", certDir: "/config", grpcTimeoutSeconds: 5 }), /must be host:port/);
         assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "config", grpcTimeoutSeconds: 5 }), /must be absolute/);
         assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "/config", grpcTimeoutSeconds: 0 }), /must be positive/);
-        assert.throws(() => clusterAutoscalerValues({ clusterName: "c", imageTag: "latest", scaleDownUnneededTime: "10m" }), /must be a release tag/);
+        assert.throws(() => clusterAutoscalerValues({ clusterName: "c", kubernetesMinor: 40, scaleDownUnneededTime: "10m" }), /needs a cluster-autoscaler release for Kubernetes 1\.40/);
     });
 
     it("is absent when autoscaler.enabled is false", async () => {
