@@ -1,28 +1,26 @@
 import { stringify } from "yaml";
 import { autoscalerReleaseProblem, CLUSTER_AUTOSCALER_RELEASES } from "../config/autoscaler-config";
-import { HelmValues } from "./helm-charts";
+import { CHARTS, HelmValues } from "./helm-charts";
 
 /** Where the scaler runs and answers: the autoscaler dials `host:grpcPort`, and TLS checks `host`. */
-export const SCALER = {
-    name: "scaler",
-    namespace: "autoscaler",
-    serviceAccount: "scaler",
-    grpcPort: 8086,
-    httpPort: 9464,
-    /** The host part of the autoscaler's `address`: the server certificate must carry it as a SAN. */
-    host: "scaler.autoscaler.svc",
-} as const;
+export const SCALER = { name: "scaler", namespace: "autoscaler", serviceAccount: "scaler", grpcPort: 8086, httpPort: 9464 } as const;
+
+/** The host part of the autoscaler's `address`: the server certificate must carry it as a SAN. */
+export const SCALER_HOST = `${SCALER.name}.${SCALER.namespace}.svc`;
 
 /** Names the server certificate answers to (the address the autoscaler uses comes first). */
-export const SCALER_DNS_NAMES = [SCALER.host, `${SCALER.host}.cluster.local`, SCALER.name] as const;
+export const SCALER_DNS_NAMES = [SCALER_HOST, `${SCALER_HOST}.cluster.local`, SCALER.name] as const;
+
+const CLOUD_PROVIDER = "externalgrpc";
+const RELEASE = "cluster-autoscaler";
 
 /** The cluster-autoscaler's release and the Secret it mounts (cloud-config and its client certificate). */
 export const CLUSTER_AUTOSCALER = {
-    release: "cluster-autoscaler",
-    configSecret: "cluster-autoscaler-cloud-config",
+    release: RELEASE,
+    configSecret: `${RELEASE}-cloud-config`,
     configDir: "/config",
-    /** The chart's Service labels: its name is "<cloudProvider>-<chart>". */
-    serviceLabels: { "app.kubernetes.io/instance": "cluster-autoscaler", "app.kubernetes.io/name": "externalgrpc-cluster-autoscaler" },
+    /** The chart's Service labels: the chart names itself "<cloudProvider>-<chart>". */
+    serviceLabels: { "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/name": `${CLOUD_PROVIDER}-${CHARTS.clusterAutoscaler.chart}` },
 } as const;
 
 /** File names inside the mounted Secret. */
@@ -71,7 +69,7 @@ export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): Helm
     const imageTag = CLUSTER_AUTOSCALER_RELEASES[args.kubernetesMinor];
     if (imageTag === undefined) throw new Error(autoscalerReleaseProblem(args.kubernetesMinor));
     return {
-        cloudProvider: "externalgrpc",
+        cloudProvider: CLOUD_PROVIDER,
         autoDiscovery: { clusterName: args.clusterName },
         image: { tag: imageTag },
         extraArgs: { "cloud-config": `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`, "scale-down-unneeded-time": args.scaleDownUnneededTime },

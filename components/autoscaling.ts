@@ -2,12 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AutoscalerConfig } from "../config/autoscaler-config";
 import { AutoscalerPki } from "./autoscaler-pki";
-import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES } from "./autoscaler-values";
+import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST } from "./autoscaler-values";
 import { applyObjects, namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
 import { ScalerAccess } from "./scaler-access";
-import { autoscalingMonitors, SCALER_PATHS, SCALER_TLS_SECRET, scalerObjects } from "./scaler-objects";
-import { externalAccountCredential, FederationPool, providerTokenAudience } from "./workload-identity";
+import { autoscalingMonitors, SCALER_TLS_SECRET, scalerObjects } from "./scaler-objects";
+import { FederationPool } from "./workload-identity";
 
 /** The autoscaler's per-call timeout: every scaler RPC answers from memory, far inside it. */
 export const GRPC_TIMEOUT_SECONDS = 5;
@@ -66,7 +66,7 @@ export class Autoscaling extends pulumi.ComponentResource {
             { metadata: { name: SCALER_TLS_SECRET, namespace: SCALER.namespace }, stringData: { "tls.crt": pki.server.certPem, "tls.key": pki.server.keyPem, "ca.crt": pki.caCertPem } },
             inNamespace,
         );
-        const cloudConfig = renderCloudConfig({ address: `${SCALER.host}:${SCALER.grpcPort}`, certDir: CLUSTER_AUTOSCALER.configDir, grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS });
+        const cloudConfig = renderCloudConfig({ address: `${SCALER_HOST}:${SCALER.grpcPort}`, certDir: CLUSTER_AUTOSCALER.configDir, grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS });
         const autoscalerConfig = new k8s.core.v1.Secret(
             `${name}-cloud-config`,
             {
@@ -80,15 +80,8 @@ export class Autoscaling extends pulumi.ComponentResource {
             },
             inNamespace,
         );
-        const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([pool, email, stateNode]) =>
-            scalerObjects({
-                image: config.scalerImage,
-                stack: args.stack,
-                stateBackendUrl: config.stateBackend.url,
-                credential: externalAccountCredential(pool, `${SCALER_PATHS.google}/${SCALER_PATHS.tokenFile}`, email),
-                tokenAudience: providerTokenAudience(pool),
-                stateNode,
-            }),
+        const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([federation, googleServiceAccount, stateNode]) =>
+            scalerObjects({ image: config.scalerImage, stack: args.stack, stateBackendUrl: config.stateBackend.url, federation, googleServiceAccount, stateNode }),
         );
         const scaler = applyObjects(`${name}-scaler`, objects, { ...parent, dependsOn: [ns, scalerTls, access] });
         this.release = helmRelease(

@@ -5,7 +5,7 @@ import { helmRelease } from "./helm-charts";
 import { LokiBucket } from "./loki-bucket";
 import { LOKI_CREDENTIALS, LOKI_SERVICE_ACCOUNT, LokiPlacement, lokiValues } from "./loki-values";
 import { LOKI } from "./service-addresses";
-import { externalAccountCredential, FederationPool, providerTokenAudience } from "./workload-identity";
+import { CREDENTIAL_FILE, externalAccountCredential, FederationPool } from "./workload-identity";
 
 export interface LoggingArgs {
     readonly project: string;
@@ -52,13 +52,12 @@ export class Logging extends pulumi.ComponentResource {
         );
         this.bucketName = bucket.bucketName;
         const ns = namespace(LOKI.namespace, {}, { ...parent, dependsOn: [...args.after] });
-        const { mountPath, credentialFile, tokenFile, configMap } = LOKI_CREDENTIALS;
         // Holds no secret: only where to exchange which token.
         const credentials = new k8s.core.v1.ConfigMap(
             `${name}-gcp-credentials`,
             {
-                metadata: { name: configMap, namespace: ns.metadata.name },
-                data: { [credentialFile]: pulumi.output(args.federation).apply((pool) => JSON.stringify(externalAccountCredential(pool, `${mountPath}/${tokenFile}`), null, 2)) },
+                metadata: { name: LOKI_CREDENTIALS.configMap, namespace: ns.metadata.name },
+                data: { [CREDENTIAL_FILE]: pulumi.output(args.federation).apply((pool) => JSON.stringify(externalAccountCredential(pool, LOKI_CREDENTIALS), null, 2)) },
             },
             parent,
         );
@@ -68,7 +67,7 @@ export class Logging extends pulumi.ComponentResource {
                 retentionDays: args.retentionDays,
                 replicas: args.replicas,
                 storageClass: args.storageClass,
-                tokenAudience: providerTokenAudience(pool),
+                federation: pool,
                 placement: args.placement,
                 serviceMonitor: args.monitoring !== undefined,
             }),

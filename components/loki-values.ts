@@ -1,16 +1,10 @@
 import { HelmValues } from "./helm-charts";
 import { NodeTaint } from "./kubeadm-config";
 import type { DedicatedPool } from "./worker-pool";
+import { CredentialMount, credentialFilePath, credentialVolume, FederationPool } from "./workload-identity";
 
 /** Where Loki's pods find their Google credentials: a projected volume (credential file + token). */
-export const LOKI_CREDENTIALS = {
-    mountPath: "/var/run/secrets/gcp",
-    credentialFile: "credentials.json",
-    tokenFile: "token",
-    configMap: "loki-gcp-credentials",
-    /** Tokens are short-lived; the kubelet refreshes them at 80% of their life. */
-    tokenExpirationSeconds: 3600,
-} as const;
+export const LOKI_CREDENTIALS: CredentialMount = { configMap: "loki-gcp-credentials", mountPath: "/var/run/secrets/gcp" };
 
 export const LOKI_SERVICE_ACCOUNT = "loki";
 
@@ -35,8 +29,8 @@ export interface LokiValuesArgs {
     /** Replicas of write, read and backend each. */
     readonly replicas: number;
     readonly storageClass: string;
-    /** The token audience Google's STS expects for the pool's provider. */
-    readonly tokenAudience: string;
+    /** The cluster's federation: Loki's tokens carry its provider's audience. */
+    readonly federation: FederationPool;
     /** Set when Loki has dedicated nodes. */
     readonly placement?: LokiPlacement;
     /** kube-prometheus-stack is installed: a ServiceMonitor lets Prometheus scrape Loki (its alerts need the metrics). */
@@ -46,7 +40,6 @@ export interface LokiValuesArgs {
 /** Loki's computed values: bucket, retention, replicas, Workload Identity Federation mounts, placement. */
 export function lokiValues(args: LokiValuesArgs): HelmValues {
     if (!Number.isInteger(args.replicas) || args.replicas < 1) throw new Error(`replicas ${args.replicas} must be a whole number, 1 or more`);
-    const { mountPath, credentialFile, tokenFile, configMap, tokenExpirationSeconds } = LOKI_CREDENTIALS;
     const placement = args.placement
         ? {
               nodeSelector: args.placement.nodeSelector,
@@ -68,19 +61,9 @@ export function lokiValues(args: LokiValuesArgs): HelmValues {
             commonConfig: { replication_factor: args.replicas >= 3 ? 3 : 1 },
         },
         global: {
-            extraEnv: [{ name: "GOOGLE_APPLICATION_CREDENTIALS", value: `${mountPath}/${credentialFile}` }],
-            extraVolumes: [
-                {
-                    name: "gcp-credentials",
-                    projected: {
-                        sources: [
-                            { configMap: { name: configMap, items: [{ key: credentialFile, path: credentialFile }] } },
-                            { serviceAccountToken: { audience: args.tokenAudience, expirationSeconds: tokenExpirationSeconds, path: tokenFile } },
-                        ],
-                    },
-                },
-            ],
-            extraVolumeMounts: [{ name: "gcp-credentials", mountPath, readOnly: true }],
+            extraEnv: [{ name: "GOOGLE_APPLICATION_CREDENTIALS", value: credentialFilePath(LOKI_CREDENTIALS) }],
+            extraVolumes: [credentialVolume("gcp-credentials", LOKI_CREDENTIALS, args.federation)],
+            extraVolumeMounts: [{ name: "gcp-credentials", mountPath: LOKI_CREDENTIALS.mountPath, readOnly: true }],
         },
         write: component(true),
         read: component(false),

@@ -1,19 +1,18 @@
 import { CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
 import { KubernetesObject } from "./kubernetes-object";
-import { ExternalAccountCredential } from "./workload-identity";
+import { CREDENTIAL_FILE, CredentialMount, credentialFilePath, credentialVolume, externalAccountCredential, FederationPool } from "./workload-identity";
 
 /** Where the scaler finds what it mounts. */
 export const SCALER_PATHS = {
     tls: "/etc/scaler/tls",
-    google: "/var/run/secrets/google",
-    credentialFile: "credentials.json",
-    tokenFile: "token",
     /** The desired scale, kept on the node's disk: the stack file in the image does not survive a restart. */
     state: "/var/lib/boutique-scaler",
 } as const;
 
+/** The scaler's Google credentials (Workload Identity Federation). */
+export const SCALER_CREDENTIALS: CredentialMount = { configMap: "scaler-google-credentials", mountPath: "/var/run/secrets/google" };
+
 export const SCALER_TLS_SECRET = "scaler-tls";
-const CREDENTIALS_CONFIG_MAP = "scaler-google-credentials";
 const LABELS = { "app.kubernetes.io/name": SCALER.name, "app.kubernetes.io/part-of": "boutique-platform" } as const;
 /** The scaler image's user (Dockerfile: useradd --uid). */
 export const RUN_AS = 10001;
@@ -24,10 +23,9 @@ export interface ScalerObjectsArgs {
     /** The Pulumi stack the scaler drives. */
     readonly stack: string;
     readonly stateBackendUrl: string;
-    /** The Google credential configuration (no secret inside: where to exchange which token). */
-    readonly credential: ExternalAccountCredential;
-    /** The `aud` of the projected token (the federation provider). */
-    readonly tokenAudience: string;
+    /** The cluster's federation and the Google service account the scaler acts as through it. */
+    readonly federation: FederationPool;
+    readonly googleServiceAccount: string;
     /** The control-plane node whose disk keeps the desired scale. */
     readonly stateNode: string;
 }
@@ -74,7 +72,7 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
                             ],
                             env: [
                                 { name: "PULUMI_BACKEND_URL", value: args.stateBackendUrl },
-                                { name: "GOOGLE_APPLICATION_CREDENTIALS", value: `${SCALER_PATHS.google}/${SCALER_PATHS.credentialFile}` },
+                                { name: "GOOGLE_APPLICATION_CREDENTIALS", value: credentialFilePath(SCALER_CREDENTIALS) },
                                 { name: "PULUMI_SKIP_UPDATE_CHECK", value: "true" },
                             ],
                             ports: [
@@ -88,22 +86,14 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
                             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                             volumeMounts: [
                                 { name: "tls", mountPath: SCALER_PATHS.tls, readOnly: true },
-                                { name: "google", mountPath: SCALER_PATHS.google, readOnly: true },
+                                { name: "google", mountPath: SCALER_CREDENTIALS.mountPath, readOnly: true },
                                 { name: "state", mountPath: SCALER_PATHS.state },
                             ],
                         },
                     ],
                     volumes: [
                         { name: "tls", secret: { secretName: SCALER_TLS_SECRET, defaultMode: 0o400 } },
-                        {
-                            name: "google",
-                            projected: {
-                                sources: [
-                                    { configMap: { name: CREDENTIALS_CONFIG_MAP, items: [{ key: SCALER_PATHS.credentialFile, path: SCALER_PATHS.credentialFile }] } },
-                                    { serviceAccountToken: { audience: args.tokenAudience, expirationSeconds: 3600, path: SCALER_PATHS.tokenFile } },
-                                ],
-                            },
-                        },
+                        credentialVolume("google", SCALER_CREDENTIALS, args.federation),
                         { name: "state", hostPath: { path: SCALER_PATHS.state, type: "DirectoryOrCreate" } },
                     ],
                 },
@@ -118,13 +108,16 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
  * never remove the node it runs on and a scale update never redeploys it.
  */
 export function scalerObjects(args: ScalerObjectsArgs): KubernetesObject[] {
-    if (args.credential.credential_source.file !== `${SCALER_PATHS.google}/${SCALER_PATHS.tokenFile}`) {
-        throw new Error(`the credential must read the token at ${SCALER_PATHS.google}/${SCALER_PATHS.tokenFile}, not ${args.credential.credential_source.file}`);
-    }
     const metadata = (name: string) => ({ name, namespace: SCALER.namespace, labels: LABELS });
     return [
         { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata(SCALER.serviceAccount), automountServiceAccountToken: false },
-        { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(CREDENTIALS_CONFIG_MAP), data: { [SCALER_PATHS.credentialFile]: JSON.stringify(args.credential, null, 2) } },
+        {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: metadata(SCALER_CREDENTIALS.configMap),
+            // No secret inside: where to exchange which token, and which account to act as.
+            data: { [CREDENTIAL_FILE]: JSON.stringify(externalAccountCredential(args.federation, SCALER_CREDENTIALS, args.googleServiceAccount), null, 2) },
+        },
         deployment(args),
         {
             apiVersion: "v1",

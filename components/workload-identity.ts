@@ -68,12 +68,31 @@ export interface ExternalAccountCredential {
     readonly service_account_impersonation_url?: string;
 }
 
+/** Where a pod mounts its Google credentials: one directory holding the credential file (from a ConfigMap) and its token. */
+export interface CredentialMount {
+    readonly configMap: string;
+    readonly mountPath: string;
+}
+
+/** The credential file's name in the ConfigMap and the mount; GOOGLE_APPLICATION_CREDENTIALS points at it. */
+export const CREDENTIAL_FILE = "credentials.json";
+const TOKEN_FILE = "token";
+/** Tokens are short-lived; the kubelet refreshes them at 80% of their life. */
+const TOKEN_EXPIRATION_SECONDS = 3600;
+
+/** The GOOGLE_APPLICATION_CREDENTIALS value for a mount. */
+export function credentialFilePath(mount: CredentialMount): string {
+    return `${mount.mountPath}/${CREDENTIAL_FILE}`;
+}
+
 /**
- * The credential configuration a pod mounts: exchange the token at `tokenPath` (a projected
- * service-account token with the provider's audience) at Google's STS. It holds no secret.
+ * The credential configuration a pod mounts: exchange the token in the mount (a projected
+ * service-account token with the provider's audience) at Google's STS, and act as
+ * `impersonate` when given. It holds no secret.
  */
-export function externalAccountCredential(pool: FederationPool, tokenPath: string, impersonate?: string): ExternalAccountCredential {
-    if (!tokenPath.startsWith("/")) throw new Error(`token path "${tokenPath}" must be absolute`);
+export function externalAccountCredential(pool: FederationPool, mount: CredentialMount, impersonate?: string): ExternalAccountCredential {
+    if (!mount.mountPath.startsWith("/")) throw new Error(`mount path "${mount.mountPath}" must be absolute`);
+    const tokenPath = `${mount.mountPath}/${TOKEN_FILE}`;
     if (impersonate !== undefined && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$/.test(impersonate)) {
         throw new Error(`service account "${impersonate}" must be a service account email`);
     }
@@ -84,5 +103,18 @@ export function externalAccountCredential(pool: FederationPool, tokenPath: strin
         subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
         token_url: "https://sts.googleapis.com/v1/token",
         credential_source: { file: tokenPath, format: { type: "text" } },
+    };
+}
+
+/** The projected volume behind a mount: the credential file and a token with the provider's audience. */
+export function credentialVolume(volumeName: string, mount: CredentialMount, pool: FederationPool): Record<string, unknown> {
+    return {
+        name: volumeName,
+        projected: {
+            sources: [
+                { configMap: { name: mount.configMap, items: [{ key: CREDENTIAL_FILE, path: CREDENTIAL_FILE }] } },
+                { serviceAccountToken: { audience: providerTokenAudience(pool), expirationSeconds: TOKEN_EXPIRATION_SECONDS, path: TOKEN_FILE } },
+            ],
+        },
     };
 }

@@ -5,7 +5,8 @@ import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { parse } from "yaml";
-import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER } from "../components/autoscaler-values";
+import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_HOST } from "../components/autoscaler-values";
+import { CREDENTIAL_FILE } from "../components/workload-identity";
 import { SCALER_PROJECT_ROLES } from "../components/scaler-access";
 import { SCALER_PATHS } from "../components/scaler-objects";
 import { Evaluation } from "../render/evaluate";
@@ -105,7 +106,7 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.equal(byName(evaluation, "autoscaling-access-state").inputs.bucket, "boutique-dev-000000-pulumi-state");
         assert.equal(ofType(evaluation, "gcp:serviceaccount/key:Key").length, 0);
         const credential = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && object.metadata.namespace === SCALER.namespace);
-        const file = JSON.parse(String(dig(credential, "data", SCALER_PATHS.credentialFile))) as Record<string, unknown>;
+        const file = JSON.parse(String(dig(credential, "data", CREDENTIAL_FILE))) as Record<string, unknown>;
         assert.match(String(file.service_account_impersonation_url), /serviceAccounts\/boutique-dev-scaler@boutique-dev-000000\.iam\.gserviceaccount\.com:generateAccessToken$/);
     });
 
@@ -155,7 +156,7 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
                     connection.close();
                 }
             };
-            assert.deepEqual(((await nodeGroups(SCALER.host)).nodeGroups as { id: string }[]).map((group) => group.id), ["workers"]);
+            assert.deepEqual(((await nodeGroups(SCALER_HOST)).nodeGroups as { id: string }[]).map((group) => group.id), ["workers"]);
             await assert.rejects(nodeGroups("scaler.elsewhere.svc"), (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE);
         });
     });

@@ -13,7 +13,7 @@ import { dashboardConfigMap, istioDashboards, monitoringValues } from "../compon
 import { otelCollectorValues } from "../components/otel-collector-values";
 import { dig, PROJECT_ROOT } from "./fixtures";
 
-const LOKI_ARGS = { bucketName: "b", retentionDays: 7, replicas: 2, storageClass: "standard", tokenAudience: "https://iam.example/aud", serviceMonitor: true };
+const LOKI_ARGS = { bucketName: "b", retentionDays: 7, replicas: 2, storageClass: "standard", federation: { projectNumber: "123456789012", poolId: "boutique-dev-a1b2c3", providerId: "kubernetes" }, serviceMonitor: true };
 
 describe("Helm charts and values", () => {
     it("pins every chart to an exact version, and every values file is a mapping", () => {

@@ -20,7 +20,7 @@ describe("Workload Identity Federation (pure functions)", () => {
     });
 
     it("writes an external_account credential that holds no secret, only where the token is", () => {
-        const credential = externalAccountCredential(POOL, "/var/run/secrets/gcp/token");
+        const credential = externalAccountCredential(POOL, { configMap: "loki-gcp-credentials", mountPath: "/var/run/secrets/gcp" });
         assert.deepEqual(credential, {
             type: "external_account",
             audience: providerAudience(POOL),
@@ -36,7 +36,8 @@ describe("Workload Identity Federation (pure functions)", () => {
         ["a pool id with capitals", () => providerAudience({ ...POOL, poolId: "Boutique" }), /pool id "Boutique" must be 4-32 lowercase/],
         ["the reserved gcp- prefix", () => providerAudience({ ...POOL, providerId: "gcp-k8s" }), /provider id "gcp-k8s" .* not starting with gcp-/],
         ["a namespace that is not a DNS label", () => serviceAccountSubject({ namespace: "Logging", name: "loki" }), /namespace "Logging" must be a DNS label/],
-        ["a relative token path", () => externalAccountCredential(POOL, "token"), /token path "token" must be absolute/],
+        ["a relative mount path", () => externalAccountCredential(POOL, { configMap: "c", mountPath: "secrets" }), /mount path "secrets" must be absolute/],
+        ["an impersonation target that is not a service account", () => externalAccountCredential(POOL, { configMap: "c", mountPath: "/s" }, "someone@example.com"), /must be a service account email/],
     ];
     for (const [what, call, message] of rejected) {
         it(`rejects ${what}`, () => assert.throws(call, message));
