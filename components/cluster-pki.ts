@@ -1,16 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
+import { certificateAuthority, issueCertificate } from "./certificates";
 import { discoveryTokenCaCertHash, Jwk, serviceAccountJwks } from "./pki";
 
 /** kubeadm (1.29+) binds this group to cluster-admin; `system:masters` stays a break-glass identity. */
 export const ADMIN_GROUP = "kubeadm:cluster-admins";
 export const ADMIN_USER = "boutique-platform-admin";
-
-const CA_VALIDITY_HOURS = 10 * 365 * 24;
-const ADMIN_CERT_VALIDITY_HOURS = 365 * 24;
-/** Renewed on the first `pulumi up` in the last 30 days of the admin certificate. */
-const ADMIN_CERT_EARLY_RENEWAL_HOURS = 30 * 24;
 
 export interface ClusterPkiArgs {
     readonly clusterName: string;
@@ -42,47 +38,19 @@ export class ClusterPki extends pulumi.ComponentResource {
         super("boutique:cluster:ClusterPki", name, {}, opts);
         const parent = { parent: this };
 
-        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-        const caCert = new tls.SelfSignedCert(
-            `${name}-ca`,
-            {
-                privateKeyPem: caKey.privateKeyPem,
-                isCaCertificate: true,
-                subject: { commonName: "kubernetes", organization: args.clusterName },
-                validityPeriodHours: CA_VALIDITY_HOURS,
-                allowedUses: ["cert_signing", "key_encipherment", "digital_signature"],
-            },
-            parent,
-        );
-        this.caCertPem = caCert.certPem;
-        this.caKeyPem = pulumi.secret(caKey.privateKeyPem);
-        this.discoveryHash = caKey.publicKeyPem.apply(discoveryTokenCaCertHash);
+        const ca = certificateAuthority(name, { commonName: "kubernetes", organization: args.clusterName }, parent);
+        this.caCertPem = ca.cert.certPem;
+        this.caKeyPem = pulumi.secret(ca.key.privateKeyPem);
+        this.discoveryHash = ca.key.publicKeyPem.apply(discoveryTokenCaCertHash);
 
         const saKey = new tls.PrivateKey(`${name}-service-account-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
         this.serviceAccountKeyPem = pulumi.secret(saKey.privateKeyPem);
         this.serviceAccountPublicKeyPem = saKey.publicKeyPem;
         this.serviceAccountJwks = saKey.publicKeyPem.apply(serviceAccountJwks);
 
-        const adminKey = new tls.PrivateKey(`${name}-admin-key`, { algorithm: "RSA", rsaBits: 2048 }, parent);
-        const adminRequest = new tls.CertRequest(
-            `${name}-admin-csr`,
-            { privateKeyPem: adminKey.privateKeyPem, subject: { commonName: ADMIN_USER, organization: ADMIN_GROUP } },
-            parent,
-        );
-        const adminCert = new tls.LocallySignedCert(
-            `${name}-admin-cert`,
-            {
-                certRequestPem: adminRequest.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: caCert.certPem,
-                validityPeriodHours: ADMIN_CERT_VALIDITY_HOURS,
-                earlyRenewalHours: ADMIN_CERT_EARLY_RENEWAL_HOURS,
-                allowedUses: ["client_auth", "digital_signature", "key_encipherment"],
-            },
-            parent,
-        );
-        this.adminCertPem = adminCert.certPem;
-        this.adminKeyPem = pulumi.secret(adminKey.privateKeyPem);
+        const admin = issueCertificate(name, "admin", ca, { subject: { commonName: ADMIN_USER, organization: ADMIN_GROUP }, use: "client_auth" }, parent);
+        this.adminCertPem = admin.certPem;
+        this.adminKeyPem = admin.keyPem;
 
         this.certificateKey = pulumi.secret(new random.RandomBytes(`${name}-certificate-key`, { length: 32 }, parent).hex);
         this.encryptionKey = pulumi.secret(new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, parent).base64);
