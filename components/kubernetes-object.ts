@@ -26,3 +26,27 @@ export function objectId(object: KubernetesObject): string {
 export function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * A Deployment or DaemonSet: the selector and the pod template's labels are the same labels,
+ * so the controller always owns exactly its pods. `spec` adds controller fields (replicas,
+ * strategy); `podAnnotations` go on the template.
+ */
+export function workload(
+    kind: "Deployment" | "DaemonSet",
+    metadata: ObjectMeta,
+    labels: Readonly<Record<string, string>>,
+    pod: Readonly<Record<string, unknown>>,
+    extra: { readonly spec?: Readonly<Record<string, unknown>>; readonly podAnnotations?: Readonly<Record<string, string>> } = {},
+): KubernetesObject {
+    return {
+        apiVersion: "apps/v1",
+        kind,
+        metadata,
+        spec: {
+            ...extra.spec,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels, ...(extra.podAnnotations ? { annotations: extra.podAnnotations } : {}) }, spec: pod },
+        },
+    };
+}

@@ -1,5 +1,5 @@
 import { CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
-import { KubernetesObject } from "./kubernetes-object";
+import { KubernetesObject, workload } from "./kubernetes-object";
 import { CREDENTIAL_FILE, CredentialMount, credentialFilePath, credentialVolume, externalAccountCredential, FederationPool } from "./workload-identity";
 
 /** Where the scaler finds what it mounts. */
@@ -32,74 +32,67 @@ export interface ScalerObjectsArgs {
 
 function deployment(args: ScalerObjectsArgs): KubernetesObject {
     const stateFile = `${SCALER_PATHS.state}/${args.stack}.json`;
-    return {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: SCALER.name, namespace: SCALER.namespace, labels: LABELS },
-        spec: {
-            replicas: 1,
-            // Never two scalers on one stack, not even during a rollout.
-            strategy: { type: "Recreate" },
-            selector: { matchLabels: LABELS },
-            template: {
-                metadata: { labels: LABELS, annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" } },
-                spec: {
-                    serviceAccountName: SCALER.serviceAccount,
-                    // The scaler needs no Kubernetes API: only the projected token for Google.
-                    automountServiceAccountToken: false,
-                    priorityClassName: "system-cluster-critical",
-                    nodeSelector: { "kubernetes.io/hostname": args.stateNode },
-                    tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
-                    securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } },
-                    initContainers: [
-                        {
-                            // hostPath directories are created root-owned: hand this one to the scaler's user.
-                            name: "state-owner",
-                            image: args.image,
-                            command: ["chown", `${RUN_AS}:${RUN_AS}`, SCALER_PATHS.state],
-                            securityContext: { runAsNonRoot: false, runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
-                            volumeMounts: [{ name: "state", mountPath: SCALER_PATHS.state }],
-                        },
+    return workload(
+        "Deployment",
+        { name: SCALER.name, namespace: SCALER.namespace, labels: LABELS },
+        LABELS,
+        {
+            serviceAccountName: SCALER.serviceAccount,
+            // The scaler needs no Kubernetes API: only the projected token for Google.
+            automountServiceAccountToken: false,
+            priorityClassName: "system-cluster-critical",
+            nodeSelector: { "kubernetes.io/hostname": args.stateNode },
+            tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+            securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } },
+            initContainers: [
+                {
+                    // hostPath directories are created root-owned: hand this one to the scaler's user.
+                    name: "state-owner",
+                    image: args.image,
+                    command: ["chown", `${RUN_AS}:${RUN_AS}`, SCALER_PATHS.state],
+                    securityContext: { runAsNonRoot: false, runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
+                    volumeMounts: [{ name: "state", mountPath: SCALER_PATHS.state }],
+                },
+            ],
+            containers: [
+                {
+                    name: SCALER.name,
+                    image: args.image,
+                    args: [
+                        ...["--listen", `0.0.0.0:${SCALER.grpcPort}`, "--http", `0.0.0.0:${SCALER.httpPort}`],
+                        ...["--stack", args.stack, "--scale-record", stateFile],
+                        ...["--cert", `${SCALER_PATHS.tls}/tls.crt`, "--key", `${SCALER_PATHS.tls}/tls.key`, "--ca", `${SCALER_PATHS.tls}/ca.crt`],
                     ],
-                    containers: [
-                        {
-                            name: SCALER.name,
-                            image: args.image,
-                            args: [
-                                ...["--listen", `0.0.0.0:${SCALER.grpcPort}`, "--http", `0.0.0.0:${SCALER.httpPort}`],
-                                ...["--stack", args.stack, "--scale-record", stateFile],
-                                ...["--cert", `${SCALER_PATHS.tls}/tls.crt`, "--key", `${SCALER_PATHS.tls}/tls.key`, "--ca", `${SCALER_PATHS.tls}/ca.crt`],
-                            ],
-                            env: [
-                                { name: "PULUMI_BACKEND_URL", value: args.stateBackendUrl },
-                                { name: "GOOGLE_APPLICATION_CREDENTIALS", value: credentialFilePath(SCALER_CREDENTIALS) },
-                                { name: "PULUMI_SKIP_UPDATE_CHECK", value: "true" },
-                            ],
-                            ports: [
-                                { name: "grpc", containerPort: SCALER.grpcPort },
-                                { name: "metrics", containerPort: SCALER.httpPort },
-                            ],
-                            readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5 },
-                            livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 20, failureThreshold: 6 },
-                            // `pulumi up` evaluates the whole program: Node and the providers need room.
-                            resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } },
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [
-                                { name: "tls", mountPath: SCALER_PATHS.tls, readOnly: true },
-                                { name: "google", mountPath: SCALER_CREDENTIALS.mountPath, readOnly: true },
-                                { name: "state", mountPath: SCALER_PATHS.state },
-                            ],
-                        },
+                    env: [
+                        { name: "PULUMI_BACKEND_URL", value: args.stateBackendUrl },
+                        { name: "GOOGLE_APPLICATION_CREDENTIALS", value: credentialFilePath(SCALER_CREDENTIALS) },
+                        { name: "PULUMI_SKIP_UPDATE_CHECK", value: "true" },
                     ],
-                    volumes: [
-                        { name: "tls", secret: { secretName: SCALER_TLS_SECRET, defaultMode: 0o400 } },
-                        credentialVolume("google", SCALER_CREDENTIALS, args.federation),
-                        { name: "state", hostPath: { path: SCALER_PATHS.state, type: "DirectoryOrCreate" } },
+                    ports: [
+                        { name: "grpc", containerPort: SCALER.grpcPort },
+                        { name: "metrics", containerPort: SCALER.httpPort },
+                    ],
+                    readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5 },
+                    livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 20, failureThreshold: 6 },
+                    // `pulumi up` evaluates the whole program: Node and the providers need room.
+                    resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    volumeMounts: [
+                        { name: "tls", mountPath: SCALER_PATHS.tls, readOnly: true },
+                        { name: "google", mountPath: SCALER_CREDENTIALS.mountPath, readOnly: true },
+                        { name: "state", mountPath: SCALER_PATHS.state },
                     ],
                 },
-            },
+            ],
+            volumes: [
+                { name: "tls", secret: { secretName: SCALER_TLS_SECRET, defaultMode: 0o400 } },
+                credentialVolume("google", SCALER_CREDENTIALS, args.federation),
+                { name: "state", hostPath: { path: SCALER_PATHS.state, type: "DirectoryOrCreate" } },
+            ],
         },
-    };
+        // Never two scalers on one stack, not even during a rollout; never evicted by the autoscaler.
+        { spec: { replicas: 1, strategy: { type: "Recreate" } }, podAnnotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" } },
+    );
 }
 
 /**

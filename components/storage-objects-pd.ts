@@ -1,4 +1,4 @@
-import { KubernetesObject } from "./kubernetes-object";
+import { KubernetesObject, workload } from "./kubernetes-object";
 
 /**
  * The Google Compute Engine Persistent Disk CSI driver as upstream deploys it outside GKE
@@ -132,55 +132,43 @@ function sidecar(name: string, image: string, port: number, extraArgs: readonly 
 
 /** Upstream's `base/controller/controller.yaml` with the stable-master overlay's attacher args. */
 function controllerDeployment(): KubernetesObject {
-    return {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: "csi-gce-pd-controller", namespace: PD_CSI_NAMESPACE },
-        spec: {
-            replicas: 1,
-            selector: { matchLabels: APP_LABELS },
-            template: {
-                metadata: { labels: APP_LABELS },
-                spec: {
-                    // The metadata server then sees the node itself, whatever the CNI does with pod addresses.
-                    hostNetwork: true,
-                    nodeSelector: { "kubernetes.io/os": "linux" },
-                    serviceAccountName: CONTROLLER_SA,
-                    priorityClassName: "system-cluster-critical",
-                    // Every node runs as the same service account, so any node will do, control planes included.
-                    tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
-                    containers: [
-                        sidecar("csi-provisioner", PD_CSI_IMAGES.provisioner, 22011, [
-                            "--feature-gates=Topology=true",
-                            "--timeout=250s",
-                            "--extra-create-metadata",
-                            "--default-fstype=ext4",
-                            "--controller-publish-readonly=true",
-                        ]),
-                        sidecar("csi-attacher", PD_CSI_IMAGES.attacher, 22012, ["--timeout=250s", "--default-fstype=ext4", "--max-grpc-log-length=10000"]),
-                        sidecar("csi-resizer", PD_CSI_IMAGES.resizer, 22013, ["--handle-volume-inuse-error=false"]),
-                        {
-                            name: "gce-pd-driver",
-                            image: PD_CSI_IMAGES.driver,
-                            command: ["/gce-pd-csi-driver"],
-                            args: [
-                                "--v=5",
-                                `--endpoint=unix:${SOCKET}`,
-                                "--supports-dynamic-iops-provisioning=hyperdisk-balanced,hyperdisk-extreme",
-                                "--supports-dynamic-throughput-provisioning=hyperdisk-balanced,hyperdisk-throughput,hyperdisk-ml",
-                                "--enable-data-cache",
-                                "--run-node-service=false",
-                                "--enable-multitenancy=false",
-                            ],
-                            // No GOOGLE_APPLICATION_CREDENTIALS: ADC falls through to the metadata server.
-                            volumeMounts: [{ name: "socket-dir", mountPath: "/csi" }],
-                        },
-                    ],
-                    volumes: [{ name: "socket-dir", emptyDir: {} }],
-                },
+    return workload("Deployment", { name: "csi-gce-pd-controller", namespace: PD_CSI_NAMESPACE }, APP_LABELS, {
+        // The metadata server then sees the node itself, whatever the CNI does with pod addresses.
+        hostNetwork: true,
+        nodeSelector: { "kubernetes.io/os": "linux" },
+        serviceAccountName: CONTROLLER_SA,
+        priorityClassName: "system-cluster-critical",
+        // Every node runs as the same service account, so any node will do, control planes included.
+        tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+        containers: [
+            sidecar("csi-provisioner", PD_CSI_IMAGES.provisioner, 22011, [
+                "--feature-gates=Topology=true",
+                "--timeout=250s",
+                "--extra-create-metadata",
+                "--default-fstype=ext4",
+                "--controller-publish-readonly=true",
+            ]),
+            sidecar("csi-attacher", PD_CSI_IMAGES.attacher, 22012, ["--timeout=250s", "--default-fstype=ext4", "--max-grpc-log-length=10000"]),
+            sidecar("csi-resizer", PD_CSI_IMAGES.resizer, 22013, ["--handle-volume-inuse-error=false"]),
+            {
+                name: "gce-pd-driver",
+                image: PD_CSI_IMAGES.driver,
+                command: ["/gce-pd-csi-driver"],
+                args: [
+                    "--v=5",
+                    `--endpoint=unix:${SOCKET}`,
+                    "--supports-dynamic-iops-provisioning=hyperdisk-balanced,hyperdisk-extreme",
+                    "--supports-dynamic-throughput-provisioning=hyperdisk-balanced,hyperdisk-throughput,hyperdisk-ml",
+                    "--enable-data-cache",
+                    "--run-node-service=false",
+                    "--enable-multitenancy=false",
+                ],
+                // No GOOGLE_APPLICATION_CREDENTIALS: ADC falls through to the metadata server.
+                volumeMounts: [{ name: "socket-dir", mountPath: "/csi" }],
             },
-        },
-    };
+        ],
+        volumes: [{ name: "socket-dir", emptyDir: {} }],
+    }, { spec: { replicas: 1 } });
 }
 
 /** Host directories the node plugin mounts (upstream's `base/node_linux/node.yaml`). */
@@ -198,55 +186,44 @@ const NODE_HOST_PATHS: readonly { name: string; path: string; mountPath: string;
 ];
 
 function nodeDaemonSet(): KubernetesObject {
-    return {
-        apiVersion: "apps/v1",
-        kind: "DaemonSet",
-        metadata: { name: "csi-gce-pd-node", namespace: PD_CSI_NAMESPACE },
-        spec: {
-            selector: { matchLabels: APP_LABELS },
-            template: {
-                metadata: { labels: APP_LABELS },
-                spec: {
-                    hostNetwork: true,
-                    priorityClassName: "system-node-critical",
-                    serviceAccountName: NODE_SA,
-                    nodeSelector: { "kubernetes.io/os": "linux" },
-                    // Every node, tainted dedicated pools and control planes included, may mount volumes.
-                    tolerations: [{ operator: "Exists" }],
-                    containers: [
-                        {
-                            name: "csi-driver-registrar",
-                            image: PD_CSI_IMAGES.nodeDriverRegistrar,
-                            args: ["--v=5", `--csi-address=${SOCKET}`, `--kubelet-registration-path=/var/lib/kubelet/plugins/${PD_CSI_DRIVER}/csi.sock`],
-                            env: [nodeNameEnv],
-                            volumeMounts: [
-                                { name: "plugin-dir", mountPath: "/csi" },
-                                { name: "registration-dir", mountPath: "/registration" },
-                            ],
-                        },
-                        {
-                            name: "gce-pd-driver",
-                            image: PD_CSI_IMAGES.driver,
-                            args: ["--v=5", `--endpoint=unix:${SOCKET}`, "--run-controller-service=false", "--enable-data-cache", "--node-name=$(KUBE_NODE_NAME)"],
-                            // Formats and mounts block devices on the host.
-                            securityContext: { privileged: true },
-                            env: [nodeNameEnv],
-                            volumeMounts: NODE_HOST_PATHS.map((p) => ({
-                                name: p.name,
-                                mountPath: p.mountPath,
-                                ...(p.propagation ? { mountPropagation: p.propagation } : {}),
-                                ...(p.readOnly ? { readOnly: true } : {}),
-                            })),
-                        },
-                    ],
-                    volumes: [
-                        { name: "registration-dir", hostPath: { path: "/var/lib/kubelet/plugins_registry/", type: "Directory" } },
-                        ...NODE_HOST_PATHS.map((p) => ({ name: p.name, hostPath: { path: p.path, ...(p.type ? { type: p.type } : {}) } })),
-                    ],
-                },
+    return workload("DaemonSet", { name: "csi-gce-pd-node", namespace: PD_CSI_NAMESPACE }, APP_LABELS, {
+        hostNetwork: true,
+        priorityClassName: "system-node-critical",
+        serviceAccountName: NODE_SA,
+        nodeSelector: { "kubernetes.io/os": "linux" },
+        // Every node, tainted dedicated pools and control planes included, may mount volumes.
+        tolerations: [{ operator: "Exists" }],
+        containers: [
+            {
+                name: "csi-driver-registrar",
+                image: PD_CSI_IMAGES.nodeDriverRegistrar,
+                args: ["--v=5", `--csi-address=${SOCKET}`, `--kubelet-registration-path=/var/lib/kubelet/plugins/${PD_CSI_DRIVER}/csi.sock`],
+                env: [nodeNameEnv],
+                volumeMounts: [
+                    { name: "plugin-dir", mountPath: "/csi" },
+                    { name: "registration-dir", mountPath: "/registration" },
+                ],
             },
-        },
-    };
+            {
+                name: "gce-pd-driver",
+                image: PD_CSI_IMAGES.driver,
+                args: ["--v=5", `--endpoint=unix:${SOCKET}`, "--run-controller-service=false", "--enable-data-cache", "--node-name=$(KUBE_NODE_NAME)"],
+                // Formats and mounts block devices on the host.
+                securityContext: { privileged: true },
+                env: [nodeNameEnv],
+                volumeMounts: NODE_HOST_PATHS.map((p) => ({
+                    name: p.name,
+                    mountPath: p.mountPath,
+                    ...(p.propagation ? { mountPropagation: p.propagation } : {}),
+                    ...(p.readOnly ? { readOnly: true } : {}),
+                })),
+            },
+        ],
+        volumes: [
+            { name: "registration-dir", hostPath: { path: "/var/lib/kubelet/plugins_registry/", type: "Directory" } },
+            ...NODE_HOST_PATHS.map((p) => ({ name: p.name, hostPath: { path: p.path, ...(p.type ? { type: p.type } : {}) } })),
+        ],
+    });
 }
 
 /** The PD CSI driver's objects: namespace, service accounts, RBAC, controller, node plugin, CSIDriver. */
