@@ -35,21 +35,22 @@ function hostPort(value: string, flag: string): { host: string; port: number } {
     return { host: match[1], port: Number(match[2]) };
 }
 
-function credentials(values: { insecure?: boolean; cert?: string; key?: string; ca?: string }): grpc.ServerCredentials {
-    const files = [values.cert, values.key, values.ca];
-    if (values.insecure) {
-        if (files.some((file) => file !== undefined)) throw new UsageError("--insecure and certificates exclude each other");
-        return grpc.ServerCredentials.createInsecure();
-    }
-    if (files.some((file) => file === undefined)) throw new UsageError("refusing to start without TLS: give --cert, --key and --ca (or --insecure, explicitly)");
-    const read = (file: string) => fs.readFileSync(file);
-    // true: a client certificate signed by --ca is required, not merely accepted.
-    return grpc.ServerCredentials.createSsl(read(values.ca!), [{ cert_chain: read(values.cert!), private_key: read(values.key!) }], true);
+/** The scaler's options, checked: every usage error is raised here, before anything starts. */
+export interface ScalerOptions {
+    readonly listen: { readonly host: string; readonly port: number };
+    readonly http: { readonly host: string; readonly port: number };
+    /** Set for --dry-run: the state file and the simulated update time. */
+    readonly dryRun?: { readonly state: string; readonly upSeconds: number };
+    readonly stack: string;
+    readonly scaleRecord?: string;
+    /** The server's certificate and key and the clients' CA, or "insecure" (said explicitly). */
+    readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | "insecure";
+    readonly logLevel: string;
 }
 
-async function main(argv: string[]): Promise<void> {
+export function scalerOptions(argv: readonly string[]): ScalerOptions {
     const { values } = parseArgs({
-        args: argv,
+        args: [...argv],
         options: {
             listen: { type: "string", default: "127.0.0.1:8086" },
             http: { type: "string", default: "127.0.0.1:9464" },
@@ -63,22 +64,52 @@ async function main(argv: string[]): Promise<void> {
             key: { type: "string" },
             ca: { type: "string" },
             "log-level": { type: "string", default: "info" },
-            help: { type: "boolean", short: "h", default: false },
         },
         strict: true,
     });
-    if (values.help) return void console.log(USAGE);
     const upSeconds = Number(values["up-seconds"]);
     if (!(upSeconds >= 0)) throw new UsageError(`--up-seconds ${values["up-seconds"]}: expected a number of seconds`);
-    const serverCredentials = credentials(values);
-    const listen = hostPort(values.listen, "--listen");
-    const httpAddress = hostPort(values.http, "--http");
-
-    const log = pino({ level: values["log-level"] });
-    const projectRoot = path.resolve(__dirname, "..");
     if (values["dry-run"] && values["scale-record"]) throw new UsageError("--scale-record is for --stack: the dry-run state file is already durable");
-    const driver = values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await AutomationStack.select(values.stack, projectRoot, log.child({ component: "pulumi" }));
-    const stack = values["scale-record"] ? await RecordedScaleStack.open(driver, values["scale-record"]) : driver;
+    const { cert, key, ca } = values;
+    let tls: ScalerOptions["tls"];
+    if (values.insecure) {
+        if (cert !== undefined || key !== undefined || ca !== undefined) throw new UsageError("--insecure and certificates exclude each other");
+        tls = "insecure";
+    } else if (cert === undefined || key === undefined || ca === undefined) {
+        throw new UsageError("refusing to start without TLS: give --cert, --key and --ca (or --insecure, explicitly)");
+    } else {
+        tls = { cert, key, ca };
+    }
+    return {
+        listen: hostPort(values.listen, "--listen"),
+        http: hostPort(values.http, "--http"),
+        ...(values["dry-run"] ? { dryRun: { state: values.state, upSeconds } } : {}),
+        stack: values.stack,
+        ...(values["scale-record"] ? { scaleRecord: values["scale-record"] } : {}),
+        tls,
+        logLevel: values["log-level"],
+    };
+}
+
+function serverCredentials(tls: ScalerOptions["tls"]): grpc.ServerCredentials {
+    if (tls === "insecure") return grpc.ServerCredentials.createInsecure();
+    const read = (file: string) => fs.readFileSync(file);
+    // true: a client certificate signed by --ca is required, not merely accepted.
+    return grpc.ServerCredentials.createSsl(read(tls.ca), [{ cert_chain: read(tls.cert), private_key: read(tls.key) }], true);
+}
+
+async function main(argv: string[]): Promise<void> {
+    if (argv.includes("--help") || argv.includes("-h")) return void console.log(USAGE);
+    const options = scalerOptions(argv);
+    const credentials = serverCredentials(options.tls);
+    const { listen, http: httpAddress } = options;
+
+    const log = pino({ level: options.logLevel });
+    const projectRoot = path.resolve(__dirname, "..");
+    const driver = options.dryRun
+        ? new DryRunStack(options.dryRun.state, options.dryRun.upSeconds, projectRoot)
+        : await AutomationStack.select(options.stack, projectRoot, log.child({ component: "pulumi" }));
+    const stack = options.scaleRecord ? await RecordedScaleStack.open(driver, options.scaleRecord) : driver;
     const updates = new UpdateLoop(stack, log.child({ component: "updates" }));
     let service: CloudProviderService | undefined;
     let serving = false;
@@ -92,12 +123,12 @@ async function main(argv: string[]): Promise<void> {
 
     const server = new grpc.Server();
     service.addToServer(server);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${listen.host}:${listen.port}`, serverCredentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${listen.host}:${listen.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
     serving = true;
     const http = observabilityServer(metrics, () => serving);
     await new Promise<void>((resolve) => http.listen(httpAddress.port, httpAddress.host, resolve));
     const httpPort = (http.address() as { port: number }).port;
-    log.info({ grpc: `${listen.host}:${port}`, http: `${httpAddress.host}:${httpPort}`, state: values.state, tls: !values.insecure }, "scaler listening");
+    log.info({ grpc: `${listen.host}:${port}`, http: `${httpAddress.host}:${httpPort}`, state: options.dryRun?.state ?? options.scaleRecord, stack: options.dryRun ? undefined : options.stack, tls: options.tls !== "insecure" }, "scaler listening");
 
     const stop = (signal: string) => {
         log.info({ signal }, "stopping: no new requests; an update in progress finishes first");

@@ -15,6 +15,7 @@ import { dig } from "./fixtures";
 import { byName, evaluateDev, manifestObjects, ofType } from "./support/program";
 import { call, upstreamClient, UPSTREAM_PROTO } from "./support/scaler-lab";
 import { ScalerProcess } from "./support/scaler-process";
+import { scalerOptions } from "../scaler/main";
 
 /** Keeps the plain inputs of the Kubernetes Secrets (certificates and keys) the program creates. */
 class SecretCapturingCloud extends MockCloud {
@@ -79,12 +80,17 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.deepEqual(pod.nodeSelector, { "kubernetes.io/hostname": "boutique-dev-cp-0" });
         assert.equal(dig(deployment, "spec", "template", "metadata", "annotations", "cluster-autoscaler.kubernetes.io/safe-to-evict"), "false");
         assert.equal(dig(deployment, "spec", "strategy", "type"), "Recreate");
-        const args = dig(pod, "containers", 0, "args") as string[];
-        const flag = (name: string) => args[args.indexOf(name) + 1];
-        assert.equal(flag("--stack"), "dev");
-        assert.ok(flag("--scale-record").startsWith(`${SCALER_PATHS.state}/`), "the record is on the hostPath volume");
-        assert.equal(dig(pod, "volumes", 2, "hostPath", "path"), SCALER_PATHS.state);
-        assert.ok(!args.includes("--insecure"));
+        // The Deployment's command line, read by the scaler's own option parser.
+        const options = scalerOptions(dig(pod, "containers", 0, "args") as string[]);
+        assert.equal(options.stack, "dev");
+        assert.equal(options.dryRun, undefined);
+        assert.notEqual(options.tls, "insecure");
+        assert.deepEqual(options.listen, { host: "0.0.0.0", port: SCALER.grpcPort });
+        const mounts = new Map((dig(pod, "containers", 0, "volumeMounts") as { name: string; mountPath: string }[]).map((mount) => [mount.mountPath, mount.name]));
+        const volumes = new Map((pod.volumes as { name: string; hostPath?: { path: string } }[]).map((volume) => [volume.name, volume]));
+        const volumeOf = (file: string) => volumes.get(mounts.get(path.dirname(file)) ?? "");
+        assert.equal(volumeOf(options.scaleRecord ?? "")?.hostPath?.path, SCALER_PATHS.state, "the record is on the node's disk");
+        if (options.tls !== "insecure") for (const file of [options.tls.cert, options.tls.key, options.tls.ca]) assert.equal(volumeOf(file)?.name, "tls", file);
     });
 
     it("nothing of it depends on the worker pool, so a scale update (target WorkerPool + dependents) never redeploys it", () => {
