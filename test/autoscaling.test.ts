@@ -10,15 +10,15 @@ import { CREDENTIAL_FILE } from "../components/workload-identity";
 import { SCALER_PROJECT_ROLES } from "../components/scaler-access";
 import { SCALER_PATHS } from "../components/scaler-objects";
 import { Evaluation } from "../render/evaluate";
-import { MockCloud, unwrapSecrets } from "../render/mock-cloud";
+import { unwrapSecrets } from "../render/mock-cloud";
 import { dig } from "./fixtures";
-import { byName, evaluateDev, manifestObjects, ofType } from "./support/program";
+import { byName, evaluateDev, manifestObjects, ofType, RecordingCloud } from "./support/program";
 import { call, upstreamClient, UPSTREAM_PROTO } from "./support/scaler-lab";
 import { ScalerProcess } from "./support/scaler-process";
 import { scalerOptions } from "../scaler/main";
 
 /** Keeps the plain inputs of the Kubernetes Secrets (certificates and keys) the program creates. */
-class SecretCapturingCloud extends MockCloud {
+class SecretCapturingCloud extends RecordingCloud {
     readonly secrets = new Map<string, Record<string, string>>();
     override newResource(args: MockResourceArgs): MockResourceResult {
         if (args.type === "kubernetes:core/v1:Secret") {
@@ -116,8 +116,14 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.match(String(file.service_account_impersonation_url), /serviceAccounts\/boutique-dev-scaler@boutique-dev-000000\.iam\.gserviceaccount\.com:generateAccessToken$/);
     });
 
-    it("keeps the private keys secret in state (the Secrets' data is a Pulumi secret)", () => {
-        for (const name of ["autoscaling-scaler-tls", "autoscaling-cloud-config"]) assert.equal(byName(evaluation, name).inputs.stringData, "[secret]");
+    it("the mounted private keys are the generated ones and appear nowhere in state or the render", () => {
+        const everything = JSON.stringify(evaluation.resources) + JSON.stringify(evaluation.artifacts) + JSON.stringify(evaluation.stackOutputs);
+        for (const name of ["autoscaling-scaler-tls", "autoscaling-cloud-config"]) {
+            const key = (cloud.secrets.get(name)?.["tls.key"] ?? "").trim();
+            assert.ok(cloud.secretValues.has(key), `${name}: tls.key is a key the tls provider generated`);
+            assert.ok(!everything.includes(key), `${name}: tls.key leaked`);
+        }
+        assert.notEqual(cloud.secrets.get("autoscaling-scaler-tls")?.["tls.key"], cloud.secrets.get("autoscaling-cloud-config")?.["tls.key"], "server and client keys differ");
     });
 
     it("the renderers refuse what the autoscaler could not use", () => {
