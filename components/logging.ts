@@ -5,7 +5,7 @@ import { helmRelease } from "./helm-charts";
 import { LokiBucket } from "./loki-bucket";
 import { LOKI_CREDENTIALS, LOKI_SERVICE_ACCOUNT, LokiPlacement, lokiValues } from "./loki-values";
 import { LOKI } from "./service-addresses";
-import { CREDENTIAL_FILE, externalAccountCredential, FederationPool } from "./workload-identity";
+import { credentialConfigMap, FederationPool } from "./workload-identity";
 
 export interface LoggingArgs {
     readonly project: string;
@@ -57,7 +57,7 @@ export class Logging extends pulumi.ComponentResource {
             `${name}-gcp-credentials`,
             {
                 metadata: { name: LOKI_CREDENTIALS.configMap, namespace: ns.metadata.name },
-                data: { [CREDENTIAL_FILE]: pulumi.output(args.federation).apply((pool) => JSON.stringify(externalAccountCredential(pool, LOKI_CREDENTIALS), null, 2)) },
+                data: pulumi.output(args.federation).apply((pool) => credentialConfigMap(LOKI_CREDENTIALS, LOKI.namespace, pool).data),
             },
             parent,
         );

@@ -118,3 +118,8 @@ export function credentialVolume(volumeName: string, mount: CredentialMount, poo
         },
     };
 }
+
+/** The ConfigMap behind a mount: the credential file, which holds no secret (where to exchange which token, and whom to act as). */
+export function credentialConfigMap(mount: CredentialMount, namespace: string, pool: FederationPool, impersonate?: string): { readonly metadata: { readonly name: string; readonly namespace: string }; readonly data: Readonly<Record<string, string>> } {
+    return { metadata: { name: mount.configMap, namespace }, data: { [CREDENTIAL_FILE]: JSON.stringify(externalAccountCredential(pool, mount, impersonate), null, 2) } };
+}
