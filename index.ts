@@ -31,8 +31,14 @@ const { clusterName, gcp, platform } = config;
 const { layers } = platform;
 const workerSlots = liveWorkerSlots(config.workers);
 
-// Network: a VPC, a subnet with Cloud NAT, and a reserved internal address per node slot.
-const network = new Network("network", { region: gcp.region, subnetCidr: config.network.subnet.cidr, adminCidrs: config.network.adminCidrs.map((n) => n.cidr) });
+// Network: a VPC, a subnet with Cloud NAT, and a reserved internal address per node slot. The
+// in-cluster scaler runs `pulumi up` through HAProxy's public endpoint, like an admin.
+const network = new Network("network", {
+    region: gcp.region,
+    subnetCidr: config.network.subnet.cidr,
+    adminCidrs: config.network.adminCidrs.map((n) => n.cidr),
+    admitClusterEgress: config.autoscaler !== undefined,
+});
 const ipPool = new IpPool("ip-pool", {
     region: gcp.region,
     subnetwork: network.subnetwork.id,
@@ -188,6 +194,8 @@ const autoscaling =
         : undefined;
 
 export const haproxyPublicIp = haproxy.publicIp;
+/** The cluster's outbound (Cloud NAT) address. */
+export const egressIp = network.egressIp;
 export const apiEndpoint = controlPlane.apiEndpoint;
 export const kubeconfig = controlPlane.kubeconfig;
 export const nodeNames = { haproxy: haproxy.instanceName, controlPlanes: controlPlane.nodeNames, workers: workers.nodeNames, loki: lokiNodes?.nodeNames ?? [] };

@@ -32,11 +32,11 @@ export interface FirewallAllow {
 }
 
 /** One ingress rule: who (source ranges or tags) may reach which tagged VMs on what. */
-export interface FirewallRuleSpec {
+export interface FirewallRuleSpec<Range = string> {
     /** Short role name; the component prefixes it. */
     readonly name: string;
     readonly description: string;
-    readonly sourceRanges?: readonly string[];
+    readonly sourceRanges?: readonly Range[];
     readonly sourceTags?: readonly string[];
     readonly targetTags: readonly string[];
     readonly allows: readonly FirewallAllow[];
@@ -44,17 +44,40 @@ export interface FirewallRuleSpec {
 
 const tcp = (...ports: (number | string)[]): FirewallAllow => ({ protocol: "tcp", ports: ports.map(String) });
 
+export interface FirewallRulesInput<Range> {
+    readonly adminCidrs: readonly string[];
+    /**
+     * The cluster's own egress range (its Cloud NAT address as a /32), admitted like an admin
+     * network when something in the cluster runs `pulumi up` (the scaler). A stack's SSH
+     * connections and kubeconfig name HAProxy's public address wherever they run, and changing
+     * a command's connection would re-run it, so the cluster comes in the same way a person does.
+     */
+    readonly clusterEgress?: Range;
+}
+
 /**
  * The VPC's ingress rules. Everything not listed is denied by the VPC's implied deny-ingress
  * rule. Only 80/443 on the HAProxy VM face the internet; SSH and the API server only face
- * `adminCidrs`, the bastion and IAP.
+ * `adminCidrs` (and the cluster's own egress address when asked), the bastion and IAP.
  */
-export function firewallRules(input: { readonly adminCidrs: readonly string[] }): FirewallRuleSpec[] {
+export function firewallRules<Range = string>(input: FirewallRulesInput<Range>): FirewallRuleSpec<string | Range>[] {
     if (input.adminCidrs.length === 0) {
         throw new Error("firewallRules needs at least one admin CIDR");
     }
     const { node, controlPlane, worker, haproxy } = NETWORK_TAGS;
     const p = CLUSTER_PORTS;
+    const clusterEgress: FirewallRuleSpec<Range>[] =
+        input.clusterEgress === undefined
+            ? []
+            : [
+                  {
+                      name: "cluster-egress-admin",
+                      description: "API server and SSH bastion on HAProxy, from the cluster's own NAT address (the in-cluster scaler's pulumi up)",
+                      sourceRanges: [input.clusterEgress],
+                      targetTags: [haproxy],
+                      allows: [tcp(p.ssh, p.apiServer)],
+                  },
+              ];
     return [
         {
             name: "node-to-node",
@@ -126,5 +149,6 @@ export function firewallRules(input: { readonly adminCidrs: readonly string[] })
             targetTags: [haproxy],
             allows: [tcp(p.ssh, p.apiServer)],
         },
+        ...clusterEgress,
     ];
 }

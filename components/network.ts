@@ -8,15 +8,22 @@ export interface NetworkArgs {
     readonly subnetCidr: string;
     /** Networks allowed to reach the API server and SSH on the HAProxy VM. */
     readonly adminCidrs: readonly string[];
+    /**
+     * Admit the cluster's own egress address like an admin network, for something in the
+     * cluster that runs `pulumi up` through HAProxy (the scaler).
+     */
+    readonly admitClusterEgress: boolean;
 }
 
 /**
- * A custom-mode VPC with one subnet, Cloud NAT for egress (nodes have no external address), and
- * ingress firewall rules that each name their target tags.
+ * A custom-mode VPC with one subnet, Cloud NAT for egress (nodes have no external address) on a
+ * reserved address, and ingress firewall rules that each name their target tags.
  */
 export class Network extends pulumi.ComponentResource {
     readonly network: gcp.compute.Network;
     readonly subnetwork: gcp.compute.Subnetwork;
+    /** The one address the cluster's outbound traffic comes from (allow-list it elsewhere). */
+    readonly egressIp: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:Network", name, {}, opts);
@@ -39,19 +46,30 @@ export class Network extends pulumi.ComponentResource {
             parent,
         );
         const router = new gcp.compute.Router(`${name}-router`, { network: this.network.id, region: args.region }, parent);
+        // A reserved NAT address, not Google's automatic pool: the cluster's egress is one known
+        // address that a firewall rule (and any outside allow-list) can name. One address gives
+        // 64,512 ports, room for about a thousand nodes at the default 64 ports per VM.
+        const egressAddress = new gcp.compute.Address(
+            `${name}-egress-ip`,
+            { addressType: "EXTERNAL", region: args.region, networkTier: "PREMIUM", description: "Cloud NAT: the cluster's outbound address" },
+            parent,
+        );
+        this.egressIp = egressAddress.address;
         new gcp.compute.RouterNat(
             `${name}-nat`,
             {
                 router: router.name,
                 region: args.region,
-                natIpAllocateOption: "AUTO_ONLY",
+                natIpAllocateOption: "MANUAL_ONLY",
+                natIps: [egressAddress.selfLink],
                 sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
                 subnetworks: [{ name: this.subnetwork.id, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
                 logConfig: { enable: true, filter: "ERRORS_ONLY" },
             },
             parent,
         );
-        for (const rule of firewallRules({ adminCidrs: args.adminCidrs })) {
+        const clusterEgress = args.admitClusterEgress ? pulumi.interpolate`${this.egressIp}/32` : undefined;
+        for (const rule of firewallRules({ adminCidrs: args.adminCidrs, clusterEgress })) {
             new gcp.compute.Firewall(
                 `${name}-allow-${rule.name}`,
                 {
@@ -66,6 +84,6 @@ export class Network extends pulumi.ComponentResource {
                 parent,
             );
         }
-        this.registerOutputs({ network: this.network.id, subnetwork: this.subnetwork.id });
+        this.registerOutputs({ network: this.network.id, subnetwork: this.subnetwork.id, egressIp: this.egressIp });
     }
 }

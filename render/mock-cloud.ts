@@ -87,7 +87,11 @@ export class MockCloud implements Mocks {
                 return { result: randomToken(Number(inputs.length)) };
             case "gcp:compute/address:Address":
                 // External addresses come from TEST-NET-3 (RFC 5737): documentation-only, never routable.
-                return { ...autoName, address: inputs.addressType === "INTERNAL" ? inputs.address : `203.0.113.${10 + this.externalAddresses++}` };
+                return {
+                    ...autoName,
+                    address: inputs.addressType === "INTERNAL" ? inputs.address : `203.0.113.${10 + this.externalAddresses++}`,
+                    selfLink: `https://www.googleapis.com/compute/v1/projects/${gcpProject(inputs)}/regions/${String(inputs.region)}/addresses/${String(autoName.name ?? inputs.name ?? name)}`,
+                };
             case "gcp:compute/instance:Instance":
                 return {
                     instanceId: String(BigInt(`0x${shortHash(name, 15)}`)),

@@ -133,9 +133,25 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.throws(() => clusterAutoscalerValues({ clusterName: "c", kubernetesMinor: 40, scaleDownUnneededTime: "10m" }), /needs a cluster-autoscaler release for Kubernetes 1\.40/);
     });
 
-    it("is absent when autoscaler.enabled is false", async () => {
+    it("reaches HAProxy's public API server and SSH bastion from the cluster's one reserved NAT address", () => {
+        assert.equal(byName(evaluation, "network-egress-ip").inputs.addressType, "EXTERNAL");
+        const nat = byName(evaluation, "network-nat").inputs;
+        assert.equal(nat.natIpAllocateOption, "MANUAL_ONLY");
+        const natIps = nat.natIps as string[];
+        assert.equal(natIps.length, 1);
+        assert.match(natIps[0], /\/regions\/[a-z0-9-]+\/addresses\/network-egress-ip-[0-9a-f]+$/, "the NAT uses the reserved address");
+        const egressIp = String(evaluation.stackOutputs.egressIp);
+        assert.match(egressIp, /^\d+\.\d+\.\d+\.\d+$/);
+        assert.notEqual(egressIp, evaluation.stackOutputs.haproxyPublicIp);
+        const rule = byName(evaluation, "network-allow-cluster-egress-admin").inputs;
+        assert.deepEqual([rule.sourceRanges, rule.targetTags, dig(rule, "allows", 0, "ports")], [[`${egressIp}/32`], ["haproxy"], ["22", "6443"]]);
+    });
+
+    it("is absent when autoscaler.enabled is false, and so is the cluster's way in", async () => {
         const off = await evaluateDev({ autoscaler: "{}" });
         assert.deepEqual(off.resources.filter((resource) => resource.name.startsWith("autoscaling")), []);
+        assert.deepEqual(ofType(off, "gcp:compute/firewall:Firewall").filter((rule) => rule.name.includes("egress")), []);
+        assert.equal(byName(off, "network-nat").inputs.natIpAllocateOption, "MANUAL_ONLY", "the egress address stays reserved");
     });
 
     describe("the program's own certificates, on a real scaler and client", () => {

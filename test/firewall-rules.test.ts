@@ -14,11 +14,23 @@ describe("firewall rules", () => {
         assert.deepEqual(open.map((rule) => [rule.targetTags, portsOf(rule)]), [[[NETWORK_TAGS.haproxy], ["tcp/80", "tcp/443"]]]);
     });
 
-    it("22, 6443 and 10250 are only reachable from tags, IAP or the admin networks", () => {
-        for (const rule of rules.filter((r) => portsOf(r).some((port) => ["tcp/22", "tcp/6443", "tcp/10250"].includes(port)))) {
+    it("22, 6443 and 10250 are only reachable from tags, IAP, the admin networks or the cluster's own egress", () => {
+        const withEgress = firewallRules({ adminCidrs: ["203.0.113.0/24"], clusterEgress: "198.51.100.7/32" });
+        for (const rule of withEgress.filter((r) => portsOf(r).some((port) => ["tcp/22", "tcp/6443", "tcp/10250"].includes(port)))) {
             const ranges = rule.sourceRanges ?? [];
-            assert.ok(ranges.every((range) => range === IAP_TCP_FORWARDING_RANGE || range === "203.0.113.0/24"), `${rule.name}: ${ranges.join(", ")}`);
+            assert.ok(ranges.every((range) => [IAP_TCP_FORWARDING_RANGE, "203.0.113.0/24", "198.51.100.7/32"].includes(range)), `${rule.name}: ${ranges.join(", ")}`);
         }
+    });
+
+    it("admits the cluster's egress address only when asked, and only to the API server and SSH on HAProxy", () => {
+        assert.ok(rules.every((rule) => rule.name !== "cluster-egress-admin"));
+        const withEgress = firewallRules({ adminCidrs: ["203.0.113.0/24"], clusterEgress: "198.51.100.7/32" });
+        const fromEgress = withEgress.filter((rule) => rule.sourceRanges?.includes("198.51.100.7/32"));
+        assert.deepEqual(
+            fromEgress.map((rule) => [rule.name, rule.targetTags, portsOf(rule)]),
+            [["cluster-egress-admin", [NETWORK_TAGS.haproxy], ["tcp/22", "tcp/6443"]]],
+        );
+        assert.deepEqual(withEgress.slice(0, rules.length), rules, "the other rules are unchanged");
     });
 
     it("nodes talk to each other only on the kubelet and Cilium ports", () => {
