@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { DryRunStack } from "../scaler/dry-run-stack";
 import { ScaleError } from "../scaler/node-group";
-import { scale } from "../scaler/scale";
+import { keepDeployedScale, scale } from "../scaler/scale";
 import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
 import { PROJECT_ROOT } from "./fixtures";
 import { diffDev } from "./support/program";
@@ -36,5 +36,42 @@ describe("npm run scale (people and CI; the scaler's code path)", function () {
         const before = fs.readFileSync(path.join(dir, "state.json"), "utf8");
         await assert.rejects(scale(stack, { workers: 9, remove: [] }, false), (error: ScaleError) => /size 9 is outside the group's bounds \[2, 6\]/.test(error.message));
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), before);
+    });
+
+    describe("--keep-deployed (CI's up from a checkout keeps the autoscaler's scale)", () => {
+        const checkout = (name: string, deployed: Record<string, string> | undefined) => {
+            const file = path.join(dir, `${name}.json`);
+            const config = new DryRunStack(file, 0, PROJECT_ROOT);
+            return { file, stack: config, seed: async () => {
+                const committed = await config.readConfig(); // the dev stack as committed: 3 workers
+                fs.writeFileSync(file, JSON.stringify({ config: committed, deployed: deployed ? { ...committed, ...deployed } : {}, updates: [] }));
+            } };
+        };
+
+        it("writes the deployed workerCount and retired slots into the checkout's config, and runs no update", async () => {
+            const { stack: ci, seed } = checkout("ci", { [WORKER_COUNT_KEY]: "5", [RETIRED_SLOTS_KEY]: "[1]" });
+            await seed();
+            assert.equal(await keepDeployedScale(ci), "kept the deployed scale: workers 5, retired slots [1] (committed: 3, [])");
+            const config = await ci.readConfig();
+            assert.deepEqual([config[WORKER_COUNT_KEY], config[RETIRED_SLOTS_KEY]], ["5", "[1]"]);
+            assert.equal(ci.updates().length, 0);
+        });
+
+        it("leaves the committed scale when nothing is deployed yet", async () => {
+            const { file, stack: fresh, seed } = checkout("fresh", undefined);
+            await seed();
+            const before = fs.readFileSync(file, "utf8");
+            assert.equal(await keepDeployedScale(fresh), "nothing deployed yet: the committed scale stands");
+            assert.equal(fs.readFileSync(file, "utf8"), before);
+        });
+
+        it("refuses, writing nothing, when the committed config no longer admits the deployed scale", async () => {
+            const { file, stack: shrunk, seed } = checkout("shrunk", { [WORKER_COUNT_KEY]: "6", [RETIRED_SLOTS_KEY]: "[]" });
+            await seed();
+            await shrunk.writeConfig({ "boutique-platform:maxWorkers": "4" }); // a commit lowered the ceiling
+            const before = fs.readFileSync(file, "utf8");
+            await assert.rejects(keepDeployedScale(shrunk), /workerCount/);
+            assert.equal(fs.readFileSync(file, "utf8"), before);
+        });
     });
 });
