@@ -1,0 +1,103 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "./fixtures";
+import { shellcheck } from "./support/scripts-shellcheck";
+import { requireTool } from "./support/tools";
+
+const CI = path.join(PROJECT_ROOT, ".ci");
+
+/**
+ * `.ci/pulumi-job` with `pulumi` and `npm` replaced by recorders on PATH: each call is one line
+ * of the log, so a test reads the job's commands in order. `pulumi config get` answers
+ * `autoscalerEnabled`.
+ */
+function runJob(args: string[], env: Record<string, string | undefined>, autoscalerEnabled = "true") {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-job-"));
+    const log = path.join(bin, "calls.log");
+    for (const tool of ["pulumi", "npm"]) {
+        const answer = tool === "pulumi" ? `if [ "$1 $2" = "config get" ]; then echo ${autoscalerEnabled}; fi\n` : "";
+        fs.writeFileSync(path.join(bin, tool), `#!/usr/bin/env bash\necho "${tool} $*" >> "${log}"\n${answer}`, { mode: 0o755 });
+    }
+    const base = { PATH: `${bin}:${process.env.PATH}`, PULUMI_BACKEND_URL: "gs://boutique-dev-000000-pulumi-state", PULUMI_SECRETS_PROVIDER: "gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets" };
+    const run = spawnSync(path.join(CI, "pulumi-job"), args, { env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: "utf8" });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
+    fs.rmSync(bin, { recursive: true, force: true });
+    return { status: run.status, stderr: run.stderr, calls };
+}
+
+const PREAMBLE = [
+    "pulumi login --non-interactive gs://boutique-dev-000000-pulumi-state",
+    "pulumi stack select --non-interactive --create --secrets-provider gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets dev",
+    "npm run --silent scale -- --stack dev --keep-deployed",
+];
+
+describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", () => {
+    it("pass shellcheck", function () {
+        requireTool(this, "shellcheck", "apt-get install shellcheck");
+        for (const script of ["pulumi-job", "install-pulumi", "run"]) {
+            const check = shellcheck(fs.readFileSync(path.join(CI, script), "utf8"));
+            assert.ok(check.passed, `${script}:\n${check.report}`);
+        }
+    });
+
+    it("preview: keeps the deployed scale, then previews with the policy pack and changes nothing", () => {
+        const job = runJob(["preview", "dev"], {});
+        assert.equal(job.status, 0, job.stderr);
+        assert.deepEqual(job.calls, [...PREAMBLE, "pulumi preview --non-interactive --stack dev --diff --policy-pack policy"]);
+    });
+
+    it("up: runs the image this pipeline built when the stack has the autoscaler, then deploys with the policy pack", () => {
+        const env = { SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/boutique-dev-000000/platform", CI_COMMIT_SHORT_SHA: "0a1b2c3d" };
+        const job = runJob(["up", "dev"], env);
+        assert.equal(job.status, 0, job.stderr);
+        assert.deepEqual(job.calls, [
+            ...PREAMBLE,
+            "pulumi config get --stack dev --path autoscaler.enabled",
+            "pulumi config set --stack dev --path autoscaler.scalerImage europe-west1-docker.pkg.dev/boutique-dev-000000/platform/boutique-scaler:0a1b2c3d",
+            "pulumi up --non-interactive --stack dev --yes --diff --policy-pack policy",
+        ]);
+        const without = runJob(["up", "dev"], env, "false");
+        assert.ok(!without.calls.some((call) => call.includes("config set")), "no image set for a stack without the autoscaler");
+    });
+
+    it("scale: sets exactly WORKERS through npm run scale, after keeping the deployed scale", () => {
+        const job = runJob(["scale", "dev"], { WORKERS: "5" });
+        assert.equal(job.status, 0, job.stderr);
+        assert.deepEqual(job.calls, [...PREAMBLE, "npm run --silent scale -- --stack dev --workers 5"]);
+    });
+
+    it("refuses bad input before any Pulumi call, naming what is allowed", () => {
+        const cases: [string[], Record<string, string | undefined>, RegExp][] = [
+            [["scale", "dev"], { WORKERS: "five" }, /WORKERS = "five": must be a whole number of workers/],
+            [["scale", "dev"], {}, /WORKERS = "": must be a whole number of workers/],
+            [["destroy", "dev"], {}, /unknown operation "destroy": must be preview, up or scale/],
+            [["up", "dev; rm -rf /"], {}, /stack "dev; rm -rf \/": must be a stack name such as dev/],
+            [["up", "dev"], { PULUMI_BACKEND_URL: "file://~" }, /PULUMI_BACKEND_URL = "file:\/\/~": must be the state bucket, gs:\/\/<bucket>/],
+            [["up", "dev"], { PULUMI_SECRETS_PROVIDER: undefined }, /PULUMI_SECRETS_PROVIDER = "": must be the KMS key/],
+        ];
+        for (const [args, env, message] of cases) {
+            const job = runJob(args, env);
+            assert.equal(job.status, 2, String(message));
+            assert.match(job.stderr, message);
+            assert.deepEqual(job.calls, [], String(message));
+        }
+    });
+
+    it("install-pulumi refuses a version that is not one, and reuses an installed CLI without downloading", () => {
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-home-"));
+        try {
+            const install = (version: string) => spawnSync(path.join(CI, "install-pulumi"), [], { env: { PATH: process.env.PATH, PULUMI_HOME: home, PULUMI_VERSION: version }, encoding: "utf8" });
+            assert.match(install("latest").stderr, /PULUMI_VERSION = "latest": must be a version such as 3\.248\.0/);
+            const cli = path.join(home, "cli", "3.248.0", "pulumi");
+            fs.mkdirSync(cli, { recursive: true });
+            fs.writeFileSync(path.join(cli, "pulumi"), "#!/bin/sh\n", { mode: 0o755 });
+            const cached = install("3.248.0");
+            assert.deepEqual([cached.status, cached.stdout.trim()], [0, cli]);
+        } finally {
+            fs.rmSync(home, { recursive: true, force: true });
+        }
+    });
+});
