@@ -1,20 +1,16 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import * as fs from "fs";
 import { DEPLOY_PROJECT_ROLES, PREVIEW_PROJECT_ROLES, REQUIRED_SERVICES } from "../components/ci-access";
 import { CI_VARIABLES, gitlabAttributeCondition } from "../components/gitlab-federation";
-import { BOOTSTRAP_PROJECT, parseBootstrapConfig } from "../config/bootstrap-config";
+import { parseBootstrapConfig } from "../config/bootstrap-config";
 import { loadStackConfigMap } from "../config/stack-files";
-import { Evaluation, evaluateProgram } from "../render/evaluate";
+import { Evaluation } from "../render/evaluate";
 import { PROJECT_ROOT } from "./fixtures";
-import { byName, ofType, RecordingCloud } from "./support/program";
+import { byName, evaluateBootstrap, ofType } from "./support/program";
 
 const BOOTSTRAP_ROOT = path.join(PROJECT_ROOT, "bootstrap");
-
-function evaluateBootstrap(overrides: Record<string, string> = {}): Promise<Evaluation> {
-    return evaluateProgram({ projectRoot: BOOTSTRAP_ROOT, project: BOOTSTRAP_PROJECT, stack: "ci", cloud: new RecordingCloud(), config: loadStackConfigMap(BOOTSTRAP_ROOT, "ci", overrides) });
-}
 
 describe("CI bootstrap (bootstrap/, mock runtime): keyless GitLab CI identities and the stacks' backends", function () {
     this.timeout(60_000);

@@ -1,6 +1,8 @@
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { parseAllDocuments } from "yaml";
 import { KubernetesObject } from "../../components/kubernetes-object";
+import * as path from "path";
+import { BOOTSTRAP_PROJECT } from "../../config/bootstrap-config";
 import { loadStackConfigMap } from "../../config/stack-files";
 import { diffEvaluations, EvaluationDiff } from "../../render/diff";
 import { Evaluation, evaluateProgram, RenderedResource } from "../../render/evaluate";
@@ -39,6 +41,12 @@ export class RecordingCloud extends MockCloud {
 /** Evaluates index.ts for the dev stack with config overrides, as `npm run render` does. */
 export function evaluateDev(overrides: Record<string, string> = {}, cloud: MockCloud = new MockCloud()): Promise<Evaluation> {
     return evaluateProgram({ projectRoot: PROJECT_ROOT, project: "boutique-platform", stack: "dev", cloud, config: loadStackConfigMap(PROJECT_ROOT, "dev", overrides) });
+}
+
+/** Evaluates bootstrap/index.ts (the CI bootstrap project) for its example stack `ci`. */
+export function evaluateBootstrap(overrides: Record<string, string> = {}, cloud: MockCloud = new RecordingCloud()): Promise<Evaluation> {
+    const root = path.join(PROJECT_ROOT, "bootstrap");
+    return evaluateProgram({ projectRoot: root, project: BOOTSTRAP_PROJECT, stack: "ci", cloud, config: loadStackConfigMap(root, "ci", overrides) });
 }
 
 /** What changing the dev stack's config from `before` to `after` would do (the `render --diff` code path). */
