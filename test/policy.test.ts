@@ -1,9 +1,13 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ResourceValidationArgs, unknownCheckingProxy } from "@pulumi/policy";
 import { NETWORK_TAGS } from "../components/firewall-rules";
 import { toPolicy } from "../policy/policies";
 import { at, Props, recordsIn, stringsIn } from "../policy/props";
 import { RULES } from "../policy/rules";
+import { writeEvaluation } from "../render/write";
 import { BAD_RESOURCES, ResourceRecord } from "./support/policy-bad-resources";
 import { evaluateBootstrap, evaluateDev } from "./support/program";
 
@@ -207,10 +211,16 @@ describe("policy pack: guardrails", () => {
         assert.deepEqual(new Set(expected.map((line) => line.split(" | ")[0])), new Set(RULES.map((rule) => rule.name)), "every rule is broken at least once");
     });
 
-    describe("the dev stack (what npm run render writes to resources.json)", () => {
+    describe("the dev stack (out/dev/resources.json, as npm run render writes it)", () => {
         let resources: readonly ResourceRecord[] = [];
         before(async () => {
-            resources = (await evaluateDev()).resources;
+            const out = fs.mkdtempSync(path.join(os.tmpdir(), "policy-render-"));
+            try {
+                writeEvaluation(await evaluateDev(), out);
+                resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8")) as ResourceRecord[];
+            } finally {
+                fs.rmSync(out, { recursive: true, force: true });
+            }
         });
 
         it("breaks no rule", async () => {
