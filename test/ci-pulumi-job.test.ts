@@ -69,6 +69,12 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
         assert.deepEqual(job.calls, [...PREAMBLE, "npm run --silent scale -- --stack dev --workers 5"]);
     });
 
+    it("takes a passphrase secrets provider when the passphrase is set", () => {
+        const job = runJob(["preview", "dev"], { PULUMI_SECRETS_PROVIDER: "passphrase", PULUMI_CONFIG_PASSPHRASE: "correct horse" });
+        assert.equal(job.status, 0, job.stderr);
+        assert.equal(job.calls[1], "pulumi stack select --non-interactive --create --secrets-provider passphrase dev");
+    });
+
     it("refuses bad input before any Pulumi call, naming what is allowed", () => {
         const cases: [string[], Record<string, string | undefined>, RegExp][] = [
             [["scale", "dev"], { WORKERS: "five" }, /WORKERS = "five": must be a whole number of workers/],
@@ -77,6 +83,7 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
             [["up", "dev; rm -rf /"], {}, /stack "dev; rm -rf \/": must be a stack name such as dev/],
             [["up", "dev"], { PULUMI_BACKEND_URL: "file://~" }, /PULUMI_BACKEND_URL = "file:\/\/~": must be the state bucket, gs:\/\/<bucket>/],
             [["up", "dev"], { PULUMI_SECRETS_PROVIDER: undefined }, /PULUMI_SECRETS_PROVIDER = "": must be the KMS key/],
+            [["up", "dev"], { PULUMI_SECRETS_PROVIDER: "passphrase" }, /PULUMI_SECRETS_PROVIDER = passphrase needs PULUMI_CONFIG_PASSPHRASE/],
         ];
         for (const [args, env, message] of cases) {
             const job = runJob(args, env);
