@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import { KubernetesVersion } from "../config/fields";
 import { CONTROL_PLANE_PATHS } from "./control-plane-files";
+import { imageCredentialKubeletArgs } from "./image-credentials";
 import { REDACTED } from "./redacted";
 
 export { REDACTED } from "./redacted";
@@ -70,6 +71,8 @@ function nodeRegistration(node: NodeIdentity, controlPlane: boolean) {
         kubeletExtraArgs: args({
             "provider-id": node.providerId,
             "node-ip": node.address,
+            // Pulls from Google's registries (the scaler's image) carry the node's identity.
+            ...imageCredentialKubeletArgs(),
             ...(node.labels ? { "node-labels": Object.entries(node.labels).map(([key, value]) => `${key}=${value}`).join(",") } : {}),
         }),
         ...(controlPlane || node.taints ? { taints: [...(controlPlane ? [CONTROL_PLANE_TAINT] : []), ...(node.taints ?? [])] } : {}),

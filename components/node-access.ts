@@ -5,8 +5,8 @@ import * as tls from "@pulumi/tls";
 /** The user the program's SSH key logs in as; the GCE guest agent creates it with passwordless sudo. */
 export const BOOTSTRAP_USER = "pulumi";
 
-/** What the nodes' own service account may do: write logs and metrics, read monitoring config. Nothing else. */
-export const NODE_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer"] as const;
+/** What the nodes' own service account may do: write logs and metrics, read monitoring config, pull images from Artifact Registry. Nothing else. */
+export const NODE_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/artifactregistry.reader"] as const;
 /**
  * With Persistent Disk volumes the PD CSI driver acts as the nodes' account: it creates disks
  * and attaches them to instances that run as that same account (actAs on itself only).

@@ -1,5 +1,6 @@
 import { KubernetesVersion } from "../config/fields";
 import { bash, HELPERS, NODE_PATHS, renderScript, shellQuote, SYSTEM_PATHS, validateKubernetesVersion } from "./node-scripts-shell";
+import { IMAGE_CREDENTIALS, renderImageCredentialConfig, renderImageCredentialProvider } from "./image-credentials";
 
 /**
  * Kernel settings every Kubernetes node needs. The first three make pod and service traffic
@@ -162,6 +163,16 @@ image-endpoint: unix:///run/containerd/containerd.sock
 EOF
 }
 
+# The kubelet signs pulls from Google's registries with the node's identity (image-credentials.ts).
+# Ensured at every boot, before the early return, so a prepared node gets a changed provider too.
+install_image_credential_provider() {
+  install -d -m 0755 ${IMAGE_CREDENTIALS.binDir} "$(dirname ${IMAGE_CREDENTIALS.config})"
+  install_if_changed ${IMAGE_CREDENTIALS.binDir}/${IMAGE_CREDENTIALS.providerName} 0755 <<'PROVIDER' || true
+${renderImageCredentialProvider()}PROVIDER
+  install_if_changed ${IMAGE_CREDENTIALS.config} 0644 <<'CONFIG' || true
+${renderImageCredentialConfig()}CONFIG
+}
+
 install_kubernetes() {
   local version
   apt_get update
@@ -187,6 +198,7 @@ main() {
   disable_swap
   ensure_kernel_modules
   ensure_sysctls
+  install_image_credential_provider
   installed=$(installed_kubeadm_version)
   marker=$(cat "$PREPARED" 2>/dev/null || true)
   if [ -n "$installed" ] && [ "$marker" = "$installed" ] && [[ $installed =~ $K8S_VERSION_PATTERN ]]; then

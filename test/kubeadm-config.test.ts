@@ -77,6 +77,8 @@ describe("kubeadm configs (v1beta4)", () => {
         assert.deepEqual(init.nodeRegistration.kubeletExtraArgs, [
             { name: "provider-id", value: cp0.providerId },
             { name: "node-ip", value: "10.10.0.8" },
+            { name: "image-credential-provider-config", value: "/etc/kubernetes/image-credential-providers.yaml" },
+            { name: "image-credential-provider-bin-dir", value: "/usr/local/lib/kubelet-credential-providers" },
         ]);
         assert.equal(init.nodeRegistration.name, "boutique-dev-cp-0");
         assert.deepEqual(init.nodeRegistration.taints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
