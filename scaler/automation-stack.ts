@@ -1,3 +1,4 @@
+import * as path from "path";
 import { ConfigMap, LocalWorkspace, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
 import type { Logger } from "pino";
 import { PROJECT } from "../config/stack-config";
@@ -36,11 +37,13 @@ export class AutomationStack implements StackPort {
         private readonly stack: AutomationStackApi,
         private readonly defaults: ConfigValues,
         private readonly log: Logger,
+        /** The policy pack every update runs, as CI's do (policy/); none in tests. */
+        private readonly policyPacks: readonly string[] = [],
     ) {}
 
     static async select(stackName: string, projectRoot: string, log: Logger): Promise<AutomationStack> {
         const stack = await LocalWorkspace.selectStack({ stackName, workDir: projectRoot });
-        return new AutomationStack(stack, projectDefaults(readProjectFile(projectRoot)), log);
+        return new AutomationStack(stack, projectDefaults(readProjectFile(projectRoot)), log, [path.join(projectRoot, "policy")]);
     }
 
     async readConfig(): Promise<ConfigValues> {
@@ -62,6 +65,7 @@ export class AutomationStack implements StackPort {
         const result = await this.stack.up({
             target: scaleTargets(this.stack.name),
             targetDependents: true,
+            ...(this.policyPacks.length > 0 ? { policyPacks: [...this.policyPacks] } : {}),
             onOutput: (line) => this.log.debug({ pulumi: line.trimEnd() }),
         });
         this.log.info({ changes: result.summary.resourceChanges }, "pulumi up finished");

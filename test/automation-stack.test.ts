@@ -57,6 +57,9 @@ describe("the Automation API driver (against a fake Stack)", () => {
         await new AutomationStack(fake, {}, silent).up();
         assert.deepEqual(fake.ups[0].target, scaleTargets("dev"));
         assert.equal(fake.ups[0].targetDependents, true);
+        assert.equal(fake.ups[0].policyPacks, undefined);
+        await new AutomationStack(fake, {}, silent, ["/app/policy"]).up();
+        assert.deepEqual(fake.ups[1].policyPacks, ["/app/policy"], "a scale update runs the guardrails CI runs");
         assert.deepEqual(scaleTargets("dev"), [
             "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool::workers",
             "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$**",
