@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { grantProjectRoles } from "./iam-grants";
 import { CiVariable, GITLAB_ATTRIBUTE_MAPPING, gitlabAttributeCondition, principalSet, pulumiBackends } from "./gitlab-federation";
 
 /** What `pulumi up` of the platform creates: VMs and network, service accounts and their grants, the cluster's federation pool, Loki's bucket. */
@@ -81,11 +82,13 @@ export class CiAccess extends pulumi.ComponentResource {
         const deploy = this.account(name, "deploy", args, poolRef.apply((p) => principalSet(p, "ref_protected", "true")), DEPLOY_PROJECT_ROLES, after);
         const preview = this.account(name, "preview", args, poolRef.apply((p) => principalSet(p, "project_path", args.gitlab.projectPath)), PREVIEW_PROJECT_ROLES, after);
 
+        const stores = { stateBucket: `${args.project}-pulumi-state`, project: args.project, kmsLocation: args.region, keyRing: `${args.prefix}-pulumi`, key: "stack-secrets" };
+        const backends = pulumiBackends(stores);
         const stateBucket = new gcp.storage.Bucket(
             `${name}-state`,
             {
                 project: args.project,
-                name: `${args.project}-pulumi-state`,
+                name: stores.stateBucket,
                 location: args.region,
                 uniformBucketLevelAccess: true,
                 publicAccessPrevention: "enforced",
@@ -98,8 +101,8 @@ export class CiAccess extends pulumi.ComponentResource {
         new gcp.storage.BucketIAMMember(`${name}-state-deploy`, { bucket: stateBucket.name, role: "roles/storage.objectAdmin", member: deploy.member }, parent);
         new gcp.storage.BucketIAMMember(`${name}-state-preview`, { bucket: stateBucket.name, role: "roles/storage.objectViewer", member: preview.member }, parent);
 
-        const keyRing = new gcp.kms.KeyRing(`${name}-keys`, { project: args.project, name: `${args.prefix}-pulumi`, location: args.region }, after);
-        const key = new gcp.kms.CryptoKey(`${name}-secrets`, { name: "stack-secrets", keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" }, parent);
+        const keyRing = new gcp.kms.KeyRing(`${name}-keys`, { project: args.project, name: stores.keyRing, location: stores.kmsLocation }, after);
+        const key = new gcp.kms.CryptoKey(`${name}-secrets`, { name: stores.key, keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" }, parent);
         for (const [who, account] of [["deploy", deploy], ["preview", preview]] as const) {
             new gcp.kms.CryptoKeyIAMMember(`${name}-secrets-${who}`, { cryptoKeyId: key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: account.member }, parent);
         }
@@ -113,14 +116,13 @@ export class CiAccess extends pulumi.ComponentResource {
         );
         new gcp.artifactregistry.RepositoryIamMember(`${name}-images-deploy`, { project: args.project, location: args.region, repository: images.repositoryId, role: "roles/artifactregistry.writer", member: deploy.member }, parent);
 
-        const backends = pulumiBackends({ stateBucket: `${args.project}-pulumi-state`, project: args.project, kmsLocation: args.region, keyRing: `${args.prefix}-pulumi`, key: "stack-secrets" });
         this.variables = pulumi
-            .all([projectNumber, pool.workloadIdentityPoolId, provider.workloadIdentityPoolProviderId, deploy.email, preview.email, stateBucket.name, images.repositoryId])
-            .apply(([number, poolId, providerId, deployEmail, previewEmail, bucket, repository]) => ({
+            .all([projectNumber, pool.workloadIdentityPoolId, provider.workloadIdentityPoolProviderId, deploy.email, preview.email, images.repositoryId])
+            .apply(([number, poolId, providerId, deployEmail, previewEmail, repository]) => ({
                 GCP_WORKLOAD_IDENTITY_PROVIDER: `projects/${number}/locations/global/workloadIdentityPools/${poolId}/providers/${providerId}`,
                 GCP_DEPLOY_SERVICE_ACCOUNT: deployEmail,
                 GCP_PREVIEW_SERVICE_ACCOUNT: previewEmail,
-                PULUMI_BACKEND_URL: `gs://${bucket}`,
+                PULUMI_BACKEND_URL: backends.stateBackend,
                 PULUMI_SECRETS_PROVIDER: backends.secretsProvider,
                 SCALER_IMAGE_REPOSITORY: `${args.region}-docker.pkg.dev/${args.project}/${repository}`,
             }));
@@ -135,10 +137,7 @@ export class CiAccess extends pulumi.ComponentResource {
             opts,
         );
         new gcp.serviceaccount.IAMMember(`${name}-${role}-federated`, { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: impersonators }, { parent: this });
-        for (const projectRole of projectRoles) {
-            const short = projectRole.replace(/^roles\//, "").replace(/\./g, "-");
-            new gcp.projects.IAMMember(`${name}-${role}-${short}`, { project: args.project, role: projectRole, member: account.member }, { parent: this });
-        }
+        grantProjectRoles(`${name}-${role}`, args.project, projectRoles, account.member, { parent: this });
         return account;
     }
 }

@@ -1,9 +1,10 @@
+import { GITLAB_PROJECT_PATH } from "../config/bootstrap-config";
+
 /**
  * GitLab CI's keyless way into Google Cloud: a job's `id_tokens` JWT is exchanged at Google's
  * STS through a Workload Identity Pool provider that trusts GitLab's issuer, then impersonates
  * a service account. Pure values here; `ci-access.ts` creates the resources.
  */
-
 /** Claims of GitLab's id_token that Google may see, as pool attributes (`assertion.<claim>`). */
 export const GITLAB_ATTRIBUTE_MAPPING = {
     "google.subject": "assertion.sub",
@@ -16,20 +17,14 @@ export const GITLAB_ATTRIBUTE_MAPPING = {
 
 export type GitlabAttribute = "project_path" | "ref_protected";
 
-// GitLab paths: groups, subgroups and the project, separated by "/".
-const PROJECT_PATH = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)+$/;
-
-export function checkProjectPath(projectPath: string): string {
-    if (!PROJECT_PATH.test(projectPath)) throw new Error(`GitLab project path "${projectPath}" must be group[/subgroup...]/project`);
-    return projectPath;
-}
-
 /**
  * The provider's attribute condition: only this project's pipelines get through STS at all
- * (every gitlab.com project's tokens share the issuer).
+ * (every gitlab.com project's tokens share the issuer). The path is checked again here: it
+ * goes into a CEL string literal.
  */
 export function gitlabAttributeCondition(projectPath: string): string {
-    return `assertion.project_path == "${checkProjectPath(projectPath)}"`;
+    if (!GITLAB_PROJECT_PATH.pattern.test(projectPath)) throw new Error(`GitLab project path "${projectPath}" must be ${GITLAB_PROJECT_PATH.allowed}`);
+    return `assertion.project_path == "${projectPath}"`;
 }
 
 /** Everyone in the pool whose token carries attribute = value (an IAM member). */

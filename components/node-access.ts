@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { grantProjectRoles } from "./iam-grants";
 
 /** The user the program's SSH key logs in as; the GCE guest agent creates it with passwordless sudo. */
 export const BOOTSTRAP_USER = "pulumi";
@@ -40,9 +41,7 @@ export class NodeAccess extends pulumi.ComponentResource {
         const parent = { parent: this };
         const account = (role: string, roles: readonly string[], displayName: string) => {
             const serviceAccount = new gcp.serviceaccount.Account(`${role}-sa`, { accountId: `${args.clusterName}-${role}`, displayName }, parent);
-            for (const grant of roles) {
-                new gcp.projects.IAMMember(`${role}-sa-${grant.split(".").pop()}`, { project: args.project, role: grant, member: serviceAccount.member }, parent);
-            }
+            grantProjectRoles(`${role}-sa`, args.project, roles, serviceAccount.member, parent);
             return serviceAccount;
         };
         const nodes = account("nodes", args.persistentDisks ? [...NODE_ROLES, PERSISTENT_DISK_ROLE] : NODE_ROLES, "Kubernetes nodes");

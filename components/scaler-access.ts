@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { grantProjectRoles } from "./iam-grants";
 import { federatedPrincipal, FederationPool, KubernetesServiceAccount } from "./workload-identity";
 
 /**
@@ -38,9 +39,7 @@ export class ScalerAccess extends pulumi.ComponentResource {
             { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: pulumi.output(args.federation).apply((pool) => federatedPrincipal(pool, args.kubernetesServiceAccount)) },
             parent,
         );
-        for (const role of SCALER_PROJECT_ROLES) {
-            new gcp.projects.IAMMember(`${name}-${role.split("/")[1].replace(/\./g, "-")}`, { project: args.project, role, member: account.member }, parent);
-        }
+        grantProjectRoles(name, args.project, SCALER_PROJECT_ROLES, account.member, parent);
         new gcp.serviceaccount.IAMMember(
             `${name}-act-as-nodes`,
             { serviceAccountId: pulumi.interpolate`projects/${args.project}/serviceAccounts/${args.nodeServiceAccountEmail}`, role: "roles/iam.serviceAccountUser", member: account.member },

@@ -5,6 +5,9 @@ import { StackConfigError } from "./stack-config";
 /** The CI bootstrap project (`bootstrap/`): its own Pulumi project and config namespace. */
 export const BOOTSTRAP_PROJECT = "boutique-ci";
 
+/** A GitLab project's path: groups, subgroups and the project, separated by "/". */
+export const GITLAB_PROJECT_PATH = { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)+$/, allowed: "the GitLab project's path, group[/subgroup...]/project" } as const;
+
 export interface BootstrapConfig {
     readonly project: string;
     readonly region: string;
@@ -19,7 +22,7 @@ const keys = {
     [`${BOOTSTRAP_PROJECT}:prefix`]: matching(/^[a-z][a-z0-9-]{0,17}[a-z0-9]$/, "a lowercase name of 2-19 letters, digits or hyphens"),
     // STS compares it with the tokens' `iss` byte for byte: no trailing slash, no path.
     [`${BOOTSTRAP_PROJECT}:gitlabIssuer`]: matching(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, "the GitLab instance's https URL without a trailing slash, such as https://gitlab.com"),
-    [`${BOOTSTRAP_PROJECT}:gitlabProjectPath`]: matching(/^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)+$/, "the GitLab project's path, group[/subgroup...]/project"),
+    [`${BOOTSTRAP_PROJECT}:gitlabProjectPath`]: matching(GITLAB_PROJECT_PATH.pattern, GITLAB_PROJECT_PATH.allowed),
 };
 type Key = keyof typeof keys;
 

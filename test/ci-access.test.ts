@@ -78,6 +78,6 @@ describe("CI bootstrap (bootstrap/, mock runtime): keyless GitLab CI identities 
         for (const [change, message] of cases) {
             assert.throws(() => parseBootstrapConfig({ ...base, ...change }), (error: Error) => error.message.includes(message), message);
         }
-        assert.throws(() => gitlabAttributeCondition('x/y" || true || "'), /must be group\[\/subgroup...\]\/project/);
+        assert.throws(() => gitlabAttributeCondition('x/y" || true || "'), /must be the GitLab project's path, group\[\/subgroup...\]\/project/);
     });
 });

@@ -109,6 +109,6 @@ describe("image credentials: the kubelet signs pulls from Google's registries wi
         const join = evaluation.artifacts["nodes/worker-0/kubeadm-join.yaml"];
         for (const [flag, value] of Object.entries(imageCredentialKubeletArgs())) assert.match(join, new RegExp(`name: ${flag}\\n\\s+value: ${value}`));
         const reader = ofType(evaluation, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.inputs.role === "roles/artifactregistry.reader");
-        assert.deepEqual(reader.map((grant) => grant.name), ["nodes-sa-reader"], "the nodes' account (only) may read Artifact Registry");
+        assert.deepEqual(reader.map((grant) => grant.name), ["nodes-sa-artifactregistry-reader"], "the nodes' account (only) may read Artifact Registry");
     });
 });

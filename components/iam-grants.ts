@@ -1,0 +1,16 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * One IAMMember per project role for `member`, named `<prefix>-<role without "roles/", dots as
+ * dashes>` (nodes-sa-logging-logWriter): every account's project grants, named one way.
+ */
+export function grantProjectRoles(
+    prefix: string,
+    project: pulumi.Input<string>,
+    roles: readonly string[],
+    member: pulumi.Input<string>,
+    opts: pulumi.CustomResourceOptions,
+): gcp.projects.IAMMember[] {
+    return roles.map((role) => new gcp.projects.IAMMember(`${prefix}-${role.replace(/^roles\//, "").replace(/\./g, "-")}`, { project, role, member }, opts));
+}
