@@ -16,6 +16,14 @@ interface GrpcNode {
 /** Scale requests by kind and outcome, for the metrics endpoint. */
 export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error", seconds: number) => void;
 
+export interface CloudProviderOptions {
+    /**
+     * At most this often, a Refresh (the autoscaler sends one every loop) re-reads the deployed
+     * scale in the background, to adopt one deployed outside the scaler. @default 60000
+     */
+    readonly outsideScaleCheckMs?: number;
+}
+
 const sameScale = (a: WorkerScale, b: WorkerScale) => a.count === b.count && JSON.stringify([...a.retiredSlots].sort()) === JSON.stringify([...b.retiredSlots].sort());
 
 /**
@@ -26,6 +34,7 @@ const sameScale = (a: WorkerScale, b: WorkerScale) => a.count === b.count && JSO
  */
 export class CloudProviderService {
     private queue: Promise<unknown> = Promise.resolve();
+    private lastOutsideScaleCheck = -Infinity;
     observe: RequestObserver = () => {};
 
     private constructor(
@@ -33,6 +42,7 @@ export class CloudProviderService {
         private readonly stack: StackPort,
         private readonly updates: UpdateLoop,
         private readonly log: Logger,
+        private readonly outsideScaleCheckMs: number,
     ) {
         updates.onUpdate((_, outcome) => {
             if (outcome === "succeeded") void this.reloadDeployed();
@@ -40,8 +50,8 @@ export class CloudProviderService {
     }
 
     /** Loads the stack's state and reconciles: after a crash or restart, a desired size the deployment lags behind gets its update. */
-    static async start(stack: StackPort, updates: UpdateLoop, log: Logger): Promise<CloudProviderService> {
-        const service = new CloudProviderService(poolState(await stack.readConfig(), await stack.readDeployed()), stack, updates, log);
+    static async start(stack: StackPort, updates: UpdateLoop, log: Logger, options: CloudProviderOptions = {}): Promise<CloudProviderService> {
+        const service = new CloudProviderService(poolState(await stack.readConfig(), await stack.readDeployed()), stack, updates, log, options.outsideScaleCheckMs ?? 60_000);
         if (!sameScale(service.state.desired, service.state.deployed)) {
             log.info({ desired: service.state.desired, deployed: service.state.deployed }, "deployment lags the desired config; updating");
             updates.request();
@@ -61,6 +71,28 @@ export class CloudProviderService {
         } catch (error) {
             this.log.error({ err: error }, "could not read the deployed config");
         }
+    }
+
+    /** Starts (without waiting) a look for a scale deployed outside the scaler, unless one ran lately. */
+    private checkOutsideScaleSoon(): void {
+        if (performance.now() - this.lastOutsideScaleCheck < this.outsideScaleCheckMs) return;
+        this.lastOutsideScaleCheck = performance.now();
+        // In the mutation queue: never between a request's validation and its write.
+        this.queue = this.queue.then(() => this.adoptOutsideScale()).catch((error: unknown) => this.log.error({ err: error }, "could not check the deployed scale"));
+    }
+
+    /**
+     * A scale someone else deployed (CI's scale job, a person's `npm run scale` or `up`) while
+     * this scaler had nothing in flight becomes its desired scale too: the scaler never undoes it.
+     * With a change of its own pending or running, the deployment lags by its own doing: no look.
+     */
+    private async adoptOutsideScale(): Promise<void> {
+        if (this.updates.busy || !sameScale(this.state.desired, this.state.deployed)) return;
+        const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
+        if (this.updates.busy || sameScale(workers, this.state.deployed)) return;
+        await this.stack.writeConfig(scaleChanges(workers));
+        this.log.info({ was: this.state.deployed, now: workers }, "adopted a scale deployed outside the scaler");
+        this.state = { ...this.state, desired: workers, deployed: workers, loki: { ...this.state.loki, deployed: lokiNodes } };
     }
 
     /** Validates against the current state, then records the new scale before answering; one at a time. */
@@ -134,8 +166,12 @@ export class CloudProviderService {
             GPULabel: this.unary("GPULabel", () => ({ label: "cloud.google.com/gke-accelerator" })),
             GetAvailableGPUTypes: this.unary("GetAvailableGPUTypes", () => ({})),
             Cleanup: this.unary("Cleanup", () => ({})),
-            // State is kept current by the scaler's own writes and updates: nothing to fetch.
-            Refresh: this.unary("Refresh", () => ({})),
+            // The scaler's own writes and updates keep the state current; only an outside scale
+            // needs a look at the stack, in the background and at most once a minute.
+            Refresh: this.unary("Refresh", () => {
+                this.checkOutsideScaleSoon();
+                return {};
+            }),
             NodeGroupTargetSize: this.unary("NodeGroupTargetSize", (request: { id: string }) => {
                 const id = checkGroup(this.state, request.id);
                 return { targetSize: id === LOKI_GROUP ? this.state.loki.desired : this.state.desired.count };

@@ -1,6 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as grpc from "@grpc/grpc-js";
+import { DryRunStack } from "../scaler/dry-run-stack";
+import { scale } from "../scaler/scale";
+import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
+import { PROJECT_ROOT } from "./fixtures";
 import { call, ScalerLab, UPSTREAM_PROTO } from "./support/scaler-lab";
 
 const ID = (slot: number) => `gce://boutique-dev-000000/europe-west1-b/boutique-dev-worker-${slot}`;
@@ -18,7 +22,7 @@ async function instances(lab: ScalerLab): Promise<string[]> {
 
 async function config(lab: ScalerLab): Promise<[string, string]> {
     const values = await lab.stack.readConfig();
-    return [values["boutique-platform:workerCount"], values["boutique-platform:retiredWorkerSlots"]];
+    return [values[WORKER_COUNT_KEY], values[RETIRED_SLOTS_KEY]];
 }
 
 describe("the scaler against the autoscaler's own proto (../shared/conformance)", function () {
@@ -117,14 +121,44 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             await lab.updates.idle();
             const updates = lab.stack.updates();
             assert.ok(updates.length <= 3, `${updates.length} up runs in all (the first one, then at most 2 for the burst)`);
-            assert.equal(updates[updates.length - 1].config["boutique-platform:workerCount"], "24");
-            assert.equal((await lab.stack.readDeployed())["boutique-platform:workerCount"], "24");
+            assert.equal(updates[updates.length - 1].config[WORKER_COUNT_KEY], "24");
+            assert.equal((await lab.stack.readDeployed())[WORKER_COUNT_KEY], "24");
         });
 
         it("a burst past max stops exactly at max: the rest are refused, nothing doubled", async () => {
             const results = await Promise.allSettled(Array.from({ length: 10 }, () => call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 })));
             assert.equal(results.filter((result) => result.status === "fulfilled").length, 6);
             assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize, 30);
+        });
+    });
+
+    describe("a scale deployed outside the scaler (CI's scale job, a person)", () => {
+        const lab = new ScalerLab(0.5, { maxWorkers: "10" }, { outsideScaleCheckMs: 0 });
+        before(() => lab.start());
+        after(() => lab.stop());
+        const targetSize = async () => Number((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize);
+
+        it("is adopted on the next Refresh, so the autoscaler's next change builds on it instead of undoing it", async () => {
+            await scale(new DryRunStack(lab.stateFile, 0, PROJECT_ROOT), { workers: 5, remove: [] }, false);
+            assert.equal(await targetSize(), 3, "not seen before a Refresh");
+            await call(lab.client, "Refresh");
+            for (let i = 0; i < 50 && (await targetSize()) !== 5; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+            assert.equal(await targetSize(), 5);
+            await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
+            await lab.updates.idle();
+            assert.deepEqual(await instances(lab), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning", "3:instanceRunning", "4:instanceRunning", "5:instanceRunning"]);
+        });
+
+        it("is not adopted while the scaler's own change is in flight (its requests are never dropped)", async () => {
+            await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
+            // Someone deploys 2 workers while the scaler's update to 7 runs.
+            const state = JSON.parse(lab.stateBytes()) as { deployed: Record<string, string> };
+            fs.writeFileSync(lab.stateFile, JSON.stringify({ ...state, deployed: { ...state.deployed, [WORKER_COUNT_KEY]: "2", [RETIRED_SLOTS_KEY]: "[]" } }));
+            await call(lab.client, "Refresh");
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            assert.equal(await targetSize(), 7);
+            await lab.updates.idle();
+            assert.equal((await lab.stack.readDeployed())[WORKER_COUNT_KEY], "7");
         });
     });
 

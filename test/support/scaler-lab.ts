@@ -4,7 +4,7 @@ import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
 import { callRpc, cloudProviderClient, CloudProviderClient } from "../../scaler/client";
-import { CloudProviderService } from "../../scaler/cloud-provider";
+import { CloudProviderOptions, CloudProviderService } from "../../scaler/cloud-provider";
 import { DryRunStack } from "../../scaler/dry-run-stack";
 import { UpdateLoop } from "../../scaler/update-loop";
 import { loadStackConfigMap } from "../../config/stack-files";
@@ -30,7 +30,11 @@ export class ScalerLab {
     client!: CloudProviderClient;
 
     /** `overrides`: dev-stack config changes the state file starts with (e.g. a larger maxWorkers). */
-    constructor(upSeconds: number, overrides: Readonly<Record<string, string>> = {}) {
+    constructor(
+        upSeconds: number,
+        overrides: Readonly<Record<string, string>> = {},
+        private readonly options: CloudProviderOptions = {},
+    ) {
         if (Object.keys(overrides).length > 0) {
             const config = loadStackConfigMap(PROJECT_ROOT, "dev", overrides).values;
             fs.writeFileSync(this.stateFile, JSON.stringify({ config, deployed: config, updates: [] }));
@@ -40,7 +44,7 @@ export class ScalerLab {
     }
 
     async start(): Promise<void> {
-        const service = await CloudProviderService.start(this.stack, this.updates, pino({ level: "silent" }));
+        const service = await CloudProviderService.start(this.stack, this.updates, pino({ level: "silent" }), this.options);
         this.server = new grpc.Server();
         service.addToServer(this.server);
         const port = await new Promise<number>((resolve, reject) =>
