@@ -25,6 +25,8 @@ export function scaleTargets(stack: string): string[] {
     return [urn("boutique:cluster:WorkerPool", "workers"), `urn:pulumi:${stack}::${PROJECT}::boutique:cluster:WorkerPool$**`, urn("boutique:cluster:HaproxyEntryPoint$command:remote:Command", "haproxy-config")];
 }
 
+const HISTORY_PAGE_SIZE = 20;
+
 const toValues = (config: ConfigMap): Record<string, string> => Object.fromEntries(Object.entries(config).map(([key, { value }]) => [key, value]));
 
 /**
@@ -55,10 +57,14 @@ export class AutomationStack implements StackPort {
     }
 
     async readDeployed(): Promise<ConfigValues> {
-        const history = await this.stack.history(20, 1, true);
-        const last = history.find((summary) => summary.kind === "update" && summary.result === "succeeded");
-        // Never deployed: no worker exists yet.
-        return last ? { ...this.defaults, ...toValues(last.config) } : {};
+        // Newest first, a page at a time: retried failures can push the last success far back.
+        for (let page = 1; ; page++) {
+            const history = await this.stack.history(HISTORY_PAGE_SIZE, page, true);
+            const last = history.find((summary) => summary.kind === "update" && summary.result === "succeeded");
+            if (last) return { ...this.defaults, ...toValues(last.config) };
+            // Never deployed: no worker exists yet.
+            if (history.length < HISTORY_PAGE_SIZE) return {};
+        }
     }
 
     async up(): Promise<void> {

@@ -29,9 +29,9 @@ export function scaleChanges(scale: WorkerScale): ConfigValues {
 }
 
 
-/** Pulumi's error when another update holds the stack (the Automation API's ConcurrentUpdateError, or a driver's equivalent). */
+/** Pulumi's error when another update holds the stack: the Automation API names it for every backend. */
 export function isConcurrentUpdate(error: unknown): boolean {
-    return error instanceof Error && (error.name === "ConcurrentUpdateError" || /conflict: Another update is currently in progress/.test(error.message));
+    return error instanceof Error && error.name === "ConcurrentUpdateError";
 }
 
 /**

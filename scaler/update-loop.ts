@@ -10,6 +10,8 @@ export interface UpdateLoopOptions {
     readonly backoffMs?: number;
     /** @default 60000 */
     readonly maxBackoffMs?: number;
+    /** How it waits (tests record the waits instead). @default setTimeout */
+    readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -25,6 +27,7 @@ export class UpdateLoop {
     private readonly backoffMs: number;
     private readonly maxBackoffMs: number;
     private readonly listeners: UpdateListener[] = [];
+    private readonly sleep: (ms: number) => Promise<void>;
 
     constructor(
         private readonly stack: StackPort,
@@ -33,6 +36,7 @@ export class UpdateLoop {
     ) {
         this.backoffMs = options.backoffMs ?? 1000;
         this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+        this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     }
 
     onUpdate(listener: UpdateListener): void {
@@ -76,7 +80,7 @@ export class UpdateLoop {
                 this.finished(started, concurrent ? "concurrent" : "failed");
                 this.log.warn({ err: error, retryInMs: backoff }, concurrent ? "another update holds the stack; retrying" : "update failed; retrying");
                 this.dirty = true;
-                await new Promise((resolve) => setTimeout(resolve, backoff));
+                await this.sleep(backoff);
                 backoff = Math.min(backoff * 2, this.maxBackoffMs);
             }
         }

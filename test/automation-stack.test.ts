@@ -22,8 +22,9 @@ class FakeStack implements AutomationStackApi {
     async setAllConfig(config: ConfigMap): Promise<void> {
         this.config = { ...this.config, ...config };
     }
-    async history(): Promise<UpdateSummary[]> {
-        return this.historyAnswer;
+    /** Newest first, `pageSize` per 1-based `page`, as the CLI pages it. */
+    async history(pageSize = Infinity, page = 1): Promise<UpdateSummary[]> {
+        return this.historyAnswer.slice((page - 1) * pageSize, page * pageSize);
     }
     async up(options?: UpOptions): Promise<UpResult> {
         this.ups.push(options ?? {});
@@ -50,6 +51,12 @@ describe("the Automation API driver (against a fake Stack)", () => {
         assert.deepEqual(deployedScale(await stack.readDeployed()), { count: 0, retiredSlots: [] });
         fake.historyAnswer = [summary("preview", "succeeded", "9"), summary("update", "failed", "8"), summary("update", "succeeded", "4"), summary("update", "succeeded", "3")];
         assert.equal((await stack.readDeployed())["boutique-platform:workerCount"], "4");
+        // Retried failures push the last success past a page; declared defaults fill what it did not set.
+        fake.historyAnswer = [...Array.from({ length: 45 }, () => summary("update", "failed", "9")), summary("update", "succeeded", "5")];
+        const withDefaults = new AutomationStack(fake, { "boutique-platform:lokiNodeCount": "0" }, silent);
+        assert.deepEqual(await withDefaults.readDeployed(), { "boutique-platform:lokiNodeCount": "0", "boutique-platform:workerCount": "5" });
+        fake.historyAnswer = Array.from({ length: 40 }, () => summary("update", "failed", "9"));
+        assert.deepEqual(await withDefaults.readDeployed(), {}, "failures only: nothing deployed");
     });
 
     it("a scale update targets the worker pool and HAProxy's config, with their dependents", async () => {
@@ -67,17 +74,21 @@ describe("the Automation API driver (against a fake Stack)", () => {
         ]);
     });
 
-    it("a ConcurrentUpdateError is retried with backoff, never given up on", async () => {
+    it("a ConcurrentUpdateError or a failure is retried with doubling backoff up to its cap, never given up on", async () => {
         const fake = new FakeStack();
-        const concurrent = Object.assign(new Error("conflict: Another update is currently in progress."), { name: "ConcurrentUpdateError" });
-        fake.failures = [concurrent, concurrent];
+        const concurrent = Object.assign(new Error("[409] Conflict: Another update is currently in progress."), { name: "ConcurrentUpdateError" });
+        const failed = new Error("error: update failed");
+        fake.failures = [concurrent, concurrent, failed, concurrent];
         assert.ok(isConcurrentUpdate(concurrent));
-        const loop = new UpdateLoop(new AutomationStack(fake, {}, silent), silent, { backoffMs: 5 });
+        assert.ok(!isConcurrentUpdate(failed));
+        const waits: number[] = [];
+        const loop = new UpdateLoop(new AutomationStack(fake, {}, silent), silent, { backoffMs: 5, maxBackoffMs: 20, sleep: async (ms) => void waits.push(ms) });
         const outcomes: string[] = [];
         loop.onUpdate((_, outcome) => outcomes.push(outcome));
         loop.request();
         await loop.idle();
-        assert.deepEqual(outcomes, ["concurrent", "concurrent", "succeeded"]);
-        assert.equal(fake.ups.length, 3);
+        assert.deepEqual(outcomes, ["concurrent", "concurrent", "failed", "concurrent", "succeeded"]);
+        assert.deepEqual(waits, [5, 10, 20, 20]);
+        assert.equal(fake.ups.length, 5);
     });
 });
