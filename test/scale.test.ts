@@ -1,5 +1,23 @@
 import { strict as assert } from "assert";
+import { Evaluation } from "../render/evaluate";
+import { scaleTargets } from "../scaler/automation-stack";
 import { diffDev, evaluateDev, longestCommandChain, ofType } from "./support/program";
+
+/** Each resource's URN as Pulumi builds it: its parents' types, then its own, joined by "$". */
+function urns(evaluation: Evaluation): Map<string, string> {
+    const byName = new Map(evaluation.resources.map((resource) => [resource.name, resource]));
+    const typeChain = (name: string): string => {
+        const resource = byName.get(name);
+        if (!resource) throw new Error(`no resource ${name}`);
+        const parent = resource.parent === undefined ? undefined : byName.get(resource.parent);
+        return parent && parent.type !== "pulumi:pulumi:Stack" ? `${typeChain(parent.name)}$${resource.type}` : resource.type;
+    };
+    return new Map(evaluation.resources.filter((resource) => resource.type !== "pulumi:pulumi:Stack").map((resource) => [resource.name, `urn:pulumi:dev::boutique-platform::${typeChain(resource.name)}::${resource.name}`]));
+}
+
+/** Whether `urn` is one of a scale update's --target patterns ("**" matches anything). */
+const targeted = (urn: string) =>
+    scaleTargets("dev").some((target) => new RegExp(`^${target.split("**").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(urn));
 
 const WORKER_TYPES = ["boutique:cluster:WorkerNode", "gcp:compute/instance:Instance", "command:remote:Command", "command:remote:Command"].sort();
 
@@ -71,5 +89,22 @@ describe("scaling by config (the render --diff code path)", function () {
         console.log(`      critical path, 50 workers: ${large.join(" -> ")}`);
         assert.equal(large.length, small.length);
         assert.deepEqual(small, ["haproxy-config", "cp-0-init", "worker-0-membership", "worker-0-join"]);
+    });
+
+    it("a scale update's --target patterns name the program's own URNs and cover everything a scale changes, and nothing else", async () => {
+        const cases: [Record<string, string>, Record<string, string>][] = [
+            [{ workerCount: "3" }, { workerCount: "4" }],
+            [{ workerCount: "4" }, { workerCount: "3" }],
+            [{ workerCount: "4" }, { workerCount: "3", retiredWorkerSlots: "[1]" }],
+        ];
+        for (const [before, after] of cases) {
+            const known = new Map([...urns(await evaluateDev(before)), ...urns(await evaluateDev({ ...before, ...after }))]);
+            const diff = await diffDev(before, after);
+            for (const ref of [...diff.created, ...diff.deleted, ...diff.changed]) assert.ok(targeted(known.get(ref.name) ?? ""), `${ref.name} (${known.get(ref.name)}) is not a scale target`);
+        }
+        const program = urns(await evaluateDev());
+        for (const target of scaleTargets("dev").filter((pattern) => !pattern.includes("*"))) assert.ok([...program.values()].includes(target), `${target} names no resource`);
+        const beyond = [...program.entries()].filter(([, urn]) => targeted(urn)).map(([name]) => name);
+        assert.deepEqual(beyond.filter((name) => name !== "haproxy-config" && name !== "workers" && !name.startsWith("worker-")), [], "only the pool and HAProxy's config");
     });
 });
