@@ -68,7 +68,7 @@ describe("npm run scaler (the process)", function () {
     });
 
     it("serves /healthz, /readyz and /metrics (requests by kind and outcome, desired vs deployed)", async () => {
-        const scaler = new ScalerProcess(["--dry-run", "--insecure", "--state", path.join(dir, "metrics.json"), "--up-seconds", "0"]);
+        const scaler = new ScalerProcess(["--dry-run", "--insecure", "--state", path.join(dir, "metrics.json"), "--up-seconds", "1"]);
         await scaler.start();
         try {
             const client = upstreamClient(scaler.grpcAddress);
@@ -81,12 +81,17 @@ describe("npm run scaler (the process)", function () {
             };
             assert.deepEqual(await get("/healthz"), { status: 200, body: "ok\n" });
             assert.equal((await get("/readyz")).status, 200);
-            const metrics = (await get("/metrics")).body;
-            assert.match(metrics, /scaler_requests_total\{kind="NodeGroupIncreaseSize",outcome="ok"\} 1/);
-            assert.match(metrics, /scaler_requests_total\{kind="NodeGroupIncreaseSize",outcome="refused"\} 1/);
-            assert.match(metrics, /scaler_desired_workers 4/);
-            assert.match(metrics, /scaler_update_duration_seconds_count\{outcome="succeeded"\} [1-9]/);
-            assert.match(metrics, /scaler_request_duration_seconds_count\{kind="NodeGroupIncreaseSize"\} 2/);
+            const during = (await get("/metrics")).body;
+            assert.match(during, /scaler_requests_total\{kind="NodeGroupIncreaseSize",outcome="ok"\} 1/);
+            assert.match(during, /scaler_requests_total\{kind="NodeGroupIncreaseSize",outcome="refused"\} 1/);
+            assert.match(during, /scaler_request_duration_seconds_count\{kind="NodeGroupIncreaseSize"\} 2/);
+            // While the 1 s update runs: 4 desired, still 3 deployed; then the update lands.
+            assert.match(during, /scaler_desired_workers 4\n/);
+            assert.match(during, /scaler_deployed_workers 3\n/);
+            let after = during;
+            for (let i = 0; i < 100 && !/scaler_deployed_workers 4\n/.test(after); i++, await new Promise((resolve) => setTimeout(resolve, 50))) after = (await get("/metrics")).body;
+            assert.match(after, /scaler_deployed_workers 4\n/);
+            assert.match(after, /scaler_update_duration_seconds_count\{outcome="succeeded"\} 1/);
         } finally {
             await scaler.kill();
         }
