@@ -41,7 +41,7 @@ export class NodeAccess extends pulumi.ComponentResource {
         const parent = { parent: this };
         const account = (role: string, roles: readonly string[], displayName: string) => {
             const serviceAccount = new gcp.serviceaccount.Account(`${role}-sa`, { accountId: `${args.clusterName}-${role}`, displayName }, parent);
-            grantProjectRoles(`${role}-sa`, args.project, roles, serviceAccount.member, parent);
+            grantProjectRoles(`${role}-sa`, args.project, roles, serviceAccount.member, parent, (grant) => `${role}-sa-${grant.split(".").pop()}`);
             return serviceAccount;
         };
         const nodes = account("nodes", args.persistentDisks ? [...NODE_ROLES, PERSISTENT_DISK_ROLE] : NODE_ROLES, "Kubernetes nodes");
