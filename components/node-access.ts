@@ -2,17 +2,13 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { grantProjectRoles } from "./iam-grants";
+import { PD_CSI_NODE_ACCESS } from "./storage-objects-pd";
 
 /** The user the program's SSH key logs in as; the GCE guest agent creates it with passwordless sudo. */
 export const BOOTSTRAP_USER = "pulumi";
 
 /** What the nodes' own service account may do: write logs and metrics, read monitoring config, pull images from Artifact Registry. Nothing else. */
 export const NODE_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/artifactregistry.reader"] as const;
-/**
- * With Persistent Disk volumes the PD CSI driver acts as the nodes' account: it creates disks
- * and attaches them to instances that run as that same account (actAs on itself only).
- */
-export const PERSISTENT_DISK_ROLE = "roles/compute.storageAdmin";
 export const HAPROXY_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
 
 export interface NodeAccessArgs {
@@ -44,9 +40,10 @@ export class NodeAccess extends pulumi.ComponentResource {
             grantProjectRoles(`${role}-sa`, args.project, roles, serviceAccount.member, parent, (grant) => `${role}-sa-${grant.split(".").pop()}`);
             return serviceAccount;
         };
-        const nodes = account("nodes", args.persistentDisks ? [...NODE_ROLES, PERSISTENT_DISK_ROLE] : NODE_ROLES, "Kubernetes nodes");
+        // With Persistent Disk volumes the PD CSI driver acts as the nodes' account.
+        const nodes = account("nodes", args.persistentDisks ? [...NODE_ROLES, ...PD_CSI_NODE_ACCESS.projectRoles] : NODE_ROLES, "Kubernetes nodes");
         if (args.persistentDisks) {
-            new gcp.serviceaccount.IAMMember("nodes-sa-act-as-self", { serviceAccountId: nodes.name, role: "roles/iam.serviceAccountUser", member: nodes.member }, parent);
+            new gcp.serviceaccount.IAMMember("nodes-sa-act-as-self", { serviceAccountId: nodes.name, role: PD_CSI_NODE_ACCESS.actAsSelf, member: nodes.member }, parent);
         }
         this.nodeServiceAccountEmail = nodes.email;
         this.haproxyServiceAccountEmail = account("haproxy", HAPROXY_ROLES, "HAProxy entry point").email;

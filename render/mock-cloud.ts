@@ -99,7 +99,7 @@ export class MockCloud implements Mocks {
                 };
             case "gcp:serviceaccount/account:Account": {
                 const email = `${String(inputs.accountId)}@${gcpProject(inputs)}.iam.gserviceaccount.com`;
-                return { email, member: `serviceAccount:${email}`, uniqueId: String(BigInt(`0x${shortHash(name, 15)}`)) };
+                return { email, name: `projects/${gcpProject(inputs)}/serviceAccounts/${email}`, member: `serviceAccount:${email}`, uniqueId: String(BigInt(`0x${shortHash(name, 15)}`)) };
             }
             case "command:remote:Command":
                 // The remote machine's side of the scripts' contracts: the token script prints a token.

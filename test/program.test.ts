@@ -97,6 +97,16 @@ describe("the program (dev stack, mock runtime)", function () {
         assert.equal(byName(evaluation, "worker-1").parent, "workers");
     });
 
+    it("grants the nodes' account exactly its roles: Persistent Disk ones only with gce-pd, actAs on itself only", async () => {
+        const grants = (run: Evaluation) => [
+            ...ofType(run, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.name.startsWith("nodes-sa-")).map((grant) => `project ${String(grant.inputs.role)}`),
+            ...ofType(run, "gcp:serviceaccount/iAMMember:IAMMember").filter((grant) => grant.name.startsWith("nodes-sa-")).map((grant) => `${String(grant.inputs.serviceAccountId)} ${String(grant.inputs.role)}`),
+        ].sort();
+        const base = ["project roles/artifactregistry.reader", "project roles/logging.logWriter", "project roles/monitoring.metricWriter", "project roles/monitoring.viewer"];
+        assert.deepEqual(grants(evaluation), [...base, "projects/boutique-dev-000000/serviceAccounts/boutique-dev-nodes@boutique-dev-000000.iam.gserviceaccount.com roles/iam.serviceAccountUser", "project roles/compute.storageAdmin"].sort());
+        assert.deepEqual(grants(await evaluateDev({ storageProvider: "local-path" })), base);
+    });
+
     it("gives each node's kubelet its provider id", () => {
         const init = evaluation.artifacts["nodes/cp-0/kubeadm-init.yaml"];
         assert.match(init, /gce:\/\/boutique-dev-000000\/europe-west1-b\/boutique-dev-cp-0/);

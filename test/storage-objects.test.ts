@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { STORAGE_PROVIDERS, StorageProvider } from "../config/platform-config";
 import { KubernetesObject, objectId } from "../components/kubernetes-object";
 import { loadSchemas as loadModels, validateObject, Validator } from "./support/kubernetes-schemas";
-import { LOCAL_PATH_DIRECTORY, PD_CSI_DRIVER, PD_CSI_NODE_ROLES, STORAGE_CLASS, storageObjects } from "../components/storage-objects";
+import { LOCAL_PATH_DIRECTORY, PD_CSI_DRIVER, STORAGE_CLASS, storageObjects } from "../components/storage-objects";
 
 /** Every value under `value`, depth first, with the key that holds it. */
 function* walk(value: unknown, key = ""): Generator<[string, unknown]> {
@@ -154,7 +154,6 @@ describe("storage objects", () => {
         const driver = objects.find((o) => o.kind === "CSIDriver");
         assert.strictEqual(driver?.metadata.name, PD_CSI_DRIVER);
         assert.deepStrictEqual(driver?.spec, { attachRequired: true, podInfoOnMount: false });
-        assert.deepStrictEqual(PD_CSI_NODE_ROLES, ["roles/compute.storageAdmin", "roles/iam.serviceAccountUser"]);
     });
 
     it("gce-pd: the node plugin runs privileged on every node, tainted ones included", () => {
