@@ -2,8 +2,8 @@ import { BoutiqueConfig } from "../config/boutique-config";
 import { HelmValues } from "./helm-charts";
 
 /** Flagger's computed values: the platform's Prometheus, where its checks and MetricTemplates query. */
-export function flaggerValues(prometheusUrl: string): HelmValues {
-    return { metricsServer: prometheusUrl };
+export function flaggerValues(args: { readonly prometheusUrl: string; readonly serviceAccount: string }): HelmValues {
+    return { metricsServer: args.prometheusUrl, serviceAccount: { name: args.serviceAccount } };
 }
 
 /** Online Boutique's computed values: the loadgenerator is optional (boutiqueLoadGenerator). */

@@ -5,8 +5,14 @@ import { KubernetesObject } from "./kubernetes-object";
 export const MONITORING_NAMESPACE = "monitoring";
 /** The operator's governing Service: a stable address whatever the release is called. */
 export const PROMETHEUS_URL = `http://prometheus-operated.${MONITORING_NAMESPACE}.svc.cluster.local:9090`;
-export const GRAFANA_URL = `http://grafana.${MONITORING_NAMESPACE}.svc.cluster.local`;
-export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+/** Grafana's Service (the chart's fullnameOverride) and its admin login, from a Secret the program writes. */
+export const GRAFANA = { service: "grafana", adminSecret: "grafana-admin", adminUser: "admin", userKey: "admin-user", passwordKey: "admin-password" } as const;
+export const GRAFANA_URL = `http://${GRAFANA.service}.${MONITORING_NAMESPACE}.svc.cluster.local`;
+
+/** The admin Secret's data, under the keys the chart is told to read (`grafana.admin` below). */
+export function grafanaAdminSecretData<Password>(password: Password): Record<string, string | Password> {
+    return { [GRAFANA.userKey]: GRAFANA.adminUser, [GRAFANA.passwordKey]: password };
+}
 export const DATASOURCES: DashboardDatasources = { prometheusUid: "prometheus", lokiUid: "loki" };
 export const TEMPO_DATASOURCE_UID = "tempo";
 
@@ -70,6 +76,8 @@ export function monitoringValues(args: MonitoringValuesArgs): HelmValues {
         },
         alertmanager: { alertmanagerSpec: { storage: volume } },
         grafana: {
+            fullnameOverride: GRAFANA.service,
+            admin: { existingSecret: GRAFANA.adminSecret, userKey: GRAFANA.userKey, passwordKey: GRAFANA.passwordKey },
             persistence: { storageClassName: args.storageClass },
             sidecar: { datasources: { defaultDatasourceEnabled: true, uid: DATASOURCES.prometheusUid } },
             additionalDataSources: datasources,

@@ -10,13 +10,13 @@ import {
     dashboardConfigMap,
     DATASOURCES,
     envoySidecarPodMonitor,
-    GRAFANA_ADMIN_SECRET,
+    GRAFANA,
+    grafanaAdminSecretData,
     istiodServiceMonitor,
     MONITORING_NAMESPACE,
     monitoringValues,
 } from "./monitoring-objects";
 
-export const GRAFANA_ADMIN_USER = "admin";
 
 export interface MonitoringArgs {
     readonly storageClass: string;
@@ -51,9 +51,9 @@ export class Monitoring extends pulumi.ComponentResource {
         const adminSecret = new k8s.core.v1.Secret(
             `${name}-grafana-admin`,
             {
-                metadata: { name: GRAFANA_ADMIN_SECRET, namespace: ns.metadata.name },
+                metadata: { name: GRAFANA.adminSecret, namespace: ns.metadata.name },
                 type: "Opaque",
-                stringData: { "admin-user": GRAFANA_ADMIN_USER, "admin-password": password.result },
+                stringData: grafanaAdminSecretData(password.result),
             },
             parent,
         );

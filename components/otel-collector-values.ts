@@ -30,6 +30,8 @@ export function otelCollectorValues(args: OtelCollectorValuesArgs): HelmValues {
         pipelines.traces = { receivers: ["otlp"], processors: ["memory_limiter", "k8s_attributes", "batch"], exporters: ["otlp_grpc/tempo"] };
     }
     return {
+        // The Service name OTEL_COLLECTOR_HOST points at (the release is not called after the chart).
+        fullnameOverride: OTEL_COLLECTOR.name,
         presets: { logsCollection: { enabled: Boolean(args.lokiOtlpEndpoint) } },
         config: {
             exporters,

@@ -11,7 +11,9 @@ import { KubernetesObject } from "./kubernetes-object";
 import { MONITORING_NAMESPACE, PROMETHEUS_URL } from "./monitoring-objects";
 
 export const FLAGGER_NAMESPACE = "flagger";
-export const FLAGGER_PRINCIPAL = `cluster.local/ns/${FLAGGER_NAMESPACE}/sa/flagger`;
+/** Flagger's Kubernetes service account (set in its values): the loadtester admits exactly this principal. */
+export const FLAGGER_SERVICE_ACCOUNT = "flagger";
+export const FLAGGER_PRINCIPAL = `cluster.local/ns/${FLAGGER_NAMESPACE}/sa/${FLAGGER_SERVICE_ACCOUNT}`;
 /** The loadtester release: its Service and service account are both named after it. */
 export const LOADTESTER = { release: "flagger-loadtester", podLabels: { app: "loadtester" } } as const;
 const GATEWAY_NAME = "boutique-gateway";
@@ -43,7 +45,7 @@ export class ProgressiveDelivery extends pulumi.ComponentResource {
         const parent = { parent: this };
         // In the mesh: with STRICT mTLS, Flagger's webhook calls to the loadtester need a sidecar.
         const flaggerNamespace = namespace(FLAGGER_NAMESPACE, { "istio-injection": "enabled" }, { ...parent, dependsOn: [...args.after] });
-        this.flagger = helmRelease({ chart: "flagger", name: "flagger", namespace: flaggerNamespace.metadata.name, overlay: flaggerValues(PROMETHEUS_URL) }, { ...parent, dependsOn: [...args.after] });
+        this.flagger = helmRelease({ chart: "flagger", name: "flagger", namespace: flaggerNamespace.metadata.name, overlay: flaggerValues({ prometheusUrl: PROMETHEUS_URL, serviceAccount: FLAGGER_SERVICE_ACCOUNT }) }, { ...parent, dependsOn: [...args.after] });
         const loadtester = helmRelease({ chart: "loadtester", name: LOADTESTER.release, valuesFile: "loadtester", namespace: args.namespace }, { ...parent, dependsOn: [...args.after] });
 
         const { delivery } = args;

@@ -39,7 +39,8 @@ describe("Helm charts and values", () => {
     it("Grafana and Kiali: no anonymous access, Grafana's admin from the generated secret", () => {
         const grafana = dig(staticValues("kube-prometheus-stack"), "grafana");
         assert.equal(dig(grafana, "grafana.ini", "auth.anonymous", "enabled"), false);
-        assert.deepEqual([dig(grafana, "admin", "existingSecret"), dig(grafana, "admin", "passwordKey")], ["grafana-admin", "admin-password"]);
+        const computed = dig(monitoringValues({ storageClass: "standard" }), "grafana", "admin");
+        assert.deepEqual([dig(computed, "existingSecret"), dig(computed, "passwordKey")], ["grafana-admin", "admin-password"]);
         assert.equal(dig(staticValues("kiali-server"), "auth", "strategy"), "token");
     });
 
@@ -103,7 +104,7 @@ describe("Helm charts and values", () => {
 
     it("Tempo, Flagger and Online Boutique take their computed values from the platform and the config", () => {
         assert.equal(dig(tempoValues("standard"), "persistence", "storageClassName"), "standard");
-        assert.equal(dig(flaggerValues("http://prometheus:9090"), "metricsServer"), "http://prometheus:9090");
+        assert.equal(dig(flaggerValues({ prometheusUrl: "http://prometheus:9090", serviceAccount: "flagger" }), "metricsServer"), "http://prometheus:9090");
         assert.equal(dig(staticValues("flagger"), "meshProvider"), "istio");
         assert.equal(dig(staticValues("flagger"), "podMonitor", "honorLabels"), true);
         assert.equal(dig(boutiqueValues({ loadGenerator: false }), "loadGenerator", "create"), false);

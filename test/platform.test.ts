@@ -3,6 +3,10 @@ import * as crypto from "crypto";
 import { parse, parseAllDocuments } from "yaml";
 import { SERVICE_ACCOUNT_ISSUER } from "../components/control-plane";
 import { LOKI_POOL } from "../components/loki-values";
+import { GRAFANA_URL, grafanaAdminSecretData } from "../components/monitoring-objects";
+import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "../components/otel-collector-values";
+import { FLAGGER_PRINCIPAL } from "../components/progressive-delivery";
+import { TEMPO_URL } from "../components/service-addresses";
 import { Evaluation } from "../render/evaluate";
 import { dig } from "./fixtures";
 import { byName, evaluateDev, manifestObjects, ofType, RecordingCloud } from "./support/program";
@@ -110,6 +114,19 @@ describe("the platform layer (dev stack, mock runtime)", function () {
         const kiali = releaseValues(evaluation, "kiali");
         assert.equal(dig(kiali, "auth", "strategy"), "token");
         assert.doesNotMatch(JSON.stringify(kiali), /anonymous/);
+    });
+
+    it("names the Services and accounts other releases reach exactly as the addresses they use", () => {
+        // Each chart names its objects from these values; the other side builds the address from the same constant.
+        assert.equal(`${String(dig(releaseValues(evaluation, "otel-collector"), "fullnameOverride"))}.${OTEL_COLLECTOR.namespace}.svc.cluster.local`, OTEL_COLLECTOR_HOST);
+        assert.ok(TEMPO_URL.startsWith(`http://${String(dig(releaseValues(evaluation, "tempo"), "fullnameOverride"))}.`), TEMPO_URL);
+        assert.ok(GRAFANA_URL.startsWith(`http://${String(dig(releaseValues(evaluation, "kube-prometheus-stack"), "grafana", "fullnameOverride"))}.`), GRAFANA_URL);
+        assert.ok(FLAGGER_PRINCIPAL.endsWith(`/sa/${String(dig(releaseValues(evaluation, "flagger"), "serviceAccount", "name"))}`), FLAGGER_PRINCIPAL);
+        // Grafana reads its login from the keys the program writes.
+        const admin = dig(releaseValues(evaluation, "kube-prometheus-stack"), "grafana", "admin") as Record<string, string>;
+        assert.deepEqual(Object.keys(grafanaAdminSecretData("x")).sort(), [admin.userKey, admin.passwordKey].sort());
+        const secret = manifestObjects(evaluation).find((object) => object.kind === "Secret" && object.metadata.name === admin.existingSecret);
+        assert.equal(secret?.metadata.namespace, "monitoring");
     });
 
     it("scrapes HAProxy's exporter on its internal address (the firewall lets nodes in) and alerts on its backends", () => {
