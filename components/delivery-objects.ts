@@ -24,8 +24,13 @@ export function sliMetricTemplates(namespace: string, prometheusUrl: string): Ku
     }));
 }
 
-/** The key Flagger reads the webhook URL from, in the AlertProvider's Secret. */
-export const ALERT_ADDRESS_KEY = "address";
+/**
+ * The AlertProvider Secret's data: Flagger reads the webhook URL from the key named like the
+ * spec field the Secret stands in for (`address`).
+ */
+export function alertWebhookSecretData<Url>(url: Url): { readonly address: Url } {
+    return { address: url };
+}
 
 /** Where Flagger posts canary events; the URL stays in a Secret (secretRef), never in the object. */
 export function alertProviderObject(args: { readonly name: string; readonly namespace: string; readonly type: AlertProviderType; readonly channel?: string; readonly secretName: string }): KubernetesObject {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DeliverySettings } from "../config/delivery-config";
 import { FRONTEND, frontendCanary } from "./canary-objects";
 import { applyObjects, namespace } from "./cluster-objects";
-import { alertProviderObject, ALERT_ADDRESS_KEY, boutiqueGateway, deliveryNetworkPolicies, loadtesterAuthorizationPolicy, sliMetricTemplates } from "./delivery-objects";
+import { alertProviderObject, alertWebhookSecretData, boutiqueGateway, deliveryNetworkPolicies, loadtesterAuthorizationPolicy, sliMetricTemplates } from "./delivery-objects";
 import { flaggerValues } from "./delivery-values";
 import { helmRelease } from "./helm-charts";
 import { INGRESS_GATEWAY } from "./istio-mesh";
@@ -51,7 +51,7 @@ export class ProgressiveDelivery extends pulumi.ComponentResource {
         const { delivery } = args;
         const alertSecret =
             delivery.alerting && delivery.alertWebhookUrl
-                ? new k8s.core.v1.Secret(`${name}-alert-webhook`, { metadata: { name: ALERT_SECRET, namespace: args.namespace }, stringData: { [ALERT_ADDRESS_KEY]: pulumi.secret(delivery.alertWebhookUrl) } }, parent)
+                ? new k8s.core.v1.Secret(`${name}-alert-webhook`, { metadata: { name: ALERT_SECRET, namespace: args.namespace }, stringData: alertWebhookSecretData(pulumi.secret(delivery.alertWebhookUrl)) }, parent)
                 : undefined;
         const objects = pulumi.all([args.namespace, args.hosts]).apply(([ns, hosts]): KubernetesObject[] => [
             boutiqueGateway({ name: GATEWAY_NAME, namespace: ns, hosts, selector: INGRESS_GATEWAY.selector }),

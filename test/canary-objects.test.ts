@@ -6,7 +6,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { DeliveryConfig, SEED_DELIVERY } from "../config/delivery-config";
 import { CanaryArgs, frontendCanary, userJourneysScript } from "../components/canary-objects";
-import { alertProviderObject, boutiqueGateway, SLI_QUERIES, sliMetricTemplates } from "../components/delivery-objects";
+import { alertProviderObject, alertWebhookSecretData, boutiqueGateway, SLI_QUERIES, sliMetricTemplates } from "../components/delivery-objects";
 import { dig } from "./fixtures";
 import { FLAGGER_CRDS, loadFlaggerSchemas, validateFlaggerObject } from "./support/flagger-schemas";
 import { loadSchemas, validateObject } from "./support/kubernetes-schemas";
@@ -95,6 +95,12 @@ describe("the frontend's Canary and Flagger objects (pure)", () => {
             for (const object of [...sliMetricTemplates("boutique", "http://prometheus-operated.monitoring:9090"), alertProviderObject({ name: "chat", namespace: "boutique", type: "slack", channel: "#releases", secretName: "flagger-alerts" })]) {
                 validateFlaggerObject(schemas!, object);
             }
+        });
+        it("the webhook Secret's key is the AlertProvider field it stands in for (the URL inline validates; another key would not)", () => {
+            const provider = alertProviderObject({ name: "chat", namespace: "boutique", type: "slack", channel: "#releases", secretName: "flagger-alerts" });
+            const { secretRef: _secretRef, ...spec } = provider.spec as Record<string, unknown>;
+            validateFlaggerObject(schemas!, { ...provider, spec: { ...spec, ...alertWebhookSecretData("https://hooks.example.com/x") } });
+            assert.throws(() => validateFlaggerObject(schemas!, { ...provider, spec: { ...spec, url: "https://hooks.example.com/x" } }));
         });
         it("a broken Canary fails (the check can fail)", () => {
             const broken = { ...frontendCanary(SEED_DELIVERY, ARGS), spec: { analysis: { interval: "soon" } } };
