@@ -6,6 +6,7 @@ import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autosc
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
+import { ENCRYPTED_PLACEHOLDER } from "./stack-files";
 import { liveWorkerSlots, WorkerScale } from "./worker-slots";
 
 export const PROJECT = "boutique-platform";
@@ -69,9 +70,10 @@ const keys = {
     ...platformKeys,
     ...boutiqueKeys,
     delivery,
+    // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
     deliveryAlertWebhookUrl: text
         .trim()
-        .regex(/^https:\/\/[^\s]+$/, "must be an https:// webhook URL")
+        .refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL")
         .optional(),
     autoscaler,
 };

@@ -47,6 +47,12 @@ describe("delivery config (Flagger)", () => {
         assert.equal(withDelivery({ alerting: { provider: "slack", channel: "#releases" } }, { deliveryAlertWebhookUrl: url }).alertWebhookUrl, url);
     });
 
+    it("accepts the URL as an offline read of an encrypted value gives it (render and tests cannot decrypt), and still refuses plain text that is not https", () => {
+        const alerting = { alerting: { provider: "slack", channel: "#releases" } };
+        assert.equal(withDelivery(alerting, { deliveryAlertWebhookUrl: "[secret]" }).alertWebhookUrl, "[secret]");
+        assert.deepEqual(problemsOf(alerting, { deliveryAlertWebhookUrl: "http://hooks.example.com/x" }), ["boutique-platform:deliveryAlertWebhookUrl ([secret]): must be an https:// webhook URL"]);
+    });
+
     const bad: [string, unknown, RegExp][] = [
         ["an unknown strategy", { strategy: "rolling" }, /delivery\.strategy must be one of canary, ab, bluegreen/],
         ["stepWeight above maxWeight", { stepWeight: 30, maxWeight: 25 }, /delivery\.stepWeight 30 must not exceed delivery\.maxWeight \(25\)/],
