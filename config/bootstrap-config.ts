@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { matching } from "./fields";
+import { gcpProjectId, gcpRegion, matching } from "./fields";
 import { StackConfigError } from "./stack-config";
 
 /** The CI bootstrap project (`bootstrap/`): its own Pulumi project and config namespace. */
@@ -16,8 +16,8 @@ export interface BootstrapConfig {
 }
 
 const keys = {
-    "gcp:project": matching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)"),
-    [`${BOOTSTRAP_PROJECT}:region`]: matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud region such as europe-west1"),
+    "gcp:project": gcpProjectId,
+    [`${BOOTSTRAP_PROJECT}:region`]: gcpRegion,
     // Service account ids are 6-30 characters: "<prefix>-ci-preview" leaves 19 for the prefix.
     [`${BOOTSTRAP_PROJECT}:prefix`]: matching(/^[a-z][a-z0-9-]{0,17}[a-z0-9]$/, "a lowercase name of 2-19 letters, digits or hyphens"),
     // STS compares it with the tokens' `iss` byte for byte: no trailing slash, no path.

@@ -13,6 +13,10 @@ export function matching(pattern: RegExp, allowed: string) {
     return text.trim().regex(pattern, `must be ${allowed}`);
 }
 
+export const gcpProjectId = matching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)");
+
+export const gcpRegion = matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud region such as europe-west1");
+
 export const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "a Compute Engine machine type such as e2-standard-4");
 
 export const wholeNumber = text.trim().regex(/^-?\d+$/, "must be a whole number").transform(Number);

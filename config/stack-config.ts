@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
-import { cidr, cidrItem, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { cidr, cidrItem, gcpProjectId, gcpRegion, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
@@ -44,8 +44,8 @@ export interface StackConfig {
  * declares the same project keys (a test keeps the two in step).
  */
 const keys = {
-    gcpProject: matching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)"),
-    gcpRegion: matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud region such as europe-west1"),
+    gcpProject: gcpProjectId,
+    gcpRegion,
     gcpZone: matching(/^[a-z]+-[a-z]+[0-9]+-[a-z]$/, "a Google Cloud zone such as europe-west1-b"),
     clusterName: matching(/^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$/, "a lowercase DNS label of at most 20 characters (it prefixes VM and service-account names)"),
     kubernetesVersion: kubernetesVersion,

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { UsageError } from "./cli";
 
 /**
  * Reads a stack's configuration the way the Pulumi CLI hands it to the program: Pulumi.yaml's
@@ -103,7 +104,7 @@ export function parseAssignments(assignments: readonly string[]): Record<string,
     for (const assignment of assignments) {
         const at = assignment.indexOf("=");
         if (at <= 0) {
-            throw new Error(`expected key=value, got "${assignment}"`);
+            throw new UsageError(`expected key=value, got "${assignment}"`);
         }
         overrides[assignment.slice(0, at).trim()] = assignment.slice(at + 1);
     }

@@ -6,6 +6,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { CI_VARIABLES } from "../components/gitlab-federation";
 import { PROJECT_ROOT } from "./fixtures";
+import { requireTool } from "./support/tools";
 
 const GITLAB_CI_LOCAL = path.join(PROJECT_ROOT, "node_modules", ".bin", "gitlab-ci-local");
 const CI_FILE = path.join(PROJECT_ROOT, ".gitlab-ci.yml");
@@ -36,6 +37,7 @@ function pipeline(variables: Record<string, string>): string[] {
 describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
     this.timeout(120_000);
     before(function () {
+        requireTool(this, "git", "apt-get install git");
         if (spawnSync("git", ["rev-parse", "--git-dir"], { cwd: PROJECT_ROOT }).status !== 0) {
             console.log("      skipped: gitlab-ci-local needs a git clone, and this directory is not one");
             this.skip();
