@@ -38,6 +38,12 @@ describe("project files", () => {
         assert.match(readme, /npm ci && npm run render/);
         assert.match(readme, /npm test/);
         assert.match(fs.readFileSync(path.join(PROJECT_ROOT, ".ci/run"), "utf8"), /^npm test$/m);
+        // Every `npm run <script>` README shows exists in package.json, the two commands' among them.
+        const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+        const shown = new Set([...readme.matchAll(/npm run ([a-z:]+)/g)].map((match) => match[1]));
+        assert.ok(shown.has("render"));
+        assert.deepEqual([...shown].filter((script) => !(script in scripts)), [], "README names scripts package.json lacks");
+        assert.match(scripts.test, /mocha/);
     });
 
     it("the scaler's Dockerfile pins the Pulumi CLI to the SDK's version and runs the scaler as the Deployment's user", () => {
@@ -48,6 +54,10 @@ describe("project files", () => {
         assert.match(dockerfile, new RegExp(`^USER ${RUN_AS}$`, "m"));
         const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
         assert.ok(fs.existsSync(path.join(PROJECT_ROOT, entrypoint[entrypoint.length - 1])), `${entrypoint.join(" ")} runs a file of the repo`);
-        assert.match(fs.readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8"), /^node_modules$/m);
+        const ignored = fs.readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8").split("\n").filter((line) => line.trim() !== "");
+        assert.ok(ignored.includes("node_modules"));
+        // What the image's `pulumi up` needs: the program, its stack files and policy pack, and tsx/ts-node (dev dependencies).
+        for (const needed of ["index.ts", "components", "config", "policy", "Pulumi.yaml", "Pulumi.dev.yaml", "scaler"]) assert.ok(!ignored.some((pattern) => needed.startsWith(pattern.replace(/\*.*$/, ""))), `${needed} is left out of the image`);
+        assert.match(dockerfile, /^RUN npm ci --no-audit --no-fund$/m, "all dependencies: the image runs TypeScript");
     });
 });
