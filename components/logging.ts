@@ -5,7 +5,7 @@ import { helmRelease } from "./helm-charts";
 import { LokiBucket } from "./loki-bucket";
 import { LOKI_CREDENTIALS, LOKI_SERVICE_ACCOUNT, LokiPlacement, lokiValues } from "./loki-values";
 import { LOKI } from "./service-addresses";
-import { credentialConfigMap, FederationPool } from "./workload-identity";
+import { credentialConfigMapData, FederationPool } from "./workload-identity";
 
 export interface LoggingArgs {
     readonly project: string;
@@ -57,7 +57,7 @@ export class Logging extends pulumi.ComponentResource {
             `${name}-gcp-credentials`,
             {
                 metadata: { name: LOKI_CREDENTIALS.configMap, namespace: ns.metadata.name },
-                data: pulumi.output(args.federation).apply((pool) => credentialConfigMap(LOKI_CREDENTIALS, LOKI.namespace, pool).data),
+                data: pulumi.output(args.federation).apply((pool) => credentialConfigMapData(LOKI_CREDENTIALS, pool)),
             },
             parent,
         );

@@ -1,6 +1,6 @@
 import { CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
 import { KubernetesObject, workload } from "./kubernetes-object";
-import { credentialConfigMap, CredentialMount, credentialFilePath, credentialVolume, FederationPool } from "./workload-identity";
+import { credentialConfigMapData, CredentialMount, credentialFilePath, credentialVolume, FederationPool } from "./workload-identity";
 
 /** Where the scaler finds what it mounts. */
 export const SCALER_PATHS = {
@@ -102,10 +102,9 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
  */
 export function scalerObjects(args: ScalerObjectsArgs): KubernetesObject[] {
     const metadata = (name: string) => ({ name, namespace: SCALER.namespace, labels: LABELS });
-    const credentials = credentialConfigMap(SCALER_CREDENTIALS, SCALER.namespace, args.federation, args.googleServiceAccount);
     return [
         { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata(SCALER.serviceAccount), automountServiceAccountToken: false },
-        { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(SCALER_CREDENTIALS.configMap), data: credentials.data },
+        { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(SCALER_CREDENTIALS.configMap), data: credentialConfigMapData(SCALER_CREDENTIALS, args.federation, args.googleServiceAccount) },
         deployment(args),
         {
             apiVersion: "v1",

@@ -119,7 +119,7 @@ export function credentialVolume(volumeName: string, mount: CredentialMount, poo
     };
 }
 
-/** The ConfigMap behind a mount: the credential file, which holds no secret (where to exchange which token, and whom to act as). */
-export function credentialConfigMap(mount: CredentialMount, namespace: string, pool: FederationPool, impersonate?: string): { readonly metadata: { readonly name: string; readonly namespace: string }; readonly data: Readonly<Record<string, string>> } {
-    return { metadata: { name: mount.configMap, namespace }, data: { [CREDENTIAL_FILE]: JSON.stringify(externalAccountCredential(pool, mount, impersonate), null, 2) } };
+/** The data of the ConfigMap behind a mount (`mount.configMap`): the credential file, which holds no secret (where to exchange which token, and whom to act as). */
+export function credentialConfigMapData(mount: CredentialMount, pool: FederationPool, impersonate?: string): Readonly<Record<string, string>> {
+    return { [CREDENTIAL_FILE]: JSON.stringify(externalAccountCredential(pool, mount, impersonate), null, 2) };
 }
