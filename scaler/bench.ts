@@ -7,6 +7,8 @@ import { loadStackConfigMap } from "../config/stack-files";
 import { ChildProcess, spawn } from "child_process";
 import { callRpc, cloudProviderClient, CloudProviderClient, spawnScaler } from "./client";
 import { DryRunStack } from "./dry-run-stack";
+import { WORKER_COUNT_KEY } from "./stack-port";
+import { PROJECT } from "../config/stack-config";
 
 /**
  * A load benchmark of the scaler (a figure-printing script, not a test): the real process on a
@@ -107,7 +109,6 @@ function handlingPercentile(before: Map<number, number>, after: Map<number, numb
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const WORKER_COUNT = "boutique-platform:workerCount";
 
 /**
  * Keeps an update running through each measurement: `fresh()` reuses the update it started if at
@@ -124,7 +125,7 @@ class RunningUpdate {
     ) {}
 
     private async lagging(): Promise<boolean> {
-        return (await this.stack.readConfig())[WORKER_COUNT] !== (await this.stack.readDeployed())[WORKER_COUNT];
+        return (await this.stack.readConfig())[WORKER_COUNT_KEY] !== (await this.stack.readDeployed())[WORKER_COUNT_KEY];
     }
 
     async fresh(): Promise<{ ranThroughout(): Promise<boolean> }> {
@@ -175,15 +176,15 @@ async function main(): Promise<void> {
             }
         }
         await running.fresh();
-        const start = Number((await stack.readConfig())[WORKER_COUNT]);
+        const start = Number((await stack.readConfig())[WORKER_COUNT_KEY]);
         const before = stack.updates().length;
         const burstStarted = performance.now();
         await Promise.all(Array.from({ length: burst }, () => callRpc(c, "NodeGroupIncreaseSize", { id: "workers", delta: 1 }).catch(() => undefined)));
         const burstMs = performance.now() - burstStarted;
         const target = Number((await callRpc(c, "NodeGroupTargetSize", { id: "workers" })).targetSize);
-        for (let i = 0; i < 600 && Number((await stack.readDeployed())[WORKER_COUNT]) !== target; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 600 && Number((await stack.readDeployed())[WORKER_COUNT_KEY]) !== target; i++) await new Promise((r) => setTimeout(r, 100));
         const ups = stack.updates().length - before;
-        const max = Number(config["boutique-platform:maxWorkers"]);
+        const max = Number(config[`${PROJECT}:maxWorkers`]);
         console.log(`burst of ${burst} IncreaseSize(1) in ${burstMs.toFixed(0)} ms during an update: size ${start} -> ${target} (expected ${Math.min(start + burst, max)}), ${ups} more up run(s) to deploy it`);
     } finally {
         c.close();

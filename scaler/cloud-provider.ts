@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { WorkerScale } from "../config/worker-slots";
+import { slotChanges, WorkerScale } from "../config/worker-slots";
 import { LOKI_POOL } from "../components/loki-values";
 import { checkGroup, decreaseTarget, deleteNodes, GroupId, groupIds, groupInstances, increase, indexOf, LOKI_GROUP, lokiInstances, PoolState, refuseFixedSize, ScaleError, WORKERS_GROUP } from "./node-group";
 import { deployedPart, poolState, scaleChanges, StackPort } from "./stack-port";
@@ -24,7 +24,11 @@ export interface CloudProviderOptions {
     readonly outsideScaleCheckMs?: number;
 }
 
-const sameScale = (a: WorkerScale, b: WorkerScale) => a.count === b.count && JSON.stringify([...a.retiredSlots].sort()) === JSON.stringify([...b.retiredSlots].sort());
+/** The same live worker slots (a retired slot above the count changes nothing deployed). */
+const sameScale = (a: WorkerScale, b: WorkerScale) => {
+    const { added, removed } = slotChanges(a, b);
+    return added.length === 0 && removed.length === 0;
+};
 
 /**
  * The Cluster Autoscaler's CloudProvider, for one node group: the stack's workers. Reads answer
