@@ -13,10 +13,10 @@ import { renderPrepareNodeScript } from "./components/node-scripts";
 import { DedicatedNodePool, WorkerPool } from "./components/worker-pool";
 import { Cni } from "./components/cni";
 import { DefaultStorage } from "./components/default-storage";
-import { INGRESS_GATEWAY, INGRESS_NAMESPACE, IstioMesh } from "./components/istio-mesh";
+import { IstioMesh } from "./components/istio-mesh";
 import { FRONTEND } from "./components/canary-objects";
 import { BOUTIQUE_NAMESPACE, OnlineBoutique } from "./components/online-boutique";
-import { LOADTESTER, loadtesterPrincipal, ProgressiveDelivery } from "./components/progressive-delivery";
+import { frontendCallers, ProgressiveDelivery } from "./components/progressive-delivery";
 import { Kiali } from "./components/kiali";
 import { Logging } from "./components/logging";
 import { LOKI_PLACEMENT, LOKI_POOL } from "./components/loki-values";
@@ -166,8 +166,7 @@ if (layers.kiali && istio && monitoring) {
 
 // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
 if (config.boutique.enabled && istio && monitoring) {
-    const frontendCallers = { principals: [INGRESS_GATEWAY.principal, loadtesterPrincipal(BOUTIQUE_NAMESPACE)], namespaces: [INGRESS_NAMESPACE], podLabels: [LOADTESTER.podLabels] };
-    const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: { target: FRONTEND.name, frontendCallers }, after: [istio] }, onCluster);
+    const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: { target: FRONTEND.name, frontendCallers: frontendCallers(BOUTIQUE_NAMESPACE) }, after: [istio] }, onCluster);
     const hosts = haproxy.publicIp.apply((ip) => [ip, ...config.boutique.hosts]);
     new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
 }

@@ -6,7 +6,8 @@ import { applyObjects, namespace } from "./cluster-objects";
 import { alertProviderObject, alertWebhookSecretData, boutiqueGateway, deliveryNetworkPolicies, loadtesterAuthorizationPolicy, sliMetricTemplates } from "./delivery-objects";
 import { flaggerValues } from "./delivery-values";
 import { helmRelease } from "./helm-charts";
-import { INGRESS_GATEWAY } from "./istio-mesh";
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "./istio-mesh";
+import { BoutiqueTransformOptions } from "./boutique-transforms";
 import { KubernetesObject } from "./kubernetes-object";
 import { MONITORING_NAMESPACE, PROMETHEUS_URL } from "./monitoring-objects";
 
@@ -21,6 +22,11 @@ const ALERT_PROVIDER = "chat";
 const ALERT_SECRET = "flagger-alert-webhook";
 
 export const loadtesterPrincipal = (boutiqueNamespace: string) => `cluster.local/ns/${boutiqueNamespace}/sa/${LOADTESTER.release}`;
+
+/** Who besides the shop itself calls the frontend: the ingress gateway (users) and Flagger's loadtester (the checks). */
+export function frontendCallers(boutiqueNamespace: string): BoutiqueTransformOptions["frontendCallers"] {
+    return { principals: [INGRESS_GATEWAY.principal, loadtesterPrincipal(boutiqueNamespace)], namespaces: [INGRESS_NAMESPACE], podLabels: [LOADTESTER.podLabels] };
+}
 
 export interface ProgressiveDeliveryArgs {
     readonly delivery: DeliverySettings;

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { boutiqueChartTransform, BoutiqueTransformOptions, SERVICE_LABEL, transformBoutiqueObject } from "../components/boutique-transforms";
 import { deliveryNetworkPolicies } from "../components/delivery-objects";
+import { frontendCallers } from "../components/progressive-delivery";
 import { dig } from "./fixtures";
 import {
     chartCartAuthorizationPolicy,
@@ -21,7 +22,8 @@ const LOADTESTER_PRINCIPAL = "cluster.local/ns/boutique/sa/flagger-loadtester";
 const OPTIONS: BoutiqueTransformOptions = {
     target: "frontend",
     images: { frontend: "registry.gitlab.com/hamdane10/gke-cloud-project/frontend:v0.10.9" },
-    frontendCallers: { principals: [GATEWAY_PRINCIPAL, LOADTESTER_PRINCIPAL], namespaces: ["istio-ingress"], podLabels: [{ app: "loadtester" }] },
+    // What the program passes (index.ts); the assertions name the identities themselves.
+    frontendCallers: frontendCallers("boutique"),
 };
 const t = (object: Json) => transformBoutiqueObject(object, OPTIONS);
 
