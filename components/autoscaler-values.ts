@@ -26,6 +26,23 @@ export const CLUSTER_AUTOSCALER = {
 /** File names inside the mounted Secret. */
 export const CLOUD_CONFIG_FILES = { config: "cloud-config", cert: "tls.crt", key: "tls.key", caCert: "ca.crt" } as const;
 
+/** One side of the mTLS: its certificate and key, and the CA it checks its peer against. */
+export interface TlsFiles<Pem> {
+    readonly cert: Pem;
+    readonly key: Pem;
+    readonly caCert: Pem;
+}
+
+/** A TLS Secret's data under the file names both sides mount (the scaler's flags name the same files). */
+export function tlsSecretData<Pem>(files: TlsFiles<Pem>): Record<string, Pem> {
+    return { [CLOUD_CONFIG_FILES.cert]: files.cert, [CLOUD_CONFIG_FILES.key]: files.key, [CLOUD_CONFIG_FILES.caCert]: files.caCert };
+}
+
+/** The autoscaler's Secret: its cloud-config and the client side of the mTLS, mounted at CLUSTER_AUTOSCALER.configDir. */
+export function cloudConfigSecretData<Pem>(cloudConfig: string, client: TlsFiles<Pem>): Record<string, string | Pem> {
+    return { [CLOUD_CONFIG_FILES.config]: cloudConfig, ...tlsSecretData(client) };
+}
+
 export interface CloudConfig {
     /** host:port of the scaler. */
     readonly address: string;

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AutoscalerConfig } from "../config/autoscaler-config";
 import { AutoscalerPki } from "./autoscaler-pki";
-import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST } from "./autoscaler-values";
+import { cloudConfigSecretData, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST, tlsSecretData } from "./autoscaler-values";
 import { applyObjects, namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
 import { ScalerAccess } from "./scaler-access";
@@ -63,7 +63,7 @@ export class Autoscaling extends pulumi.ComponentResource {
         const inNamespace = { ...parent, dependsOn: [ns] };
         const scalerTls = new k8s.core.v1.Secret(
             `${name}-scaler-tls`,
-            { metadata: { name: SCALER_TLS_SECRET, namespace: SCALER.namespace }, stringData: { "tls.crt": pki.server.certPem, "tls.key": pki.server.keyPem, "ca.crt": pki.caCertPem } },
+            { metadata: { name: SCALER_TLS_SECRET, namespace: SCALER.namespace }, stringData: tlsSecretData({ cert: pki.server.certPem, key: pki.server.keyPem, caCert: pki.caCertPem }) },
             inNamespace,
         );
         const cloudConfig = renderCloudConfig({ address: `${SCALER_HOST}:${SCALER.grpcPort}`, certDir: CLUSTER_AUTOSCALER.configDir, grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS });
@@ -71,12 +71,7 @@ export class Autoscaling extends pulumi.ComponentResource {
             `${name}-cloud-config`,
             {
                 metadata: { name: CLUSTER_AUTOSCALER.configSecret, namespace: SCALER.namespace },
-                stringData: {
-                    [CLOUD_CONFIG_FILES.config]: cloudConfig,
-                    [CLOUD_CONFIG_FILES.cert]: pki.client.certPem,
-                    [CLOUD_CONFIG_FILES.key]: pki.client.keyPem,
-                    [CLOUD_CONFIG_FILES.caCert]: pki.caCertPem,
-                },
+                stringData: cloudConfigSecretData(cloudConfig, { cert: pki.client.certPem, key: pki.client.keyPem, caCert: pki.caCertPem }),
             },
             inNamespace,
         );

@@ -1,4 +1,4 @@
-import { CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
+import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
 import { KubernetesObject, workload } from "./kubernetes-object";
 import { credentialConfigMapData, CredentialMount, credentialFilePath, credentialVolume, FederationPool } from "./workload-identity";
 
@@ -61,7 +61,7 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
                     args: [
                         ...["--listen", `0.0.0.0:${SCALER.grpcPort}`, "--http", `0.0.0.0:${SCALER.httpPort}`],
                         ...["--stack", args.stack, "--scale-record", stateFile],
-                        ...["--cert", `${SCALER_PATHS.tls}/tls.crt`, "--key", `${SCALER_PATHS.tls}/tls.key`, "--ca", `${SCALER_PATHS.tls}/ca.crt`],
+                        ...["--cert", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.cert}`, "--key", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.key}`, "--ca", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.caCert}`],
                     ],
                     env: [
                         { name: "PULUMI_BACKEND_URL", value: args.stateBackendUrl },

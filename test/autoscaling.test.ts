@@ -90,7 +90,12 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         const volumes = new Map((pod.volumes as { name: string; hostPath?: { path: string } }[]).map((volume) => [volume.name, volume]));
         const volumeOf = (file: string) => volumes.get(mounts.get(path.dirname(file)) ?? "");
         assert.equal(volumeOf(options.scaleRecord ?? "")?.hostPath?.path, SCALER_PATHS.state, "the record is on the node's disk");
-        if (options.tls !== "insecure") for (const file of [options.tls.cert, options.tls.key, options.tls.ca]) assert.equal(volumeOf(file)?.name, "tls", file);
+        if (options.tls !== "insecure") {
+            for (const file of [options.tls.cert, options.tls.key, options.tls.ca]) assert.equal(volumeOf(file)?.name, "tls", file);
+            // The files the scaler reads are exactly the keys the program stores in the Secret it mounts.
+            const stored = Object.keys(cloud.secrets.get("autoscaling-scaler-tls") ?? {}).sort();
+            assert.deepEqual([options.tls.cert, options.tls.key, options.tls.ca].map((file) => path.basename(file)).sort(), stored);
+        }
     });
 
     it("nothing of it depends on the worker pool, so a scale update (target WorkerPool + dependents) never redeploys it", () => {
