@@ -172,6 +172,10 @@ describe("promtool test rules", () => {
     const canary = { name: "checkoutservice", namespace: "boutique" };
     const node = { node: "boutique-worker-0", condition: "Ready", status: "true" };
     const pod = { namespace: "boutique", pod: "cartservice-7d4b9c-x2k9q" };
+    const backend = { proxy: "ingress_https" };
+    const server = { proxy: "ingress_https", server: "worker-1" };
+    const discarded = { namespace: "logging", tenant: "fake", reason: "rate_limited" };
+    const COMPACTED = "loki_boltdb_shipper_compact_tables_operation_last_successful_run_timestamp_seconds";
     const series = (metric: string, labels: Record<string, string>) => `${metric}{${Object.entries(labels).map(([name, value]) => `${name}="${value}"`).join(",")}}`;
 
     const unitTests = {
@@ -200,15 +204,40 @@ describe("promtool test rules", () => {
                     // Unschedulable since 1m: not at 4m of it (5m), firing at 5m of it (6m).
                     { eval_time: "5m", alertname: "PodsUnschedulable", exp_alerts: [] },
                     { eval_time: "6m", alertname: "PodsUnschedulable", exp_alerts: [firing("PodsUnschedulable", pod)] },
-                    // Nothing feeds the Loki and HAProxy rules: they stay quiet.
-                    { eval_time: "10m", alertname: "HaproxyBackendDown", exp_alerts: [] },
-                    { eval_time: "10m", alertname: "LokiCompactionStale", exp_alerts: [] },
+                ],
+            },
+            {
+                interval: "1m",
+                input_series: [
+                    // The ingress backend loses its last server at 2m; one server's state goes UP -> DOWN then.
+                    { series: series("haproxy_backend_active_servers", backend), values: "2 2 0x10" },
+                    { series: series("haproxy_server_status", { ...server, state: "UP" }), values: "1 1 0x10" },
+                    { series: series("haproxy_server_status", { ...server, state: "DOWN" }), values: "0 0 1x10" },
+                    // Tenant fake has lines discarded from the start.
+                    { series: series("loki_discarded_samples_total", discarded), values: "0+5x40" },
+                    // The compactor leader last compacted at t=60s; a non-leader reports 0. In another
+                    // namespace only a non-leader reports: no leader series, no verdict (the > 0 filter).
+                    { series: series(COMPACTED, { namespace: "logging", pod: "loki-backend-0" }), values: "60x140" },
+                    { series: series(COMPACTED, { namespace: "logging", pod: "loki-backend-1" }), values: "0x140" },
+                    { series: series(COMPACTED, { namespace: "logging-b", pod: "loki-backend-1" }), values: "0x140" },
+                ],
+                alert_rule_test: [
+                    // No server since 2m: pending at 2m, firing at 3m (for: 1m).
+                    { eval_time: "2m", alertname: "HaproxyBackendDown", exp_alerts: [] },
+                    { eval_time: "3m", alertname: "HaproxyBackendDown", exp_alerts: [firing("HaproxyBackendDown", backend)] },
+                    { eval_time: "3m", alertname: "HaproxyServerDown", exp_alerts: [firing("HaproxyServerDown", { ...server, state: "DOWN" })] },
+                    // Discarding since 1m (the first rate): not yet at 15m, firing once 15m have passed.
+                    { eval_time: "15m", alertname: "LokiDiscardingSamples", exp_alerts: [] },
+                    { eval_time: "17m", alertname: "LokiDiscardingSamples", exp_alerts: [firing("LokiDiscardingSamples", { namespace: "logging", tenant: "fake", reason: "rate_limited" })] },
+                    // 2 h after the leader's last run (t = 7260 s, first evaluated at 122m), then 10m pending.
+                    { eval_time: "125m", alertname: "LokiCompactionStale", exp_alerts: [] },
+                    { eval_time: "135m", alertname: "LokiCompactionStale", exp_alerts: [firing("LokiCompactionStale", { namespace: "logging" })] },
                 ],
             },
         ],
     };
 
-    it("fires CanaryRolledBack, NodeNotReady and PodsUnschedulable exactly when due", function () {
+    it("fires CanaryRolledBack, NodeNotReady, PodsUnschedulable, the HAProxy alerts, LokiDiscardingSamples and LokiCompactionStale exactly when due", function () {
         requireTool(this, "promtool", "apt-get install prometheus");
         const result = promtool(["test", "rules", "tests.yaml"], { "rules.yaml": renderRuleFile(groups), "tests.yaml": stringify(unitTests, { lineWidth: 0 }) });
         assert.equal(result.status, 0, result.output);
