@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jsonObject } from "./fields";
+import { IMAGE_REFERENCE, jsonObject } from "./fields";
 
 /**
  * The Cluster Autoscaler and our scaler in the cluster. One structured stack config key,
@@ -40,8 +40,6 @@ export function autoscalerReleaseProblem(kubernetesMinor: number): string | unde
     return `autoscaler.enabled needs a cluster-autoscaler release for Kubernetes 1.${kubernetesMinor}; releases are pinned for ${pinned.join(", ")}`;
 }
 
-// registry/path[:tag | @sha256:digest]; a tag or digest is required, and never "latest".
-const IMAGE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 const STATE_BACKEND = /^gs:\/\/([^/\s]+)(\/\S*)?$/;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 const KMS_PROVIDER = /^gcpkms:\/\/(projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[\w-]{1,63}\/cryptoKeys\/[\w-]{1,63})$/;
@@ -52,7 +50,7 @@ const autoscalerFields = z
         enabled: z.boolean({ error: "must be true or false" }).optional(),
         scalerImage: z
             .string({ error: "must be an image reference" })
-            .regex(IMAGE, "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/boutique-scaler:1.0.0")
+            .regex(IMAGE_REFERENCE, "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/boutique-scaler:1.0.0")
             .refine((image) => !image.endsWith(":latest"), "must pin a tag or digest, not latest (a restart must run the same program)")
             .optional(),
         stateBackend: z

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { flag, jsonList, text } from "./fields";
+import { flag, IMAGE_REFERENCE, jsonList, text } from "./fields";
 
 /** Online Boutique's Deployments (chart 0.10.x), the names a forked image may replace. */
 export const BOUTIQUE_SERVICES = [
@@ -26,7 +26,6 @@ export interface BoutiqueConfig {
     readonly images: Readonly<Partial<Record<BoutiqueService, string>>>;
 }
 
-const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$/;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** Decoders of the shop's keys. `boutiqueImages` is an object, so Pulumi.yaml cannot declare it (see UNDECLARED_KEYS). */
@@ -49,7 +48,7 @@ export const boutiqueKeys = {
         const images: Partial<Record<BoutiqueService, string>> = {};
         for (const [service, image] of Object.entries(raw)) {
             if (!(BOUTIQUE_SERVICES as readonly string[]).includes(service)) ctx.addIssue({ code: "custom", message: `names ${service}, which is not one of ${BOUTIQUE_SERVICES.join(", ")}` });
-            else if (typeof image !== "string" || !IMAGE.test(image)) ctx.addIssue({ code: "custom", message: `gives ${service} ${JSON.stringify(image)}, not an image reference with an explicit tag or digest` });
+            else if (typeof image !== "string" || !IMAGE_REFERENCE.test(image)) ctx.addIssue({ code: "custom", message: `gives ${service} ${JSON.stringify(image)}, not an image reference with an explicit tag or digest` });
             else images[service as BoutiqueService] = image;
         }
         return images;

@@ -17,6 +17,9 @@ export const gcpProjectId = matching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a Google
 
 export const gcpRegion = matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud region such as europe-west1");
 
+/** registry[:port]/path[:tag | @sha256:digest]: a pinned image reference (a tag or a digest is required). */
+export const IMAGE_REFERENCE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
+
 export const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "a Compute Engine machine type such as e2-standard-4");
 
 export const wholeNumber = text.trim().regex(/^-?\d+$/, "must be a whole number").transform(Number);
