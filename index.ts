@@ -14,9 +14,8 @@ import { DedicatedNodePool, WorkerPool } from "./components/worker-pool";
 import { Cni } from "./components/cni";
 import { DefaultStorage } from "./components/default-storage";
 import { IstioMesh } from "./components/istio-mesh";
-import { FRONTEND } from "./components/canary-objects";
 import { BOUTIQUE_NAMESPACE, OnlineBoutique } from "./components/online-boutique";
-import { frontendCallers, ProgressiveDelivery } from "./components/progressive-delivery";
+import { frontendDelivery, ProgressiveDelivery } from "./components/progressive-delivery";
 import { Kiali } from "./components/kiali";
 import { Logging } from "./components/logging";
 import { LOKI_PLACEMENT, LOKI_POOL } from "./components/loki-values";
@@ -166,7 +165,7 @@ if (layers.kiali && istio && monitoring) {
 
 // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
 if (config.boutique.enabled && istio && monitoring) {
-    const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: { target: FRONTEND.name, frontendCallers: frontendCallers(BOUTIQUE_NAMESPACE) }, after: [istio] }, onCluster);
+    const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: frontendDelivery(BOUTIQUE_NAMESPACE), after: [istio] }, onCluster);
     const hosts = haproxy.publicIp.apply((ip) => [ip, ...config.boutique.hosts]);
     new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
 }

