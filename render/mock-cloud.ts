@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockCallArgs, MockResourceArgs, MockResourceResult, Mocks } from "@pulumi/pulumi/runtime/mocks";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { certificateRequest, CertificateSubject, generateKeyPair, selfSignedCertificate, signCertificateRequest } from "./mock-pki";
+import { DeterministicRandom } from "./mock-random";
 
 type State = Record<string, unknown>;
 
@@ -19,9 +20,28 @@ function shortHash(text: string, length = 7): string {
     return crypto.createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
-function randomToken(length: number): string {
-    const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-    return Array.from(crypto.randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join("");
+const LOWER_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/**
+ * Config that names a different cluster: a stack that changes it gets other keys, as a new
+ * cluster would. Other config (worker counts, images...) must not change any generated value.
+ */
+const IDENTITY_CONFIG_KEYS = ["clusterName"] as const;
+
+/** "<project>/<stack>[/<clusterName>]": what every generated value of this evaluation derives from. */
+function stackSeed(): string {
+    const project = pulumi.getProject();
+    const config = pulumi.runtime.allConfig();
+    const identity = IDENTITY_CONFIG_KEYS.map((key) => config[`${project}:${key}`]).filter((value) => value !== undefined);
+    return [project, pulumi.getStack(), ...identity].join("/");
+}
+
+/**
+ * The stream for one purpose of one resource: from the stack and the resource's type and name,
+ * not its inputs, so a resource keeps its values when unrelated config changes.
+ */
+export function resourceRandom(type: string, name: string, purpose: string): DeterministicRandom {
+    return new DeterministicRandom(stackSeed(), `${type}::${name}::${purpose}`);
 }
 
 function gcpProject(inputs: State): string {
@@ -32,9 +52,12 @@ function gcpProject(inputs: State): string {
  * Stands in for the cloud and the providers under Pulumi's mock runtime: answers each new
  * resource with the outputs its provider would give (addresses, e-mails, keys, certificates).
  *
- * Generated values are remembered per resource type, name and inputs, so evaluating the program
- * twice with one MockCloud (as `render --diff` does) yields identical values for resources the
- * change does not touch: only real differences show up in the diff.
+ * Every generated value (keys, serials, ids, passwords, tokens) derives from the stack and the
+ * resource's type and name (resourceRandom), so a render is a pure function of its config; only
+ * a command's output also follows its inputs, as a re-run's would.
+ * Outputs are also remembered per resource type, name and inputs, so evaluating the program
+ * twice with one MockCloud (as `render --diff` does) also keeps the order-dependent external
+ * addresses of untouched resources: only real differences show up in the diff.
  */
 export class MockCloud implements Mocks {
     private readonly memory = new Map<string, State>();
@@ -42,10 +65,11 @@ export class MockCloud implements Mocks {
 
     newResource(args: MockResourceArgs): MockResourceResult {
         const inputs = unwrapSecrets(args.inputs) as State;
-        const memoKey = `${args.type}::${args.name}::${shortHash(JSON.stringify(inputs), 16)}`;
+        const inputsDigest = shortHash(JSON.stringify(inputs), 16);
+        const memoKey = `${args.type}::${args.name}::${inputsDigest}`;
         let outputs = this.memory.get(memoKey);
         if (!outputs) {
-            outputs = this.outputsFor(args.type, args.name, inputs);
+            outputs = this.outputsFor(args.type, args.name, inputs, inputsDigest);
             this.memory.set(memoKey, outputs);
         }
         return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs } };
@@ -60,31 +84,32 @@ export class MockCloud implements Mocks {
         throw new Error(`the offline mock runtime has no answer for the invoke ${args.token}; add one to render/mock-cloud.ts`);
     }
 
-    private outputsFor(type: string, name: string, inputs: State): State {
+    private outputsFor(type: string, name: string, inputs: State, inputsDigest: string): State {
+        const random = (purpose: string) => resourceRandom(type, name, purpose);
         const autoName = type.startsWith("gcp:compute/") && inputs.name === undefined ? { name: `${name}-${shortHash(name)}` } : {};
         switch (type) {
             case "tls:index/privateKey:PrivateKey":
-                return { ...generateKeyPair(String(inputs.algorithm), Number(inputs.rsaBits ?? 2048), String(inputs.ecdsaCurve ?? "P224")) };
+                return { ...generateKeyPair(String(inputs.algorithm), Number(inputs.rsaBits ?? 2048), String(inputs.ecdsaCurve ?? "P224"), random("key")) };
             case "tls:index/selfSignedCert:SelfSignedCert":
                 return {
-                    certPem: selfSignedCertificate(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, Number(inputs.validityPeriodHours), inputs.isCaCertificate === true),
+                    certPem: selfSignedCertificate(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, Number(inputs.validityPeriodHours), inputs.isCaCertificate === true, random("serial")),
                 };
             case "tls:index/certRequest:CertRequest":
                 return { certRequestPem: certificateRequest(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, (inputs.dnsNames as string[] | undefined) ?? []) };
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return {
-                    certPem: signCertificateRequest(String(inputs.certRequestPem), String(inputs.caCertPem), String(inputs.caPrivateKeyPem), Number(inputs.validityPeriodHours), (inputs.allowedUses as string[] | undefined) ?? []),
+                    certPem: signCertificateRequest(String(inputs.certRequestPem), String(inputs.caCertPem), String(inputs.caPrivateKeyPem), Number(inputs.validityPeriodHours), (inputs.allowedUses as string[] | undefined) ?? [], random("serial")),
                 };
             case "random:index/randomBytes:RandomBytes": {
-                const bytes = crypto.randomBytes(Number(inputs.length));
+                const bytes = random("bytes").bytes(Number(inputs.length));
                 return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
             }
             case "random:index/randomId:RandomId": {
-                const bytes = crypto.randomBytes(Number(inputs.byteLength));
+                const bytes = random("id").bytes(Number(inputs.byteLength));
                 return { hex: bytes.toString("hex"), b64Url: bytes.toString("base64url"), b64Std: bytes.toString("base64"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() };
             }
             case "random:index/randomPassword:RandomPassword":
-                return { result: randomToken(Number(inputs.length)) };
+                return { result: random("password").string(Number(inputs.length), LOWER_DIGITS) };
             case "gcp:compute/address:Address":
                 // External addresses come from TEST-NET-3 (RFC 5737): documentation-only, never routable.
                 return {
@@ -101,9 +126,14 @@ export class MockCloud implements Mocks {
                 const email = `${String(inputs.accountId)}@${gcpProject(inputs)}.iam.gserviceaccount.com`;
                 return { email, name: `projects/${gcpProject(inputs)}/serviceAccounts/${email}`, member: `serviceAccount:${email}`, uniqueId: String(BigInt(`0x${shortHash(name, 15)}`)) };
             }
-            case "command:remote:Command":
+            case "command:remote:Command": {
                 // The remote machine's side of the scripts' contracts: the token script prints a token.
-                return { stdout: String(inputs.create ?? "").includes("kubeadm token create") ? `${randomToken(6)}.${randomToken(16)}\n` : "", stderr: "" };
+                if (!String(inputs.create ?? "").includes("kubeadm token create")) return { stdout: "", stderr: "" };
+                // What a command prints comes from its last run, and a command whose inputs change
+                // runs again: its token follows its inputs (a real update mints a fresh one).
+                const token = random(`join-token:${inputsDigest}`);
+                return { stdout: `${token.string(6, LOWER_DIGITS)}.${token.string(16, LOWER_DIGITS)}\n`, stderr: "" };
+            }
             default:
                 return { ...autoName, ...(type.startsWith("gcp:compute/") ? { selfLink: `projects/${gcpProject(inputs)}/mock/${name}` } : {}) };
         }

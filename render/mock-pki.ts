@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import * as forge from "node-forge";
+import { deriveEcdsaKey, deriveEd25519Key, DeterministicRandom, deriveRsaKey } from "./mock-random";
 
 /**
  * Real keys and certificates for the mock tls provider, so the program's own crypto (discovery
@@ -48,13 +49,35 @@ function opensshPublicKey(key: crypto.KeyObject): string {
     return "";
 }
 
-export function generateKeyPair(algorithm: string, rsaBits = 2048, ecdsaCurve = "P256"): MockKeyPair {
-    const { privateKey, publicKey } =
-        algorithm === "ED25519"
-            ? crypto.generateKeyPairSync("ed25519")
-            : algorithm === "ECDSA"
-              ? crypto.generateKeyPairSync("ec", { namedCurve: ecdsaCurve.replace(/^P/, "P-") })
-              : crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits });
+function newPrivateKey(algorithm: string, rsaBits: number, ecdsaCurve: string, random: DeterministicRandom | undefined): crypto.KeyObject {
+    if (random) {
+        if (algorithm === "ED25519") return deriveEd25519Key(random);
+        if (algorithm === "ECDSA") return deriveEcdsaKey(random, ecdsaCurve);
+        return deriveRsaKey(random, rsaBits);
+    }
+    if (algorithm === "ED25519") return crypto.generateKeyPairSync("ed25519").privateKey;
+    if (algorithm === "ECDSA") return crypto.generateKeyPairSync("ec", { namedCurve: ecdsaCurve.replace(/^P/, "P-") }).privateKey;
+    return crypto.generateKeyPairSync("rsa", { modulusLength: rsaBits }).privateKey;
+}
+
+/**
+ * Key pairs derived from a stream, by stream id and parameters: a key depends on nothing else,
+ * and the test suite evaluates the program dozens of times in one process, so each is made once.
+ */
+const derivedKeyPairs = new Map<string, MockKeyPair>();
+
+/** A fresh random key pair, or, given a fresh (unread) stream `random`, the one derived from it. */
+export function generateKeyPair(algorithm: string, rsaBits = 2048, ecdsaCurve = "P256", random?: DeterministicRandom): MockKeyPair {
+    const memoKey = random && `${random.id}:${algorithm}:${rsaBits}:${ecdsaCurve}`;
+    const known = memoKey ? derivedKeyPairs.get(memoKey) : undefined;
+    if (known) return known;
+    const pair = keyPairOf(algorithm, newPrivateKey(algorithm, rsaBits, ecdsaCurve, random));
+    if (memoKey) derivedKeyPairs.set(memoKey, pair);
+    return pair;
+}
+
+function keyPairOf(algorithm: string, privateKey: crypto.KeyObject): MockKeyPair {
+    const publicKey = crypto.createPublicKey(privateKey);
     const pkcs8 = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     const traditional =
         algorithm === "RSA"
@@ -81,19 +104,35 @@ function forgeSubject(subject: CertificateSubject | undefined): forge.pki.Certif
     return fields;
 }
 
-function newCertificate(publicKey: forge.pki.PublicKey, subject: CertificateSubject | undefined, validityHours: number): forge.pki.Certificate {
+/**
+ * Mock certificates' validity: a render must not depend on the clock, and certificates do reach
+ * written files (a CA's certPem is an input of the certificates it signs, in resources.json).
+ * A fixed start plus the requested period would expire (leaves ask for a year) and break the
+ * tests that run real mTLS with the program's certificates, so every mock certificate runs from
+ * a fixed date to RFC 5280's "no well-defined expiration" (99991231235959Z); the requested
+ * period is the real provider's business and is not modelled offline.
+ */
+const NOT_BEFORE = new Date("2025-01-01T00:00:00Z");
+const NOT_AFTER = new Date("9999-12-31T23:59:59Z");
+
+function newCertificate(publicKey: forge.pki.PublicKey, subject: CertificateSubject | undefined, random: DeterministicRandom | undefined): forge.pki.Certificate {
     const cert = forge.pki.createCertificate();
     cert.publicKey = publicKey;
-    cert.serialNumber = crypto.randomBytes(8).toString("hex").replace(/^[89a-f]/, "1");
-    cert.validity.notBefore = new Date();
-    cert.validity.notAfter = new Date(Date.now() + validityHours * 3600 * 1000);
+    // 64 bits, the first nibble made 1..7 so the DER integer is positive and without padding.
+    cert.serialNumber = (random ? random.bytes(8) : crypto.randomBytes(8)).toString("hex").replace(/^[089a-f]/, "1");
+    cert.validity.notBefore = NOT_BEFORE;
+    cert.validity.notAfter = NOT_AFTER;
     cert.setSubject(forgeSubject(subject));
     return cert;
 }
 
-export function selfSignedCertificate(privateKeyPem: string, subject: CertificateSubject | undefined, validityHours: number, isCa: boolean): string {
+/**
+ * `validityHours` is accepted as the tls provider takes it, and ignored (see NOT_AFTER);
+ * `random` gives the serial number (else a fresh random one).
+ */
+export function selfSignedCertificate(privateKeyPem: string, subject: CertificateSubject | undefined, _validityHours: number, isCa: boolean, random?: DeterministicRandom): string {
     const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
-    const cert = newCertificate(forge.pki.setRsaPublicKey(key.n, key.e), subject, validityHours);
+    const cert = newCertificate(forge.pki.setRsaPublicKey(key.n, key.e), subject, random);
     cert.setIssuer(forgeSubject(subject));
     cert.setExtensions([{ name: "basicConstraints", cA: isCa }, { name: "keyUsage", keyCertSign: isCa, digitalSignature: true, keyEncipherment: true }]);
     cert.sign(key, forge.md.sha256.create());
@@ -111,12 +150,22 @@ export function certificateRequest(privateKeyPem: string, subject: CertificateSu
     return forge.pki.certificationRequestToPem(csr);
 }
 
-/** Signs as the tls provider does: the request's SANs are kept, `allowedUses` become the extended key usages. */
-export function signCertificateRequest(requestPem: string, caCertPem: string, caPrivateKeyPem: string, validityHours: number, allowedUses: readonly string[] = ["client_auth"]): string {
+/**
+ * Signs as the tls provider does: the request's SANs are kept, `allowedUses` become the extended
+ * key usages. Validity and serial as for selfSignedCertificate.
+ */
+export function signCertificateRequest(
+    requestPem: string,
+    caCertPem: string,
+    caPrivateKeyPem: string,
+    _validityHours: number,
+    allowedUses: readonly string[] = ["client_auth"],
+    random?: DeterministicRandom,
+): string {
     const csr = forge.pki.certificationRequestFromPem(requestPem);
     const ca = forge.pki.certificateFromPem(caCertPem);
     if (!csr.publicKey) throw new Error("certificate request has no public key");
-    const cert = newCertificate(csr.publicKey, undefined, validityHours);
+    const cert = newCertificate(csr.publicKey, undefined, random);
     cert.setSubject(csr.subject.attributes);
     cert.setIssuer(ca.subject.attributes);
     const requested = (csr.getAttribute({ name: "extensionRequest" }) as { extensions?: object[] } | null)?.extensions ?? [];
