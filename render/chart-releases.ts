@@ -1,5 +1,9 @@
+import { StackConfig } from "../config/stack-config";
+import { transformBoutiqueObject } from "../components/boutique-transforms";
 import { ChartSource } from "../components/helm-charts";
 import { isRecord, KubernetesObject } from "../components/kubernetes-object";
+import { BOUTIQUE_NAMESPACE } from "../components/online-boutique";
+import { frontendDelivery } from "../components/progressive-delivery";
 import { RenderedResource } from "./evaluate";
 import { findChartArchive, helmTemplate } from "./helm";
 
@@ -153,3 +157,14 @@ export function renderReleases(releases: readonly DeclaredRelease[], options: Re
     return { rendered, failed, missingCharts, crdApiVersions: apiVersions };
 }
 
+
+/** The Kubernetes version Helm is told, as `pulumi up` would install it (a minor alone: its .0 stands in). */
+export function kubeVersionOf(config: StackConfig): string {
+    return `1.${config.kubernetesVersion.minor}.${config.kubernetesVersion.patch ?? 0}`;
+}
+
+/** The rewrites the program applies to its Pulumi-rendered chart (OnlineBoutique's Flagger fixes; index.ts passes the same). */
+export function programTransform(config: StackConfig): NonNullable<RenderOptions["transform"]> {
+    const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: config.boutique.images };
+    return (_release, object) => transformBoutiqueObject({ ...object }, options) as KubernetesObject;
+}

@@ -1,7 +1,8 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { runCli } from "../config/cli";
-import { StackConfigError } from "../config/stack-config";
+import { parseStackConfig, StackConfigError } from "../config/stack-config";
+import { renderCharts } from "./chart-files";
 import { loadStackConfigMap, parseAssignments, readProjectFile } from "../config/stack-files";
 import { diffEvaluations, formatDiff } from "./diff";
 import { evaluateProgram } from "./evaluate";
@@ -13,12 +14,14 @@ const USAGE = `Evaluates the Pulumi program offline (mock runtime: no cloud, cre
 writes what it would create to <out>/<stack>/: resources.json, haproxy.cfg, and each node's
 kubeadm configs and scripts under nodes/.
 
-usage: npm run render -- [--stack dev] [--set key=value ...] [--out out]
+usage: npm run render -- [--stack dev] [--set key=value ...] [--out out] [--charts]
        npm run render -- [--stack dev] [--set key=value ...] --diff key=value [--diff key=value ...]
 
   --stack   stack whose Pulumi.<stack>.yaml is read (default dev)
   --set     config override, short (workerCount=4) or full (gcp:zone=...) key; repeatable
   --out     output root (default out)
+  --charts  also render every Helm release with the real helm into charts/<release>.yaml
+            (helm: bash .ci/install-helm; charts: ../shared/charts or npm run charts:pull)
   --diff    print which resources a config change would create, delete or change, and exit`;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
             set: { type: "string", multiple: true, default: [] },
             out: { type: "string", default: "out" },
             diff: { type: "string", multiple: true, default: [] },
+            charts: { type: "boolean", default: false },
             help: { type: "boolean", short: "h", default: false },
         },
         strict: true,
@@ -53,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
         return 0;
     }
     const dir = path.resolve(values.out, stack);
-    const written = writeEvaluation(current, dir);
+    const charts = values.charts ? renderCharts(projectRoot, current, parseStackConfig(loadStackConfigMap(projectRoot, stack, overrides).values)) : {};
+    const written = writeEvaluation({ ...current, artifacts: { ...current.artifacts, ...charts } }, dir);
     console.log(`${project}/${stack}: wrote ${written.length} files to ${path.relative(process.cwd(), dir) || "."}`);
     console.log(formatSummary(current.resources));
     return 0;

@@ -1,10 +1,7 @@
 import { StackConfig } from "../../config/stack-config";
-import { transformBoutiqueObject } from "../../components/boutique-transforms";
 import { CHARTS } from "../../components/helm-charts";
 import { KubernetesObject } from "../../components/kubernetes-object";
-import { BOUTIQUE_NAMESPACE } from "../../components/online-boutique";
-import { frontendDelivery } from "../../components/progressive-delivery";
-import { ChartRender, declaredReleases, DeclaredRelease, renderReleases } from "../../render/chart-releases";
+import { ChartRender, declaredReleases, kubeVersionOf, programTransform, renderReleases } from "../../render/chart-releases";
 import { Evaluation } from "../../render/evaluate";
 import { chartArchiveName, chartDirs, findChartArchive, findHelm, HELM_VERSION } from "../../render/helm";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
@@ -41,16 +38,7 @@ export interface RenderedPlatform {
 
 export const PROGRAM_SOURCE = "program";
 
-/** The Kubernetes version Helm is told, as `pulumi up` would install it (newest patch: .0 stands in). */
-export function kubeVersionOf(config: StackConfig): string {
-    return `1.${config.kubernetesVersion.minor}.${config.kubernetesVersion.patch ?? 0}`;
-}
-
-/** The Flagger rewrites OnlineBoutique applies to its chart's objects (index.ts passes the same). */
-function programTransform(config: StackConfig): (release: DeclaredRelease, object: KubernetesObject) => KubernetesObject {
-    const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: config.boutique.images };
-    return (_release, object) => transformBoutiqueObject({ ...object }, options) as KubernetesObject;
-}
+export { kubeVersionOf };
 
 /** The helm binary, or why the chart tests cannot run (a failure under REQUIRE_TOOLS, a skip elsewhere). */
 export function helmOrSkip(context: Mocha.Context): string {

@@ -1,0 +1,27 @@
+import { StackConfig } from "../config/stack-config";
+import { UsageError } from "../config/cli";
+import { chartArchiveName, chartDirs, findHelm } from "./helm";
+import { declaredReleases, kubeVersionOf, programTransform, renderReleases } from "./chart-releases";
+import { Evaluation } from "./evaluate";
+import { dump } from "js-yaml";
+
+/**
+ * `render --charts`: every release the evaluation declares, rendered by the real helm as the
+ * cluster would get it, one file per release (charts/<release>.yaml). A release that does not
+ * render fails the command with helm's own error.
+ */
+export function renderCharts(projectRoot: string, evaluation: Evaluation, config: StackConfig): Record<string, string> {
+    const helm = findHelm(projectRoot);
+    if (!helm) throw new UsageError("--charts needs helm: run bash .ci/install-helm (or set HELM)");
+    const dirs = chartDirs(projectRoot);
+    const result = renderReleases(declaredReleases(evaluation.resources), { helm, chartDirs: dirs, kubeVersion: kubeVersionOf(config), transform: programTransform(config) });
+    if (result.missingCharts.length > 0) {
+        throw new UsageError(`--charts: no archive for ${result.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${dirs.join(" or ")} (npm run charts:pull)`);
+    }
+    if (result.failed.length > 0) {
+        throw new Error(result.failed.map(({ release, error }) => `helm could not render ${release.name}: ${error}`).join("\n"));
+    }
+    return Object.fromEntries(
+        result.rendered.map(({ release, objects }) => [`charts/${release.name}.yaml`, objects.map((object) => dump(object, { lineWidth: -1, noRefs: true })).join("---\n")]),
+    );
+}
