@@ -22,6 +22,8 @@ export const CLUSTER_PORTS = {
     /** The Istio ingress gateway's fixed NodePorts, HAProxy's ingress targets. */
     ingressHttpNodePort: 30080,
     ingressHttpsNodePort: 30443,
+    /** node-exporter (host network): Prometheus scrapes it on every node's own address. */
+    nodeExporter: 9100,
     /** HAProxy's Prometheus exporter on its internal address. */
     haproxyMetrics: 8405,
 } as const;
@@ -85,6 +87,13 @@ export function firewallRules<Range = string>(input: FirewallRulesInput<Range>):
             sourceTags: [node],
             targetTags: [node],
             allows: [tcp(p.kubelet, p.ciliumHealth), { protocol: "udp", ports: [String(p.ciliumVxlan)] }, { protocol: "icmp" }],
+        },
+        {
+            name: "node-metrics",
+            description: "Prometheus scrapes node-exporter on each node's own address (host network; a pod's packets to a node leave from its node)",
+            sourceTags: [node],
+            targetTags: [node],
+            allows: [tcp(p.nodeExporter)],
         },
         {
             name: "api-server",

@@ -33,9 +33,9 @@ describe("firewall rules", () => {
         assert.deepEqual(withEgress.slice(0, rules.length), rules, "the other rules are unchanged");
     });
 
-    it("nodes talk to each other only on the kubelet and Cilium ports", () => {
+    it("nodes talk to each other only on the kubelet, Cilium and node-exporter ports", () => {
         const nodeToNode = rules.filter((rule) => rule.sourceTags?.includes(NETWORK_TAGS.node) && rule.targetTags.includes(NETWORK_TAGS.node));
-        assert.deepEqual(nodeToNode.map(portsOf), [["tcp/10250", "tcp/4240", "udp/8472"]]);
+        assert.deepEqual(nodeToNode.map(portsOf), [["tcp/10250", "tcp/4240", "udp/8472"], ["tcp/9100"]]);
     });
 
     it("SSH reaches nodes only from the bastion and IAP", () => {
