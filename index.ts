@@ -156,8 +156,8 @@ const logging = layers.logging && federation
     : undefined;
 const tracing = layers.tracing ? new Tracing("tracing", { storageClass: storage.storageClass, after: withNodes }, onCluster) : undefined;
 if (logging || tracing) {
-    const backends = [logging, tracing].filter((layer) => layer !== undefined);
-    new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: [...withNodes, ...backends] }, onCluster);
+    // Waits for no backend: a failing Tempo must not keep logs from Loki (exporters queue and retry while one starts).
+    new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes }, onCluster);
 }
 if (layers.kiali && istio && monitoring) {
     new Kiali("kiali-console", { tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);

@@ -19,14 +19,17 @@ export interface OtelCollectorValuesArgs {
 export function otelCollectorValues(args: OtelCollectorValuesArgs): HelmValues {
     if (!args.lokiOtlpEndpoint && !args.tempoOtlpEndpoint) throw new Error("the collector needs Loki or Tempo to send to");
     const exporters: Record<string, unknown> = {};
+    // The collector does not wait for its backends: while one starts or restarts, its exporter keeps
+    // retrying (no time limit) and holds what its bounded queue can, instead of dropping after 5 minutes.
+    const delivery = { retry_on_failure: { enabled: true, max_elapsed_time: 0 }, sending_queue: { enabled: true } };
     // null removes the chart's default pipeline (which would export to `debug`).
     const pipelines: Record<string, unknown> = { logs: null, traces: null, metrics: null };
     if (args.lokiOtlpEndpoint) {
-        exporters["otlp_http/loki"] = { endpoint: args.lokiOtlpEndpoint };
+        exporters["otlp_http/loki"] = { endpoint: args.lokiOtlpEndpoint, ...delivery };
         pipelines.logs = { receivers: ["file_log"], processors: ["memory_limiter", "k8s_attributes", "batch"], exporters: ["otlp_http/loki"] };
     }
     if (args.tempoOtlpEndpoint) {
-        exporters["otlp_grpc/tempo"] = { endpoint: args.tempoOtlpEndpoint, tls: { insecure: true } };
+        exporters["otlp_grpc/tempo"] = { endpoint: args.tempoOtlpEndpoint, tls: { insecure: true }, ...delivery };
         pipelines.traces = { receivers: ["otlp"], processors: ["memory_limiter", "k8s_attributes", "batch"], exporters: ["otlp_grpc/tempo"] };
     }
     return {

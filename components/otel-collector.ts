@@ -9,7 +9,7 @@ export interface OtelCollectorArgs {
     readonly lokiOtlpEndpoint?: string;
     /** Tempo's OTLP gRPC endpoint, when traces are collected. */
     readonly tempoOtlpEndpoint?: string;
-    /** The backends it sends to (so nothing is dropped while they start). */
+    /** The nodes it runs on; never its backends, so one failing backend does not stop the others' pipelines. */
     readonly after: readonly pulumi.Resource[];
 }
 
