@@ -1,0 +1,241 @@
+import { loadAll } from "js-yaml";
+import { isRecord, KubernetesObject } from "../../components/kubernetes-object";
+import { RenderedResource } from "../../render/evaluate";
+import { PlacedObject } from "./platform-render";
+
+/**
+ * The running cluster, as far as the rendered objects decide it: the pods each workload makes
+ * (with what Istio's injector adds), the nodes (GCE instances with their tags, kubeadm's taints
+ * and labels), namespaces and Services. What no rendered object describes is added here and says
+ * who makes it at run time (kubeadm, the Prometheus operator).
+ */
+
+type Json = Record<string, unknown>;
+const at = (value: unknown, key: string): Json => (isRecord(value) && isRecord(value[key]) ? value[key] : {});
+const list = (value: unknown, key: string): unknown[] => (isRecord(value) && Array.isArray(value[key]) ? value[key] : []);
+const strings = (value: unknown): Record<string, string> => (isRecord(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : {});
+
+export interface ContainerPort {
+    readonly container: string;
+    readonly name?: string;
+    readonly port: number;
+}
+
+/** The pods one workload makes, as they run (after admission). */
+export interface Pod {
+    /** "Deployment/ns/name", or what makes it at run time. */
+    readonly owner: string;
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly annotations: Readonly<Record<string, string>>;
+    readonly hostNetwork: boolean;
+    readonly ports: readonly ContainerPort[];
+    readonly tolerations: readonly Json[];
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    /** Istio's injector added a sidecar. */
+    readonly injected: boolean;
+}
+
+export interface Node {
+    readonly name: string;
+    readonly tags: readonly string[];
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: readonly Json[];
+}
+
+export interface ClusterModel {
+    readonly objects: readonly KubernetesObject[];
+    readonly pods: readonly Pod[];
+    readonly nodes: readonly Node[];
+    readonly namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>;
+    /** Every Service: rendered ones, and those made at run time (runtimeServices). */
+    readonly services: readonly KubernetesObject[];
+    /** Services with no selector whose endpoints something keeps up to date: Service id -> the pods behind it. */
+    readonly managedEndpoints: ReadonlyMap<string, readonly Pod[]>;
+}
+
+/** `matchLabels` + `matchExpressions` (a LabelSelector) against labels; an empty selector matches everything. */
+export function selects(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+    const matchLabels = strings(at({ s: selector }, "s").matchLabels);
+    const expressions = list(selector, "matchExpressions").filter(isRecord);
+    return (
+        Object.entries(matchLabels).every(([key, value]) => labels[key] === value) &&
+        expressions.every((expression) => {
+            const key = String(expression.key);
+            const values = (Array.isArray(expression.values) ? expression.values : []).map(String);
+            switch (expression.operator) {
+                case "In":
+                    return key in labels && values.includes(labels[key]);
+                case "NotIn":
+                    return !(key in labels) || !values.includes(labels[key]);
+                case "Exists":
+                    return key in labels;
+                case "DoesNotExist":
+                    return !(key in labels);
+                default:
+                    throw new Error(`unknown selector operator ${String(expression.operator)}`);
+            }
+        })
+    );
+}
+
+/** A map-style selector (a Service's, a nodeSelector): every pair present. */
+export function selectsExactly(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+    return Object.entries(selector).every(([key, value]) => labels[key] === value);
+}
+
+const ISTIO_PROXY = "istio-proxy";
+/** Ports istio-init never redirects to Envoy: its own stats (15090), health (15021) and the agent's merged metrics (15020). */
+export const SIDECAR_UNCAPTURED_PORTS = [15090, 15021, 15020] as const;
+
+/**
+ * What istiod's injector does to a pod (istio-discovery's files/injection-template.yaml, which
+ * the rendered istio-sidecar-injector ConfigMap carries): label tlsMode, merged-metrics
+ * annotations pointing Prometheus at the agent's 15020, and the istio-proxy container.
+ */
+function inject(pod: Pod): Pod {
+    return {
+        ...pod,
+        injected: true,
+        labels: { ...pod.labels, "security.istio.io/tlsMode": "istio" },
+        annotations: { ...pod.annotations, "prometheus.io/scrape": "true", "prometheus.io/port": "15020", "prometheus.io/path": "/stats/prometheus" },
+        ports: [...pod.ports, { container: ISTIO_PROXY, name: "http-envoy-prom", port: 15090 }, { container: ISTIO_PROXY, port: 15020 }],
+    };
+}
+
+function injectionWanted(pod: Pod, namespaceLabels: Readonly<Record<string, string>>): boolean {
+    const optOut = pod.labels["sidecar.istio.io/inject"] ?? pod.annotations["sidecar.istio.io/inject"];
+    return namespaceLabels["istio-injection"] === "enabled" && optOut !== "false" && !pod.hostNetwork;
+}
+
+function podOf(owner: string, namespace: string, template: unknown): Pod {
+    const spec = at(template, "spec");
+    const ports = list(spec, "containers")
+        .filter(isRecord)
+        .flatMap((container) => list(container, "ports").filter(isRecord).map((port) => ({ container: String(container.name), ...(port.name ? { name: String(port.name) } : {}), port: Number(port.containerPort) })));
+    return {
+        owner,
+        namespace,
+        labels: strings(at(at(template, "metadata"), "labels")),
+        annotations: strings(at(at(template, "metadata"), "annotations")),
+        hostNetwork: spec.hostNetwork === true,
+        ports,
+        tolerations: list(spec, "tolerations").filter(isRecord),
+        nodeSelector: strings(spec.nodeSelector),
+        injected: false,
+    };
+}
+
+const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job"]);
+
+/** Pods the Prometheus operator runs for its custom resources (its StatefulSets' pod labels and ports). */
+function operatorPods(object: KubernetesObject): Pod[] {
+    const name = object.metadata.name;
+    const namespace = object.metadata.namespace ?? "default";
+    const spec = at(object, "spec");
+    const base = { namespace, annotations: strings(at(spec, "podMetadata").annotations), hostNetwork: false, tolerations: list(spec, "tolerations").filter(isRecord), nodeSelector: strings(spec.nodeSelector), injected: false };
+    const common = { "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "prometheus-operator", "operator.prometheus.io/name": name, ...strings(at(spec, "podMetadata").labels) };
+    if (object.kind === "Prometheus") {
+        const labels = { ...common, "app.kubernetes.io/name": "prometheus", prometheus: name, "operator.prometheus.io/shard": "0" };
+        return [{ ...base, owner: `prometheus-operator: Prometheus/${namespace}/${name}`, labels, ports: [{ container: "prometheus", name: "web", port: 9090 }, { container: "config-reloader", name: "reloader-web", port: 8080 }] }];
+    }
+    if (object.kind === "Alertmanager") {
+        const labels = { ...common, "app.kubernetes.io/name": "alertmanager", alertmanager: name };
+        return [{ ...base, owner: `prometheus-operator: Alertmanager/${namespace}/${name}`, labels, ports: [{ container: "alertmanager", name: "web", port: 9093 }, { container: "config-reloader", name: "reloader-web", port: 8080 }] }];
+    }
+    return [];
+}
+
+const everywhere = [{ operator: "Exists" }];
+const controlPlaneOnly = { "node-role.kubernetes.io/control-plane": "" };
+
+/** Pods kubeadm runs (static pods, its CoreDNS addon): no release renders them. */
+function kubeadmPods(): Pod[] {
+    const base = { annotations: {}, injected: false };
+    return [
+        { ...base, owner: "kubeadm: static pod kube-apiserver", namespace: "kube-system", labels: { component: "kube-apiserver", tier: "control-plane" }, hostNetwork: true, ports: [{ container: "kube-apiserver", name: "https", port: 6443 }], tolerations: everywhere, nodeSelector: controlPlaneOnly },
+        { ...base, owner: "kubeadm: addon CoreDNS", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, hostNetwork: false, ports: [{ container: "coredns", name: "dns", port: 53 }, { container: "coredns", name: "metrics", port: 9153 }], tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }], nodeSelector: {} },
+        { ...base, owner: "kubelet (every node)", namespace: "kube-system", labels: {}, hostNetwork: true, ports: [{ container: "kubelet", name: "https-metrics", port: 10250 }], tolerations: everywhere, nodeSelector: {} },
+    ];
+}
+
+/** The cluster's nodes: each GCE instance that a kubeadm config registers, with its tags, taints and labels. */
+function clusterNodes(resources: readonly RenderedResource[], artifacts: Readonly<Record<string, string>>): Node[] {
+    const instances = resources.filter((resource) => resource.type === "gcp:compute/instance:Instance");
+    const registrations = Object.entries(artifacts)
+        .filter(([file]) => /^nodes\/[^/]+\/kubeadm-(init|join)\.yaml$/.test(file))
+        .map(([, text]) => at(loadAll(text).find((doc) => isRecord(doc) && isRecord(doc.nodeRegistration)), "nodeRegistration"));
+    return registrations.map((registration) => {
+        const name = String(registration.name);
+        const instance = instances.find((candidate) => candidate.inputs.name === name);
+        if (!instance) throw new Error(`kubeadm registers node ${name}, which is no instance`);
+        const extraArgs = list(registration, "kubeletExtraArgs").filter(isRecord);
+        const nodeLabels = String(extraArgs.find((arg) => arg.name === "node-labels")?.value ?? "");
+        const labels: Record<string, string> = { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux" };
+        for (const pair of nodeLabels.split(",").filter(Boolean)) labels[pair.split("=")[0]] = pair.split("=")[1] ?? "";
+        const taints = list(registration, "taints").filter(isRecord);
+        if (taints.some((taint) => taint.key === "node-role.kubernetes.io/control-plane")) labels["node-role.kubernetes.io/control-plane"] = "";
+        return { name, tags: (Array.isArray(instance.inputs.tags) ? instance.inputs.tags : []).map(String), labels, taints };
+    });
+}
+
+function tolerates(tolerations: readonly Json[], taint: Json): boolean {
+    return tolerations.some(
+        (toleration) =>
+            (toleration.key === undefined || toleration.key === taint.key) &&
+            (toleration.operator === "Exists" || String(toleration.value ?? "") === String(taint.value ?? "")) &&
+            (toleration.effect === undefined || toleration.effect === taint.effect),
+    );
+}
+
+/** The nodes a pod may be scheduled on: its nodeSelector, and taints it tolerates (affinity is not modelled). */
+export function nodesFor(pod: Pod, nodes: readonly Node[]): Node[] {
+    return nodes.filter(
+        (node) => selectsExactly(pod.nodeSelector, node.labels) && node.taints.filter((taint) => taint.effect !== "PreferNoSchedule").every((taint) => tolerates(pod.tolerations, taint)),
+    );
+}
+
+/** Services no release renders: the API server's own, and the kubelet Service the Prometheus operator keeps. */
+function runtimeServices(kubeletService: string | undefined): KubernetesObject[] {
+    const service = (namespace: string, name: string, labels: Record<string, string>, ports: Json[]): KubernetesObject => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace, labels }, spec: { ports } });
+    const kubelet = kubeletService?.split("/");
+    return [
+        service("default", "kubernetes", { component: "apiserver", provider: "kubernetes" }, [{ name: "https", port: 443, targetPort: 6443 }]),
+        ...(kubelet
+            ? [
+                  service(kubelet[0], kubelet[1], { "k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet", "app.kubernetes.io/managed-by": "prometheus-operator" }, [
+                      { name: "https-metrics", port: 10250 },
+                      { name: "http-metrics", port: 10255 },
+                      { name: "cadvisor", port: 4194 },
+                  ]),
+              ]
+            : []),
+    ];
+}
+
+export function clusterModel(objects: readonly PlacedObject[], resources: readonly RenderedResource[], artifacts: Readonly<Record<string, string>>): ClusterModel {
+    const all = objects.map((placed) => placed.object);
+    const namespaceLabels = new Map<string, Record<string, string>>();
+    for (const namespace of all.filter((object) => object.kind === "Namespace")) {
+        namespaceLabels.set(namespace.metadata.name, { ...namespace.metadata.labels, "kubernetes.io/metadata.name": namespace.metadata.name });
+    }
+    const labelsOf = (namespace: string) => namespaceLabels.get(namespace) ?? { "kubernetes.io/metadata.name": namespace };
+    const declared = all.flatMap((object): Pod[] => {
+        if (WORKLOAD_KINDS.has(object.kind)) return [podOf(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`, object.metadata.namespace ?? "default", at(object.spec, "template"))];
+        return operatorPods(object);
+    });
+    const pods = [...declared, ...kubeadmPods()].map((pod) => (injectionWanted(pod, labelsOf(pod.namespace)) ? inject(pod) : pod));
+    const kubelet = pods.filter((pod) => pod.owner.startsWith("kubelet"));
+    const apiServer = pods.filter((pod) => pod.owner === "kubeadm: static pod kube-apiserver");
+    // The operator keeps its kubelet Service's endpoints (--kubelet-service); the API server keeps default/kubernetes.
+    const operatorArgs = all.filter((object) => object.kind === "Deployment").flatMap((object) => list(at(at(object.spec, "template"), "spec"), "containers").filter(isRecord).flatMap((c) => list(c, "args").map(String)));
+    const kubeletService = operatorArgs.find((arg) => arg.startsWith("--kubelet-service="))?.split("=")[1];
+    const managedEndpoints = new Map<string, readonly Pod[]>([["Service/default/kubernetes", apiServer]]);
+    if (kubeletService) managedEndpoints.set(`Service/${kubeletService}`, kubelet);
+    const services = [...all.filter((object) => object.kind === "Service"), ...runtimeServices(kubeletService)];
+    return { objects: all, pods, nodes: clusterNodes(resources, artifacts), namespaceLabels, services, managedEndpoints };
+}
+
+export function namespaceLabelsOf(model: ClusterModel, namespace: string): Readonly<Record<string, string>> {
+    return model.namespaceLabels.get(namespace) ?? { "kubernetes.io/metadata.name": namespace };
+}
