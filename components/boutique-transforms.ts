@@ -10,6 +10,7 @@
 
 import type { ResourceTransform } from "@pulumi/pulumi";
 import { isRecord } from "./kubernetes-object";
+import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./otel-collector-values";
 
 /** On every Deployment's pods: which service they are, whatever Flagger renames `app` to. */
 export const SERVICE_LABEL = "boutique.dev/service";
@@ -86,10 +87,23 @@ function authorizationPolicy(props: Json, options: BoutiqueTransformOptions): Js
     return { ...props, spec: { ...spec, selector: { ...selector, matchLabels: retarget(selector.matchLabels, options.target) }, rules } };
 }
 
+/**
+ * Hosts every shop Sidecar must import besides the chart's: istiod's tracing provider (the
+ * platform's collector). Envoy exports spans through an outbound cluster that exists only for
+ * imported hosts, so without it every sidecar drops its spans (istio/istio#53701); the chart
+ * adds a collector only when it deploys its own. Without the tracing layer the host matches no
+ * Service, which Istio ignores.
+ */
+export const SIDECAR_EXTRA_EGRESS = [`${OTEL_COLLECTOR.namespace}/${OTEL_COLLECTOR_HOST}`] as const;
+
 function sidecar(props: Json, options: BoutiqueTransformOptions): Json {
     const spec = at(props, "spec");
     const workloadSelector = at(spec, "workloadSelector");
-    return { ...props, spec: { ...spec, workloadSelector: { ...workloadSelector, labels: retarget(workloadSelector.labels, options.target) } } };
+    const egress = list(spec, "egress").map((listener) => {
+        const hosts = list(listener, "hosts");
+        return isRecord(listener) && !isRecord(listener.port) ? { ...listener, hosts: [...hosts, ...SIDECAR_EXTRA_EGRESS.filter((host) => !hosts.includes(host))] } : listener;
+    });
+    return { ...props, spec: { ...spec, workloadSelector: { ...workloadSelector, labels: retarget(workloadSelector.labels, options.target) }, ...(Array.isArray(spec.egress) ? { egress } : {}) } };
 }
 
 /**

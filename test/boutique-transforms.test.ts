@@ -86,6 +86,12 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
         }
     });
 
+    it("every Sidecar imports istiod's tracing collector, once, beside the chart's hosts", () => {
+        const hosts = dig(t(chartFrontendSidecar), "spec", "egress", 0, "hosts");
+        assert.deepEqual(hosts, ["istio-system/*", "./cartservice.boutique.svc.cluster.local", "otel/otel-collector.otel.svc.cluster.local"]);
+        assert.deepEqual(dig(t(t(chartFrontendSidecar)), "spec", "egress", 0, "hosts"), hosts, "applying twice adds nothing");
+    });
+
     it("lets the ingress gateway and the loadtester reach both frontends, in NetworkPolicy and AuthorizationPolicy", () => {
         const { canary, primary } = flaggerPods();
         for (const pod of [canary, primary]) {
