@@ -1,16 +1,12 @@
 import { strict as assert } from "assert";
 import { KubernetesObject, objectId } from "../components/kubernetes-object";
-import { Evaluation, SECRET } from "../render/evaluate";
+import { Evaluation } from "../render/evaluate";
 import { FLAGGER_CRDS, loadFlaggerSchemas, validateFlaggerObject } from "./support/flagger-schemas";
-import { loadSchemas, validateObject, Validator } from "./support/kubernetes-schemas";
+import { loadSchemas, validateObject, Validator, withRedactedMaps } from "./support/kubernetes-schemas";
 import { evaluateDev, manifestObjects } from "./support/program";
 
-/** Every object in the rendered manifests; a redacted map ("[secret]") stands in as a map of one string. */
-function renderedObjects(evaluation: Evaluation): KubernetesObject[] {
-    return manifestObjects(evaluation).map((object) =>
-        Object.fromEntries(Object.entries(object).map(([key, value]) => [key, value === SECRET && (key === "data" || key === "stringData") ? { redacted: "x" } : value])) as KubernetesObject,
-    );
-}
+/** Every object in the rendered manifests, a redacted map standing in as a map of one string. */
+const renderedObjects = (evaluation: Evaluation): KubernetesObject[] => manifestObjects(evaluation).map(withRedactedMaps);
 
 describe("every Kubernetes object the program applies (dev stack)", function () {
     this.timeout(120_000);
@@ -22,7 +18,7 @@ describe("every Kubernetes object the program applies (dev stack)", function () 
         for (const overrides of stacks) objects.push(...renderedObjects(await evaluateDev(overrides)));
     });
 
-    it("validates against its real schema: Kubernetes, Istio, Prometheus operator (a kind without one fails)", () => {
+    it("validates against its real schema: Kubernetes, Istio, Prometheus operator, found by apiVersion and kind in the model packages (a kind without one fails)", () => {
         assert.ok(objects.length > 40, `${objects.length} objects`);
         for (const object of objects.filter((o) => !o.apiVersion.startsWith("flagger.app/"))) {
             try {
