@@ -160,7 +160,7 @@ if (logging || tracing) {
     new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes }, onCluster);
 }
 if (layers.kiali && istio && monitoring) {
-    new Kiali("kiali-console", { tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);
+    new Kiali("kiali-console", { grafanaAdminPassword: monitoring.grafanaAdminPassword, tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);
 }
 
 // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).

@@ -117,4 +117,14 @@ describe("Helm charts and values", () => {
         assert.deepEqual(dig(kialiValues({ prometheusUrl: "p", grafanaUrl: "g" }), "external_services", "tracing"), { enabled: false });
         assert.equal(dig(kialiValues({ prometheusUrl: "p", grafanaUrl: "g", tempoUrl: "t" }), "external_services", "tracing", "provider"), "tempo");
     });
+
+    it("Kiali logs in to Grafana from a Secret reference (the chart mounts it), never a password in the values", () => {
+        const login = { secret: "kiali-grafana", userKey: "admin-user", passwordKey: "admin-password" };
+        assert.deepEqual(dig(kialiValues({ prometheusUrl: "p", grafanaUrl: "g", grafanaLogin: login }), "external_services", "grafana", "auth"), {
+            type: "basic",
+            username: "secret:kiali-grafana:admin-user",
+            password: "secret:kiali-grafana:admin-password",
+        });
+        assert.equal(dig(kialiValues({ prometheusUrl: "p", grafanaUrl: "g" }), "external_services", "grafana", "auth"), undefined);
+    });
 });
