@@ -14,9 +14,14 @@ export const SCALER_DNS_NAMES = [SCALER_HOST, `${SCALER_HOST}.cluster.local`, SC
 const CLOUD_PROVIDER = "externalgrpc";
 const RELEASE = "cluster-autoscaler";
 
-/** The cluster-autoscaler's release and the Secret it mounts (cloud-config and its client certificate). */
+/**
+ * The cluster-autoscaler's release and what it mounts at configDir: the cloud-config file from a
+ * ConfigMap (no secret in it, so renders and reviews show the scaler's address) and its client
+ * certificate from a Secret of the same name.
+ */
 export const CLUSTER_AUTOSCALER = {
     release: RELEASE,
+    configMap: `${RELEASE}-cloud-config`,
     configSecret: `${RELEASE}-cloud-config`,
     configDir: "/config",
     /** The chart's Service labels: the chart names itself "<cloudProvider>-<chart>". */
@@ -38,9 +43,9 @@ export function tlsSecretData<Pem>(files: TlsFiles<Pem>): Record<string, Pem> {
     return { [CLOUD_CONFIG_FILES.cert]: files.cert, [CLOUD_CONFIG_FILES.key]: files.key, [CLOUD_CONFIG_FILES.caCert]: files.caCert };
 }
 
-/** The autoscaler's Secret: its cloud-config and the client side of the mTLS, mounted at CLUSTER_AUTOSCALER.configDir. */
-export function cloudConfigSecretData<Pem>(cloudConfig: string, client: TlsFiles<Pem>): Record<string, string | Pem> {
-    return { [CLOUD_CONFIG_FILES.config]: cloudConfig, ...tlsSecretData(client) };
+/** The autoscaler's ConfigMap: its cloud-config, mounted beside the client certificate at CLUSTER_AUTOSCALER.configDir. */
+export function cloudConfigMapData(cloudConfig: string): Record<string, string> {
+    return { [CLOUD_CONFIG_FILES.config]: cloudConfig };
 }
 
 export interface CloudConfig {
@@ -79,7 +84,8 @@ export interface ClusterAutoscalerValuesArgs {
 /**
  * The computed part of the chart's values (values/cluster-autoscaler.yaml has the rest). The
  * chart renders its Deployment only when autoDiscovery.clusterName is set, and passes no
- * --cloud-config for externalgrpc: both are set here, with the Secret mounted at /config. Its
+ * --cloud-config for externalgrpc: both are set here, with the ConfigMap and the Secret projected
+ * into one volume at /config (the cloud-config names the certificate files beside it). Its
  * own ServiceMonitor stays off (autoscalingMonitors() scrapes it without tying it to Prometheus).
  */
 export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): HelmValues {
@@ -90,7 +96,8 @@ export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): Helm
         autoDiscovery: { clusterName: args.clusterName },
         image: { tag: imageTag },
         extraArgs: { "cloud-config": `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`, "scale-down-unneeded-time": args.scaleDownUnneededTime },
-        extraVolumeSecrets: { "cloud-config": { name: CLUSTER_AUTOSCALER.configSecret, mountPath: CLUSTER_AUTOSCALER.configDir } },
+        extraVolumes: [{ name: "cloud-config", projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] } }],
+        extraVolumeMounts: [{ name: "cloud-config", mountPath: CLUSTER_AUTOSCALER.configDir, readOnly: true }],
         serviceMonitor: { enabled: false },
     };
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AutoscalerConfig } from "../config/autoscaler-config";
 import { AutoscalerPki } from "./autoscaler-pki";
-import { cloudConfigSecretData, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST, tlsSecretData } from "./autoscaler-values";
+import { cloudConfigMapData, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST, tlsSecretData } from "./autoscaler-values";
 import { applyObjects, namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
 import { ScalerAccess } from "./scaler-access";
@@ -67,12 +67,15 @@ export class Autoscaling extends pulumi.ComponentResource {
             inNamespace,
         );
         const cloudConfig = renderCloudConfig({ address: `${SCALER_HOST}:${SCALER.grpcPort}`, certDir: CLUSTER_AUTOSCALER.configDir, grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS });
-        const autoscalerConfig = new k8s.core.v1.Secret(
+        const autoscalerConfig = new k8s.core.v1.ConfigMap(
+            `${name}-cloud-config-file`,
+            { metadata: { name: CLUSTER_AUTOSCALER.configMap, namespace: SCALER.namespace }, data: cloudConfigMapData(cloudConfig) },
+            inNamespace,
+        );
+        // The client side of the mTLS; the resource keeps its name (and the cloud-config moved out of it).
+        const autoscalerTls = new k8s.core.v1.Secret(
             `${name}-cloud-config`,
-            {
-                metadata: { name: CLUSTER_AUTOSCALER.configSecret, namespace: SCALER.namespace },
-                stringData: cloudConfigSecretData(cloudConfig, { cert: pki.client.certPem, key: pki.client.keyPem, caCert: pki.caCertPem }),
-            },
+            { metadata: { name: CLUSTER_AUTOSCALER.configSecret, namespace: SCALER.namespace }, stringData: tlsSecretData({ cert: pki.client.certPem, key: pki.client.keyPem, caCert: pki.caCertPem }) },
             inNamespace,
         );
         const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([federation, googleServiceAccount, stateNode]) =>
@@ -91,7 +94,7 @@ export class Autoscaling extends pulumi.ComponentResource {
                     scaleDownUnneededTime: config.scaleDownUnneededTime,
                 }),
             },
-            { ...parent, dependsOn: [autoscalerConfig, scaler] },
+            { ...parent, dependsOn: [autoscalerConfig, autoscalerTls, scaler] },
         );
         if (args.monitoring) applyObjects(`${name}-monitors`, autoscalingMonitors(), { ...parent, dependsOn: [args.monitoring, scaler, this.release] });
         this.registerOutputs({ scalerServiceAccountEmail: this.scalerServiceAccountEmail, release: this.release.status });

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_HOST } from "../components/autoscaler-values";
 import { CREDENTIAL_FILE } from "../components/workload-identity";
 import { SCALER_PROJECT_ROLES } from "../components/scaler-access";
-import { SCALER_PATHS } from "../components/scaler-objects";
+import { SCALER_CREDENTIALS, SCALER_PATHS } from "../components/scaler-objects";
 import { Evaluation } from "../render/evaluate";
 import { unwrapSecrets } from "../render/mock-cloud";
 import { dig } from "./fixtures";
@@ -56,8 +56,11 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
 
     it("the autoscaler's cloud-config dials the scaler's service with the mounted client certificate, 5 s per call", () => {
         const secret = cloud.secrets.get("autoscaling-cloud-config");
-        assert.ok(secret, "the cloud-config Secret exists");
-        const config = parse(secret[CLOUD_CONFIG_FILES.config]) as Record<string, string>;
+        assert.ok(secret, "the client certificate's Secret exists");
+        // A ConfigMap (nothing secret in it): the render shows the address.
+        const configMap = byName(evaluation, "autoscaling-cloud-config-file").inputs;
+        assert.deepEqual(dig(configMap, "metadata"), { name: CLUSTER_AUTOSCALER.configMap, namespace: SCALER.namespace });
+        const config = parse(String(dig(configMap, "data", CLOUD_CONFIG_FILES.config))) as Record<string, string>;
         assert.deepEqual(config, { address: "scaler.autoscaler.svc:8086", cert: "/config/tls.crt", key: "/config/tls.key", cacert: "/config/ca.crt", grpc_timeout: "5s" });
         for (const file of [config.cert, config.key, config.cacert]) assert.ok(secret[path.basename(file)].startsWith("-----BEGIN"), `${file} is in the Secret`);
     });
@@ -67,7 +70,9 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.equal(values.cloudProvider, "externalgrpc");
         assert.equal(dig(values, "autoDiscovery", "clusterName"), "boutique-dev", "the chart renders no Deployment without it");
         assert.equal(dig(values, "extraArgs", "cloud-config"), `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`);
-        assert.deepEqual(dig(values, "extraVolumeSecrets", "cloud-config"), { name: CLUSTER_AUTOSCALER.configSecret, mountPath: CLUSTER_AUTOSCALER.configDir });
+        // Both in one directory: the cloud-config names the certificate files beside it.
+        assert.deepEqual(dig(values, "extraVolumes"), [{ name: "cloud-config", projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] } }]);
+        assert.deepEqual(dig(values, "extraVolumeMounts"), [{ name: "cloud-config", mountPath: CLUSTER_AUTOSCALER.configDir, readOnly: true }]);
         assert.match(String(dig(values, "image", "tag")), /^v1\.32\.\d+$/);
         const newer = await evaluateDev({ kubernetesVersion: "1.34" });
         assert.match(String(dig(parse(newer.artifacts["values/cluster-autoscaler.yaml"]), "image", "tag")), /^v1\.34\.\d+$/);
@@ -116,7 +121,7 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.deepEqual(projectRoles.sort(), [...SCALER_PROJECT_ROLES].sort());
         assert.equal(byName(evaluation, "autoscaling-access-state").inputs.bucket, "boutique-dev-000000-pulumi-state");
         assert.equal(ofType(evaluation, "gcp:serviceaccount/key:Key").length, 0);
-        const credential = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && object.metadata.namespace === SCALER.namespace);
+        const credential = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && object.metadata.namespace === SCALER.namespace && object.metadata.name === SCALER_CREDENTIALS.configMap);
         const file = JSON.parse(String(dig(credential, "data", CREDENTIAL_FILE))) as Record<string, unknown>;
         assert.match(String(file.service_account_impersonation_url), /serviceAccounts\/boutique-dev-scaler@boutique-dev-000000\.iam\.gserviceaccount\.com:generateAccessToken$/);
     });
