@@ -9,7 +9,7 @@
  */
 
 import type { ResourceTransform } from "@pulumi/pulumi";
-import { isRecord } from "./kubernetes-object";
+import { isRecord, listAt as list, mappingAt as at } from "./kubernetes-object";
 import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./otel-collector-values";
 
 /** On every Deployment's pods: which service they are, whatever Flagger renames `app` to. */
@@ -26,8 +26,6 @@ export interface BoutiqueTransformOptions {
 
 type Json = Record<string, unknown>;
 
-const at = (value: unknown, key: string): Json => (isRecord(value) && isRecord(value[key]) ? value[key] : {});
-const list = (value: unknown, key: string): unknown[] => (isRecord(value) && Array.isArray(value[key]) ? value[key] : []);
 
 /** `{app: <target>}` (exactly) becomes `{SERVICE_LABEL: <target>}`; anything else is kept. */
 function retarget(labels: unknown, target: string): unknown {

@@ -27,6 +27,16 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** `value[key]` when it is a mapping, else an empty one: how optional nested fields of parsed objects are read. */
+export function mappingAt(value: unknown, key: string): Record<string, unknown> {
+    return isRecord(value) && isRecord(value[key]) ? value[key] : {};
+}
+
+/** `value[key]` when it is a list, else an empty one. */
+export function listAt(value: unknown, key: string): unknown[] {
+    return isRecord(value) && Array.isArray(value[key]) ? value[key] : [];
+}
+
 /**
  * A Deployment or DaemonSet: the selector and the pod template's labels are the same labels,
  * so the controller always owns exactly its pods. `spec` adds controller fields (replicas,

@@ -7,9 +7,9 @@ import { frontendDelivery } from "../components/progressive-delivery";
 import { RenderedResource } from "./evaluate";
 import { findChartArchive, helmTemplate } from "./helm";
 
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
-/** A chart Pulumi renders itself (helm.v4.Chart), object by object. */
-const HELM_CHART = "kubernetes:helm.sh/v4:Chart";
+export const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+/** A chart Pulumi renders itself (helm.v4.Chart), object by object: its values are what Helm would get. */
+export const HELM_CHART = "kubernetes:helm.sh/v4:Chart";
 
 /** A Helm release as the program declared it: the pinned chart, where it goes, its final values. */
 export interface DeclaredRelease {

@@ -1,11 +1,9 @@
 import { stringify } from "yaml";
 import { renderRuleFile, RuleGroup } from "../components/alert-rules";
 import { isRecord } from "../components/kubernetes-object";
+import { HELM_CHART, HELM_RELEASE } from "./chart-releases";
 import { RenderedResource } from "./evaluate";
 
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
-/** A chart Pulumi renders itself (helm.v4.Chart): its values are what Helm would get. */
-const HELM_CHART = "kubernetes:helm.sh/v4:Chart";
 const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
 /** Typed objects (`kubernetes:core/v1:Secret`...): everything of the provider except its components and releases. */
 const TYPED_OBJECT = /^kubernetes:(?!helm\.sh\/|yaml\/)[a-z0-9.]+\/v[0-9a-z]+:[A-Za-z]+$/;

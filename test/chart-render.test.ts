@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import { CHARTS } from "../components/helm-charts";
-import { declaredReleases, renderReleases } from "../render/chart-releases";
+import { declaredReleases, kubeVersionOf, renderReleases } from "../render/chart-releases";
 import { chartDirs } from "../render/helm";
 import { PROJECT_ROOT } from "./fixtures";
 import { firstInstallProblems } from "./support/install-order";
-import { helmOrSkip, kubeVersionOf, RENDERED_STACKS, RenderedStack, renderedPlatform } from "./support/platform-render";
+import { helmOrSkip, RENDERED_STACKS, RenderedStack, renderedPlatform } from "./support/platform-render";
 
 describe("every Helm release, rendered by the real Helm from the pinned charts", function () {
     this.timeout(300_000);

@@ -1,5 +1,5 @@
 import { loadAll } from "js-yaml";
-import { isRecord, KubernetesObject } from "../../components/kubernetes-object";
+import { isRecord, listAt as list, mappingAt as at, KubernetesObject } from "../../components/kubernetes-object";
 import { RenderedResource } from "../../render/evaluate";
 import { PlacedObject } from "./platform-render";
 
@@ -11,8 +11,6 @@ import { PlacedObject } from "./platform-render";
  */
 
 type Json = Record<string, unknown>;
-const at = (value: unknown, key: string): Json => (isRecord(value) && isRecord(value[key]) ? value[key] : {});
-const list = (value: unknown, key: string): unknown[] => (isRecord(value) && Array.isArray(value[key]) ? value[key] : []);
 const strings = (value: unknown): Record<string, string> => (isRecord(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : {});
 
 export interface ContainerPort {
@@ -79,9 +77,9 @@ export function selects(selector: unknown, labels: Readonly<Record<string, strin
     );
 }
 
-/** A map-style selector (a Service's, a nodeSelector): every pair present. */
-export function selectsExactly(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
-    return Object.entries(selector).every(([key, value]) => labels[key] === value);
+/** A map-style selector (a Service's, a nodeSelector, a workloadSelector): every pair present; an empty one matches everything. */
+export function selectsExactly(selector: Readonly<Record<string, unknown>>, labels: Readonly<Record<string, string>>): boolean {
+    return Object.entries(selector).every(([key, value]) => labels[key] === String(value));
 }
 
 const ISTIO_PROXY = "istio-proxy";
@@ -103,9 +101,22 @@ function inject(pod: Pod): Pod {
     };
 }
 
-function injectionWanted(pod: Pod, namespaceLabels: Readonly<Record<string, string>>): boolean {
-    const optOut = pod.labels["sidecar.istio.io/inject"] ?? pod.annotations["sidecar.istio.io/inject"];
-    return namespaceLabels["istio-injection"] === "enabled" && optOut !== "false" && !pod.hostNetwork;
+/**
+ * Whether istiod's webhook gives a pod a sidecar: the pod opts in, or its namespace asks for
+ * injection (istio-injection=enabled or a revision) and the pod does not opt out. Gateways get
+ * their own template, and host-network pods none.
+ */
+export function sidecarInjected(pod: Pick<Pod, "labels" | "annotations" | "hostNetwork">, namespaceLabels: Readonly<Record<string, string>>): boolean {
+    const choice = pod.labels["sidecar.istio.io/inject"] ?? pod.annotations["sidecar.istio.io/inject"];
+    if (pod.hostNetwork || pod.annotations["inject.istio.io/templates"] === "gateway" || choice === "false") return false;
+    return choice === "true" || namespaceLabels["istio-injection"] === "enabled" || namespaceLabels["istio.io/rev"] !== undefined;
+}
+
+/** Each Namespace's labels, with the name label Kubernetes adds to every namespace. */
+export function namespaceLabelMap(objects: readonly PlacedObject[]): Map<string, Record<string, string>> {
+    return new Map(
+        objects.filter(({ object }) => object.kind === "Namespace").map(({ object }) => [object.metadata.name, { ...object.metadata.labels, "kubernetes.io/metadata.name": object.metadata.name }]),
+    );
 }
 
 function podOf(owner: string, namespace: string, template: unknown): Pod {
@@ -215,16 +226,13 @@ function runtimeServices(kubeletService: string | undefined): KubernetesObject[]
 
 export function clusterModel(objects: readonly PlacedObject[], resources: readonly RenderedResource[], artifacts: Readonly<Record<string, string>>): ClusterModel {
     const all = objects.map((placed) => placed.object);
-    const namespaceLabels = new Map<string, Record<string, string>>();
-    for (const namespace of all.filter((object) => object.kind === "Namespace")) {
-        namespaceLabels.set(namespace.metadata.name, { ...namespace.metadata.labels, "kubernetes.io/metadata.name": namespace.metadata.name });
-    }
+    const namespaceLabels = namespaceLabelMap(objects);
     const labelsOf = (namespace: string) => namespaceLabels.get(namespace) ?? { "kubernetes.io/metadata.name": namespace };
     const declared = all.flatMap((object): Pod[] => {
         if (WORKLOAD_KINDS.has(object.kind)) return [podOf(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`, object.metadata.namespace ?? "default", at(object.spec, "template"))];
         return operatorPods(object);
     });
-    const pods = [...declared, ...kubeadmPods()].map((pod) => (injectionWanted(pod, labelsOf(pod.namespace)) ? inject(pod) : pod));
+    const pods = [...declared, ...kubeadmPods()].map((pod) => (sidecarInjected(pod, labelsOf(pod.namespace)) ? inject(pod) : pod));
     const kubelet = pods.filter((pod) => pod.owner.startsWith("kubelet"));
     const apiServer = pods.filter((pod) => pod.owner === "kubeadm: static pod kube-apiserver");
     // The operator keeps its kubelet Service's endpoints (--kubelet-service); the API server keeps default/kubernetes.

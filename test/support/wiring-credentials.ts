@@ -1,9 +1,10 @@
 import { parse } from "yaml";
 import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { namespaceLabelMap } from "./cluster-model";
 import { PlacedObject } from "./platform-render";
 import { KnownService, knownServices, resolveAddress, RuntimeServiceRule } from "./wiring-addresses";
 import { calleeConfig, configRequirements, meshRequirement, Requirement } from "./wiring-callee";
-import { injected, meshConfig, namespaceLabels } from "./wiring-egress";
+import { injected, meshConfig } from "./wiring-egress";
 import { addressesInText, configMapsOf, knownNamespaces, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
 
 /**
@@ -109,7 +110,7 @@ interface CallSpec {
 
 /** Kiali's calls, from the ConfigMap its pods mount (config.yaml with external_services). */
 function kialiCalls(objects: readonly PlacedObject[]): CallSpec[] {
-    const labels = namespaceLabels(objects);
+    const labels = namespaceLabelMap(objects);
     return objects.flatMap(({ object }) => {
         const config = object.kind === "ConfigMap" && isRecord(object.data) ? yamlRecord(object.data["config.yaml"]) : {};
         const external = record(config.external_services);
@@ -128,7 +129,7 @@ function kialiCalls(objects: readonly PlacedObject[]): CallSpec[] {
 
 /** Grafana's provisioned datasources (ConfigMap data with `datasources:`), as calls from Grafana's namespace. */
 function datasourceCalls(objects: readonly PlacedObject[]): CallSpec[] {
-    const labels = namespaceLabels(objects);
+    const labels = namespaceLabelMap(objects);
     return objects.flatMap(({ object }) => {
         if (object.kind !== "ConfigMap" || !isRecord(object.data)) return [];
         const namespace = object.metadata.namespace ?? "default";

@@ -1,7 +1,8 @@
 import { parse } from "yaml";
 import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { namespaceLabelMap, selectsExactly, sidecarInjected } from "./cluster-model";
 import { PlacedObject } from "./platform-render";
-import { Address, addressesInSite, clusterHost, configMapsOf, knownNamespaces, labelsMatch, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
+import { Address, addressesInSite, clusterHost, configMapsOf, knownNamespaces, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
 
 /**
  * Check B: a workload whose egress an Istio `Sidecar` scopes can reach every destination it is
@@ -71,19 +72,10 @@ export function meshConfig(objects: readonly PlacedObject[]): MeshConfig | undef
     };
 }
 
-/** A pod gets a sidecar: its namespace asks for injection and the pod does not opt out (or the pod opts in); gateways are not sidecars. */
+/** Whether a workload's pods get a sidecar (the cluster model's one injection rule). */
 export function injected(object: KubernetesObject, namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>): boolean {
     const pod = podTemplate(object);
-    if (!pod) return false;
-    const optIn = pod.labels["sidecar.istio.io/inject"] ?? pod.annotations["sidecar.istio.io/inject"];
-    if (pod.annotations["inject.istio.io/templates"] === "gateway") return false;
-    if (optIn === "false") return false;
-    const labels = namespaceLabels.get(object.metadata.namespace ?? "default") ?? {};
-    return optIn === "true" || labels["istio-injection"] === "enabled" || labels["istio.io/rev"] !== undefined;
-}
-
-export function namespaceLabels(objects: readonly PlacedObject[]): Map<string, Record<string, string>> {
-    return new Map(objects.filter(({ object }) => object.kind === "Namespace").map(({ object }) => [object.metadata.name, { ...object.metadata.labels }]));
+    return pod !== undefined && sidecarInjected({ ...pod, hostNetwork: pod.spec.hostNetwork === true }, namespaceLabels.get(object.metadata.namespace ?? "default") ?? {});
 }
 
 const selectorOf = (object: KubernetesObject, field: string): Record<string, unknown> | undefined => {
@@ -97,7 +89,7 @@ const selectorOf = (object: KubernetesObject, field: string): Record<string, unk
 function sidecarFor(object: KubernetesObject, sidecars: readonly KubernetesObject[], rootNamespace: string): { sidecar?: KubernetesObject; ambiguous: boolean } {
     const labels = podTemplate(object)?.labels ?? {};
     const namespace = object.metadata.namespace;
-    const selecting = sidecars.filter((sidecar) => sidecar.metadata.namespace === namespace && selectorOf(sidecar, "workloadSelector") !== undefined && labelsMatch(selectorOf(sidecar, "workloadSelector") ?? {}, labels));
+    const selecting = sidecars.filter((sidecar) => sidecar.metadata.namespace === namespace && selectorOf(sidecar, "workloadSelector") !== undefined && selectsExactly(selectorOf(sidecar, "workloadSelector") ?? {}, labels));
     if (selecting.length > 0) return { sidecar: selecting[0], ambiguous: selecting.length > 1 };
     const fallback = (ns: string) => sidecars.find((sidecar) => sidecar.metadata.namespace === ns && selectorOf(sidecar, "workloadSelector") === undefined);
     return { sidecar: fallback(namespace ?? "default") ?? fallback(rootNamespace), ambiguous: false };
@@ -131,8 +123,8 @@ function tracingProviders(object: KubernetesObject, telemetries: readonly Kubern
     const labels = podTemplate(object)?.labels ?? {};
     const applies = telemetries.filter((telemetry) => {
         const selector = selectorOf(telemetry, "selector");
-        if (telemetry.metadata.namespace === mesh.rootNamespace) return selector === undefined || labelsMatch(selector, labels);
-        return telemetry.metadata.namespace === object.metadata.namespace && (selector === undefined || labelsMatch(selector, labels));
+        if (telemetry.metadata.namespace === mesh.rootNamespace) return selector === undefined || selectsExactly(selector, labels);
+        return telemetry.metadata.namespace === object.metadata.namespace && (selector === undefined || selectsExactly(selector, labels));
     });
     const named = applies.flatMap((telemetry) => {
         const spec = isRecord(telemetry.spec) ? telemetry.spec : {};
@@ -164,7 +156,7 @@ export function checkEgress(objects: readonly PlacedObject[]): EgressReport {
     const kinds = (kind: string) => objects.filter(({ object }) => object.kind === kind).map(({ object }) => object);
     const sidecars = kinds("Sidecar");
     const telemetries = kinds("Telemetry");
-    const labels = namespaceLabels(objects);
+    const labels = namespaceLabelMap(objects);
     const namespaces = knownNamespaces(objects);
     const workloads = objects.filter(({ object }) => WORKLOAD_KINDS.has(object.kind) && injected(object, labels));
     const findings: EgressFinding[] = [];

@@ -175,11 +175,6 @@ export function podTemplate(object: KubernetesObject): { labels: Record<string, 
 
 export const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "Pod"]);
 
-/** `selector` (all of its labels) matches `labels`; an empty selector matches everything. */
-export function labelsMatch(selector: Readonly<Record<string, unknown>>, labels: Readonly<Record<string, string>>): boolean {
-    return Object.entries(selector).every(([key, value]) => labels[key] === String(value));
-}
-
 /** ConfigMaps a pod reads from its namespace: volumes, projected volume sources and envFrom. */
 export function configMapsOf(workload: KubernetesObject, objects: readonly PlacedObject[]): KubernetesObject[] {
     const spec = podTemplate(workload)?.spec ?? {};

@@ -1,5 +1,5 @@
 import { load } from "js-yaml";
-import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { isRecord, listAt as list, mappingAt as at, KubernetesObject, objectId } from "../../components/kubernetes-object";
 import { RenderedResource } from "../../render/evaluate";
 import { ClusterModel, ContainerPort, namespaceLabelsOf, nodesFor, Pod, selects, selectsExactly, SIDECAR_UNCAPTURED_PORTS } from "./cluster-model";
 import { firewallAllows, firewallRulesOf, FirewallRule, Instance, instancesOf } from "./gce-firewall";
@@ -12,8 +12,6 @@ import { firewallAllows, firewallRulesOf, FirewallRule, Instance, instancesOf } 
  */
 
 type Json = Record<string, unknown>;
-const at = (value: unknown, key: string): Json => (isRecord(value) && isRecord(value[key]) ? value[key] : {});
-const list = (value: unknown, key: string): unknown[] => (isRecord(value) && Array.isArray(value[key]) ? value[key] : []);
 
 export interface Scrape {
     readonly monitor: string;

@@ -1,0 +1,37 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CHARTS } from "../components/helm-charts";
+import { crdApiVersions } from "../render/chart-releases";
+import { pullArguments } from "../render/charts-pull";
+import { chartArchiveName, findChartArchive, findHelm, parseManifests } from "../render/helm";
+
+describe("the Helm harness's own logic (no helm needed)", () => {
+    it("pulls each pinned chart from its repository, an OCI chart by reference", () => {
+        assert.deepEqual(pullArguments(CHARTS.loki, ".charts"), ["pull", "loki", "--repo", "https://grafana-community.github.io/helm-charts", "--version", "18.11.0", "--destination", ".charts"]);
+        assert.deepEqual(pullArguments(CHARTS.onlineBoutique, ".charts"), ["pull", "oci://us-docker.pkg.dev/online-boutique-ci/charts/onlineboutique", "--version", "0.10.6", "--destination", ".charts"]);
+    });
+
+    it("finds a chart's archive under helm pull's file name, in the first folder that has it", () => {
+        const [first, second] = [fs.mkdtempSync(path.join(os.tmpdir(), "charts-")), fs.mkdtempSync(path.join(os.tmpdir(), "charts-"))];
+        fs.writeFileSync(path.join(second, "tempo-2.2.4.tgz"), "");
+        assert.equal(chartArchiveName(CHARTS.tempo), "tempo-2.2.4.tgz");
+        assert.equal(findChartArchive(CHARTS.tempo, [first, second]), path.join(second, "tempo-2.2.4.tgz"));
+        assert.equal(findChartArchive({ chart: "tempo", version: "2.2.5" }, [first, second]), undefined);
+    });
+
+    it("takes $HELM first", () => {
+        assert.equal(findHelm("/nowhere", { HELM: "/opt/helm" }), "/opt/helm");
+    });
+
+    it("reads helm's output as Kubernetes does: a quoted scalar continued at its key's indent (Flagger's CRDs), empty documents dropped", () => {
+        const text = "---\n# Source: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  description: 'one line\n  continued'\n";
+        assert.deepEqual(parseManifests(text), [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" }, data: { description: "one line continued" } }]);
+    });
+
+    it("passes each served CRD version as group/version and group/version/Kind", () => {
+        const crd = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "canaries.flagger.app" }, spec: { group: "flagger.app", scope: "Namespaced", names: { kind: "Canary" }, versions: [{ name: "v1beta1", served: true }, { name: "v1alpha3", served: false }] } };
+        assert.deepEqual(crdApiVersions([crd]), ["flagger.app/v1beta1", "flagger.app/v1beta1/Canary"]);
+    });
+});
