@@ -1,0 +1,244 @@
+import { strict as assert } from "assert";
+import * as path from "path";
+import { status } from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { parseAllDocuments } from "yaml";
+import { renderInitConfiguration, renderJoinConfiguration } from "../components/kubeadm-config";
+import { LOKI_POOL } from "../components/loki-values";
+import { binaryQuantity, KNOWN_MACHINE_TYPES, machineShape, nodeResources } from "../scaler/node-capacity";
+import { ScaleError } from "../scaler/node-group";
+import { encodeNode, NodeTemplateSpec, nodeTemplateSpecs, templateNode, templateNodeInfoResponse } from "../scaler/template-node";
+import { devConfig, PROJECT_ROOT } from "./fixtures";
+
+/**
+ * Upstream's field numbers, read from the files themselves (not from our .proto):
+ * k8s.io/api core/v1/generated.proto (kubernetes/api 10b39a39) for Node, NodeSpec, Taint,
+ * NodeStatus, NodeCondition; k8s.io/apimachinery pkg/apis/meta/v1/generated.proto and
+ * pkg/api/resource/generated.proto (kubernetes/apimachinery eed236ce) for ObjectMeta, Quantity.
+ * A proto map is a repeated entry message with key = 1, value = 2.
+ */
+const UPSTREAM = {
+    node: { metadata: 1, spec: 2, status: 3 },
+    objectMeta: { name: 1, labels: 11 },
+    nodeSpec: { providerID: 3, taints: 5 },
+    taint: { key: 1, value: 2, effect: 3 },
+    nodeStatus: { capacity: 1, allocatable: 2, conditions: 4 },
+    nodeCondition: { type: 1, status: 2 },
+    quantity: { string: 1 },
+    mapEntry: { key: 1, value: 2 },
+} as const;
+
+/** One field as the wire has it: its number and, for length-delimited ones, the bytes. */
+interface WireField {
+    readonly field: number;
+    readonly wireType: number;
+    readonly bytes: Buffer;
+}
+
+/** A protobuf message's fields, read from the wire format alone (varint tags, length prefixes). */
+function readFields(buffer: Buffer): WireField[] {
+    const fields: WireField[] = [];
+    let at = 0;
+    const varint = (): number => {
+        let [value, shift] = [0, 0];
+        for (;;) {
+            const byte = buffer[at++];
+            assert.ok(byte !== undefined, "truncated varint");
+            value += (byte & 0x7f) * 2 ** shift;
+            if ((byte & 0x80) === 0) return value;
+            shift += 7;
+        }
+    };
+    while (at < buffer.length) {
+        const tag = varint();
+        const [field, wireType] = [Math.floor(tag / 8), tag % 8];
+        assert.equal(wireType, 2, `field ${field}: every field a template sets is a string, bytes or message (wire type 2)`);
+        const length = varint();
+        assert.ok(at + length <= buffer.length, `field ${field} runs past its message`);
+        fields.push({ field, wireType, bytes: buffer.subarray(at, at + length) });
+        at += length;
+    }
+    return fields;
+}
+
+const only = (fields: readonly WireField[], field: number): Buffer => {
+    const found = fields.filter((f) => f.field === field);
+    assert.equal(found.length, 1, `field ${field} appears once`);
+    return found[0].bytes;
+};
+const all = (fields: readonly WireField[], field: number) => fields.filter((f) => f.field === field).map((f) => f.bytes);
+const text = (bytes: Buffer) => bytes.toString("utf8");
+const numbers = (fields: readonly WireField[]) => [...new Set(fields.map((f) => f.field))].sort((a, b) => a - b);
+
+/** A map field's entries, each entry {1: key, 2: value}. */
+function mapOf<V>(entries: readonly Buffer[], value: (bytes: Buffer) => V): Record<string, V> {
+    return Object.fromEntries(entries.map((entry) => readFields(entry)).map((e) => [text(only(e, UPSTREAM.mapEntry.key)), value(only(e, UPSTREAM.mapEntry.value))]));
+}
+
+/** The Node the bytes hold, decoded by upstream's numbers only. */
+function decodeNode(bytes: Buffer) {
+    const node = readFields(bytes);
+    assert.deepEqual(numbers(node), [1, 2, 3]);
+    const [meta, spec, nodeStatus] = [only(node, UPSTREAM.node.metadata), only(node, UPSTREAM.node.spec), only(node, UPSTREAM.node.status)].map(readFields);
+    const quantity = (b: Buffer) => text(only(readFields(b), UPSTREAM.quantity.string));
+    return {
+        fieldNumbers: { meta: numbers(meta), spec: numbers(spec), status: numbers(nodeStatus) },
+        name: text(only(meta, UPSTREAM.objectMeta.name)),
+        labels: mapOf(all(meta, UPSTREAM.objectMeta.labels), text),
+        providerID: text(only(spec, UPSTREAM.nodeSpec.providerID)),
+        taints: all(spec, UPSTREAM.nodeSpec.taints).map(readFields).map((t) => ({
+            key: text(only(t, UPSTREAM.taint.key)),
+            value: text(only(t, UPSTREAM.taint.value)),
+            effect: text(only(t, UPSTREAM.taint.effect)),
+        })),
+        capacity: mapOf(all(nodeStatus, UPSTREAM.nodeStatus.capacity), quantity),
+        allocatable: mapOf(all(nodeStatus, UPSTREAM.nodeStatus.allocatable), quantity),
+        conditions: all(nodeStatus, UPSTREAM.nodeStatus.conditions)
+            .map(readFields)
+            .map((c) => ({ type: text(only(c, UPSTREAM.nodeCondition.type)), status: text(only(c, UPSTREAM.nodeCondition.status)) })),
+    };
+}
+
+const spec = (group: "workers" | "loki", overrides: Partial<NodeTemplateSpec> = {}): NodeTemplateSpec => {
+    const found = nodeTemplateSpecs(devConfig({ lokiNodeCount: "2" })).find((s) => s.group === group);
+    assert.ok(found, `a ${group} template`);
+    return { ...found, ...overrides };
+};
+
+/** Quantities in bytes, for comparisons: only the suffixes the template writes. */
+function bytesOf(quantity: string): number {
+    const match = /^(\d+)(Ki|Mi|Gi|Ti|Pi)?$/.exec(quantity);
+    assert.ok(match, `${quantity} is a binary quantity`);
+    return Number(match[1]) * 1024 ** ["", "Ki", "Mi", "Gi", "Ti", "Pi"].indexOf(match[2] ?? "");
+}
+
+describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
+    it("a worker template decodes, by upstream's field numbers, to the would-be node with its labels and resources", () => {
+        const node = decodeNode(templateNodeInfoResponse(spec("workers")).nodeBytes);
+        assert.deepEqual(node.fieldNumbers, { meta: [1, 11], spec: [3], status: [1, 2, 4] });
+        // The dev stack has workers 0..2: the next would be slot 3.
+        assert.equal(node.name, "boutique-dev-worker-3");
+        assert.equal(node.providerID, "gce://boutique-dev-000000/europe-west1-b/boutique-dev-worker-3");
+        assert.deepEqual(node.labels, {
+            "beta.kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            "kubernetes.io/hostname": "boutique-dev-worker-3",
+            "kubernetes.io/os": "linux",
+            "node.kubernetes.io/instance-type": "e2-standard-4",
+            "topology.gke.io/zone": "europe-west1-b",
+            "topology.kubernetes.io/region": "europe-west1",
+            "topology.kubernetes.io/zone": "europe-west1-b",
+        });
+        assert.deepEqual(node.taints, []);
+        // e2-standard-4: 4 vCPU, 16 GiB less the kernel's 369 MiB; 50 GB disk less the OS's share.
+        assert.deepEqual(node.capacity, { cpu: "4", "ephemeral-storage": "50580684Ki", memory: "16015Mi", pods: "110" });
+        assert.deepEqual(node.allocatable, { cpu: "4", "ephemeral-storage": "45522615Ki", memory: "15915Mi", pods: "110" });
+        assert.deepEqual(node.conditions, [{ type: "Ready", status: "True" }]);
+    });
+
+    it("a Loki template carries the pool's label and NoSchedule taint, as its nodes register them", () => {
+        const node = decodeNode(templateNodeInfoResponse(spec("loki")).nodeBytes);
+        assert.equal(node.name, "boutique-dev-loki-2");
+        assert.equal(node.labels["boutique.dev/pool"], "loki");
+        assert.deepEqual(node.taints, [{ key: "dedicated", value: "loki", effect: "NoSchedule" }]);
+        assert.deepEqual(node.taints, LOKI_POOL.taints);
+        assert.equal(node.labels["node.kubernetes.io/instance-type"], "e2-standard-4");
+    });
+
+    it("the response holds the same Node in nodeInfo (1, autoscaler ≤1.34) and nodeBytes (2, 1.34+)", () => {
+        const response = templateNodeInfoResponse(spec("workers"));
+        assert.ok(response.nodeBytes.length > 0);
+        assert.deepEqual(response.nodeInfo, response.nodeBytes);
+        // Serialised by the autoscaler's own definition, nodeBytes is its field 2 with the Node inside.
+        const upstream = protoLoader.loadSync(path.join(PROJECT_ROOT, "../shared/conformance/externalgrpc.proto"), { keepCase: true, defaults: true });
+        const rpc = (upstream["clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider"] as protoLoader.ServiceDefinition).NodeGroupTemplateNodeInfo;
+        const wire = rpc.responseSerialize(response);
+        assert.deepEqual(only(readFields(wire), 2), response.nodeBytes);
+        assert.deepEqual(rpc.responseDeserialize(wire), { nodeBytes: response.nodeBytes });
+    });
+
+    it("groups: workers always; loki only with logging on and dedicated Loki nodes", () => {
+        const groups = (overrides: Record<string, string>) => nodeTemplateSpecs(devConfig(overrides)).map((s) => s.group);
+        assert.deepEqual(groups({}), ["workers"]);
+        assert.deepEqual(groups({ lokiNodeCount: "2" }), ["workers", "loki"]);
+        assert.deepEqual(groups({ lokiNodeCount: "2", enableLogging: "false" }), ["workers"]);
+    });
+
+    it("scaled to zero, the would-be worker takes the lowest free slot; disk, machine type and storage label follow the config", () => {
+        const overrides = { workerCount: "0", minWorkers: "0", enableLogging: "false", nodeDiskSizeGb: "100", workerMachineType: "n2-standard-8", storageProvider: "local-path" };
+        const [workers] = nodeTemplateSpecs(devConfig(overrides));
+        const node = templateNode(workers);
+        assert.equal(node.metadata.name, "boutique-dev-worker-0");
+        assert.equal(nodeTemplateSpecs(devConfig({ workerCount: "2", retiredWorkerSlots: "[0]" }))[0].nodeName, "boutique-dev-worker-0", "slot 0 retired, 1 and 2 live");
+        assert.equal(node.metadata.labels["node.kubernetes.io/instance-type"], "n2-standard-8");
+        assert.equal(node.metadata.labels["topology.gke.io/zone"], undefined, "no PD CSI driver, no CSI topology label");
+        assert.equal(node.status.capacity.cpu, "8");
+        assert.ok(bytesOf(node.status.capacity["ephemeral-storage"]) > 95 * 2 ** 30);
+    });
+
+    it("every machine type in the table gives a self-consistent template: 0 < allocatable ≤ capacity < the machine's memory", () => {
+        for (const machineType of KNOWN_MACHINE_TYPES) {
+            const { capacity, allocatable } = nodeResources(machineType, 20);
+            const { vcpus, memoryMiB } = machineShape(machineType);
+            assert.equal(capacity.cpu, String(vcpus), machineType);
+            assert.ok(Number(allocatable.cpu) <= Number(capacity.cpu), machineType);
+            for (const resource of ["memory", "ephemeral-storage"] as const) {
+                const [cap, alloc] = [bytesOf(capacity[resource]), bytesOf(allocatable[resource])];
+                assert.ok(alloc > 0 && alloc <= cap, `${machineType} ${resource}: allocatable ${allocatable[resource]} within capacity ${capacity[resource]}`);
+            }
+            assert.ok(bytesOf(capacity.memory) < memoryMiB * 2 ** 20, `${machineType}: the kernel keeps some memory`);
+            assert.equal(allocatable.pods, "110");
+        }
+    });
+
+    it("machine shapes follow GCE's published sizes", () => {
+        assert.deepEqual(machineShape("e2-medium"), { vcpus: 2, memoryMiB: 4096 });
+        assert.deepEqual(machineShape("e2-standard-2"), { vcpus: 2, memoryMiB: 8192 });
+        assert.deepEqual(machineShape("e2-highmem-4"), { vcpus: 4, memoryMiB: 32768 });
+        assert.deepEqual(machineShape("n2-standard-4"), { vcpus: 4, memoryMiB: 16384 });
+        assert.deepEqual(machineShape("n1-standard-1"), { vcpus: 1, memoryMiB: 3840 });
+    });
+
+    it("an unknown machine type is refused by name; the RPC answers UNIMPLEMENTED so the autoscaler falls back to real nodes", () => {
+        assert.throws(() => machineShape("c3-standard-4"), /unknown machine type "c3-standard-4".*known: e2-micro, e2-small, e2-medium, e2-standard-\{2,4,8,16,32\}/);
+        assert.throws(
+            () => templateNodeInfoResponse(spec("workers", { machineType: "e2-standard-3" })),
+            (error: unknown) => error instanceof ScaleError && error.code === status.UNIMPLEMENTED && /workers: unknown machine type "e2-standard-3"/.test(error.message),
+        );
+    });
+
+    it("quantities are written as Kubernetes writes them", () => {
+        assert.deepEqual([0, 100, 1024, 8 * 2 ** 30, 16015 * 2 ** 20, 1536].map(binaryQuantity), ["0", "100", "1Ki", "8Gi", "16015Mi", "1536"]);
+        assert.throws(() => binaryQuantity(-1), /whole number from 0/);
+    });
+
+    it("the same spec always encodes to the same bytes (map entries in key order)", () => {
+        assert.deepEqual(encodeNode(templateNode(spec("loki"))), encodeNode(templateNode(spec("loki"))));
+    });
+
+    it("passes the Kubernetes v1 Node schema (kubernetes-models)", async () => {
+        // ESM-only, and its base class's typings do not resolve here (test/support/kubernetes-schemas.ts): imported at run time.
+        const { Node } = (await import("kubernetes-models/v1")) as unknown as { Node: new (data: object) => { validate(): void } };
+        for (const group of ["workers", "loki"] as const) new Node(templateNode(spec(group))).validate();
+        assert.throws(() => new Node({ ...templateNode(spec("loki")), spec: { taints: [{ key: "dedicated" }] } }).validate(), /effect/);
+    });
+
+    it("the kubelet config sets no maxPods, reservations or eviction thresholds, so the kubelet's defaults are right", () => {
+        const node = { name: "boutique-dev-worker-3", address: "10.10.0.35", providerId: "gce://p-000000/europe-west1-b/boutique-dev-worker-3" };
+        const cluster = { clusterName: "boutique-dev", kubernetesVersion: { minor: 32 }, controlPlaneEndpoint: "10.10.0.2:6443", certSans: [], podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", serviceAccountIssuer: "https://kubernetes.default.svc.cluster.local" };
+        const kubelet = parseAllDocuments(renderInitConfiguration(cluster, node))
+            .map((doc) => doc.toJSON() as Record<string, unknown>)
+            .find((doc) => doc.kind === "KubeletConfiguration");
+        assert.ok(kubelet);
+        for (const key of ["maxPods", "kubeReserved", "systemReserved", "evictionHard", "evictionSoft", "reservedSystemCPUs", "podsPerCore"]) {
+            assert.equal(kubelet[key], undefined, `KubeletConfiguration.${key} is set: scaler/node-capacity.ts must follow it`);
+        }
+        const join = parseAllDocuments(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: "abcdef.0123456789abcdef", caCertHash: `sha256:${"ab".repeat(32)}`, node }))[0].toJSON() as {
+            nodeRegistration: { kubeletExtraArgs: { name: string }[]; taints?: unknown };
+        };
+        const flags = join.nodeRegistration.kubeletExtraArgs.map((arg) => arg.name);
+        for (const flag of ["max-pods", "kube-reserved", "system-reserved", "eviction-hard"]) assert.ok(!flags.includes(flag), `workers' kubelet gets --${flag}`);
+        assert.equal(join.nodeRegistration.taints, undefined, "a worker registers without taints, as its template");
+    });
+});
