@@ -154,9 +154,10 @@ export function encodeNode(node: TemplateNode): Buffer {
 
 /**
  * NodeGroupTemplateNodeInfoResponse's fields, both holding the same encoded Node. Upstream moved
- * the node from `Node nodeInfo = 1` (cluster-autoscaler up to 1.33, which reads only that field)
- * to `bytes nodeBytes = 2` (1.34 reads 2, else 1; 1.35 and later declare only 2). Both are
- * length-delimited with the Node's bytes inside, so one encoding serves every pinned release.
+ * the node from `Node nodeInfo = 1` (cluster-autoscaler up to 1.34.1 reads only that field) to
+ * `bytes nodeBytes = 2` (1.34.2-1.34.x read 2, else 1; 1.35 and later declare only 2), per the
+ * autoscaler's tags' externalgrpc_node_group.go. Both are length-delimited with the Node's bytes
+ * inside, so one encoding serves every pinned release (v1.31.5 to v1.36.1).
  */
 export interface TemplateNodeInfoResponse {
     readonly nodeInfo: Buffer;

@@ -146,7 +146,7 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
         assert.equal(node.labels["node.kubernetes.io/instance-type"], "e2-standard-4");
     });
 
-    it("the response holds the same Node in nodeInfo (1, autoscaler ≤1.34) and nodeBytes (2, 1.34+)", () => {
+    it("the response holds the same Node in nodeInfo (1, autoscaler ≤1.34.1) and nodeBytes (2, 1.34.2+)", () => {
         const response = templateNodeInfoResponse(spec("workers"));
         assert.ok(response.nodeBytes.length > 0);
         assert.deepEqual(response.nodeInfo, response.nodeBytes);
