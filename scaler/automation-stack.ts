@@ -12,6 +12,7 @@ export interface AutomationStackApi {
     setAllConfig(config: ConfigMap): Promise<void>;
     history(pageSize?: number, page?: number, showSecrets?: boolean): Promise<UpdateSummary[]>;
     up(options?: UpOptions): Promise<UpResult>;
+    cancel(): Promise<void>;
 }
 
 /**
@@ -54,6 +55,14 @@ export class AutomationStack implements StackPort {
 
     async writeConfig(changes: ConfigValues): Promise<void> {
         await this.stack.setAllConfig(Object.fromEntries(Object.entries(changes).map(([key, value]) => [key, { value }])));
+    }
+
+    /**
+     * `pulumi cancel`: on the DIY backend it deletes every lock file of the stack, whoever wrote
+     * it. Only GuardedStack calls it, for a lock it proved to be a killed update of its own.
+     */
+    cancel(): Promise<void> {
+        return this.stack.cancel();
     }
 
     async readDeployed(): Promise<ConfigValues> {
