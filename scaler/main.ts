@@ -1,32 +1,41 @@
-import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "pino";
 import pino from "pino";
 import { runCli, UsageError } from "../config/cli";
 import { AutomationStack } from "./automation-stack";
 import { CloudProviderService } from "./cloud-provider";
 import { DryRunStack } from "./dry-run-stack";
+import { GuardedStack, OwnLocks, updateMarkerFile } from "./guarded-stack";
 import { RecordedScaleStack } from "./scale-record";
+import { StackPort } from "./stack-port";
 import { observabilityServer, ScalerMetrics } from "./observability";
+import { ReloadingCredentials, reloadingCredentials, TlsFiles } from "./server-credentials";
 import { UpdateLoop } from "./update-loop";
 
 const USAGE = `The Cluster Autoscaler's external gRPC cloud provider for this stack's workers.
 
-usage: npm run scaler -- (--stack <name> [--scale-record <file>] | --dry-run [--state <file>] [--up-seconds <n>])
-                         (--cert <file> --key <file> --ca <file> | --insecure)
-                         [--listen 127.0.0.1:8086] [--http 127.0.0.1:9464] [--log-level info]
+usage: npm run scaler -- (--stack <name> [--scale-record <file> [--own-lock-host <name>]] | --dry-run [--state <file>] [--up-seconds <n>])
+                         (--cert <file> --key <file> --ca <file> [--cert-refresh-seconds 60] | --insecure)
+                         [--listen 127.0.0.1:8086] [--http 127.0.0.1:9464] [--stop-timeout 25] [--log-level info]
 
   --stack       the Pulumi stack to scale (default dev), through the Automation API: needs the
                 Pulumi CLI, the stack's state backend and cloud credentials, as pulumi up does
   --scale-record  also keep the desired scale in this file (a durable volume) and replay it at
                 start: in a container the stack's own config file does not survive a restart
+  --own-lock-host  this host name is the scaler's alone (its pod's spec.hostname; checked at start):
+                a stack lock naming it, left by an update of ours that never finished (a marker
+                beside the scale record says so), is cleared with pulumi cancel; no other lock is
   --dry-run     instead, keep the stack config in a local file (--state, default .scaler/state.json;
                 started from Pulumi.dev.yaml when absent) and simulate each pulumi up by
                 waiting --up-seconds (default 30); every simulated update is recorded there
   --cert/--key  the server's certificate and key (PEM)
   --ca          the CA that signs the autoscaler's client certificates: clients must present one
+  --cert-refresh-seconds  how often the three files are read again: renewed ones serve new connections
   --insecure    no TLS at all (local experiments only)
+  --stop-timeout  on SIGTERM/SIGINT, how long a running update is waited for before exiting with 1
   --listen      gRPC address          --http  health, readiness and /metrics`;
 
 function hostPort(value: string, flag: string): { host: string; port: number } {
@@ -35,7 +44,7 @@ function hostPort(value: string, flag: string): { host: string; port: number } {
     return { host: match[1], port: Number(match[2]) };
 }
 
-/** The scaler's options, checked: every usage error is raised here, before anything starts. */
+/** The scaler's options, checked: every usage error the arguments alone show is raised here, before anything starts. */
 export interface ScalerOptions {
     readonly listen: { readonly host: string; readonly port: number };
     readonly http: { readonly host: string; readonly port: number };
@@ -44,8 +53,18 @@ export interface ScalerOptions {
     readonly stack: string;
     readonly scaleRecord?: string;
     /** The server's certificate and key and the clients' CA, or "insecure" (said explicitly). */
-    readonly tls: { readonly cert: string; readonly key: string; readonly ca: string } | "insecure";
+    readonly tls: TlsFiles | "insecure";
+    /** The host name only this scaler uses: locks naming it are its own (needs scaleRecord). */
+    readonly ownLockHost?: string;
+    /** How long a stop waits for a running update. */
+    readonly stopTimeoutSeconds: number;
     readonly logLevel: string;
+}
+
+function seconds(value: string, flag: string, min: number): number {
+    const number = Number(value);
+    if (!(number >= min)) throw new UsageError(`${flag} ${value}: expected a number of seconds, at least ${min}`);
+    return number;
 }
 
 export function scalerOptions(argv: readonly string[]): ScalerOptions {
@@ -59,10 +78,14 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
             state: { type: "string", default: path.join(".scaler", "state.json") },
             "scale-record": { type: "string" },
             "up-seconds": { type: "string", default: "30" },
+            "own-lock-host": { type: "string" },
             insecure: { type: "boolean", default: false },
             cert: { type: "string" },
             key: { type: "string" },
             ca: { type: "string" },
+            "cert-refresh-seconds": { type: "string", default: "60" },
+            // Kubernetes' default grace period is 30 s: leave the process a few to exit.
+            "stop-timeout": { type: "string", default: "25" },
             "log-level": { type: "string", default: "info" },
         },
         strict: true,
@@ -70,6 +93,8 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
     const upSeconds = Number(values["up-seconds"]);
     if (!(upSeconds >= 0)) throw new UsageError(`--up-seconds ${values["up-seconds"]}: expected a number of seconds`);
     if (values["dry-run"] && values["scale-record"]) throw new UsageError("--scale-record is for --stack: the dry-run state file is already durable");
+    // The marker that proves an update of ours unfinished lives beside the record, on the durable volume.
+    if (values["own-lock-host"] !== undefined && !values["scale-record"]) throw new UsageError("--own-lock-host needs --scale-record (and --stack): its unfinished-update marker lives beside the record");
     const { cert, key, ca } = values;
     let tls: ScalerOptions["tls"];
     if (values.insecure) {
@@ -78,7 +103,7 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
     } else if (cert === undefined || key === undefined || ca === undefined) {
         throw new UsageError("refusing to start without TLS: give --cert, --key and --ca (or --insecure, explicitly)");
     } else {
-        tls = { cert, key, ca };
+        tls = { cert, key, ca, refreshSeconds: seconds(values["cert-refresh-seconds"], "--cert-refresh-seconds", 0.1) };
     }
     return {
         listen: hostPort(values.listen, "--listen"),
@@ -87,29 +112,39 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
         stack: values.stack,
         ...(values["scale-record"] ? { scaleRecord: values["scale-record"] } : {}),
         tls,
+        ...(values["own-lock-host"] !== undefined ? { ownLockHost: values["own-lock-host"] } : {}),
+        stopTimeoutSeconds: seconds(values["stop-timeout"], "--stop-timeout", 0),
         logLevel: values["log-level"],
     };
 }
 
-function serverCredentials(tls: ScalerOptions["tls"]): grpc.ServerCredentials {
-    if (tls === "insecure") return grpc.ServerCredentials.createInsecure();
-    const read = (file: string) => fs.readFileSync(file);
-    // true: a client certificate signed by --ca is required, not merely accepted.
-    return grpc.ServerCredentials.createSsl(read(tls.ca), [{ cert_chain: read(tls.cert), private_key: read(tls.key) }], true);
+function serverCredentials(tls: ScalerOptions["tls"]): ReloadingCredentials {
+    if (tls === "insecure") return { credentials: grpc.ServerCredentials.createInsecure(), watch: async () => undefined };
+    return reloadingCredentials(tls);
+}
+
+/** The stack driver, and for a real stack in its pod, what recognises the scaler's own stale locks. */
+async function stackDriver(options: ScalerOptions, projectRoot: string, log: Logger): Promise<{ driver: StackPort; ownLocks?: OwnLocks }> {
+    if (options.dryRun) return { driver: new DryRunStack(options.dryRun.state, options.dryRun.upSeconds, projectRoot) };
+    const automation = await AutomationStack.select(options.stack, projectRoot, log.child({ component: "pulumi" }));
+    const { ownLockHost, scaleRecord } = options;
+    if (ownLockHost === undefined || scaleRecord === undefined) return { driver: automation };
+    // Pulumi writes os.Hostname() into each lock: the claim holds only if that is the name claimed.
+    if (os.hostname() !== ownLockHost) throw new UsageError(`--own-lock-host ${ownLockHost}: this host is ${os.hostname()}, so the locks our updates take would not name it`);
+    return { driver: automation, ownLocks: { marker: updateMarkerFile(scaleRecord), host: ownLockHost, cancel: () => automation.cancel() } };
 }
 
 async function main(argv: string[]): Promise<void> {
     if (argv.includes("--help") || argv.includes("-h")) return void console.log(USAGE);
     const options = scalerOptions(argv);
-    const credentials = serverCredentials(options.tls);
+    const tls = serverCredentials(options.tls);
     const { listen, http: httpAddress } = options;
 
     const log = pino({ level: options.logLevel });
     const projectRoot = path.resolve(__dirname, "..");
-    const driver = options.dryRun
-        ? new DryRunStack(options.dryRun.state, options.dryRun.upSeconds, projectRoot)
-        : await AutomationStack.select(options.stack, projectRoot, log.child({ component: "pulumi" }));
-    const stack = options.scaleRecord ? await RecordedScaleStack.open(driver, options.scaleRecord) : driver;
+    const { driver, ownLocks } = await stackDriver(options, projectRoot, log);
+    const recorded = options.scaleRecord ? await RecordedScaleStack.open(driver, options.scaleRecord) : driver;
+    const stack = new GuardedStack(recorded, log.child({ component: "stack-lock" }), ownLocks);
     const updates = new UpdateLoop(stack, log.child({ component: "updates" }));
     let service: CloudProviderService | undefined;
     let serving = false;
@@ -120,23 +155,45 @@ async function main(argv: string[]): Promise<void> {
         metrics.requests.inc({ kind, outcome });
         metrics.handling.observe({ kind }, seconds);
     };
+    if (stack.unfinishedAtStart) {
+        // Its lock (if it left one) blocks CI and people too: update now, so it is found and cleared, not at the next scale.
+        log.warn({ unfinished: stack.unfinishedAtStart }, "an update of this scaler was cut short before this start: updating now");
+        updates.request();
+    }
 
     const server = new grpc.Server();
     service.addToServer(server);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${listen.host}:${listen.port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${listen.host}:${listen.port}`, tls.credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    await tls.watch(log.child({ component: "tls" }));
     serving = true;
     const http = observabilityServer(metrics, () => serving);
     await new Promise<void>((resolve) => http.listen(httpAddress.port, httpAddress.host, resolve));
     const httpPort = (http.address() as { port: number }).port;
     log.info({ grpc: `${listen.host}:${port}`, http: `${httpAddress.host}:${httpPort}`, state: options.dryRun?.state ?? options.scaleRecord, stack: options.dryRun ? undefined : options.stack, tls: options.tls !== "insecure" }, "scaler listening");
 
-    const stop = (signal: string) => {
-        log.info({ signal }, "stopping: no new requests; an update in progress finishes first");
+    /**
+     * No new request and no new update; the running update may finish within --stop-timeout
+     * (the Deployment's grace period is longer), else exit 1: Kubernetes would kill it anyway,
+     * and the lock it leaves is cleared at the next start. Whatever was recorded is replayed then.
+     */
+    const stop = async (signal: string) => {
+        const deadline = performance.now() + options.stopTimeoutSeconds * 1000;
+        const remaining = () => Math.max(0, deadline - performance.now());
         serving = false;
-        server.tryShutdown(() => void updates.idle().then(() => http.close(() => process.exit(0))));
+        stack.close();
+        log.info({ signal, updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds }, "stopping: no new requests or updates; a running update may finish");
+        // Requests under way are answered (their change is already recorded); then the port closes.
+        const answered = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, remaining()))]);
+        if (!(await stack.settled(remaining()))) {
+            log.error({ updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds }, "the update is still running at the stop deadline: exiting without it; its stack lock is cleared at the next start");
+            process.exit(1);
+        }
+        log.info("stopped");
+        process.exit(0);
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
 }
 
 if (require.main === module) runCli(main, USAGE);
