@@ -18,7 +18,17 @@ export interface AutoscalerConfig {
     readonly secretsProvider: { readonly url: string; readonly kmsKey: string };
     /** How long a node must be unneeded before the autoscaler removes it (its duration, e.g. "10m"). */
     readonly scaleDownUnneededTime: string;
+    /**
+     * The longest a scale update (a targeted `pulumi up` of the pool: VM, node preparation, join)
+     * is expected to take. A node asked for during one update waits for it and its own, so the
+     * scaler tells the autoscaler twice this (plus a minute), or more once updates measure longer,
+     * as the group's max node provision time. @default 8
+     */
+    readonly scaleUpdateMinutes: number;
 }
+
+/** Without a configured expectation (the autoscaler off, `npm run scale`): a scale update's usual length. */
+export const DEFAULT_SCALE_UPDATE_MINUTES = 8;
 
 /**
  * The newest cluster-autoscaler release per Kubernetes minor (kubernetes/autoscaler tags,
@@ -66,6 +76,12 @@ const autoscalerFields = z
             .string({ error: "must be a duration" })
             .regex(/^([1-9]\d*(s|m|h))+$/, 'must be a duration such as "10m" or "1h30m"')
             .optional(),
+        scaleUpdateMinutes: z
+            .number({ error: "must be a number of minutes" })
+            .int("must be a whole number of minutes")
+            .min(2, "must be at least 2 (a VM, its preparation and a join take that)")
+            .max(60, "must be at most 60 (a node's provision budget is twice this; the autoscaler would wait hours for a failed one)")
+            .optional(),
     })
     .strict();
 
@@ -87,6 +103,7 @@ export const autoscaler = jsonObject("autoscaler", autoscalerFields, '{"enabled"
             stateBackend: { url: stateBackend, bucket: STATE_BACKEND.exec(stateBackend)?.[1] ?? "" },
             secretsProvider: { url: secretsProvider, kmsKey: KMS_PROVIDER.exec(secretsProvider)?.[1] ?? "" },
             scaleDownUnneededTime: fields.scaleDownUnneededTime ?? "10m",
+            scaleUpdateMinutes: fields.scaleUpdateMinutes ?? DEFAULT_SCALE_UPDATE_MINUTES,
         };
     },
 );

@@ -23,34 +23,17 @@ export function liveWorkerSlots(scale: WorkerScale): number[] {
 }
 
 /**
- * Removes one specific worker: its slot is retired and the count lowered by one, which leaves
- * every other live slot where it was.
+ * The scale whose live slots are exactly `slots`, in its shortest form: every slot below the
+ * highest live one that is not live is retired; nothing above it is (a retired slot above the
+ * highest live one changes nothing, and a list of them only creeps towards the pool's end).
  */
-export function removeWorkerSlot(scale: WorkerScale, slot: number): WorkerScale {
-    if (!liveWorkerSlots(scale).includes(slot)) {
-        throw new RangeError(`worker slot ${slot} is not live (live: ${liveWorkerSlots(scale).join(", ") || "none"})`);
-    }
-    return { count: scale.count - 1, retiredSlots: [...scale.retiredSlots, slot].sort((a, b) => a - b) };
-}
-
-/**
- * Adds `n` workers. A retired slot below the highest live one is reused first (un-retiring it
- * and raising the count adds exactly that slot), so slot numbers, and the IP pool sized for
- * `maxWorkers`, do not creep upwards as the autoscaler removes and adds nodes.
- */
-export function addWorkers(scale: WorkerScale, n: number): WorkerScale {
-    if (!Number.isInteger(n) || n < 1) {
-        throw new RangeError(`number of workers to add must be a positive integer, got ${n}`);
-    }
-    let next: WorkerScale = scale;
-    for (let i = 0; i < n; i++) {
-        const live = liveWorkerSlots(next);
-        const highest = live.length > 0 ? live[live.length - 1] : -1;
-        const reusable = next.retiredSlots.filter((slot) => slot < highest);
-        const retiredSlots = reusable.length > 0 ? next.retiredSlots.filter((slot) => slot !== Math.min(...reusable)) : next.retiredSlots;
-        next = { count: next.count + 1, retiredSlots };
-    }
-    return next;
+export function scaleOfSlots(slots: Iterable<number>): WorkerScale {
+    const live = [...new Set(slots)].sort((a, b) => a - b);
+    if (live.some((slot) => !Number.isInteger(slot) || slot < 0)) throw new RangeError(`worker slots must be whole numbers from 0, got [${live.join(", ")}]`);
+    const liveSet = new Set(live);
+    const highest = live.length > 0 ? live[live.length - 1] : -1;
+    const retiredSlots = Array.from({ length: highest + 1 }, (_, slot) => slot).filter((slot) => !liveSet.has(slot));
+    return { count: live.length, retiredSlots };
 }
 
 /** The slot numbers a change adds and removes. */

@@ -1,20 +1,14 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { slotChanges, WorkerScale } from "../config/worker-slots";
-import { LOKI_POOL } from "../components/loki-values";
-import { checkGroup, decreaseTarget, deleteNodes, GroupId, groupIds, groupInstances, increase, indexOf, LOKI_GROUP, lokiInstances, PoolState, refuseFixedSize, ScaleError, WORKERS_GROUP } from "./node-group";
-import { deployedPart, poolState, scaleChanges, StackPort } from "./stack-port";
-import { loadCloudProvider } from "./client";
-import { UpdateLoop } from "./update-loop";
+import { liveWorkerSlots, slotChanges, WorkerScale } from "../config/worker-slots";
+import { StackConfigError } from "../config/stack-config";
+import { GroupId, groupInstances, GroupInstance, LOKI_GROUP, lokiInstances, OTHER_ERROR_CLASS, PoolState, ScaleError } from "./node-group";
+import { ConfigValues, deployedPart, poolState, scaleChanges, StackPort } from "./stack-port";
+import { provisionBudgetSeconds, provisionDeadlineSeconds } from "./provision-budget";
+import { addCloudProvider, RequestObserver } from "./grpc-service";
+import { UpdateLoop, UpdateOutcome } from "./update-loop";
 
-
-interface GrpcNode {
-    readonly providerID: string;
-    readonly name: string;
-}
-
-/** Scale requests by kind and outcome, for the metrics endpoint. */
-export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error", seconds: number) => void;
+export type { RequestObserver } from "./grpc-service";
 
 export interface CloudProviderOptions {
     /**
@@ -22,6 +16,8 @@ export interface CloudProviderOptions {
      * scale in the background, to adopt one deployed outside the scaler. @default 60000
      */
     readonly outsideScaleCheckMs?: number;
+    /** Monotonic milliseconds (tests drive a simulated clock). @default performance.now */
+    readonly now?: () => number;
 }
 
 /** The same live worker slots (a retired slot above the count changes nothing deployed). */
@@ -30,32 +26,51 @@ const sameScale = (a: WorkerScale, b: WorkerScale) => {
     return added.length === 0 && removed.length === 0;
 };
 
+const union = (...lists: readonly (readonly number[])[]) => [...new Set(lists.flat())].sort((a, b) => a - b);
+
+/** A request's way to tell the service it is no longer wanted (its gRPC deadline passed, the caller left). */
+export type Expired = () => boolean;
+
 /**
- * The Cluster Autoscaler's CloudProvider, for one node group: the stack's workers. Reads answer
- * from a cached state (no stack call per RPC). A scale request is validated, written to the
- * stack config durably, and answered; the `pulumi up` runs in the background (UpdateLoop).
- * Mutations are serialised, so concurrent requests never lose or double a change.
+ * The Cluster Autoscaler's CloudProvider for this stack: the workers group (and the fixed Loki
+ * pool). Reads answer from a cached state (no stack call per RPC). A scale request is validated
+ * with the program's own config rules, written to the stack config durably, and answered; the
+ * `pulumi up` runs in the background (UpdateLoop). Mutations are serialised, so concurrent
+ * requests never lose or double a change. The service also follows each update attempt: what it
+ * was asked for stays unsettled (never handed out again, listed as Deleting when no longer
+ * wanted) until a successful update says what exists.
  */
 export class CloudProviderService {
     private queue: Promise<unknown> = Promise.resolve();
     private lastOutsideScaleCheck = -Infinity;
+    /** When each not-yet-created worker was asked for (the autoscaler's clock starts then). */
+    private readonly requestedAt = new Map<number, number>();
+    private readonly recentUpdateSeconds: number[] = [];
+    private attemptStartedAt = 0;
+    /** The MaxNodeProvisionDuration the autoscaler last sent as its default, in seconds. */
+    private autoscalerDefaultSeconds = 0;
     observe: RequestObserver = () => {};
 
     private constructor(
         private state: PoolState,
+        private config: ConfigValues,
         private readonly stack: StackPort,
         private readonly updates: UpdateLoop,
         private readonly log: Logger,
         private readonly outsideScaleCheckMs: number,
+        private readonly now: () => number,
     ) {
-        updates.onUpdate((_, outcome) => {
-            if (outcome === "succeeded") void this.reloadDeployed();
-        });
+        updates.attach({ starting: () => this.attemptStarting(), finished: (outcome, _seconds, error) => this.attemptFinished(outcome, error) });
     }
 
     /** Loads the stack's state and reconciles: after a crash or restart, a desired size the deployment lags behind gets its update. */
     static async start(stack: StackPort, updates: UpdateLoop, log: Logger, options: CloudProviderOptions = {}): Promise<CloudProviderService> {
-        const service = new CloudProviderService(poolState(await stack.readConfig(), await stack.readDeployed()), stack, updates, log, options.outsideScaleCheckMs ?? 60_000);
+        const config = await stack.readConfig();
+        const state = poolState(config, await stack.readDeployed());
+        // What a killed or failed predecessor's update left stays unsettled until an update settles it.
+        const existing = stack.existingWorkerSlots ? await stack.existingWorkerSlots() : [];
+        const service = new CloudProviderService({ ...state, unsettled: union(existing) }, config, stack, updates, log, options.outsideScaleCheckMs ?? 60_000, options.now ?? (() => performance.now()));
+        service.trackRequests();
         if (!sameScale(service.state.desired, service.state.deployed)) {
             log.info({ desired: service.state.desired, deployed: service.state.deployed }, "deployment lags the desired config; updating");
             updates.request();
@@ -68,19 +83,68 @@ export class CloudProviderService {
         return { desired: this.state.desired.count, deployed: this.state.deployed.count };
     }
 
-    private async reloadDeployed(): Promise<void> {
+    /** The group's state now (tests and the model check it). */
+    current(): PoolState {
+        return this.state;
+    }
+
+    /** The provisioning budget the autoscaler is told, in seconds. */
+    budgetSeconds(): number {
+        return provisionBudgetSeconds(this.state.spec.scaleUpdateSeconds, this.recentUpdateSeconds, this.autoscalerDefaultSeconds);
+    }
+
+    /** Remembers the autoscaler's own default, so the deadline below matches what it was told. */
+    noteAutoscalerDefault(seconds: number): void {
+        this.autoscalerDefaultSeconds = seconds;
+    }
+
+    /** Request times follow the desired not-yet-created workers: new ones start now, gone ones are forgotten. */
+    private trackRequests(): void {
+        const deployed = new Set(liveWorkerSlots(this.state.deployed));
+        const pending = liveWorkerSlots(this.state.desired).filter((slot) => !deployed.has(slot));
+        for (const slot of [...this.requestedAt.keys()]) if (!pending.includes(slot)) this.requestedAt.delete(slot);
+        for (const slot of pending) if (!this.requestedAt.has(slot)) this.requestedAt.set(slot, this.now());
+    }
+
+    private attemptStarting(): void {
+        this.attemptStartedAt = this.now();
+        this.state = { ...this.state, unsettled: union(this.state.unsettled, liveWorkerSlots(this.state.desired)) };
+    }
+
+    /** After an attempt: read back what exists before the next one starts. Never throws (the loop retries on its own). */
+    private async attemptFinished(outcome: UpdateOutcome, error: unknown): Promise<void> {
         try {
-            const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
-            this.state = { ...this.state, deployed: workers, loki: { ...this.state.loki, deployed: lokiNodes } };
-        } catch (error) {
-            this.log.error({ err: error }, "could not read the deployed config");
+            const existing = this.stack.existingWorkerSlots ? await this.stack.existingWorkerSlots() : [];
+            if (outcome === "succeeded") {
+                const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
+                this.recentUpdateSeconds.push((this.now() - this.attemptStartedAt) / 1000);
+                this.recentUpdateSeconds.splice(0, Math.max(0, this.recentUpdateSeconds.length - 10));
+                const deployed = new Set(liveWorkerSlots(workers));
+                // Settled: the deployed config says what exists, except what the state still holds beyond it.
+                this.state = { ...this.state, deployed: workers, loki: { ...this.state.loki, deployed: lokiNodes }, unsettled: existing.filter((slot) => !deployed.has(slot)), failure: undefined };
+            } else {
+                const failure =
+                    outcome === "failed"
+                        ? { slots: this.pendingSlots(), code: "update-failed", message: `pulumi up failed: ${firstLine(error)}` }
+                        : this.state.failure;
+                this.state = { ...this.state, unsettled: union(this.state.unsettled, existing), failure };
+            }
+            this.trackRequests();
+        } catch (readError) {
+            this.log.error({ err: readError }, "could not read the stack back after an update");
         }
     }
 
+    /** Desired workers not deployed yet. */
+    private pendingSlots(): number[] {
+        const deployed = new Set(liveWorkerSlots(this.state.deployed));
+        return liveWorkerSlots(this.state.desired).filter((slot) => !deployed.has(slot));
+    }
+
     /** Starts (without waiting) a look for a scale deployed outside the scaler, unless one ran lately. */
-    private checkOutsideScaleSoon(): void {
-        if (performance.now() - this.lastOutsideScaleCheck < this.outsideScaleCheckMs) return;
-        this.lastOutsideScaleCheck = performance.now();
+    checkOutsideScaleSoon(): void {
+        if (this.now() - this.lastOutsideScaleCheck < this.outsideScaleCheckMs) return;
+        this.lastOutsideScaleCheck = this.now();
         // In the mutation queue: never between a request's validation and its write.
         this.queue = this.queue.then(() => this.adoptOutsideScale()).catch((error: unknown) => this.log.error({ err: error }, "could not check the deployed scale"));
     }
@@ -95,16 +159,30 @@ export class CloudProviderService {
         const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
         if (this.updates.busy || sameScale(workers, this.state.deployed)) return;
         await this.stack.writeConfig(scaleChanges(workers));
+        this.config = { ...this.config, ...scaleChanges(workers) };
         this.log.info({ was: this.state.deployed, now: workers }, "adopted a scale deployed outside the scaler");
         this.state = { ...this.state, desired: workers, deployed: workers, loki: { ...this.state.loki, deployed: lokiNodes } };
+        this.trackRequests();
     }
 
-    /** Validates against the current state, then records the new scale before answering; one at a time. */
-    private mutate(compute: (state: PoolState) => WorkerScale): Promise<void> {
+    /**
+     * Validates against the current state and the program's own config rules, then records the new
+     * scale before answering; one at a time. A request whose caller gave up while it waited its
+     * turn is not applied: the autoscaler treats it as failed and will decide again.
+     */
+    mutate(compute: (state: PoolState) => WorkerScale, expired: Expired = () => false): Promise<void> {
         const run = this.queue.then(async () => {
+            if (expired()) throw new ScaleError(grpc.status.DEADLINE_EXCEEDED, "the request's deadline passed before it was recorded; nothing was changed");
             const next = compute(this.state);
-            await this.stack.writeConfig(scaleChanges(next));
-            this.state = { ...this.state, desired: next };
+            if (sameScale(next, this.state.desired)) return;
+            const changes = scaleChanges(next);
+            refuseInvalid({ ...this.config, ...changes });
+            await this.stack.writeConfig(changes);
+            this.config = { ...this.config, ...changes };
+            // While an update runs it may read the new config: its slots are unsettled too.
+            const unsettled = this.updates.updating ? union(this.state.unsettled, liveWorkerSlots(next)) : this.state.unsettled;
+            this.state = { ...this.state, desired: next, unsettled };
+            this.trackRequests();
             this.log.info({ desired: next }, "desired size recorded");
             this.updates.request();
         });
@@ -112,92 +190,35 @@ export class CloudProviderService {
         return run;
     }
 
-    private group(id: GroupId) {
-        const { spec, desired, deployed, loki } = this.state;
-        return id === LOKI_GROUP
-            ? { id, minSize: loki.desired, maxSize: loki.desired, debug: `${LOKI_GROUP}: fixed at ${loki.desired} (lokiNodeCount), ${loki.deployed} deployed` }
-            : { id, minSize: spec.min, maxSize: spec.max, debug: `${WORKERS_GROUP}: ${desired.count} desired, ${deployed.count} deployed` };
-    }
-
-    private instances(id: GroupId) {
-        return id === LOKI_GROUP ? lokiInstances(this.state) : groupInstances(this.state);
-    }
-
-    /** Wraps a handler: refusals answer their gRPC status with their message; anything else is INTERNAL without the raw text. */
-    private unary<Req, Res>(kind: string, handle: (request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-        return (call, callback) => {
-            const started = process.hrtime.bigint();
-            const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-            Promise.resolve()
-                .then(() => handle(call.request))
-                .then(
-                    (response) => {
-                        this.observe(kind, "ok", seconds());
-                        callback(null, response);
-                    },
-                    (error: unknown) => {
-                        if (error instanceof ScaleError) {
-                            this.observe(kind, "refused", seconds());
-                            this.log.info({ rpc: kind, code: grpc.status[error.code] }, error.message);
-                            callback({ code: error.code, details: error.message });
-                        } else {
-                            this.observe(kind, "error", seconds());
-                            this.log.error({ rpc: kind, err: error }, "request failed");
-                            callback({ code: grpc.status.INTERNAL, details: `${kind} failed; see the scaler's log` });
-                        }
-                    },
-                );
-        };
+    /** The group's instances now; a requested worker past its deadline is reported failed. */
+    instances(id: GroupId): GroupInstance[] {
+        if (id === LOKI_GROUP) return lokiInstances(this.state);
+        const deadlineMs = provisionDeadlineSeconds(this.budgetSeconds()) * 1000;
+        const now = this.now();
+        return groupInstances(this.state).map((instance) => {
+            const requested = this.requestedAt.get(instance.slot);
+            if (instance.state !== "instanceCreating" || instance.error || requested === undefined || now - requested < deadlineMs) return instance;
+            const message = `not created within ${Math.round(deadlineMs / 1000)} s of the request (updates are slower than expected, or another update holds the stack)`;
+            return { ...instance, error: { code: "provision-timeout", message, errorClass: OTHER_ERROR_CLASS } };
+        });
     }
 
     addToServer(server: grpc.Server): void {
-        // Our own definition, wire-compatible with the autoscaler's.
-        server.addService(loadCloudProvider().service, {
-            NodeGroups: this.unary("NodeGroups", () => ({ nodeGroups: groupIds(this.state).map((id) => this.group(id)) })),
-            NodeGroupForNode: this.unary("NodeGroupForNode", (request: { node?: GrpcNode }) => {
-                const providerId = request.node?.providerID ?? "";
-                const slot = indexOf(this.state.spec, "worker", providerId);
-                const loki = indexOf(this.state.spec, LOKI_POOL.name, providerId);
-                const group: GroupId | undefined =
-                    slot !== undefined && groupInstances(this.state).some((instance) => instance.slot === slot)
-                        ? WORKERS_GROUP
-                        : loki !== undefined && lokiInstances(this.state).some((instance) => instance.slot === loki)
-                          ? LOKI_GROUP
-                          : undefined;
-                // An empty id: not in any group (control planes, HAProxy).
-                return { nodeGroup: group ? this.group(group) : { id: "", minSize: 0, maxSize: 0, debug: "" } };
-            }),
-            GPULabel: this.unary("GPULabel", () => ({ label: "cloud.google.com/gke-accelerator" })),
-            GetAvailableGPUTypes: this.unary("GetAvailableGPUTypes", () => ({})),
-            Cleanup: this.unary("Cleanup", () => ({})),
-            // The scaler's own writes and updates keep the state current; only an outside scale
-            // needs a look at the stack, in the background and at most once a minute.
-            Refresh: this.unary("Refresh", () => {
-                this.checkOutsideScaleSoon();
-                return {};
-            }),
-            NodeGroupTargetSize: this.unary("NodeGroupTargetSize", (request: { id: string }) => {
-                const id = checkGroup(this.state, request.id);
-                return { targetSize: id === LOKI_GROUP ? this.state.loki.desired : this.state.desired.count };
-            }),
-            NodeGroupIncreaseSize: this.unary("NodeGroupIncreaseSize", async (request: { id: string; delta: number }) => {
-                refuseFixedSize(checkGroup(this.state, request.id));
-                await this.mutate((state) => increase(state, request.delta));
-                return {};
-            }),
-            NodeGroupDeleteNodes: this.unary("NodeGroupDeleteNodes", async (request: { id: string; nodes: GrpcNode[] }) => {
-                refuseFixedSize(checkGroup(this.state, request.id));
-                await this.mutate((state) => deleteNodes(state, request.nodes.map((node) => node.providerID)));
-                return {};
-            }),
-            NodeGroupDecreaseTargetSize: this.unary("NodeGroupDecreaseTargetSize", async (request: { id: string; delta: number }) => {
-                refuseFixedSize(checkGroup(this.state, request.id));
-                await this.mutate((state) => decreaseTarget(state, request.delta));
-                return {};
-            }),
-            NodeGroupNodes: this.unary("NodeGroupNodes", (request: { id: string }) => {
-                return { instances: this.instances(checkGroup(this.state, request.id)).map((instance) => ({ id: instance.id, status: { instanceState: instance.state } })) };
-            }),
-        });
+        addCloudProvider(server, this, this.log, (kind, outcome, seconds) => this.observe(kind, outcome, seconds));
+    }
+}
+
+function firstLine(error: unknown): string {
+    const text = error instanceof Error ? error.message : String(error);
+    return text.split("\n").find((line) => line.trim() !== "")?.slice(0, 300) ?? "unknown error";
+}
+
+/** The program's own validation, before anything is written: a config `up` would refuse is never recorded. */
+function refuseInvalid(config: ConfigValues): void {
+    try {
+        poolState(config, {});
+    } catch (error) {
+        if (error instanceof StackConfigError) throw new ScaleError(grpc.status.FAILED_PRECONDITION, `the stack config would be invalid: ${error.problems.join("; ")}`);
+        throw error;
     }
 }

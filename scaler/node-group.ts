@@ -1,12 +1,13 @@
 import { status } from "@grpc/grpc-js";
-import { addWorkers, liveWorkerSlots, poolNodeName, removeWorkerSlot, WorkerScale } from "../config/worker-slots";
+import { liveWorkerSlots, poolNodeName, WorkerScale } from "../config/worker-slots";
 import { LOKI_POOL } from "../components/loki-values";
 import { gceProviderId, parseGceProviderId } from "../components/pki";
 
 /**
- * The `workers` node group as the Cluster Autoscaler sees it, computed from two stack configs:
- * the desired one (what the next `pulumi up` applies) and the deployed one (what the last
- * successful update applied). Pure: every decision is a function of those two.
+ * The `workers` node group as the Cluster Autoscaler sees it, computed from the desired stack
+ * config (what the next `pulumi up` applies), the deployed one (what the last successful update
+ * applied) and the slots whose VMs an unfinished or failed update may have made. Pure: every
+ * decision is a function of those.
  */
 
 export const WORKERS_GROUP = "workers";
@@ -31,23 +32,45 @@ export interface PoolSpec {
     readonly clusterName: string;
     readonly min: number;
     readonly max: number;
+    /** The longest a scale update is expected to take (autoscaler.scaleUpdateMinutes): the provisioning budget's base. */
+    readonly scaleUpdateSeconds: number;
 }
 
 export interface PoolState {
     readonly spec: PoolSpec;
     readonly desired: WorkerScale;
     readonly deployed: WorkerScale;
+    /**
+     * Worker slots whose VMs may exist although the deployed config does not have them (or may be
+     * gone although it does): every slot an update asked for since the last successful one, while it
+     * ran, failed or was killed, and the slots the stack's state holds. Not free until an update settles them.
+     */
+    readonly unsettled: readonly number[];
+    /** The last failed update: the not-yet-created slots it was asked for, and why it failed. */
+    readonly failure?: UpdateFailure;
     /** Dedicated Loki nodes: desired and deployed counts (0 when the stack has none). */
     readonly loki: { readonly desired: number; readonly deployed: number };
 }
 
+export interface UpdateFailure {
+    readonly slots: readonly number[];
+    readonly message: string;
+    /** A code for the autoscaler's log and metrics, e.g. "update-failed", "provision-timeout". */
+    readonly code: string;
+}
+
 export type InstanceState = "instanceRunning" | "instanceCreating" | "instanceDeleting";
+
+/** cloudprovider.InstanceErrorClass (cluster-autoscaler/cloudprovider/cloud_provider.go): OtherErrorClass. */
+export const OTHER_ERROR_CLASS = 99;
 
 export interface GroupInstance {
     readonly slot: number;
     /** gce://<project>/<zone>/<instance>: what each kubelet registers as its provider id. */
     readonly id: string;
     readonly state: InstanceState;
+    /** For a Creating instance an update failed to create: the autoscaler backs off at once. */
+    readonly error?: { readonly code: string; readonly message: string; readonly errorClass: number };
 }
 
 /** A pool's node in this stack: `<cluster>-<pool>-<index>` (the VM, the Kubernetes node). */
@@ -66,10 +89,10 @@ export function indexOf(spec: PoolSpec, pool: PoolKind, providerId: string): num
     return /^(0|[1-9][0-9]{0,5})$/.test(rest) ? Number(rest) : undefined;
 }
 
-/** Creating (desired, not deployed), running (both) or deleting (deployed, no longer desired). */
-function instanceStates(spec: PoolSpec, pool: PoolKind, desired: readonly number[], deployed: readonly number[]): GroupInstance[] {
-    const [want, have] = [new Set(desired), new Set(deployed)];
-    return [...new Set([...desired, ...deployed])]
+/** Creating (desired, not deployed), running (both) or deleting (no longer desired, but deployed or unsettled). */
+function instanceStates(spec: PoolSpec, pool: PoolKind, desired: readonly number[], present: readonly number[], unsettled: readonly number[] = []): GroupInstance[] {
+    const [want, have] = [new Set(desired), new Set(present)];
+    return [...new Set([...desired, ...present, ...unsettled])]
         .sort((a, b) => a - b)
         .map((slot) => ({
             slot,
@@ -79,7 +102,17 @@ function instanceStates(spec: PoolSpec, pool: PoolKind, desired: readonly number
 }
 
 export function groupInstances(state: PoolState): GroupInstance[] {
-    return instanceStates(state.spec, "worker", liveWorkerSlots(state.desired), liveWorkerSlots(state.deployed));
+    const failed = new Set(state.failure?.slots ?? []);
+    return instanceStates(state.spec, "worker", liveWorkerSlots(state.desired), liveWorkerSlots(state.deployed), state.unsettled).map((instance) =>
+        state.failure && instance.state === "instanceCreating" && failed.has(instance.slot)
+            ? { ...instance, error: { code: state.failure.code, message: state.failure.message, errorClass: OTHER_ERROR_CLASS } }
+            : instance,
+    );
+}
+
+/** Slots that hold, or may hold, a VM or a request: never handed out again until they settle. */
+export function takenSlots(state: PoolState): Set<number> {
+    return new Set([...liveWorkerSlots(state.desired), ...liveWorkerSlots(state.deployed), ...state.unsettled]);
 }
 
 /** The groups this stack has: the workers, and the Loki pool when there is one. */
@@ -102,62 +135,6 @@ export function refuseFixedSize(id: GroupId): void {
 export function lokiInstances(state: PoolState): GroupInstance[] {
     const indexes = (count: number) => Array.from({ length: count }, (_, i) => i);
     return instanceStates(state.spec, LOKI_POOL.name, indexes(state.loki.desired), indexes(state.loki.deployed));
-}
-
-/** IncreaseSize(delta): the desired scale with `delta` more workers (retired slots reused first). */
-export function increase(state: PoolState, delta: number): WorkerScale {
-    if (!Number.isInteger(delta) || delta <= 0) throw new ScaleError(status.INVALID_ARGUMENT, `delta must be positive, got ${delta}`);
-    const target = state.desired.count + delta;
-    if (target > state.spec.max) throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} + ${delta} = ${target} exceeds the group's max (${state.spec.max})`);
-    return addWorkers(state.desired, delta);
-}
-
-/** DeleteNodes(nodes): exactly those workers leave (their slots retired), the others stay where they are. */
-export function deleteNodes(state: PoolState, providerIds: readonly string[]): WorkerScale {
-    if (providerIds.length === 0) throw new ScaleError(status.INVALID_ARGUMENT, "no node to delete");
-    const live = new Set(liveWorkerSlots(state.desired));
-    const slots: number[] = [];
-    for (const id of providerIds) {
-        if (!parseGceProviderId(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${id}" is not gce://<project>/<zone>/<instance>`);
-        const slot = indexOf(state.spec, "worker", id);
-        if (slot === undefined || !live.has(slot)) throw new ScaleError(status.NOT_FOUND, `node ${id} is not in node group "${WORKERS_GROUP}"`);
-        if (slots.includes(slot)) throw new ScaleError(status.INVALID_ARGUMENT, `node ${id} is listed twice`);
-        slots.push(slot);
-    }
-    const target = state.desired.count - slots.length;
-    if (target < state.spec.min) throw new ScaleError(status.FAILED_PRECONDITION, `deleting ${slots.length} node(s) leaves ${target}, below the group's min (${state.spec.min})`);
-    return slots.reduce(removeWorkerSlot, state.desired);
-}
-
-/**
- * DecreaseTargetSize(delta < 0): only cancels workers that are not created yet (desired but not
- * deployed); a running worker is never removed this way (DeleteNodes names it).
- */
-export function decreaseTarget(state: PoolState, delta: number): WorkerScale {
-    if (!Number.isInteger(delta) || delta >= 0) throw new ScaleError(status.INVALID_ARGUMENT, `delta must be negative, got ${delta}`);
-    const target: WorkerScale = { count: state.desired.count + delta, retiredSlots: state.desired.retiredSlots };
-    if (target.count < state.spec.min) throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} - ${-delta} = ${target.count} is below the group's min (${state.spec.min})`);
-    const deployed = new Set(liveWorkerSlots(state.deployed));
-    const kept = new Set(liveWorkerSlots(target));
-    const cancelled = liveWorkerSlots(state.desired).filter((slot) => !kept.has(slot));
-    const running = cancelled.filter((slot) => deployed.has(slot));
-    if (running.length > 0) {
-        throw new ScaleError(status.FAILED_PRECONDITION, `decreasing by ${-delta} would remove running worker(s) ${running.join(", ")}; only not-yet-created workers can be cancelled (use DeleteNodes)`);
-    }
-    return target;
-}
-
-/**
- * A person's or CI's resize to exactly `size` workers: up adds the next free slots, down removes
- * the highest live slots (the foundation's rule). Running workers may go: it is a deliberate
- * change, unlike the autoscaler's DecreaseTargetSize.
- */
-export function resize(state: PoolState, size: number): WorkerScale {
-    if (!Number.isInteger(size) || size < state.spec.min || size > state.spec.max) {
-        throw new ScaleError(status.INVALID_ARGUMENT, `size ${size} is outside the group's bounds [${state.spec.min}, ${state.spec.max}]`);
-    }
-    if (size > state.desired.count) return addWorkers(state.desired, size - state.desired.count);
-    return { count: size, retiredSlots: state.desired.retiredSlots };
 }
 
 /** A node named as the autoscaler does (provider id) or as people do (instance name). */

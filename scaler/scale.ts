@@ -1,6 +1,7 @@
 import * as path from "path";
 import { parseArgs } from "util";
-import { deleteNodes, asProviderId, resize, ScaleError } from "./node-group";
+import { asProviderId, ScaleError } from "./node-group";
+import { deleteNodes, resize } from "./worker-changes";
 import pino from "pino";
 import { runCli, UsageError } from "../config/cli";
 import { AutomationStack } from "./automation-stack";

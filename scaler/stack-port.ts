@@ -1,3 +1,4 @@
+import { DEFAULT_SCALE_UPDATE_MINUTES } from "../config/autoscaler-config";
 import { parseStackConfig, PROJECT } from "../config/stack-config";
 import { WorkerScale } from "../config/worker-slots";
 import type { PoolState } from "./node-group";
@@ -18,6 +19,11 @@ export interface StackPort {
     readDeployed(): Promise<ConfigValues>;
     /** One update of the worker pool to the desired config. Rejects with ConcurrentUpdateError when another update holds the stack. */
     up(): Promise<void>;
+    /**
+     * The worker slots the stack's state holds resources for, whatever the last successful config
+     * says (a failed or killed update leaves what it created). Absent: the deployed config's slots.
+     */
+    existingWorkerSlots?(): Promise<readonly number[]>;
 }
 
 export const WORKER_COUNT_KEY = `${PROJECT}:workerCount`;
@@ -63,9 +69,17 @@ export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolSt
     // The program's own rules: the scaler never works from a config `up` would refuse.
     const config = parseStackConfig(desired);
     return {
-        spec: { project: config.gcp.project, zone: config.gcp.zone, clusterName: config.clusterName, min: config.workers.min, max: config.workers.max },
+        spec: {
+            project: config.gcp.project,
+            zone: config.gcp.zone,
+            clusterName: config.clusterName,
+            min: config.workers.min,
+            max: config.workers.max,
+            scaleUpdateSeconds: 60 * (config.autoscaler?.scaleUpdateMinutes ?? DEFAULT_SCALE_UPDATE_MINUTES),
+        },
         desired: { count: config.workers.count, retiredSlots: config.workers.retiredSlots },
         deployed: deployedPart(deployed).workers,
+        unsettled: [],
         loki: { desired: config.platform.layers.logging ? config.platform.loki.nodeCount : 0, deployed: deployedPart(deployed).lokiNodes },
     };
 }

@@ -2,8 +2,18 @@ import type { Logger } from "pino";
 import { isConcurrentUpdate, StackPort } from "./stack-port";
 
 export type UpdateOutcome = "succeeded" | "concurrent" | "failed";
-/** Told of every finished update attempt (metrics, the service's deployed state). */
+/** Told of every finished update attempt (metrics). */
 export type UpdateListener = (seconds: number, outcome: UpdateOutcome) => void;
+
+/**
+ * The service's view of each attempt, awaited by the loop: `starting` before the stack is asked to
+ * update (what it will apply becomes unsettled), `finished` before the next attempt starts (the
+ * deployed state is read back first, so the next attempt never races the last one's result).
+ */
+export interface AttemptHooks {
+    starting(): void | Promise<void>;
+    finished(outcome: UpdateOutcome, seconds: number, error?: unknown): void | Promise<void>;
+}
 
 export interface UpdateLoopOptions {
     /** First wait after a failed or concurrent update; doubles up to maxBackoffMs. @default 1000 */
@@ -28,6 +38,8 @@ export class UpdateLoop {
     private readonly maxBackoffMs: number;
     private readonly listeners: UpdateListener[] = [];
     private readonly sleep: (ms: number) => Promise<void>;
+    private hooks: AttemptHooks | undefined;
+    private attempting = false;
 
     constructor(
         private readonly stack: StackPort,
@@ -41,6 +53,16 @@ export class UpdateLoop {
 
     onUpdate(listener: UpdateListener): void {
         this.listeners.push(listener);
+    }
+
+    /** One set of hooks: the service that owns the group's state. */
+    attach(hooks: AttemptHooks): void {
+        this.hooks = hooks;
+    }
+
+    /** An update attempt is running now (not merely pending or backing off). */
+    get updating(): boolean {
+        return this.attempting;
     }
 
     private finished(started: number, outcome: UpdateOutcome): number {
@@ -70,15 +92,21 @@ export class UpdateLoop {
         let backoff = this.backoffMs;
         while (this.dirty) {
             this.dirty = false;
+            await this.hooks?.starting();
             const started = performance.now();
+            this.attempting = true;
             try {
                 await this.stack.up();
-                this.log.info({ seconds: this.finished(started, "succeeded") }, "update succeeded");
+                this.attempting = false;
+                const seconds = this.finished(started, "succeeded");
+                await this.hooks?.finished("succeeded", seconds);
+                this.log.info({ seconds }, "update succeeded");
                 backoff = this.backoffMs;
             } catch (error) {
-                const concurrent = isConcurrentUpdate(error);
-                this.finished(started, concurrent ? "concurrent" : "failed");
-                this.log.warn({ err: error, retryInMs: backoff }, concurrent ? "another update holds the stack; retrying" : "update failed; retrying");
+                this.attempting = false;
+                const outcome = isConcurrentUpdate(error) ? "concurrent" : "failed";
+                await this.hooks?.finished(outcome, this.finished(started, outcome), error);
+                this.log.warn({ err: error, retryInMs: backoff }, outcome === "concurrent" ? "another update holds the stack; retrying" : "update failed; retrying");
                 this.dirty = true;
                 await this.sleep(backoff);
                 backoff = Math.min(backoff * 2, this.maxBackoffMs);

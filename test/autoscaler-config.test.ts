@@ -36,6 +36,7 @@ describe("autoscaler config", () => {
             stateBackend: { url: ENABLED.stateBackend, bucket: "p-123456-pulumi-state" },
             secretsProvider: { url: ENABLED.secretsProvider, kmsKey: "projects/p-123456/locations/global/keyRings/pulumi/cryptoKeys/state" },
             scaleDownUnneededTime: "10m",
+            scaleUpdateMinutes: 8,
         });
         assert.equal(CLUSTER_AUTOSCALER_RELEASES[34], "v1.34.5");
     });
@@ -48,6 +49,8 @@ describe("autoscaler config", () => {
         ["a bad bucket name", { ...ENABLED, stateBackend: "gs://UPPER" }, /autoscaler\.stateBackend must name a valid bucket/],
         ["a passphrase provider", { ...ENABLED, secretsProvider: "passphrase" }, /autoscaler\.secretsProvider must be gcpkms:\/\/projects\/<project>/],
         ["a bad duration", { ...ENABLED, scaleDownUnneededTime: "ten minutes" }, /autoscaler\.scaleDownUnneededTime must be a duration/],
+        ["a scale update budget too short", { ...ENABLED, scaleUpdateMinutes: 1 }, /autoscaler\.scaleUpdateMinutes must be at least 2/],
+        ["a fractional scale update budget", { ...ENABLED, scaleUpdateMinutes: 7.5 }, /autoscaler\.scaleUpdateMinutes must be a whole number of minutes/],
         ["an unknown field", { ...ENABLED, replicas: 2 }, /autoscaler has unknown field\(s\) replicas/],
         ["fields while disabled", { scalerImage: ENABLED.scalerImage }, /autoscaler\.scalerImage is set but autoscaler\.enabled is not true/],
         ["not an object", "yes", /autoscaler must be an object/],

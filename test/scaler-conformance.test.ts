@@ -52,14 +52,32 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             assert.equal((controlPlane.nodeGroup as { id: string }).id, "");
         });
 
-        it("GPULabel, GetAvailableGPUTypes, Cleanup and Refresh answer; pricing, templates and options are UNIMPLEMENTED", async () => {
+        it("GPULabel, GetAvailableGPUTypes, Cleanup and Refresh answer; pricing is UNIMPLEMENTED", async () => {
             assert.equal((await call(lab.client, "GPULabel")).label, "cloud.google.com/gke-accelerator");
             assert.deepEqual((await call(lab.client, "GetAvailableGPUTypes")).gpuTypes, {});
             await call(lab.client, "Cleanup");
             await call(lab.client, "Refresh");
-            for (const method of ["PricingNodePrice", "PricingPodPrice", "NodeGroupTemplateNodeInfo", "NodeGroupGetOptions"]) {
+            for (const method of ["PricingNodePrice", "PricingPodPrice"]) {
                 await assert.rejects(call(lab.client, method, { id: "workers" }), (error: grpc.ServiceError) => error.code === grpc.status.UNIMPLEMENTED, method);
             }
+        });
+
+        it("GetOptions: the autoscaler's defaults as sent, with MaxNodeProvisionDuration raised to the scaler's budget (2 x 8 min + 1 min)", async () => {
+            const minutes = (m: number) => ({ seconds: String(m * 60), nanos: 0 });
+            const defaults = {
+                scaleDownUtilizationThreshold: 0.6,
+                scaleDownGpuUtilizationThreshold: 0.7,
+                zeroOrMaxNodeScaling: false,
+                ignoreDaemonSetsUtilization: true,
+                scaleDownUnneededDuration: minutes(10),
+                scaleDownUnreadyDuration: minutes(20),
+                MaxNodeProvisionDuration: minutes(15),
+            };
+            const { nodeGroupAutoscalingOptions: options } = await call(lab.client, "NodeGroupGetOptions", { id: "workers", defaults });
+            assert.deepEqual(options, { ...defaults, MaxNodeProvisionDuration: minutes(17) });
+            const longer = await call(lab.client, "NodeGroupGetOptions", { id: "workers", defaults: { ...defaults, MaxNodeProvisionDuration: minutes(30) } });
+            assert.deepEqual((longer.nodeGroupAutoscalingOptions as typeof defaults).MaxNodeProvisionDuration, minutes(30), "never shorter than the autoscaler's own setting");
+            await assert.rejects(call(lab.client, "NodeGroupGetOptions", { id: "gpus", defaults }), (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND);
         });
 
         it("IncreaseSize(1) records the new size before answering; the update then runs in the background", async () => {

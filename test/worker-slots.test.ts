@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { addWorkers, liveWorkerSlots, removeWorkerSlot, slotChanges, WorkerScale } from "../config/worker-slots";
+import { liveWorkerSlots, scaleOfSlots, slotChanges, WorkerScale } from "../config/worker-slots";
 
 const scale = (count: number, retiredSlots: number[] = []): WorkerScale => ({ count, retiredSlots });
 
@@ -23,18 +23,14 @@ describe("worker slots", () => {
         assert.deepEqual(slotChanges(scale(3, [1]), scale(4, [1])), { added: [4], removed: [] });
     });
 
-    it("removing one specific worker retires its slot and leaves the others", () => {
-        const after = removeWorkerSlot(scale(4), 1);
-        assert.deepEqual(after, scale(3, [1]));
-        assert.deepEqual(slotChanges(scale(4), after), { added: [], removed: [1] });
-        assert.throws(() => removeWorkerSlot(scale(3, [1]), 1), /worker slot 1 is not live \(live: 0, 2, 3\)/);
-    });
-
-    it("adding workers reuses retired slots below the highest live one before growing", () => {
-        const after = addWorkers(scale(3, [1]), 1);
-        assert.deepEqual(after, scale(4, []));
-        assert.deepEqual(slotChanges(scale(3, [1]), after), { added: [1], removed: [] });
-        assert.deepEqual(slotChanges(scale(2, [0, 1]), addWorkers(scale(2, [0, 1]), 3)), { added: [0, 1, 4], removed: [] });
-        assert.throws(() => addWorkers(scale(1), 0), /positive integer, got 0/);
+    it("a set of live slots has one shortest scale: retired only below the highest live slot", () => {
+        assert.deepEqual(scaleOfSlots([0, 2, 3]), scale(3, [1]));
+        assert.deepEqual(scaleOfSlots([3, 0, 3]), scale(2, [1, 2]));
+        assert.deepEqual(scaleOfSlots([]), scale(0));
+        for (const slots of [[0, 1, 2], [4], [1, 5, 6], []]) assert.deepEqual(liveWorkerSlots(scaleOfSlots(slots)), slots);
+        // The record the old rule left after four "+1, delete the newest" cycles, and the same slots now.
+        assert.deepEqual(liveWorkerSlots(scale(3, [2, 3, 4, 5])), [0, 1, 6]);
+        assert.deepEqual(scaleOfSlots([0, 1, 6]), scale(3, [2, 3, 4, 5]));
+        assert.throws(() => scaleOfSlots([-1]), /whole numbers from 0, got \[-1\]/);
     });
 });
