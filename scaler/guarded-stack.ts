@@ -50,6 +50,8 @@ export class GuardedStack implements StackPort {
     private closed = false;
     /** An update of ours was left unfinished before this process started (a predecessor was killed mid-update). */
     readonly unfinishedAtStart: Marker | undefined;
+    /** The inner stack's, when it has one: a decorator must not hide what the service asks for. */
+    readonly existingWorkerSlots?: () => Promise<readonly number[]>;
 
     constructor(
         private readonly inner: StackPort,
@@ -57,6 +59,7 @@ export class GuardedStack implements StackPort {
         private readonly ownLocks?: OwnLocks,
     ) {
         this.unfinishedAtStart = this.marker();
+        if (inner.existingWorkerSlots) this.existingWorkerSlots = inner.existingWorkerSlots.bind(inner);
     }
 
     private marker(): Marker | undefined {

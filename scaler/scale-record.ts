@@ -9,10 +9,15 @@ import { ConfigValues, StackPort } from "./stack-port";
  * config when the scaler starts, so a recorded change is never lost.
  */
 export class RecordedScaleStack implements StackPort {
+    /** The inner stack's, when it has one: a decorator must not hide what the service asks for. */
+    readonly existingWorkerSlots?: () => Promise<readonly number[]>;
+
     private constructor(
         private readonly inner: StackPort,
         private readonly file: string,
-    ) {}
+    ) {
+        if (inner.existingWorkerSlots) this.existingWorkerSlots = inner.existingWorkerSlots.bind(inner);
+    }
 
     /** Opens the record (if any) and replays it into the stack's config. */
     static async open(inner: StackPort, file: string): Promise<RecordedScaleStack> {
