@@ -10,8 +10,13 @@ export interface AutoscalerPkiArgs {
 /**
  * The mTLS pair between the Cluster Autoscaler and the scaler, from a CA of their own (not the
  * cluster's): the scaler trusts exactly the clients this CA signed, the autoscaler verifies the
- * scaler's name against the server certificate's SANs. Leaves renew on a full `pulumi up` (a
- * scale update does not touch them).
+ * scaler's name against the server certificate's SANs.
+ *
+ * Leaves live a year and are re-issued by the first full `pulumi up` in their last 30 days
+ * (LEAF_VALIDITY_HOURS, LEAF_EARLY_RENEWAL_HOURS: the provider plans a replacement once a
+ * certificate is ready for renewal); CI's `up` on the default branch is that update, a scale
+ * update never is (it targets the worker pool). Neither side needs a restart by hand: the scaler
+ * re-reads its files, and the autoscaler's pod template carries a checksum of its certificate.
  */
 export class AutoscalerPki extends pulumi.ComponentResource {
     readonly caCertPem: pulumi.Output<string>;

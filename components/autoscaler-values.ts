@@ -1,3 +1,4 @@
+import * as crypto from "crypto";
 import { stringify } from "yaml";
 import { autoscalerReleaseProblem, CLUSTER_AUTOSCALER_RELEASES } from "../config/autoscaler-config";
 import { CHARTS, HelmValues } from "./helm-charts";
@@ -74,18 +75,45 @@ export function renderCloudConfig(config: CloudConfig): string {
     });
 }
 
+/** The pod-template annotation whose change rolls the autoscaler when its mounted config changes. */
+export const CONFIG_CHECKSUM_ANNOTATION = "checksum/cloud-config";
+
+/** What the autoscaler reads from /config at start (and never again). */
+export interface AutoscalerConfigFiles {
+    readonly cloudConfig: string;
+    readonly certPem: string;
+    readonly caCertPem: string;
+}
+
+/**
+ * A digest of the autoscaler's config, certificates included. The autoscaler reads its client
+ * certificate once, so a renewed one in the Secret would go unused until the old one expired;
+ * with this on its pod template, the new certificate changes the template and the Deployment
+ * rolls. The private key is left out: a digest of it would be a checkable fingerprint of a
+ * secret in plain values, and a new key always comes with a new certificate (the CSR changes).
+ * Certificates are public, so the annotation may be plain.
+ */
+export function configChecksum(files: AutoscalerConfigFiles): string {
+    const hash = crypto.createHash("sha256");
+    for (const part of [files.cloudConfig, files.certPem, files.caCertPem]) hash.update(`${part.length}:${part}`);
+    return hash.digest("hex");
+}
+
 export interface ClusterAutoscalerValuesArgs {
     readonly clusterName: string;
     /** The cluster's Kubernetes minor: the autoscaler's release must match it. */
     readonly kubernetesMinor: number;
     readonly scaleDownUnneededTime: string;
+    /** configChecksum() of what it mounts: a new value restarts it. */
+    readonly configChecksum: string;
 }
 
 /**
  * The computed part of the chart's values (values/cluster-autoscaler.yaml has the rest). The
  * chart renders its Deployment only when autoDiscovery.clusterName is set, and passes no
  * --cloud-config for externalgrpc: both are set here, with the ConfigMap and the Secret projected
- * into one volume at /config (the cloud-config names the certificate files beside it). Its
+ * into one volume at /config (the cloud-config names the certificate files beside it), and the
+ * pod template carries their checksum, so a renewed client certificate restarts it. Its
  * own ServiceMonitor stays off (autoscalingMonitors() scrapes it without tying it to Prometheus).
  */
 export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): HelmValues {
@@ -98,6 +126,7 @@ export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): Helm
         extraArgs: { "cloud-config": `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`, "scale-down-unneeded-time": args.scaleDownUnneededTime },
         extraVolumes: [{ name: "cloud-config", projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] } }],
         extraVolumeMounts: [{ name: "cloud-config", mountPath: CLUSTER_AUTOSCALER.configDir, readOnly: true }],
+        podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: args.configChecksum },
         serviceMonitor: { enabled: false },
     };
 }

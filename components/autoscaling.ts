@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AutoscalerConfig } from "../config/autoscaler-config";
 import { AutoscalerPki } from "./autoscaler-pki";
-import { cloudConfigMapData, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST, tlsSecretData } from "./autoscaler-values";
+import { cloudConfigMapData, CLUSTER_AUTOSCALER, clusterAutoscalerValues, configChecksum, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST, tlsSecretData } from "./autoscaler-values";
 import { applyObjects, namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
 import { ScalerAccess } from "./scaler-access";
@@ -79,7 +79,7 @@ export class Autoscaling extends pulumi.ComponentResource {
             inNamespace,
         );
         const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([federation, googleServiceAccount, stateNode]) =>
-            scalerObjects({ image: config.scalerImage, stack: args.stack, stateBackendUrl: config.stateBackend.url, federation, googleServiceAccount, stateNode }),
+            scalerObjects({ image: config.scalerImage, stack: args.stack, stateBackendUrl: config.stateBackend.url, federation, googleServiceAccount, stateNode, updateBudgetMinutes: config.scaleUpdateMinutes }),
         );
         const scaler = applyObjects(`${name}-scaler`, objects, { ...parent, dependsOn: [ns, scalerTls, access] });
         this.release = helmRelease(
@@ -88,11 +88,15 @@ export class Autoscaling extends pulumi.ComponentResource {
                 name: CLUSTER_AUTOSCALER.release,
                 valuesFile: "cluster-autoscaler",
                 namespace: ns.metadata.name,
-                overlay: clusterAutoscalerValues({
-                    clusterName: args.clusterName,
-                    kubernetesMinor: args.kubernetesMinor,
-                    scaleDownUnneededTime: config.scaleDownUnneededTime,
-                }),
+                // The scaler re-reads its own certificate files; the autoscaler restarts on this checksum.
+                overlay: pulumi.all([pki.client.certPem, pki.caCertPem]).apply(([certPem, caCertPem]) =>
+                    clusterAutoscalerValues({
+                        clusterName: args.clusterName,
+                        kubernetesMinor: args.kubernetesMinor,
+                        scaleDownUnneededTime: config.scaleDownUnneededTime,
+                        configChecksum: configChecksum({ cloudConfig, certPem, caCertPem }),
+                    }),
+                ),
             },
             { ...parent, dependsOn: [autoscalerConfig, autoscalerTls, scaler] },
         );

@@ -13,6 +13,27 @@ export const SCALER_PATHS = {
 export const SCALER_CREDENTIALS: CredentialMount = { configMap: "scaler-google-credentials", mountPath: "/var/run/secrets/google" };
 
 export const SCALER_TLS_SECRET = "scaler-tls";
+
+/**
+ * The pod's host name, used by nothing else: Pulumi writes the host into every stack lock, so a
+ * lock naming it can only be the scaler's own (stale once its update was killed; see scaler/stack-lock.ts).
+ */
+export const SCALER_HOSTNAME = "scaler";
+
+/** After the stop deadline, time to log and exit before the kubelet's SIGKILL. */
+export const EXIT_MARGIN_SECONDS = 30;
+
+/**
+ * How long a stopping scaler waits for its running update, and the pod's grace period. An update
+ * that began just before SIGTERM needs the whole budget of one update; past it the scaler exits 1
+ * and clears the lock the killed update leaves at its next start.
+ */
+export function stopTimings(updateBudgetMinutes: number): { readonly stopTimeoutSeconds: number; readonly terminationGracePeriodSeconds: number } {
+    if (!(updateBudgetMinutes > 0)) throw new Error(`updateBudgetMinutes ${updateBudgetMinutes} must be positive`);
+    const stopTimeoutSeconds = updateBudgetMinutes * 60;
+    return { stopTimeoutSeconds, terminationGracePeriodSeconds: stopTimeoutSeconds + EXIT_MARGIN_SECONDS };
+}
+
 const LABELS = { "app.kubernetes.io/name": SCALER.name, "app.kubernetes.io/part-of": "boutique-platform" } as const;
 /** The scaler image's user (Dockerfile: useradd --uid). */
 export const RUN_AS = 10001;
@@ -28,22 +49,28 @@ export interface ScalerObjectsArgs {
     readonly googleServiceAccount: string;
     /** The control-plane node whose disk keeps the desired scale. */
     readonly stateNode: string;
+    /** The longest one scale update is expected to take (autoscaler.scaleUpdateMinutes): a stop waits that long for one. */
+    readonly updateBudgetMinutes: number;
 }
 
 function deployment(args: ScalerObjectsArgs): KubernetesObject {
     const stateFile = `${SCALER_PATHS.state}/${args.stack}.json`;
+    const { stopTimeoutSeconds, terminationGracePeriodSeconds } = stopTimings(args.updateBudgetMinutes);
     return workload(
         "Deployment",
         { name: SCALER.name, namespace: SCALER.namespace, labels: LABELS },
         LABELS,
         {
             serviceAccountName: SCALER.serviceAccount,
+            hostname: SCALER_HOSTNAME,
+            terminationGracePeriodSeconds,
             // The scaler needs no Kubernetes API: only the projected token for Google.
             automountServiceAccountToken: false,
             priorityClassName: "system-cluster-critical",
             nodeSelector: { "kubernetes.io/hostname": args.stateNode },
             tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
-            securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } },
+            // fsGroup: the kubelet writes Secret files as root; the group lets the scaler's user read (and re-read) them.
+            securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, seccompProfile: { type: "RuntimeDefault" } },
             initContainers: [
                 {
                     // hostPath directories are created root-owned: hand this one to the scaler's user.
@@ -60,7 +87,8 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
                     image: args.image,
                     args: [
                         ...["--listen", `0.0.0.0:${SCALER.grpcPort}`, "--http", `0.0.0.0:${SCALER.httpPort}`],
-                        ...["--stack", args.stack, "--scale-record", stateFile],
+                        ...["--stack", args.stack, "--scale-record", stateFile, "--own-lock-host", SCALER_HOSTNAME],
+                        ...["--stop-timeout", String(stopTimeoutSeconds)],
                         ...["--cert", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.cert}`, "--key", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.key}`, "--ca", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.caCert}`],
                     ],
                     env: [
@@ -85,7 +113,8 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
                 },
             ],
             volumes: [
-                { name: "tls", secret: { secretName: SCALER_TLS_SECRET, defaultMode: 0o400 } },
+                // Mounted whole (no subPath), so a renewed certificate reaches the files the scaler re-reads.
+                { name: "tls", secret: { secretName: SCALER_TLS_SECRET, defaultMode: 0o440 } },
                 credentialVolume("google", SCALER_CREDENTIALS, args.federation),
                 { name: "state", hostPath: { path: SCALER_PATHS.state, type: "DirectoryOrCreate" } },
             ],

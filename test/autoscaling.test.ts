@@ -5,10 +5,11 @@ import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { parse } from "yaml";
-import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, renderCloudConfig, SCALER, SCALER_HOST } from "../components/autoscaler-values";
+import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, CONFIG_CHECKSUM_ANNOTATION, configChecksum, renderCloudConfig, SCALER, SCALER_HOST } from "../components/autoscaler-values";
 import { CREDENTIAL_FILE } from "../components/workload-identity";
 import { SCALER_PROJECT_ROLES } from "../components/scaler-access";
-import { SCALER_CREDENTIALS, SCALER_PATHS } from "../components/scaler-objects";
+import { RUN_AS, SCALER_CREDENTIALS, SCALER_HOSTNAME, SCALER_PATHS, stopTimings } from "../components/scaler-objects";
+import { updateMarkerFile } from "../scaler/guarded-stack";
 import { Evaluation } from "../render/evaluate";
 import { unwrapSecrets } from "../render/mock-cloud";
 import { dig } from "./fixtures";
@@ -103,8 +104,49 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         }
     });
 
+    it("the autoscaler restarts when its certificate changes: its pod template carries a checksum of its config and certificates (not the key)", () => {
+        const values = parse(evaluation.artifacts["values/cluster-autoscaler.yaml"]) as Record<string, unknown>;
+        const annotation = String(dig(values, "podAnnotations", CONFIG_CHECKSUM_ANNOTATION));
+        const secret = cloud.secrets.get("autoscaling-cloud-config") ?? {};
+        const cloudConfig = String(dig(byName(evaluation, "autoscaling-cloud-config-file").inputs, "data", CLOUD_CONFIG_FILES.config));
+        const files = { cloudConfig, certPem: secret[CLOUD_CONFIG_FILES.cert], caCertPem: secret[CLOUD_CONFIG_FILES.caCert] };
+        assert.match(annotation, /^[0-9a-f]{64}$/);
+        assert.equal(annotation, configChecksum(files), "the digest of the mounted config and certificates");
+        assert.equal(configChecksum({ ...files }), annotation, "stable: an unchanged certificate rolls nothing");
+        // A renewed certificate (same key, new serial and validity), a new CA, a new config: each rolls the pod.
+        const pem = secret[CLOUD_CONFIG_FILES.cert];
+        const at = pem.indexOf("-----END") - 8;
+        const renewed = `${pem.slice(0, at)}${pem[at] === "A" ? "B" : "A"}${pem.slice(at + 1)}`;
+        assert.notEqual(renewed, secret[CLOUD_CONFIG_FILES.cert]);
+        for (const changed of [{ ...files, certPem: renewed }, { ...files, caCertPem: `${files.caCertPem}\n` }, { ...files, cloudConfig: cloudConfig.replace("5s", "6s") }]) {
+            assert.notEqual(configChecksum(changed), annotation);
+        }
+        // Boundaries are part of the digest: moving text from one file to the next changes it.
+        assert.notEqual(configChecksum({ cloudConfig: "ab", certPem: "c", caCertPem: "" }), configChecksum({ cloudConfig: "a", certPem: "bc", caCertPem: "" }));
+    });
+
+    it("the scaler's pod outlives one scale update when stopped, claims a host name of its own, and can read its renewed certificates", () => {
+        const deployment = manifestObjects(evaluation).find((object) => object.kind === "Deployment" && object.metadata.name === SCALER.name);
+        const pod = dig(deployment, "spec", "template", "spec") as Record<string, unknown>;
+        const options = scalerOptions(dig(pod, "containers", 0, "args") as string[]);
+        // The dev stack's scale update budget is the default, 8 minutes.
+        assert.deepEqual(stopTimings(8), { stopTimeoutSeconds: 480, terminationGracePeriodSeconds: 510 });
+        assert.equal(options.stopTimeoutSeconds, 480, "the scaler waits for a running update as long as one may take");
+        assert.equal(pod.terminationGracePeriodSeconds, 510, "and the kubelet waits longer than the scaler");
+        assert.equal(pod.hostname, SCALER_HOSTNAME);
+        assert.equal(options.ownLockHost, SCALER_HOSTNAME, "the locks its updates take name the host it claims");
+        const mounts = new Map((dig(pod, "containers", 0, "volumeMounts") as { name: string; mountPath: string }[]).map((mount) => [mount.mountPath, mount.name]));
+        assert.equal(mounts.get(path.dirname(updateMarkerFile(options.scaleRecord ?? ""))), "state", "the unfinished-update marker is on the node's disk, beside the record");
+        // Secret files are root's; the scaler's group reads them (and a renewed one reaches the mount: no subPath).
+        assert.equal(dig(pod, "securityContext", "fsGroup"), RUN_AS);
+        const tls = (pod.volumes as { name: string; secret?: { defaultMode: number } }[]).find((volume) => volume.name === "tls");
+        assert.equal(tls?.secret?.defaultMode, 0o440);
+        assert.ok((dig(pod, "containers", 0, "volumeMounts") as { subPath?: string }[]).every((mount) => mount.subPath === undefined));
+    });
+
     it("nothing of it depends on the worker pool, so a scale update (target WorkerPool + dependents) never redeploys it", () => {
-        assert.ok(upstreamOf(evaluation, "loki").has("workers"), "the check sees the pool behind the platform's releases");
+        const inPool = evaluation.resources.find((resource) => resource.parent === "workers");
+        assert.ok(inPool && upstreamOf(evaluation, inPool.name).has("workers"), "the check sees the pool behind what it holds");
         const mine = evaluation.resources.filter((resource) => resource.name.startsWith("autoscaling") && !resource.name.startsWith("autoscaling-monitors"));
         assert.ok(mine.length > 15, `${mine.length} resources`);
         for (const resource of mine) {
@@ -140,7 +182,8 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.throws(() => renderCloudConfig({ address: "scaler.autoscaler.svc", certDir: "/config", grpcTimeoutSeconds: 5 }), /must be host:port/);
         assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "config", grpcTimeoutSeconds: 5 }), /must be absolute/);
         assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "/config", grpcTimeoutSeconds: 0 }), /must be positive/);
-        assert.throws(() => clusterAutoscalerValues({ clusterName: "c", kubernetesMinor: 40, scaleDownUnneededTime: "10m" }), /needs a cluster-autoscaler release for Kubernetes 1\.40/);
+        assert.throws(() => clusterAutoscalerValues({ clusterName: "c", kubernetesMinor: 40, scaleDownUnneededTime: "10m", configChecksum: "0" }), /needs a cluster-autoscaler release for Kubernetes 1\.40/);
+        assert.throws(() => stopTimings(0), /updateBudgetMinutes 0 must be positive/);
     });
 
     it("reaches HAProxy's public API server and SSH bastion from the cluster's one reserved NAT address", () => {

@@ -1,0 +1,24 @@
+import { strict as assert } from "assert";
+import { parse } from "yaml";
+import { CLUSTER_AUTOSCALER, CONFIG_CHECKSUM_ANNOTATION } from "../components/autoscaler-values";
+import { dig } from "./fixtures";
+import { helmOrSkip, renderedPlatform } from "./support/platform-render";
+
+describe("the cluster-autoscaler chart as Helm renders it (dev stack)", function () {
+    this.timeout(300_000);
+    let helm: string;
+    before(function () {
+        helm = helmOrSkip(this);
+    });
+
+    it("its Deployment's pod template carries the config checksum: a renewed client certificate rolls the pod", async () => {
+        const platform = await renderedPlatform("dev", helm);
+        const values = parse(platform.evaluation.artifacts["values/cluster-autoscaler.yaml"]) as Record<string, unknown>;
+        const checksum = dig(values, "podAnnotations", CONFIG_CHECKSUM_ANNOTATION);
+        assert.match(String(checksum), /^[0-9a-f]{64}$/);
+        const objects = platform.charts.rendered.find(({ release }) => release.name === CLUSTER_AUTOSCALER.release)?.objects ?? [];
+        const deployments = objects.filter((object) => object.kind === "Deployment");
+        assert.equal(deployments.length, 1, `${objects.length} objects rendered`);
+        assert.equal(dig(deployments[0], "spec", "template", "metadata", "annotations", CONFIG_CHECKSUM_ANNOTATION), checksum);
+    });
+});
