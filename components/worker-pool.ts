@@ -4,6 +4,7 @@ import { poolNodeName, workerNodeName } from "../config/worker-slots";
 import { ReservedAddress } from "./ip-pool";
 import { NodeTaint } from "./kubeadm-config";
 import { ClusterJoinSettings, joinCluster } from "./node-join";
+import { cloudNodeLabels } from "./node-labels";
 import { nodeInstanceArgs } from "./node-vm";
 import { gceProviderId } from "./pki";
 
@@ -83,7 +84,8 @@ export class WorkerNode extends pulumi.ComponentResource {
                     name: this.nodeName,
                     address: args.address.ip,
                     providerId: gceProviderId(args.project, args.zone, this.nodeName),
-                    ...(args.pool ? { labels: args.pool.labels, taints: args.pool.taints } : {}),
+                    labels: { ...cloudNodeLabels(args.zone, args.machineType), ...args.pool?.labels },
+                    ...(args.pool ? { taints: args.pool.taints } : {}),
                 },
                 instance,
                 cluster: args.cluster,

@@ -1,10 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { liveWorkerSlots, slotChanges, WorkerScale } from "../config/worker-slots";
-import { StackConfigError } from "../config/stack-config";
+import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { GroupId, groupInstances, GroupInstance, LOKI_GROUP, lokiInstances, OTHER_ERROR_CLASS, PoolState, ScaleError } from "./node-group";
 import { ConfigValues, deployedPart, poolState, scaleChanges, StackPort } from "./stack-port";
 import { provisionBudgetSeconds, provisionDeadlineSeconds } from "./provision-budget";
+import { nodeTemplateSpecs, NodeTemplateSpec } from "./template-node";
 import { addCloudProvider, RequestObserver } from "./grpc-service";
 import { UpdateLoop, UpdateOutcome } from "./update-loop";
 
@@ -49,6 +50,7 @@ export class CloudProviderService {
     private attemptStartedAt = 0;
     /** The MaxNodeProvisionDuration the autoscaler last sent as its default, in seconds. */
     private autoscalerDefaultSeconds = 0;
+    private templates: { readonly config: ConfigValues; readonly specs: readonly NodeTemplateSpec[] } | undefined;
     observe: RequestObserver = () => {};
 
     private constructor(
@@ -86,6 +88,12 @@ export class CloudProviderService {
     /** The group's state now (tests and the model check it). */
     current(): PoolState {
         return this.state;
+    }
+
+    /** The node a group would add, from the desired config (the autoscaler's template when a group has no node). */
+    template(id: GroupId): NodeTemplateSpec | undefined {
+        if (this.templates?.config !== this.config) this.templates = { config: this.config, specs: nodeTemplateSpecs(parseStackConfig(this.config)) };
+        return this.templates.specs.find((spec) => spec.group === id);
     }
 
     /** The provisioning budget the autoscaler is told, in seconds. */

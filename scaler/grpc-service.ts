@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { LOKI_POOL } from "../components/loki-values";
 import { checkGroup, GroupId, groupIds, indexOf, LOKI_GROUP, PoolState, refuseFixedSize, ScaleError, WORKERS_GROUP } from "./node-group";
 import { AutoscalingOptions, groupOptions, secondsOf } from "./provision-budget";
+import { templateNodeInfoResponse } from "./template-node";
 import { decreaseTarget, deleteNodes, increase } from "./worker-changes";
 import { loadCloudProvider } from "./client";
 import type { CloudProviderService, Expired } from "./cloud-provider";
@@ -87,6 +88,12 @@ export function cloudProviderHandlers(service: CloudProviderService) {
                 },
             })),
         }),
+        // A node the group would add, for scale-up from zero (with a node of the group, the autoscaler copies that one).
+        NodeGroupTemplateNodeInfo: (request: { id: string }) => {
+            const spec = service.template(checkGroup(state(), request.id));
+            if (!spec) throw new ScaleError(grpc.status.NOT_FOUND, `no template for node group "${request.id}"`);
+            return templateNodeInfoResponse(spec);
+        },
         NodeGroupGetOptions: (request: { id: string; defaults?: Partial<AutoscalingOptions> }) => {
             checkGroup(state(), request.id);
             const autoscalerDefault = secondsOf(request.defaults?.MaxNodeProvisionDuration, request.defaults?.MaxNodeProvisionTime);

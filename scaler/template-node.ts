@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import * as protobuf from "protobufjs";
 import { LOKI_POOL } from "../components/loki-values";
 import type { NodeTaint } from "../components/kubeadm-config";
+import { cloudNodeLabels } from "../components/node-labels";
 import { gceProviderId } from "../components/pki";
 import type { StackConfig } from "../config/stack-config";
 import { liveWorkerSlots, poolNodeName } from "../config/worker-slots";
@@ -92,10 +93,8 @@ export interface TemplateNode {
 
 /**
  * The template Node of a group. Labels: the kubelet's own (hostname, os, arch, stable and beta),
- * the pool's, and the cloud's instance type, region and zone, as the autoscaler's GCE provider
- * puts them on its templates. Caveat: with no cloud controller manager here, a real node carries
- * those three only if its kubelet registers them (--node-labels; NodeRestriction allows these
- * keys); until then a pod selecting on them fits the template but no real node.
+ * the pool's, and the cloud's instance type, region and zone, which every worker's kubelet
+ * registers too (components/node-labels.ts; nodes joined before that carry them only once labelled).
  * Capacity and allocatable: node-capacity.ts. Ready: the autoscaler simulates a joined node.
  */
 export function templateNode(spec: NodeTemplateSpec): TemplateNode {
@@ -106,9 +105,7 @@ export function templateNode(spec: NodeTemplateSpec): TemplateNode {
         "kubernetes.io/arch": "amd64",
         "beta.kubernetes.io/os": "linux",
         "beta.kubernetes.io/arch": "amd64",
-        "node.kubernetes.io/instance-type": spec.machineType,
-        "topology.kubernetes.io/region": spec.region,
-        "topology.kubernetes.io/zone": spec.zone,
+        ...cloudNodeLabels(spec.zone, spec.machineType),
         ...spec.labels,
     };
     return {

@@ -193,7 +193,8 @@ describe("the platform layer with dedicated Loki nodes", function () {
             const join = parseAllDocuments(evaluation.artifacts[`nodes/loki-${i}/kubeadm-join.yaml`]).map((doc) => doc.toJS() as Doc)[0];
             assert.deepEqual(dig(join, "nodeRegistration", "taints"), [{ key: "dedicated", value: "loki", effect: "NoSchedule" }]);
             const labels = (dig(join, "nodeRegistration", "kubeletExtraArgs") as { name: string; value: string }[]).find((arg) => arg.name === "node-labels");
-            assert.equal(labels?.value, "boutique.dev/pool=loki");
+            // The cloud labels every node registers (components/node-labels.ts), then the pool's.
+            assert.equal(labels?.value, "node.kubernetes.io/instance-type=e2-standard-4,topology.kubernetes.io/region=europe-west1,topology.kubernetes.io/zone=europe-west1-b,boutique.dev/pool=loki");
         }
         assert.equal(ofType(evaluation, "gcp:compute/instance:Instance").filter((vm) => vm.name.startsWith("loki-")).length, 3);
     });

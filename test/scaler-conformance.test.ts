@@ -4,6 +4,8 @@ import * as grpc from "@grpc/grpc-js";
 import { DryRunStack } from "../scaler/dry-run-stack";
 import { scale } from "../scaler/scale";
 import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
+import { cloudProviderClient, PROTO_FILE } from "../scaler/client";
+import { decodeNode } from "./support/node-wire";
 import { PROJECT_ROOT } from "./fixtures";
 import { call, ScalerLab, UPSTREAM_PROTO } from "./support/scaler-lab";
 
@@ -95,6 +97,48 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             assert.ok((await instances(lab)).includes("1:instanceDeleting"));
             await lab.updates.idle();
             assert.deepEqual(await instances(lab), ["0:instanceRunning", "2:instanceRunning", "3:instanceRunning"]);
+        });
+    });
+
+    describe("scale from zero (minWorkers 0, no worker left)", () => {
+        const lab = new ScalerLab(0.05, { minWorkers: "0", workerCount: "0", lokiNodeCount: "3", lokiReplicas: "3" });
+        before(() => lab.start());
+        after(() => lab.stop());
+
+        it("answers a template node for each group (nodeBytes, by upstream's field numbers): the workers' untainted, Loki's with its pool label and taint", async () => {
+            const workers = decodeNode((await call(lab.client, "NodeGroupTemplateNodeInfo", { id: "workers" })).nodeBytes as Buffer);
+            assert.equal(workers.name, "boutique-dev-worker-0");
+            assert.equal(workers.labels["node.kubernetes.io/instance-type"], "e2-standard-4");
+            assert.equal(workers.labels["topology.kubernetes.io/zone"], "europe-west1-b");
+            assert.deepEqual(workers.taints, []);
+            assert.equal(workers.allocatable.pods, "110");
+            const loki = decodeNode((await call(lab.client, "NodeGroupTemplateNodeInfo", { id: "loki" })).nodeBytes as Buffer);
+            assert.deepEqual(loki.taints.map((taint) => taint.effect), ["NoSchedule"]);
+            assert.ok(Object.keys(loki.labels).some((label) => /pool/.test(label)), JSON.stringify(loki.labels));
+            await assert.rejects(call(lab.client, "NodeGroupTemplateNodeInfo", { id: "gpus" }), (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND);
+        });
+
+        it("the autoscaler's own proto generation up to 1.34.1 (nodeInfo = 1; options fields 3-5 in nanoseconds) gets the same node and the budget", async () => {
+            const ours = cloudProviderClient(lab.address, PROTO_FILE);
+            try {
+                const response = await call(ours, "NodeGroupTemplateNodeInfo", { id: "workers" });
+                assert.ok(Buffer.isBuffer(response.nodeInfo) && (response.nodeInfo as Buffer).equals(response.nodeBytes as Buffer));
+                const nanos = (minutes: number) => ({ duration: String(minutes * 60 * 1e9) });
+                const defaults = { scaleDownUtilizationThreshold: 0.5, scaleDownGpuUtilizationThreshold: 0.5, scaleDownUnneededTime: nanos(10), scaleDownUnreadyTime: nanos(20), MaxNodeProvisionTime: nanos(15) };
+                const { nodeGroupAutoscalingOptions: options } = await call(ours, "NodeGroupGetOptions", { id: "workers", defaults });
+                const { MaxNodeProvisionTime, scaleDownUnneededTime, scaleDownUnreadyTime } = options as typeof defaults;
+                assert.deepEqual([MaxNodeProvisionTime, scaleDownUnneededTime, scaleDownUnreadyTime], [nanos(17), nanos(10), nanos(20)]);
+            } finally {
+                ours.close();
+            }
+        });
+
+        it("IncreaseSize(1) from zero takes slot 0", async () => {
+            assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "workers" })).targetSize, 0);
+            await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
+            assert.deepEqual(await config(lab), ["1", "[]"]);
+            await lab.updates.idle();
+            assert.deepEqual(await instances(lab), ["0:instanceRunning"]);
         });
     });
 

@@ -28,6 +28,8 @@ export class ScalerLab {
     readonly updates: UpdateLoop;
     private server: grpc.Server | undefined;
     client!: CloudProviderClient;
+    /** host:port the lab's server listens on. */
+    address = "";
 
     /** `overrides`: dev-stack config changes the state file starts with (e.g. a larger maxWorkers). */
     constructor(
@@ -50,7 +52,8 @@ export class ScalerLab {
         const port = await new Promise<number>((resolve, reject) =>
             this.server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
         );
-        this.client = upstreamClient(`127.0.0.1:${port}`);
+        this.address = `127.0.0.1:${port}`;
+        this.client = upstreamClient(this.address);
     }
 
     stateBytes(): string {
