@@ -6,6 +6,9 @@ import { scale } from "../scaler/scale";
 import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
 import { cloudProviderClient, PROTO_FILE } from "../scaler/client";
 import { decodeNode } from "./support/node-wire";
+import pino from "pino";
+import { CloudProviderService } from "../scaler/cloud-provider";
+import { UpdateLoop } from "../scaler/update-loop";
 import { PROJECT_ROOT } from "./fixtures";
 import { call, ScalerLab, UPSTREAM_PROTO } from "./support/scaler-lab";
 
@@ -97,6 +100,34 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             assert.ok((await instances(lab)).includes("1:instanceDeleting"));
             await lab.updates.idle();
             assert.deepEqual(await instances(lab), ["0:instanceRunning", "2:instanceRunning", "3:instanceRunning"]);
+        });
+    });
+
+    describe("the autoscaler's everyday pattern: +1, then delete the newest node (the emptiest), four times", () => {
+        const lab = new ScalerLab(0.2);
+        before(() => lab.start());
+        after(() => lab.stop());
+
+        it("every slot stays inside the pool 0..5, the record stays the shortest, and a restarted scaler starts on it", async () => {
+            const seen: string[] = [];
+            for (let cycle = 0; cycle < 4; cycle++) {
+                await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
+                const listed = (await call(lab.client, "NodeGroupNodes", { id: "workers" })).instances as Instance[];
+                const newest = listed.filter((instance) => instance.status.instanceState === "instanceCreating").map((instance) => instance.id).pop()!;
+                seen.push(newest.split("-").pop()!);
+                // It joins (its update ends), becomes the emptiest node, and is deleted; deleted again as CA does
+                // after 5 minutes; the next +1 comes while that deletion's update still runs.
+                await lab.updates.idle();
+                await call(lab.client, "NodeGroupDeleteNodes", { id: "workers", nodes: [node(newest)] });
+                await call(lab.client, "NodeGroupDeleteNodes", { id: "workers", nodes: [node(newest)] });
+            }
+            console.log(`      slots the four new workers took: ${seen.join(", ")}`);
+            assert.deepEqual(seen, ["3", "4", "3", "4"], "a slot still being deleted is skipped, never taken; then reused");
+            assert.ok((await instances(lab)).every((entry) => Number(entry.split(":")[0]) <= 5));
+            await lab.updates.idle();
+            assert.deepEqual(await config(lab), ["3", "[]"]);
+            const restarted = await CloudProviderService.start(lab.stack, new UpdateLoop(lab.stack, pino({ level: "silent" })), pino({ level: "silent" }));
+            assert.deepEqual(restarted.instances("workers").map((instance) => `${instance.slot}:${instance.state}`), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning"]);
         });
     });
 
