@@ -105,7 +105,9 @@ export class UpdateLoop {
             } catch (error) {
                 this.attempting = false;
                 const outcome = isConcurrentUpdate(error) ? "concurrent" : "failed";
-                await this.hooks?.finished(outcome, this.finished(started, outcome), error);
+                // Listeners hear of every attempt, hooks or not (`?.` would skip the argument's call).
+                const seconds = this.finished(started, outcome);
+                await this.hooks?.finished(outcome, seconds, error);
                 this.log.warn({ err: error, retryInMs: backoff }, outcome === "concurrent" ? "another update holds the stack; retrying" : "update failed; retrying");
                 this.dirty = true;
                 await this.sleep(backoff);
