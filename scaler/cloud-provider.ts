@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { liveWorkerSlots, slotChanges, WorkerScale } from "../config/worker-slots";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { GroupId, groupInstances, GroupInstance, LOKI_GROUP, lokiInstances, OTHER_ERROR_CLASS, PoolState, ScaleError } from "./node-group";
-import { ConfigValues, deployedPart, poolState, scaleChanges, StackPort } from "./stack-port";
+import { ConfigValues, deployedPart, existingSlotsOf, poolState, scaleChanges, StackPort } from "./stack-port";
 import { provisionBudgetSeconds, provisionDeadlineSeconds } from "./provision-budget";
 import { nodeTemplateSpecs, NodeTemplateSpec } from "./template-node";
 import { addCloudProvider, RequestObserver } from "./grpc-service";
@@ -70,7 +70,7 @@ export class CloudProviderService {
         const config = await stack.readConfig();
         const state = poolState(config, await stack.readDeployed());
         // What a killed or failed predecessor's update left stays unsettled until an update settles it.
-        const existing = stack.existingWorkerSlots ? await stack.existingWorkerSlots() : [];
+        const existing = await existingSlotsOf(stack);
         const service = new CloudProviderService({ ...state, unsettled: union(existing) }, config, stack, updates, log, options.outsideScaleCheckMs ?? 60_000, options.now ?? (() => performance.now()));
         service.trackRequests();
         if (!sameScale(service.state.desired, service.state.deployed)) {
@@ -122,7 +122,7 @@ export class CloudProviderService {
     /** After an attempt: read back what exists before the next one starts. Never throws (the loop retries on its own). */
     private async attemptFinished(outcome: UpdateOutcome, error: unknown): Promise<void> {
         try {
-            const existing = this.stack.existingWorkerSlots ? await this.stack.existingWorkerSlots() : [];
+            const existing = await existingSlotsOf(this.stack);
             if (outcome === "succeeded") {
                 const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
                 this.recentUpdateSeconds.push((this.now() - this.attemptStartedAt) / 1000);

@@ -1,6 +1,6 @@
 import { DEFAULT_SCALE_UPDATE_MINUTES } from "../config/autoscaler-config";
 import { parseStackConfig, PROJECT } from "../config/stack-config";
-import { WorkerScale } from "../config/worker-slots";
+import { liveWorkerSlots, WorkerScale } from "../config/worker-slots";
 import type { PoolState } from "./node-group";
 
 /** A stack's config as Pulumi hands it over: full key -> text (lists as JSON). */
@@ -57,6 +57,11 @@ function deployedLokiNodes(values: ConfigValues): number {
     if (values[`${PROJECT}:enableLogging`] === "false") return 0;
     const count = Number(values[`${PROJECT}:lokiNodeCount`] ?? "0");
     return Number.isInteger(count) && count >= 0 ? count : 0;
+}
+
+/** The worker slots a stack's state holds: what the stack reports, or the deployed config's slots. */
+export async function existingSlotsOf(stack: StackPort): Promise<readonly number[]> {
+    return stack.existingWorkerSlots ? stack.existingWorkerSlots() : liveWorkerSlots(deployedScale(await stack.readDeployed()));
 }
 
 /** What the deployed config says about both groups. */
