@@ -29,7 +29,7 @@ export interface UpdateLoopOptions {
  * behind it: it marks the stack dirty, and the loop runs one more update afterwards, which
  * applies every change recorded meanwhile (20 requests during an update = 1 more update).
  * A ConcurrentUpdateError (CI or a person running `up`) or a failed update is retried with
- * backoff; nothing is ever cancelled.
+ * backoff; the loop cancels nothing (GuardedStack clears only a lock its own killed update left).
  */
 export class UpdateLoop {
     private dirty = false;
