@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KNOWN_MACHINE_TYPES } from "../scaler/node-capacity";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
 import { cidr, cidrItem, gcpProjectId, gcpRegion, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
@@ -161,6 +162,10 @@ function crossKeyProblems(c: Decoded): Problem[] {
     if (!c.delivery.alerting && c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
     const release = c.autoscaler && autoscalerReleaseProblem(c.kubernetesVersion.minor);
     if (release) add("autoscaler", release);
+    // Scaling from zero, the autoscaler simulates a template node: its capacity must be known.
+    if (c.autoscaler && min === 0 && !KNOWN_MACHINE_TYPES.includes(c.workerMachineType)) {
+        add("workerMachineType", `is not in the scaler's machine table (scaler/node-capacity.ts), which its template node needs to scale up from minWorkers 0; use a listed type or add this one with its vCPUs and memory`);
+    }
     return problems;
 }
 

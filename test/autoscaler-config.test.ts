@@ -41,6 +41,13 @@ describe("autoscaler config", () => {
         assert.equal(CLUSTER_AUTOSCALER_RELEASES[34], "v1.34.5");
     });
 
+    it("scaling from zero needs a machine type whose capacity the template node knows; with workers kept, any type goes", () => {
+        const zero = { minWorkers: "0", workerCount: "0", lokiReplicas: "1", lokiNodeCount: "1" };
+        assert.throws(() => withAutoscaler(ENABLED, { ...zero, workerMachineType: "c3-standard-4" }), /boutique-platform:workerMachineType = "c3-standard-4": is not in the scaler's machine table .* minWorkers 0/);
+        assert.equal(withAutoscaler(ENABLED, { ...zero, workerMachineType: "n2-standard-8" })?.scaleUpdateMinutes, 8);
+        assert.equal(withAutoscaler(ENABLED, { workerMachineType: "c3-standard-4" })?.scaleUpdateMinutes, 8);
+    });
+
     const refused: [string, unknown, RegExp, Record<string, string>?][] = [
         ["a missing image", { ...ENABLED, scalerImage: undefined }, /autoscaler\.scalerImage must be set when autoscaler\.enabled is true/],
         ["an image without a tag", { ...ENABLED, scalerImage: "europe-west1-docker.pkg.dev/p/platform/boutique-scaler" }, /autoscaler\.scalerImage must be an image reference with a tag or digest/],
