@@ -8,6 +8,7 @@ import {
     renderPrepareNodeScript,
     renderRemoveNodeScript,
 } from "../../components/node-scripts";
+import { renderWorkersReadyScript } from "../../components/workers-ready-script";
 
 export interface RenderedScript {
     readonly label: string;
@@ -27,5 +28,7 @@ export function renderedScripts(): RenderedScript[] {
         { label: "issue-join-token, control plane", script: renderIssueJoinTokenScript({ nodeName: "boutique-cp-1", uploadCertificates: true }) },
         { label: "remove-node", script: renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
         { label: "leave-control-plane", script: renderLeaveControlPlaneScript({ nodeName: "boutique-cp-1", drainTimeoutSeconds: 300 }) },
+        { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
+        { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },
     ];
 }
