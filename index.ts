@@ -68,7 +68,8 @@ const nodeDefaults = {
     startupScript: renderPrepareNodeScript({ kubernetesVersion: config.kubernetesVersion }),
 };
 
-// HAProxy: the only public VM. API server (6443) to control planes, 80/443 to every live worker; SSH bastion.
+// HAProxy: the only public VM. API server (6443) to control planes, 80/443 to every live worker (a
+// file of its own, the only thing a scale changes outside the pool); SSH bastion.
 const haproxy = new HaproxyEntryPoint("haproxy", {
     clusterName,
     region: gcp.region,
@@ -95,7 +96,7 @@ const controlPlane = new ControlPlane("control-plane", {
     serviceCidr: config.network.services.cidr,
     ssh: haproxy.ssh,
     pki,
-    endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.configApplied },
+    endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.apiConfigApplied },
     drainTimeoutSeconds: config.nodes.drainTimeoutSeconds,
 });
 

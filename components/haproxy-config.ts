@@ -73,19 +73,34 @@ function validate(input: HaproxyConfigInput, ports: HaproxyPorts): void {
 const section = (header: string, lines: readonly string[]) => [header, ...lines.map((line) => `    ${line}`)].join("\n");
 
 /**
- * haproxy.cfg for the cluster's entry point: the API server in TCP mode (TLS passes through to
- * the control planes, checked with GET /healthz over TLS), HTTP and HTTPS ingress to every
- * worker's Istio gateway NodePorts (HTTPS passed through untouched), and stats on localhost.
+ * The entry point's configuration as the two files HAProxy loads, in this order (`-f api -f ingress`).
+ * Split so that a scale change rewrites only the second: the cluster's bring-up (kubeadm init
+ * reaches the API through HAProxy) waits for the first alone, and nothing but the ingress
+ * command depends on the worker list.
  */
-export function renderHaproxyConfig(input: HaproxyConfigInput): string {
+export interface HaproxyConfigFiles {
+    /** haproxy.cfg: global, defaults, the API server (TCP, TLS passed through), stats and metrics. */
+    readonly api: string;
+    /** ingress.cfg: HTTP and HTTPS to every worker's Istio gateway NodePorts; uses the first file's global and defaults. */
+    readonly ingress: string;
+}
+
+/**
+ * The cluster's entry point: the API server in TCP mode (TLS passes through to the control
+ * planes, checked with GET /healthz over TLS) and stats on localhost in the first file; HTTP and
+ * HTTPS ingress to every worker's Istio gateway NodePorts (HTTPS passed through untouched) in the
+ * second. The metrics frontend exports every proxy, the second file's included.
+ */
+export function renderHaproxyConfig(input: HaproxyConfigInput): HaproxyConfigFiles {
     const ports: HaproxyPorts = { ...DEFAULT_HAPROXY_PORTS, ...input.ports };
     validate(input, ports);
     const bind = (port: number) => `bind ${input.bindAddress ?? ""}:${port}`;
     const systemService = input.systemService ?? true;
     const servers = (list: readonly HaproxyServer[], port: number) => list.map((server) => `server ${server.name} ${server.address}:${port}`);
+    const file = (sections: readonly string[]) => `${sections.join("\n\n")}\n`;
 
-    const sections = [
-        "# Rendered by components/haproxy-config.ts: change it there, not on the VM.",
+    const api = file([
+        "# Rendered by components/haproxy-config.ts: change it there, not on the VM. Loaded before ingress.cfg.",
         section("global", [
             ...(systemService ? ["log /dev/log local0", "chroot /var/lib/haproxy", "stats socket /run/haproxy/admin.sock mode 660 level admin", "user haproxy", "group haproxy"] : ["log stdout format raw local0"]),
             `maxconn ${input.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
@@ -113,10 +128,6 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
             "http-check expect status 200",
             ...servers(input.controlPlanes, ports.apiServer).map((line) => `${line} check check-ssl verify none`),
         ]),
-        section("frontend ingress-http", [bind(ports.http), "mode http", "option httplog", "option forwardfor", "timeout client 60s", "default_backend ingress-http"]),
-        section("backend ingress-http", ["mode http", "balance roundrobin", "timeout server 60s", ...servers(input.workers, ports.ingressHttp).map((line) => `${line} check`)]),
-        section("frontend ingress-https", [bind(ports.https), "option tcplog", "default_backend ingress-https"]),
-        section("backend ingress-https", ["balance roundrobin", ...servers(input.workers, ports.ingressHttps).map((line) => `${line} check`)]),
         section("frontend stats", [
             `bind 127.0.0.1:${ports.stats}`,
             "mode http",
@@ -137,6 +148,13 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
                       "http-request deny deny_status 404",
                   ]),
               ]),
-    ];
-    return `${sections.join("\n\n")}\n`;
+    ]);
+    const ingress = file([
+        "# Rendered by components/haproxy-config.ts: change it there, not on the VM. Loaded after haproxy.cfg (its global and defaults apply).",
+        section("frontend ingress-http", [bind(ports.http), "mode http", "option httplog", "option forwardfor", "timeout client 60s", "default_backend ingress-http"]),
+        section("backend ingress-http", ["mode http", "balance roundrobin", "timeout server 60s", ...servers(input.workers, ports.ingressHttp).map((line) => `${line} check`)]),
+        section("frontend ingress-https", [bind(ports.https), "option tcplog", "default_backend ingress-https"]),
+        section("backend ingress-https", ["balance roundrobin", ...servers(input.workers, ports.ingressHttps).map((line) => `${line} check`)]),
+    ]);
+    return { api, ingress };
 }

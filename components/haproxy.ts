@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HaproxyServer, renderHaproxyConfig } from "./haproxy-config";
 import { ReservedAddress } from "./ip-pool";
 import { nodeInstanceArgs } from "./node-vm";
-import { asRootCommand, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts";
+import { asRootCommand, HaproxyConfigPart, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts";
 import { bastionConnection, SshAccess } from "./ssh";
 
 const HAPROXY_DISK_GB = 20;
@@ -25,15 +25,18 @@ export interface HaproxyEntryPointArgs {
     readonly sshPrivateKey: pulumi.Input<string>;
     /** API-server backends (every control plane). */
     readonly controlPlanes: readonly HaproxyServer[];
-    /** Ingress backends (every live worker). A scale change changes only this. */
+    /** Ingress backends (every live worker). A scale change changes only this, and only ingress.cfg. */
     readonly workers: readonly HaproxyServer[];
 }
 
 /**
  * The cluster's single entry point and SSH bastion: a VM with the only external address,
- * serving the API server (6443) and ingress (80/443). Its haproxy.cfg is rendered from the
- * node lists and applied over SSH; the VM validates it with `haproxy -c` before reloading, so a
- * bad config never replaces a good one. On a scale change only the config command's input changes.
+ * serving the API server (6443) and ingress (80/443). Its config is two files, each rendered
+ * from a node list and applied over SSH by its own command: haproxy.cfg (API server, stats,
+ * metrics) and ingress.cfg (80/443 to the workers). The VM validates a new file together with
+ * the other live one (`haproxy -c`) before reloading, so a bad file never replaces a good one.
+ * On a scale change only the ingress command's input changes, and nothing depends on that
+ * command: a scale update that targets it (without its dependents) is complete.
  */
 export class HaproxyEntryPoint extends pulumi.ComponentResource {
     readonly publicIp: pulumi.Output<string>;
@@ -41,8 +44,10 @@ export class HaproxyEntryPoint extends pulumi.ComponentResource {
     readonly instanceName: string;
     /** How the program reaches every VM: through this one. */
     readonly ssh: SshAccess;
-    /** Completes when the current haproxy.cfg is live. */
-    readonly configApplied: command.remote.Command;
+    /** Completes when the current haproxy.cfg (API server, stats, metrics) is live: what the cluster's bring-up waits for. */
+    readonly apiConfigApplied: command.remote.Command;
+    /** Completes when the current ingress.cfg (the workers' backends) is live. Nothing may depend on it (see above). */
+    readonly ingressConfigApplied: command.remote.Command;
     readonly artifacts: Readonly<Record<string, string>>;
 
     constructor(name: string, args: HaproxyEntryPointArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -81,23 +86,25 @@ export class HaproxyEntryPoint extends pulumi.ComponentResource {
         this.ssh = { user: args.sshUser, privateKey: args.sshPrivateKey, bastionHost: publicAddress.address };
 
         const config = renderHaproxyConfig({ controlPlanes: args.controlPlanes, workers: args.workers, metricsAddress: args.internalAddress.ip });
-        const applyScript = renderApplyHaproxyConfigScript();
-        this.configApplied = new command.remote.Command(
-            `${name}-config`,
-            {
-                connection: bastionConnection(this.ssh),
-                create: asRootCommand(applyScript),
-                update: asRootCommand(applyScript),
-                stdin: config,
-                // A replaced VM starts without our config.
-                triggers: [instance.instanceId],
-            },
-            { ...parent, dependsOn: [instance] },
-        );
+        const scripts: Record<HaproxyConfigPart, string> = { api: renderApplyHaproxyConfigScript("api"), ingress: renderApplyHaproxyConfigScript("ingress") };
+        const applyCommand = (part: HaproxyConfigPart) => ({
+            connection: bastionConnection(this.ssh),
+            create: asRootCommand(scripts[part]),
+            update: asRootCommand(scripts[part]),
+            stdin: config[part],
+            // A replaced VM starts without our config.
+            triggers: [instance.instanceId],
+        });
+        this.apiConfigApplied = new command.remote.Command(`${name}-api-config`, applyCommand("api"), { ...parent, dependsOn: [instance] });
+        // Named "-config" as the single command that applied the whole file before the split (a
+        // new name would be a new resource). After the API part: it is loaded after that file.
+        this.ingressConfigApplied = new command.remote.Command(`${name}-config`, applyCommand("ingress"), { ...parent, dependsOn: [instance, this.apiConfigApplied] });
         this.artifacts = {
-            "haproxy.cfg": config,
+            "haproxy.cfg": config.api,
+            "haproxy-ingress.cfg": config.ingress,
             "nodes/haproxy/startup-script.sh": startupScript,
-            "nodes/haproxy/apply-haproxy-config.sh": applyScript,
+            "nodes/haproxy/apply-haproxy-api-config.sh": scripts.api,
+            "nodes/haproxy/apply-haproxy-ingress-config.sh": scripts.ingress,
         };
         this.registerOutputs({ publicIp: this.publicIp, internalIp: this.internalIp, artifacts: this.artifacts });
     }

@@ -1,18 +1,75 @@
 import { bash, HELPERS, NODE_PATHS, renderScript, rootedPath, SYSTEM_PATHS, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
-/** How long the config command waits for the VM's startup script to install haproxy. */
+/** How the config commands wait for the VM's startup script to install haproxy. */
 export const HAPROXY_PREPARED_WAIT_SECONDS = 600;
+
+/**
+ * The two files HAProxy loads, in this order (see HaproxyConfigFiles), and the systemd drop-in
+ * that makes the Debian/Ubuntu package's service load the second. The package's unit runs
+ * `haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS` (its reload check the same with `-c`), with
+ * CONFIG=/etc/haproxy/haproxy.cfg and EXTRAOPTS="-S /run/haproxy-master.sock"; the drop-in keeps
+ * that master socket and appends `-f ingress.cfg`.
+ */
+export const HAPROXY_FILES = {
+    api: SYSTEM_PATHS.haproxyConfig,
+    ingress: "/etc/haproxy/ingress.cfg",
+    dropIn: "/etc/systemd/system/haproxy.service.d/boutique-ingress.conf",
+} as const;
+
+/** Which of the two files a config command owns. */
+export type HaproxyConfigPart = "api" | "ingress";
+
+export const HAPROXY_DROP_IN = `# Rendered by components/node-scripts-haproxy.ts: haproxy loads the ingress backends after haproxy.cfg.
+[Service]
+Environment="EXTRAOPTS=-S /run/haproxy-master.sock -f ${HAPROXY_FILES.ingress}"
+`;
+
+/** What ensure_layout reads. */
+const LAYOUT_SETTINGS = [rootedPath("INGRESS_CONFIG", HAPROXY_FILES.ingress), rootedPath("DROP_IN", HAPROXY_FILES.dropIn)];
+
+/**
+ * Shared by the startup script and both config commands: a VM prepared by an older startup
+ * script (which ran only at its first boot) gets the two-file layout from its next config command.
+ */
+const LAYOUT_HELPER = bash`
+# ensure_layout: the drop-in that loads ingress.cfg, and an ingress.cfg (a comment until the
+# ingress command writes it) so that haproxy starts before that command has run. Sets
+# layout_changed=true when it (re)wrote the drop-in: on a reload the running master re-executes
+# itself with the arguments it was started with, so only a restart loads the second file.
+layout_changed=false
+ensure_layout() {
+  if [ ! -f "$INGRESS_CONFIG" ]; then
+    install -d -m 0755 "$(dirname "$INGRESS_CONFIG")"
+    echo "# No ingress backends yet: the ingress config command writes this file." >"$INGRESS_CONFIG"
+    chmod 0644 "$INGRESS_CONFIG"
+  fi
+  if [ -f "$DROP_IN" ] && cmp -s "$DROP_IN" - <<'EOF'
+${HAPROXY_DROP_IN.trimEnd()}
+EOF
+  then
+    return 0
+  fi
+  install -d -m 0755 "$(dirname "$DROP_IN")"
+  cat >"$DROP_IN.tmp" <<'EOF'
+${HAPROXY_DROP_IN.trimEnd()}
+EOF
+  chmod 0644 "$DROP_IN.tmp"
+  mv -f -T "$DROP_IN.tmp" "$DROP_IN"
+  systemctl daemon-reload
+  layout_changed=true
+}`;
 
 /** Startup script of the HAProxy VM (root, every boot, idempotent). */
 export function renderPrepareHaproxyScript(): string {
     return renderScript({
         name: "prepare-haproxy",
         purpose: [
-            "Installs HAProxy (Ubuntu's package) on the entry-point VM and enables it. The GCE guest agent",
-            "runs it as root at every boot; once the marker is written, later boots skip the install.",
+            "Installs HAProxy (Ubuntu's package) on the entry-point VM, makes its service load both config",
+            "files (haproxy.cfg, then ingress.cfg) and enables it. The GCE guest agent runs it as root at",
+            "every boot; once the marker is written, later boots skip the install.",
         ],
-        settings: [`readonly MARKER=${NODE_PATHS.haproxyPrepared}`],
-        helpers: [HELPERS.apt],
+        settings: [TEST_ROOT_SETTING, rootedPath("MARKER", NODE_PATHS.haproxyPrepared), ...LAYOUT_SETTINGS],
+        helpers: [HELPERS.apt, LAYOUT_HELPER],
         body: bash`
 if [ -f "$MARKER" ] && command -v haproxy >/dev/null 2>&1; then
   log "haproxy already installed"
@@ -20,10 +77,15 @@ else
   apt_get update
   apt_get install --no-install-recommends haproxy
 fi
+ensure_layout
+if [ "$layout_changed" = true ]; then
+  # The package started haproxy without the second file.
+  systemctl restart haproxy
+fi
 # Enabled so that it comes back with the last applied config after a reboot.
 systemctl enable --now haproxy
 install -d -m 0755 "$(dirname "$MARKER")"
-# The marker tells the config command (which waits for it) that haproxy is installed.
+# The marker tells the config commands (which wait for it) that haproxy is installed.
 haproxy -v >"$MARKER.tmp"
 chmod 0644 "$MARKER.tmp"
 mv -f -T "$MARKER.tmp" "$MARKER"
@@ -32,26 +94,31 @@ log "haproxy prepared"`,
 }
 
 /**
- * Applies the haproxy.cfg on stdin (run through asRootCommand). The config is checked with
- * `haproxy -c` first: a bad config never replaces a good one. An identical config is not
- * reloaded; a reload that fails puts the previous config back.
+ * Applies one of the two config files from stdin (run through asRootCommand). The new file is
+ * checked together with the other live one, in load order (`haproxy -c -f haproxy.cfg -f
+ * ingress.cfg`): a bad file never replaces a good one, and neither file can break the other.
+ * An identical file is not reloaded; a reload that fails puts the previous file back.
  */
-export function renderApplyHaproxyConfigScript(): string {
+export function renderApplyHaproxyConfigScript(part: HaproxyConfigPart): string {
+    const live = part === "api" ? "$API_CONFIG" : "$INGRESS_CONFIG";
     return renderScript({
-        name: "apply-haproxy-config",
+        name: `apply-haproxy-${part}-config`,
         purpose: [
-            "Replaces /etc/haproxy/haproxy.cfg with the config on stdin and reloads HAProxy, only if",
-            "`haproxy -c` accepts it and it differs from the live one. Runs as root over SSH.",
+            `Replaces ${HAPROXY_FILES[part]} with the file on stdin and reloads HAProxy, only if \`haproxy -c\``,
+            "accepts it together with the other live file and it differs from the live one. Runs as root over SSH.",
         ],
         settings: [
             "umask 077",
             TEST_ROOT_SETTING,
-            rootedPath("LIVE_CONFIG", SYSTEM_PATHS.haproxyConfig),
+            rootedPath("API_CONFIG", HAPROXY_FILES.api),
+            ...LAYOUT_SETTINGS,
+            `readonly LIVE_CONFIG="${live}"`,
             rootedPath("MARKER", NODE_PATHS.haproxyPrepared),
             `readonly PREPARED_WAIT_SECONDS=${HAPROXY_PREPARED_WAIT_SECONDS}`,
         ],
         helpers: [
             HELPERS.waits,
+            LAYOUT_HELPER,
             bash`
 haproxy_active() { systemctl is-active --quiet haproxy; }
 
@@ -60,6 +127,21 @@ install_config() {
   chmod 0644 "$1"
   if [ "$(id -u)" -eq 0 ]; then chown root:root "$1"; fi
   mv -f -T "$1" "$LIVE_CONFIG"
+}
+
+# check_config <candidate>: haproxy -c on both files as the service loads them, <candidate> in place
+# of this command's own file (the other one only once it exists).
+check_config() {
+  local file
+  local -a args=()
+  for file in "$API_CONFIG" "$INGRESS_CONFIG"; do
+    if [ "$file" = "$LIVE_CONFIG" ]; then
+      args+=(-f "$1")
+    elif [ -f "$file" ]; then
+      args+=(-f "$file")
+    fi
+  done
+  haproxy -c "\${args[@]}"
 }`,
         ],
         body: bash`
@@ -68,19 +150,21 @@ previous=""
 trap 'rm -f "$new_config" "$previous"' EXIT
 
 main() {
-  local output
+  local output action=reload-or-restart
   # The VM's startup script installs haproxy; on a fresh VM this command may start first.
   wait_for_file "$MARKER" "$PREPARED_WAIT_SECONDS" "the startup script to install haproxy"
+  ensure_layout
+  if [ "$layout_changed" = true ]; then action=restart; fi
   # Written next to the live config so that installing it is a rename.
   new_config=$(mktemp "$LIVE_CONFIG.new.XXXXXX") || die "cannot create a temp file next to $LIVE_CONFIG"
   cat >"$new_config"
-  [ -s "$new_config" ] || die "no haproxy.cfg on stdin; $LIVE_CONFIG left unchanged"
-  if ! output=$(haproxy -c -f "$new_config" 2>&1); then
+  [ -s "$new_config" ] || die "no config on stdin; $LIVE_CONFIG left unchanged"
+  if ! output=$(check_config "$new_config" 2>&1); then
     printf '%s\n' "$output" >&2
     die "haproxy -c rejected the new config; $LIVE_CONFIG left unchanged"
   fi
-  if [ -f "$LIVE_CONFIG" ] && cmp -s "$new_config" "$LIVE_CONFIG"; then
-    log "haproxy.cfg unchanged; no reload"
+  if [ "$action" != restart ] && [ -f "$LIVE_CONFIG" ] && cmp -s "$new_config" "$LIVE_CONFIG"; then
+    log "$LIVE_CONFIG unchanged; no reload"
     haproxy_active || systemctl start haproxy || die "haproxy is not running and does not start"
     return 0
   fi
@@ -90,15 +174,15 @@ main() {
   fi
   install_config "$new_config"
   systemctl enable --quiet haproxy
-  if ! systemctl reload-or-restart haproxy || ! retry_for 30 haproxy_active; then
+  if ! systemctl "$action" haproxy || ! retry_for 30 haproxy_active; then
     if [ -n "$previous" ]; then
       install_config "$previous"
-      systemctl reload-or-restart haproxy || true
+      systemctl "$action" haproxy || true
       die "haproxy did not run with the new config (see journalctl -u haproxy); the previous config is back"
     fi
     die "haproxy did not run with the new config (see journalctl -u haproxy)"
   fi
-  log "haproxy.cfg applied and haproxy reloaded"
+  log "$LIVE_CONFIG applied and haproxy reloaded ($action)"
 }
 
 main "$@"`,

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { HaproxyConfigInput, renderHaproxyConfig } from "../components/haproxy-config";
+import { HaproxyConfigFiles, HaproxyConfigInput, renderHaproxyConfig } from "../components/haproxy-config";
 import { requireTool } from "./support/tools";
 
 const controlPlanes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `cp-${i}`, address: `10.10.0.${8 + i}` }));
@@ -18,19 +18,24 @@ function sectionOf(config: string, header: string): string[] {
     return lines.slice(start + 1, end < 0 ? undefined : end).map((line) => line.trim()).filter(Boolean);
 }
 
-function haproxyCheck(config: string): { status: number | null; output: string } {
+/** `haproxy -c -f haproxy.cfg -f ingress.cfg`, as the VM's service and config commands load the pair. */
+function haproxyCheck(files: HaproxyConfigFiles): { status: number | null; output: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "haproxy-check-"));
     try {
-        fs.writeFileSync(path.join(dir, "haproxy.cfg"), config);
-        const result = spawnSync("haproxy", ["-c", "-f", path.join(dir, "haproxy.cfg")], { encoding: "utf8" });
+        const paths = [path.join(dir, "haproxy.cfg"), path.join(dir, "ingress.cfg")];
+        fs.writeFileSync(paths[0], files.api);
+        fs.writeFileSync(paths[1], files.ingress);
+        const result = spawnSync("haproxy", ["-c", ...paths.flatMap((file) => ["-f", file])], { encoding: "utf8" });
         return { status: result.status, output: result.stdout + result.stderr };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
-describe("haproxy.cfg renderer", () => {
-    const config = renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(2) });
+describe("haproxy config renderer (haproxy.cfg + ingress.cfg)", () => {
+    const files = renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(2) });
+    const config = files.api;
+    const ingress = files.ingress;
 
     it("sends the API server to every control plane on 6443, health-checked with GET /healthz over TLS", () => {
         const backend = sectionOf(config, "backend kube-apiserver");
@@ -42,8 +47,8 @@ describe("haproxy.cfg renderer", () => {
     });
 
     it("passes TLS through on 6443 and 443 (TCP mode, no certificate on the bind)", () => {
-        for (const frontend of ["frontend kube-apiserver", "frontend ingress-https"]) {
-            const lines = sectionOf(config, frontend);
+        for (const [frontend, file] of [["frontend kube-apiserver", config], ["frontend ingress-https", ingress]] as const) {
+            const lines = sectionOf(file, frontend);
             assert.ok(!lines.some((line) => /\bssl\b|\bcrt\b|mode http/.test(line)), frontend);
         }
         assert.deepEqual(sectionOf(config, "frontend kube-apiserver")[0], "bind :6443");
@@ -52,11 +57,11 @@ describe("haproxy.cfg renderer", () => {
 
     it("sends 80 and 443 to every live worker's ingress NodePorts", () => {
         assert.deepEqual(
-            sectionOf(config, "backend ingress-http").filter((line) => line.startsWith("server ")),
+            sectionOf(ingress, "backend ingress-http").filter((line) => line.startsWith("server ")),
             ["server worker-0 10.10.0.32:30080 check", "server worker-1 10.10.0.33:30080 check"],
         );
         assert.deepEqual(
-            sectionOf(config, "backend ingress-https").filter((line) => line.startsWith("server ")),
+            sectionOf(ingress, "backend ingress-https").filter((line) => line.startsWith("server ")),
             ["server worker-0 10.10.0.32:30443 check", "server worker-1 10.10.0.33:30443 check"],
         );
     });
@@ -70,12 +75,24 @@ describe("haproxy.cfg renderer", () => {
         const stats = sectionOf(config, "frontend stats");
         assert.equal(stats[0], "bind 127.0.0.1:8404");
         assert.ok(stats.includes("http-request use-service prometheus-exporter if { path /metrics }"));
-        assert.equal(config.match(/^\s+bind /gm)?.length, 4);
+        assert.equal(`${config}${ingress}`.match(/^\s+bind /gm)?.length, 4);
+    });
+
+    it("keeps the workers out of haproxy.cfg and everything but the workers' frontends and backends out of ingress.cfg", () => {
+        assert.doesNotMatch(config.replace(/^#.*\n/gm, ""), /worker|ingress|3008|3044/);
+        assert.deepEqual(
+            ingress.split("\n").filter((line) => /^\S/.test(line) && !line.startsWith("#")),
+            ["frontend ingress-http", "backend ingress-http", "frontend ingress-https", "backend ingress-https"],
+            "no global or defaults of its own: haproxy.cfg's apply",
+        );
+        // A scale change rewrites ingress.cfg alone.
+        assert.equal(renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(5) }).api, config);
+        assert.equal(renderHaproxyConfig({ controlPlanes: controlPlanes(1), workers: workers(2) }).ingress, ingress);
     });
 
     it("is deterministic and keeps the given server order", () => {
-        assert.equal(renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(2) }), config);
-        const reversed = renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(2).reverse() });
+        assert.deepEqual(renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(2) }), files);
+        const reversed = renderHaproxyConfig({ controlPlanes: controlPlanes(3), workers: workers(2).reverse() }).ingress;
         assert.ok(reversed.indexOf("worker-1 ") < reversed.indexOf("worker-0 "));
     });
 
@@ -92,7 +109,7 @@ describe("haproxy.cfg renderer", () => {
     }
 });
 
-describe("haproxy -c on the production config", () => {
+describe("haproxy -c on the production config (both files, in load order)", () => {
     const shapes: [number, number][] = [
         [1, 0],
         [1, 3],
@@ -109,9 +126,19 @@ describe("haproxy -c on the production config", () => {
 
     it("rejects a corrupted config (the check can fail)", function () {
         requireTool(this, "haproxy", "apt-get install haproxy");
-        const corrupted = renderHaproxyConfig({ controlPlanes: controlPlanes(1), workers: workers(1) }).replace("option dontlognull", "option dontlognul");
-        const check = haproxyCheck(corrupted);
+        const files = renderHaproxyConfig({ controlPlanes: controlPlanes(1), workers: workers(1) });
+        const check = haproxyCheck({ ...files, api: files.api.replace("option dontlognull", "option dontlognul") });
         assert.notEqual(check.status, 0);
         assert.match(check.output, /dontlognul/);
+    });
+
+    it("rejects an ingress.cfg that clashes with haproxy.cfg (the pair is checked, not each file alone)", function () {
+        requireTool(this, "haproxy", "apt-get install haproxy");
+        const files = renderHaproxyConfig({ controlPlanes: controlPlanes(1), workers: workers(1) });
+        // Valid alone, but a second proxy named kube-apiserver next to haproxy.cfg's.
+        const clash = `${files.ingress}\nbackend kube-apiserver\n    server cp-9 10.10.0.9:6443\n`;
+        const check = haproxyCheck({ ...files, ingress: clash });
+        assert.notEqual(check.status, 0);
+        assert.match(check.output, /kube-apiserver/);
     });
 });

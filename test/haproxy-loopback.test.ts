@@ -19,7 +19,7 @@ const CONTROL_PLANES = [
 ];
 const WORKERS = [{ name: "worker-0", address: "127.0.0.5" }];
 
-describe("the rendered haproxy.cfg, running in the real haproxy on loopback", function () {
+describe("the rendered haproxy.cfg and ingress.cfg, running together in the real haproxy on loopback", function () {
     this.timeout(60_000);
     const lab = new Lab();
     let ports: HaproxyPorts;
@@ -34,8 +34,9 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
         }
         await lab.backend({ name: "worker-0 http", address: "127.0.0.5", port: ports.ingressHttp });
         await lab.backend({ name: "worker-0 https", address: "127.0.0.5", port: ports.ingressHttps, tls: selfSignedFor("istio-gateway-worker-0") });
-        const config = renderHaproxyConfig({ controlPlanes: CONTROL_PLANES, workers: WORKERS, ports, bindAddress: "127.0.0.1", metricsAddress: "127.0.0.1", systemService: false, maxConnections: 2000 });
-        await lab.haproxy(config, ports.apiServer);
+        const files = renderHaproxyConfig({ controlPlanes: CONTROL_PLANES, workers: WORKERS, ports, bindAddress: "127.0.0.1", metricsAddress: "127.0.0.1", systemService: false, maxConnections: 2000 });
+        // As the VM's service loads them: -f haproxy.cfg -f ingress.cfg.
+        await lab.haproxy([files.api, files.ingress], ports.apiServer);
         // Every server must pass its health check (GET /healthz over TLS for the API servers).
         for (let i = 0; ; i++) {
             const statuses = await serverStatus(ports.stats, "kube-apiserver");
@@ -128,7 +129,7 @@ describe("the rendered haproxy.cfg, running in the real haproxy on loopback", fu
         assert.match(metrics.body, /haproxy_server_status\{proxy="kube-apiserver",server="cp-0"/);
     });
 
-    it("serves only /metrics on the metrics address (what Prometheus scrapes), never the stats page", async () => {
+    it("serves only /metrics on the metrics address (what Prometheus scrapes), never the stats page; it exports the second file's proxies too", async () => {
         assert.match((await get(`http://127.0.0.1:${ports.metrics}/metrics`)).body, /haproxy_backend_active_servers\{proxy="ingress-http"\} 1/);
         await assert.rejects(get(`http://127.0.0.1:${ports.metrics}/stats`), /HTTP 404/);
     });

@@ -88,7 +88,7 @@ describe("the program (dev stack, mock runtime)", function () {
     });
 
     it("records what each resource waits for: explicit dependsOn and the resources whose outputs it uses", () => {
-        assert.ok(byName(evaluation, "cp-0-init").dependsOn.includes("haproxy-config"));
+        assert.ok(byName(evaluation, "cp-0-init").dependsOn.includes("haproxy-api-config"));
         assert.ok(byName(evaluation, "worker-1-join").dependsOn.includes("worker-1-membership"));
         assert.ok(byName(evaluation, "worker-1-vm").dependsOn.includes("worker-1-ip"));
         // Control planes join one at a time.
@@ -113,12 +113,12 @@ describe("the program (dev stack, mock runtime)", function () {
         assert.match(evaluation.artifacts["nodes/worker-2/kubeadm-join.yaml"], /gce:\/\/boutique-dev-000000\/europe-west1-b\/boutique-dev-worker-2/);
     });
 
-    it("writes the artifacts render promises: haproxy.cfg, kubeadm configs and scripts per node", () => {
+    it("writes the artifacts render promises: haproxy's two files, kubeadm configs and scripts per node", () => {
         const files = Object.keys(evaluation.artifacts);
-        for (const expected of ["haproxy.cfg", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-control-plane.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh"]) {
+        for (const expected of ["haproxy.cfg", "haproxy-ingress.cfg", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-control-plane.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh"]) {
             assert.ok(files.includes(expected), expected);
         }
-        assert.match(evaluation.artifacts["haproxy.cfg"], /10\.10\.0\.34/);
+        assert.match(evaluation.artifacts["haproxy-ingress.cfg"], /10\.10\.0\.34/);
     });
 });
 

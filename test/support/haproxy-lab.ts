@@ -66,11 +66,14 @@ export class Lab {
         return child;
     }
 
-    /** Starts haproxy in the foreground with `config`; resolves once it listens on `probePort`. */
-    async haproxy(config: string, probePort: number): Promise<ChildProcess> {
-        const file = path.join(this.dir, "haproxy.cfg");
-        fs.writeFileSync(file, config);
-        const child = spawn("haproxy", ["-f", file, "-db"], { stdio: ["ignore", "pipe", "pipe"] });
+    /** Starts haproxy in the foreground with the config files, loaded in order (`-f` each); resolves once it listens on `probePort`. */
+    async haproxy(configs: readonly string[], probePort: number): Promise<ChildProcess> {
+        const files = configs.map((config, i) => {
+            const file = path.join(this.dir, `${i}.cfg`);
+            fs.writeFileSync(file, config);
+            return file;
+        });
+        const child = spawn("haproxy", [...files.flatMap((file) => ["-f", file]), "-db"], { stdio: ["ignore", "pipe", "pipe"] });
         this.children.push(child);
         let output = "";
         child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
