@@ -11,6 +11,7 @@ import { Network } from "./components/network";
 import { NodeAccess } from "./components/node-access";
 import { renderPrepareNodeScript } from "./components/node-scripts";
 import { DedicatedNodePool, WorkerPool } from "./components/worker-pool";
+import { WorkersReady } from "./components/workers-ready";
 import { Cni } from "./components/cni";
 import { DefaultStorage } from "./components/default-storage";
 import { IstioMesh } from "./components/istio-mesh";
@@ -115,14 +116,16 @@ const lokiNodes =
         ? new DedicatedNodePool("loki-pool", { ...nodeDefaults, machineType: platform.loki.machineType, pool: LOKI_POOL, addresses: ipPool.lokiNodes, cluster: controlPlane.joinSettings })
         : undefined;
 
-// The platform, in install order, on the new cluster. Pods other than Cilium's need workers;
-// depending on the pool (not on single workers) keeps scaling from touching these releases.
+// The platform, in install order, on the new cluster. Pods other than Cilium's need workers: the
+// releases wait for minWorkers schedulable nodes, never for the pool itself, so nothing outside
+// the pool depends on a worker and a scale update targets the workers alone.
 const onCluster = { providers: [controlPlane.provider] };
 const cni = new Cni("cni", { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] }, onCluster);
-const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workers] }, onCluster);
-const withNodes = [storage, workers];
+const workersReady = new WorkersReady("workers-ready", { cluster: controlPlane.joinSettings, minReadyWorkers: config.workers.min });
+const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workersReady] }, onCluster);
+const withNodes = [storage, workersReady];
 const collectorTraces = layers.tracing ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent } : undefined;
-const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, after: [cni, workers] }, onCluster) : undefined;
+const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, after: [cni, workersReady] }, onCluster) : undefined;
 const monitoring = layers.monitoring
     ? new Monitoring(
           "monitoring",

@@ -115,7 +115,7 @@ describe("the program (dev stack, mock runtime)", function () {
 
     it("writes the artifacts render promises: haproxy's two files, kubeadm configs and scripts per node", () => {
         const files = Object.keys(evaluation.artifacts);
-        for (const expected of ["haproxy.cfg", "haproxy-ingress.cfg", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-control-plane.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh"]) {
+        for (const expected of ["haproxy.cfg", "haproxy-ingress.cfg", "nodes/cp-0/workers-ready.sh", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-control-plane.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh"]) {
             assert.ok(files.includes(expected), expected);
         }
         assert.match(evaluation.artifacts["haproxy-ingress.cfg"], /10\.10\.0\.34/);
