@@ -4,9 +4,11 @@ import { runCli } from "../config/cli";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { renderCharts } from "./chart-files";
 import { loadStackConfigMap, parseAssignments, readProjectFile } from "../config/stack-files";
+import { scaleTargets } from "../scaler/automation-stack";
 import { diffEvaluations, formatDiff } from "./diff";
 import { evaluateProgram } from "./evaluate";
 import { MockCloud } from "./mock-cloud";
+import { formatScaleTargets, scaleTargetReport } from "./scale-targets";
 import { formatSummary } from "./summary";
 import { writeEvaluation } from "./write";
 
@@ -22,7 +24,9 @@ usage: npm run render -- [--stack dev] [--set key=value ...] [--out out] [--char
   --out     output root (default out)
   --charts  also render every Helm release with the real helm into charts/<release>.yaml
             (helm: bash .ci/install-helm; charts: ../shared/charts or npm run charts:pull)
-  --diff    print which resources a config change would create, delete or change, and exit`;
+  --diff    print which resources a config change would create, delete or change, and the
+            in-cluster scaler's target set for it (what a scale update touches, what outside
+            it depends on it, what it would leave undone), and exit`;
 
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
@@ -53,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
     if (values.diff.length > 0) {
         const changed = await evaluate(parseAssignments(values.diff));
         console.log(`${project}/${stack}: ${values.diff.join(" ")}`);
-        console.log(formatDiff(diffEvaluations(current, changed)));
+        const diff = diffEvaluations(current, changed);
+        console.log(formatDiff(diff));
+        console.log(formatScaleTargets(scaleTargetReport({ before: current.resources, after: changed.resources, diff, patterns: scaleTargets(stack), stack, project })));
         return 0;
     }
     const dir = path.resolve(values.out, stack);

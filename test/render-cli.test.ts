@@ -48,9 +48,9 @@ describe("npm run render (the CLI, end to end)", function () {
         assert.equal(new Set(resources.map((resource) => resource.name)).size, resources.length, "names are unique");
     });
 
-    it("the rendered haproxy.cfg passes the real haproxy -c", function () {
+    it("the rendered haproxy.cfg and haproxy-ingress.cfg pass the real haproxy -c together, in load order", function () {
         requireTool(this, "haproxy", "apt-get install haproxy");
-        const check = spawnSync("haproxy", ["-c", "-f", path.join(dir, "haproxy.cfg")], { encoding: "utf8" });
+        const check = spawnSync("haproxy", ["-c", "-f", path.join(dir, "haproxy.cfg"), "-f", path.join(dir, "haproxy-ingress.cfg")], { encoding: "utf8" });
         assert.equal(check.status, 0, check.stdout + check.stderr);
     });
 
@@ -104,6 +104,17 @@ describe("npm run render (the CLI, end to end)", function () {
         assert.match(diff.stdout, /4 to create, 0 to delete, 1 to change/);
         assert.match(diff.stdout, /\+ worker-3-vm \(gcp:compute\/instance:Instance\)/);
         assert.match(diff.stdout, /~ haproxy-config \(command:remote:Command\): stdin/);
+        // The scaler's targeted update for the same change: the pool and the ingress config, closed.
+        assert.match(diff.stdout, /^scale update targets: 18 of \d+ resources \(4 to create, 0 to delete, 1 to change, 13 unchanged\)$/m);
+        assert.match(diff.stdout, /^ {2}= workers, worker-0, /m);
+        assert.match(diff.stdout, /^dependents outside the targets: none$/m);
+        assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): none$/m);
+    });
+
+    it("--diff of a change that is not a scale names what a scale update would leave undone", () => {
+        const diff = render("--diff", "nodeDiskSizeGb=60");
+        assert.equal(diff.status, 0, diff.stderr);
+        assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): 1\n {2}! cp-0-vm \(gcp:compute\/instance:Instance\)$/m);
     });
 
     it("rejects unknown options with the usage", () => {
