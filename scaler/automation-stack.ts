@@ -16,10 +16,13 @@ export interface AutomationStackApi {
 }
 
 /**
- * What a scale update may touch: the worker pool (every worker's component and children, new
- * ones included) and HAProxy's backend config. With targetDependents, what depends on the pool
- * (the platform's releases wait for it) is included too, with unchanged inputs: no-op steps.
- * The scaler's own Deployment is never redeployed by a scale.
+ * What a scale update touches, and nothing else: the worker pool (every worker's component and
+ * children, new ones included) and HAProxy's ingress command (`haproxy-config`, which applies
+ * ingress.cfg, the workers' backends). No --target-dependents: nothing outside these depends on
+ * them (the releases wait on the workers-ready gate, kubeadm init on HAProxy's API config), so
+ * the platform, the Kubernetes provider and the scaler's own objects are never part of a scale,
+ * and Pulumi can apply the targets alone. `npm run render -- --diff workerCount=<n>` prints this
+ * set and checks that nothing outside it depends on it (render/scale-targets.ts).
  */
 export function scaleTargets(stack: string): string[] {
     const urn = (typeChain: string, name: string) => `urn:pulumi:${stack}::${PROJECT}::${typeChain}::${name}`;
@@ -79,7 +82,6 @@ export class AutomationStack implements StackPort {
     async up(): Promise<void> {
         const result = await this.stack.up({
             target: scaleTargets(this.stack.name),
-            targetDependents: true,
             ...(this.policyPacks.length > 0 ? { policyPacks: [...this.policyPacks] } : {}),
             onOutput: (line) => this.log.debug({ pulumi: line.trimEnd() }),
         });

@@ -26,6 +26,7 @@ class FakeStack implements AutomationStackApi {
     async history(pageSize = Infinity, page = 1): Promise<UpdateSummary[]> {
         return this.historyAnswer.slice((page - 1) * pageSize, page * pageSize);
     }
+    async cancel(): Promise<void> {}
     async up(options?: UpOptions): Promise<UpResult> {
         this.ups.push(options ?? {});
         const failure = this.failures.shift();
@@ -59,11 +60,12 @@ describe("the Automation API driver (against a fake Stack)", () => {
         assert.deepEqual(await withDefaults.readDeployed(), {}, "failures only: nothing deployed");
     });
 
-    it("a scale update targets the worker pool and HAProxy's config, with their dependents", async () => {
+    it("a scale update targets the worker pool and HAProxy's ingress config, without their dependents", async () => {
         const fake = new FakeStack();
         await new AutomationStack(fake, {}, silent).up();
         assert.deepEqual(fake.ups[0].target, scaleTargets("dev"));
-        assert.equal(fake.ups[0].targetDependents, true);
+        // Nothing outside the targets depends on them (test/scale-targets.test.ts): dependents would only drag the platform in.
+        assert.equal(fake.ups[0].targetDependents, undefined);
         assert.equal(fake.ups[0].policyPacks, undefined);
         await new AutomationStack(fake, {}, silent, ["/app/policy"]).up();
         assert.deepEqual(fake.ups[1].policyPacks, ["/app/policy"], "a scale update runs the guardrails CI runs");
