@@ -1,8 +1,9 @@
 import * as path from "path";
-import { ConfigMap, LocalWorkspace, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
+import { ConfigMap, Deployment, LocalWorkspace, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
 import type { Logger } from "pino";
 import { PROJECT } from "../config/stack-config";
 import { projectDefaults, readProjectFile } from "../config/stack-files";
+import { workerSlotsInState } from "./state-slots";
 import { ConfigValues, StackPort } from "./stack-port";
 
 /** The parts of the Automation API's Stack the scaler uses (tests pass a fake). */
@@ -13,6 +14,7 @@ export interface AutomationStackApi {
     history(pageSize?: number, page?: number, showSecrets?: boolean): Promise<UpdateSummary[]>;
     up(options?: UpOptions): Promise<UpResult>;
     cancel(): Promise<void>;
+    exportStack(): Promise<Deployment>;
 }
 
 /**
@@ -66,6 +68,11 @@ export class AutomationStack implements StackPort {
      */
     cancel(): Promise<void> {
         return this.stack.cancel();
+    }
+
+    /** The workers whose VMs the state holds (`pulumi stack export`), a failed or killed update's included. */
+    async existingWorkerSlots(): Promise<readonly number[]> {
+        return workerSlotsInState((await this.stack.exportStack()).deployment);
     }
 
     async readDeployed(): Promise<ConfigValues> {

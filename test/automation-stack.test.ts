@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { ConfigMap, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
+import { ConfigMap, Deployment, UpdateSummary, UpOptions, UpResult } from "@pulumi/pulumi/automation";
 import pino from "pino";
 import { AutomationStack, AutomationStackApi, scaleTargets } from "../scaler/automation-stack";
 import { deployedScale, isConcurrentUpdate } from "../scaler/stack-port";
@@ -27,6 +27,10 @@ class FakeStack implements AutomationStackApi {
         return this.historyAnswer.slice((page - 1) * pageSize, page * pageSize);
     }
     async cancel(): Promise<void> {}
+    deployment: unknown = {};
+    async exportStack(): Promise<Deployment> {
+        return { version: 3, deployment: this.deployment };
+    }
     async up(options?: UpOptions): Promise<UpResult> {
         this.ups.push(options ?? {});
         const failure = this.failures.shift();
@@ -58,6 +62,16 @@ describe("the Automation API driver (against a fake Stack)", () => {
         assert.deepEqual(await withDefaults.readDeployed(), { "boutique-platform:lokiNodeCount": "0", "boutique-platform:workerCount": "5" });
         fake.historyAnswer = Array.from({ length: 40 }, () => summary("update", "failed", "9"));
         assert.deepEqual(await withDefaults.readDeployed(), {}, "failures only: nothing deployed");
+    });
+
+    it("existing worker slots come from the state's export (a failed update's VMs included), not from the last successful config", async () => {
+        const fake = new FakeStack();
+        const vm = (slot: number) => ({ urn: `urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$gcp:compute/instance:Instance::worker-${slot}-vm` });
+        fake.deployment = { resources: [vm(0), vm(1), vm(4)] };
+        fake.historyAnswer = [summary("update", "failed", "5"), summary("update", "succeeded", "2")];
+        const stack = new AutomationStack(fake, {}, silent);
+        assert.deepEqual(await stack.existingWorkerSlots(), [0, 1, 4]);
+        assert.equal((await stack.readDeployed())["boutique-platform:workerCount"], "2");
     });
 
     it("a scale update targets the worker pool and HAProxy's ingress config, without their dependents", async () => {

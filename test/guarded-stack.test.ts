@@ -142,6 +142,7 @@ describe("the guarded stack: the scaler's own updates, their marker, stale locks
             getAllConfig: async (): Promise<ConfigMap> => ({}),
             setAllConfig: async () => undefined,
             history: async (): Promise<UpdateSummary[]> => [],
+            exportStack: async () => ({ version: 3, deployment: {} }),
             up: async (): Promise<UpResult> => {
                 calls.push("up");
                 const failure = failures.shift();
