@@ -88,7 +88,7 @@ describe("scaling by config (the render --diff code path)", function () {
         console.log(`      critical path, 3 workers:  ${small.join(" -> ")}`);
         console.log(`      critical path, 50 workers: ${large.join(" -> ")}`);
         assert.equal(large.length, small.length);
-        assert.deepEqual(small, ["haproxy-config", "cp-0-init", "worker-0-membership", "worker-0-join"]);
+        assert.deepEqual(small, ["haproxy-api-config", "cp-0-init", "worker-0-membership", "worker-0-join"]);
     });
 
     it("a scale update's --target patterns name the program's own URNs and cover everything a scale changes, and nothing else", async () => {
