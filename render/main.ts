@@ -2,6 +2,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { runCli } from "../config/cli";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
+import { slotChanges } from "../config/worker-slots";
 import { renderCharts } from "./chart-files";
 import { loadStackConfigMap, parseAssignments, readProjectFile } from "../config/stack-files";
 import { scaleTargets } from "../scaler/automation-stack";
@@ -59,7 +60,11 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${project}/${stack}: ${values.diff.join(" ")}`);
         const diff = diffEvaluations(current, changed);
         console.log(formatDiff(diff));
-        console.log(formatScaleTargets(scaleTargetReport({ before: current.resources, after: changed.resources, diff, patterns: scaleTargets(stack), stack, project })));
+        // The scaler targets the slots whose workers differ (scaler/cloud-provider.ts, attemptStarting).
+        const workersOf = (extra: Record<string, string>) => parseStackConfig(loadStackConfigMap(projectRoot, stack, { ...overrides, ...extra }).values).workers;
+        const { added, removed } = slotChanges(workersOf({}), workersOf(parseAssignments(values.diff)));
+        const patterns = scaleTargets(stack, [...added, ...removed]);
+        console.log(formatScaleTargets(scaleTargetReport({ before: current.resources, after: changed.resources, diff, patterns, stack, project })));
         return 0;
     }
     const dir = path.resolve(values.out, stack);

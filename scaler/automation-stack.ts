@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { PROJECT } from "../config/stack-config";
 import { projectDefaults, readProjectFile } from "../config/stack-files";
 import { workerSlotsInState } from "./state-slots";
-import { ConfigValues, StackPort } from "./stack-port";
+import { ConfigValues, StackPort, UpdatePlan } from "./stack-port";
 
 /** The parts of the Automation API's Stack the scaler uses (tests pass a fake). */
 export interface AutomationStackApi {
@@ -18,17 +18,24 @@ export interface AutomationStackApi {
 }
 
 /**
- * What a scale update touches, and nothing else: the worker pool (every worker's component and
- * children, new ones included) and HAProxy's ingress command (`haproxy-config`, which applies
- * ingress.cfg, the workers' backends). No --target-dependents: nothing outside these depends on
- * them (the releases wait on the workers-ready gate, kubeadm init on HAProxy's API config), so
- * the platform, the Kubernetes provider and the scaler's own objects are never part of a scale,
- * and Pulumi can apply the targets alone. `npm run render -- --diff workerCount=<n>` prints this
- * set and checks that nothing outside it depends on it (render/scale-targets.ts).
+ * What a scale update touches, and nothing else: the workers of the plan's slots (each worker's
+ * component and children) and HAProxy's ingress command (`haproxy-config`, which applies
+ * ingress.cfg, the workers' backends); without a plan (a person's `npm run scale`), the whole pool.
+ * No --target-dependents: nothing outside these depends on them (the releases wait on the
+ * workers-ready gate, kubeadm init on HAProxy's API config; the pool's component is the workers'
+ * parent and stays as it is), so the platform, the Kubernetes provider, the scaler's own objects
+ * and the other workers are never part of a scale: a scaler whose image lags the program cannot
+ * roll them back. `npm run render -- --diff workerCount=<n>` prints this set and checks that
+ * nothing outside it depends on it (render/scale-targets.ts).
  */
-export function scaleTargets(stack: string): string[] {
-    const urn = (typeChain: string, name: string) => `urn:pulumi:${stack}::${PROJECT}::${typeChain}::${name}`;
-    return [urn("boutique:cluster:WorkerPool", "workers"), `urn:pulumi:${stack}::${PROJECT}::boutique:cluster:WorkerPool$**`, urn("boutique:cluster:HaproxyEntryPoint$command:remote:Command", "haproxy-config")];
+export function scaleTargets(stack: string, slots?: readonly number[]): string[] {
+    const prefix = `urn:pulumi:${stack}::${PROJECT}::`;
+    const pool = "boutique:cluster:WorkerPool";
+    const workers =
+        slots === undefined
+            ? [`${prefix}${pool}::workers`, `${prefix}${pool}$**`]
+            : [...new Set(slots)].sort((a, b) => a - b).flatMap((slot) => [`${prefix}${pool}$boutique:cluster:WorkerNode::worker-${slot}`, `${prefix}${pool}$boutique:cluster:WorkerNode$**::worker-${slot}-*`]);
+    return [...workers, `${prefix}boutique:cluster:HaproxyEntryPoint$command:remote:Command::haproxy-config`];
 }
 
 const HISTORY_PAGE_SIZE = 20;
@@ -86,9 +93,9 @@ export class AutomationStack implements StackPort {
         }
     }
 
-    async up(): Promise<void> {
+    async up(plan?: UpdatePlan): Promise<void> {
         const result = await this.stack.up({
-            target: scaleTargets(this.stack.name),
+            target: scaleTargets(this.stack.name, plan?.slots),
             ...(this.policyPacks.length > 0 ? { policyPacks: [...this.policyPacks] } : {}),
             onOutput: (line) => this.log.debug({ pulumi: line.trimEnd() }),
         });

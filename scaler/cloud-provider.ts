@@ -1,10 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { liveWorkerSlots, slotChanges, WorkerScale } from "../config/worker-slots";
+import { liveWorkerSlots, scaleOfSlots, slotChanges, WorkerScale } from "../config/worker-slots";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { GroupId, groupInstances, GroupInstance, LOKI_GROUP, lokiInstances, OTHER_ERROR_CLASS, PoolState, ScaleError } from "./node-group";
-import { ConfigValues, deployedPart, existingSlotsOf, poolState, scaleChanges, StackPort } from "./stack-port";
-import { provisionBudgetSeconds, provisionDeadlineSeconds } from "./provision-budget";
+import { ConfigValues, deployedPart, existingSlotsOf, poolState, scaleChanges, StackPort, UpdatePlan } from "./stack-port";
+import { provisionBudgetSeconds, provisionDeadlineSeconds, RECENT_UPDATES } from "./provision-budget";
 import { nodeTemplateSpecs, NodeTemplateSpec } from "./template-node";
 import { addCloudProvider, RequestObserver } from "./grpc-service";
 import { UpdateLoop, UpdateOutcome } from "./update-loop";
@@ -71,9 +71,10 @@ export class CloudProviderService {
         const state = poolState(config, await stack.readDeployed());
         // What a killed or failed predecessor's update left stays unsettled until an update settles it.
         const existing = await existingSlotsOf(stack);
-        const service = new CloudProviderService({ ...state, unsettled: union(existing) }, config, stack, updates, log, options.outsideScaleCheckMs ?? 60_000, options.now ?? (() => performance.now()));
+        const deployed = existingOnly(state.deployed, existing);
+        const service = new CloudProviderService({ ...state, deployed, unsettled: beyond(existing, deployed) }, config, stack, updates, log, options.outsideScaleCheckMs ?? 60_000, options.now ?? (() => performance.now()));
         service.trackRequests();
-        if (!sameScale(service.state.desired, service.state.deployed)) {
+        if (!sameScale(service.state.desired, service.state.deployed) || service.state.unsettled.length > 0) {
             log.info({ desired: service.state.desired, deployed: service.state.deployed }, "deployment lags the desired config; updating");
             updates.request();
         }
@@ -114,9 +115,18 @@ export class CloudProviderService {
         for (const slot of pending) if (!this.requestedAt.has(slot)) this.requestedAt.set(slot, this.now());
     }
 
-    private attemptStarting(): void {
+    /**
+     * An attempt targets the slots where the desired and deployed workers differ, and those an
+     * unsettled update may have left half done; they stay unsettled until an update succeeds.
+     * It waits for a write in flight, so the stack's config and the plan agree.
+     */
+    private async attemptStarting(): Promise<UpdatePlan> {
+        await this.queue;
         this.attemptStartedAt = this.now();
-        this.state = { ...this.state, unsettled: union(this.state.unsettled, liveWorkerSlots(this.state.desired)) };
+        const { added, removed } = slotChanges(this.state.deployed, this.state.desired);
+        const slots = union(added, removed, this.state.unsettled);
+        this.state = { ...this.state, unsettled: slots };
+        return { slots };
     }
 
     /** After an attempt: read back what exists before the next one starts. Never throws (the loop retries on its own). */
@@ -126,10 +136,13 @@ export class CloudProviderService {
             if (outcome === "succeeded") {
                 const { workers, lokiNodes } = deployedPart(await this.stack.readDeployed());
                 this.recentUpdateSeconds.push((this.now() - this.attemptStartedAt) / 1000);
-                this.recentUpdateSeconds.splice(0, Math.max(0, this.recentUpdateSeconds.length - 10));
-                const deployed = new Set(liveWorkerSlots(workers));
-                // Settled: the deployed config says what exists, except what the state still holds beyond it.
-                this.state = { ...this.state, deployed: workers, loki: { ...this.state.loki, deployed: lokiNodes }, unsettled: existing.filter((slot) => !deployed.has(slot)), failure: undefined };
+                this.recentUpdateSeconds.splice(0, Math.max(0, this.recentUpdateSeconds.length - RECENT_UPDATES));
+                // Settled: what the update deployed and exists is Running; any other machine the state holds is still to go.
+                const deployed = existingOnly(workers, existing);
+                const progressed = !sameScale(deployed, this.state.deployed);
+                this.state = { ...this.state, deployed, loki: { ...this.state.loki, deployed: lokiNodes }, unsettled: beyond(existing, deployed), failure: undefined };
+                // Still behind (the stack moved under it): one more, as long as each one gets somewhere.
+                if (progressed && (!sameScale(this.state.desired, deployed) || this.state.unsettled.length > 0)) this.updates.request();
             } else {
                 const failure =
                     outcome === "failed"
@@ -187,9 +200,8 @@ export class CloudProviderService {
             refuseInvalid({ ...this.config, ...changes });
             await this.stack.writeConfig(changes);
             this.config = { ...this.config, ...changes };
-            // While an update runs it may read the new config: its slots are unsettled too.
-            const unsettled = this.updates.updating ? union(this.state.unsettled, liveWorkerSlots(next)) : this.state.unsettled;
-            this.state = { ...this.state, desired: next, unsettled };
+            // A running update targets the slots it started with: this change waits for the next one.
+            this.state = { ...this.state, desired: next };
             this.trackRequests();
             this.log.info({ desired: next }, "desired size recorded");
             this.updates.request();
@@ -214,6 +226,18 @@ export class CloudProviderService {
     addToServer(server: grpc.Server): void {
         addCloudProvider(server, this, this.log, (kind, outcome, seconds) => this.observe(kind, outcome, seconds));
     }
+}
+
+/** The deployed workers whose machines the stack's state holds (an update's config may name a slot it did not target). */
+function existingOnly(deployed: WorkerScale, existing: readonly number[]): WorkerScale {
+    const present = new Set(existing);
+    return scaleOfSlots(liveWorkerSlots(deployed).filter((slot) => present.has(slot)));
+}
+
+/** Existing machines that are not deployed workers: half-made or still to be deleted. */
+function beyond(existing: readonly number[], deployed: WorkerScale): number[] {
+    const running = new Set(liveWorkerSlots(deployed));
+    return existing.filter((slot) => !running.has(slot));
 }
 
 function firstLine(error: unknown): string {

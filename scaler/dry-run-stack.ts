@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import { loadStackConfigMap } from "../config/stack-files";
 import { writeJsonAtomic } from "./json-file";
-import { ConfigValues, StackPort } from "./stack-port";
+import { ConfigValues, deployedScale, scaleChanges, StackPort, targetedScale, UpdatePlan } from "./stack-port";
 
 /** One simulated update, as recorded in the state file. */
 export interface SimulatedUpdate {
@@ -54,12 +54,14 @@ export class DryRunStack implements StackPort {
         return this.read().deployed;
     }
 
-    async up(): Promise<void> {
+    /** As Pulumi's --target does: only the plan's slots follow the config; the rest stay as deployed. */
+    async up(plan?: UpdatePlan): Promise<void> {
         const startedAt = new Date().toISOString();
         const config = this.read().config;
         await new Promise((resolve) => setTimeout(resolve, this.upSeconds * 1000));
         const state = this.read();
-        this.save({ ...state, deployed: config, updates: [...state.updates, { startedAt, finishedAt: new Date().toISOString(), config }] });
+        const deployed = plan ? { ...config, ...scaleChanges(targetedScale(deployedScale(state.deployed), deployedScale(config), plan)) } : config;
+        this.save({ ...state, deployed, updates: [...state.updates, { startedAt, finishedAt: new Date().toISOString(), config: deployed }] });
     }
 
     /** The simulated updates so far (for tests and the benchmark). */

@@ -3,7 +3,7 @@ import * as path from "path";
 import type { Logger } from "pino";
 import { writeJsonAtomic } from "./json-file";
 import { decideOnLock, lockErrorText } from "./stack-lock";
-import { ConfigValues, isConcurrentUpdate, StackPort } from "./stack-port";
+import { ConfigValues, isConcurrentUpdate, StackPort, UpdatePlan } from "./stack-port";
 
 /** How the scaler recognises and clears a lock a killed update of its own left behind. */
 export interface OwnLocks {
@@ -84,12 +84,12 @@ export class GuardedStack implements StackPort {
         return this.inner.readDeployed();
     }
 
-    up(): Promise<void> {
+    up(plan?: UpdatePlan): Promise<void> {
         if (this.closed) return Promise.reject(new StoppingError());
         // The update loop runs one at a time; a second here would make our own lock look stale.
         if (this.running) return Promise.reject(new Error("an update of this scaler is already running"));
         this.started = performance.now();
-        const attempt = this.attempt();
+        const attempt = this.attempt(plan);
         this.running = attempt.then(
             () => undefined,
             () => undefined,
@@ -101,11 +101,11 @@ export class GuardedStack implements StackPort {
         return attempt;
     }
 
-    private async attempt(): Promise<void> {
+    private async attempt(plan: UpdatePlan | undefined): Promise<void> {
         const unfinished = this.marker() !== undefined;
         if (this.ownLocks) writeJsonAtomic(this.ownLocks.marker, { host: this.ownLocks.host, pid: process.pid, startedAt: new Date().toISOString() } satisfies Marker);
         try {
-            await this.inner.up();
+            await this.inner.up(plan);
         } catch (error) {
             if (this.ownLocks && isConcurrentUpdate(error)) await this.clearIfOurs(this.ownLocks, error, unfinished);
             throw error;

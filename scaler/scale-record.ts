@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { writeJsonAtomic } from "./json-file";
-import { ConfigValues, StackPort } from "./stack-port";
+import { ConfigValues, StackPort, UpdatePlan } from "./stack-port";
 
 /**
  * A stack whose scale changes are also kept in a file on a durable volume. In a container the
@@ -49,7 +49,7 @@ export class RecordedScaleStack implements StackPort {
         return this.inner.readDeployed();
     }
 
-    up(): Promise<void> {
-        return this.inner.up();
+    up(plan?: UpdatePlan): Promise<void> {
+        return this.inner.up(plan);
     }
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_SCALE_UPDATE_MINUTES } from "../config/autoscaler-config";
 import { parseStackConfig, PROJECT } from "../config/stack-config";
-import { liveWorkerSlots, WorkerScale } from "../config/worker-slots";
+import { liveWorkerSlots, scaleOfSlots, WorkerScale } from "../config/worker-slots";
 import type { PoolState } from "./node-group";
 
 /** A stack's config as Pulumi hands it over: full key -> text (lists as JSON). */
@@ -17,8 +17,12 @@ export interface StackPort {
     writeConfig(changes: ConfigValues): Promise<void>;
     /** The config the last successful update applied. */
     readDeployed(): Promise<ConfigValues>;
-    /** One update of the worker pool to the desired config. Rejects with ConcurrentUpdateError when another update holds the stack. */
-    up(): Promise<void>;
+    /**
+     * One update of the worker pool to the desired config: of the slots in `plan` only, when given
+     * (the rest of the pool is left as it is), else of the whole pool. Rejects with
+     * ConcurrentUpdateError when another update holds the stack.
+     */
+    up(plan?: UpdatePlan): Promise<void>;
     /**
      * The worker slots the stack's state holds resources for, whatever the last successful config
      * says (a failed or killed update leaves what it created). Absent: the deployed config's slots.
@@ -26,8 +30,20 @@ export interface StackPort {
     existingWorkerSlots?(): Promise<readonly number[]>;
 }
 
+/** What one update may change: the worker slots it targets. */
+export interface UpdatePlan {
+    readonly slots: readonly number[];
+}
+
 export const WORKER_COUNT_KEY = `${PROJECT}:workerCount`;
 export const RETIRED_SLOTS_KEY = `${PROJECT}:retiredWorkerSlots`;
+
+/** The workers after an update of `plan`'s slots from `deployed` towards `desired`: the other slots stay as they were. */
+export function targetedScale(deployed: WorkerScale, desired: WorkerScale, plan: UpdatePlan): WorkerScale {
+    const targeted = new Set(plan.slots);
+    const kept = liveWorkerSlots(deployed).filter((slot) => !targeted.has(slot));
+    return scaleOfSlots([...kept, ...liveWorkerSlots(desired).filter((slot) => targeted.has(slot))]);
+}
 
 /** The two config values a scale change writes. */
 export function scaleChanges(scale: WorkerScale): ConfigValues {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { isConcurrentUpdate, StackPort } from "./stack-port";
+import { isConcurrentUpdate, StackPort, UpdatePlan } from "./stack-port";
 
 export type UpdateOutcome = "succeeded" | "concurrent" | "failed";
 /** Told of every finished update attempt (metrics). */
@@ -7,11 +7,12 @@ export type UpdateListener = (seconds: number, outcome: UpdateOutcome) => void;
 
 /**
  * The service's view of each attempt, awaited by the loop: `starting` before the stack is asked to
- * update (what it will apply becomes unsettled), `finished` before the next attempt starts (the
+ * update (it says which slots the attempt targets, and they become unsettled), `finished` before the next attempt starts (the
  * deployed state is read back first, so the next attempt never races the last one's result).
  */
 export interface AttemptHooks {
-    starting(): void | Promise<void>;
+    /** What the attempt may change (absent: the whole pool). */
+    starting(): UpdatePlan | undefined | Promise<UpdatePlan | undefined>;
     finished(outcome: UpdateOutcome, seconds: number, error?: unknown): void | Promise<void>;
 }
 
@@ -39,7 +40,6 @@ export class UpdateLoop {
     private readonly listeners: UpdateListener[] = [];
     private readonly sleep: (ms: number) => Promise<void>;
     private hooks: AttemptHooks | undefined;
-    private attempting = false;
 
     constructor(
         private readonly stack: StackPort,
@@ -58,11 +58,6 @@ export class UpdateLoop {
     /** One set of hooks: the service that owns the group's state. */
     attach(hooks: AttemptHooks): void {
         this.hooks = hooks;
-    }
-
-    /** An update attempt is running now (not merely pending or backing off). */
-    get updating(): boolean {
-        return this.attempting;
     }
 
     private finished(started: number, outcome: UpdateOutcome): number {
@@ -92,18 +87,15 @@ export class UpdateLoop {
         let backoff = this.backoffMs;
         while (this.dirty) {
             this.dirty = false;
-            await this.hooks?.starting();
+            const plan = await this.hooks?.starting();
             const started = performance.now();
-            this.attempting = true;
             try {
-                await this.stack.up();
-                this.attempting = false;
+                await this.stack.up(plan);
                 const seconds = this.finished(started, "succeeded");
                 await this.hooks?.finished("succeeded", seconds);
                 this.log.info({ seconds }, "update succeeded");
                 backoff = this.backoffMs;
             } catch (error) {
-                this.attempting = false;
                 const outcome = isConcurrentUpdate(error) ? "concurrent" : "failed";
                 // Listeners hear of every attempt, hooks or not (`?.` would skip the argument's call).
                 const seconds = this.finished(started, outcome);

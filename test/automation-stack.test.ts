@@ -83,6 +83,14 @@ describe("the Automation API driver (against a fake Stack)", () => {
         assert.equal(fake.ups[0].policyPacks, undefined);
         await new AutomationStack(fake, {}, silent, ["/app/policy"]).up();
         assert.deepEqual(fake.ups[1].policyPacks, ["/app/policy"], "a scale update runs the guardrails CI runs");
+        await new AutomationStack(fake, {}, silent).up({ slots: [3, 1] });
+        assert.deepEqual(fake.ups[2].target, [
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode::worker-1",
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$**::worker-1-*",
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode::worker-3",
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$**::worker-3-*",
+            "urn:pulumi:dev::boutique-platform::boutique:cluster:HaproxyEntryPoint$command:remote:Command::haproxy-config",
+        ], "the scaler's plan: only the workers it changes");
         assert.deepEqual(scaleTargets("dev"), [
             "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool::workers",
             "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$**",

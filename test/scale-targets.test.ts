@@ -5,6 +5,8 @@ import { MockCloud } from "../render/mock-cloud";
 import { dependentsOutside, formatScaleTargets, matchTargets, ScaleTargetReport, scaleTargetReport, targetMatcher } from "../render/scale-targets";
 import { scaleTargets } from "../scaler/automation-stack";
 import { byName, evaluateDev } from "./support/program";
+import { slotChanges } from "../config/worker-slots";
+import { devConfig } from "./fixtures";
 
 const PROJECT = "boutique-platform";
 
@@ -13,7 +15,9 @@ async function reportFor(before: Record<string, string>, after: Record<string, s
     const cloud = new MockCloud();
     const base = await evaluateDev(before, cloud);
     const changed = await evaluateDev({ ...before, ...after }, cloud);
-    const report = scaleTargetReport({ before: base.resources, after: changed.resources, diff: diffEvaluations(base, changed), patterns: scaleTargets("dev"), stack: "dev", project: PROJECT });
+    const { added, removed } = slotChanges(devConfig(before).workers, devConfig({ ...before, ...after }).workers);
+    const patterns = scaleTargets("dev", [...added, ...removed]);
+    const report = scaleTargetReport({ before: base.resources, after: changed.resources, diff: diffEvaluations(base, changed), patterns, stack: "dev", project: PROJECT });
     return { ...report, resources: base.resources };
 }
 
@@ -33,6 +37,7 @@ describe("the scale update's target set (render --diff, without --target-depende
             const names = report.targets.map((target) => target.name);
             console.log(`      ${report.targets.length} of ${report.total} resources targeted`);
             assert.deepEqual(names.filter((name) => !isWorkerOrIngress(name)), [], "only the pool and the ingress config");
+            assert.deepEqual([...names].sort(), ["haproxy-config", ...workerResources(slot)].sort(), "of the pool, only the changed worker (the other workers are never touched)");
             assert.deepEqual(report.targets.filter((target) => PLATFORM_TYPES.test(target.type)), [], "no Helm release, chart, provider, namespace or platform component");
             const changes = report.targets.filter((target) => target.step !== "same");
             assert.deepEqual(changes.map((target) => `${target.step} ${target.name}`).sort(), [...workerResources(slot).map((name) => `${step} ${name}`), "change haproxy-config"].sort());

@@ -3,23 +3,25 @@ import { liveWorkerSlots } from "../../config/worker-slots";
 import { CloudProviderService } from "../../scaler/cloud-provider";
 import { cloudProviderHandlers } from "../../scaler/grpc-service";
 import { providerIdOf, ScaleError } from "../../scaler/node-group";
-import { ConfigValues, deployedScale, StackPort } from "../../scaler/stack-port";
+import { ConfigValues, deployedScale, StackPort, UpdatePlan } from "../../scaler/stack-port";
 import { UpdateLoop } from "../../scaler/update-loop";
 
 /**
  * A stand-in for a Pulumi stack and its VMs, for the model test (no Pulumi CLI or cloud here):
- * `up()` starts an attempt that the model ends when it chooses: it reads the desired config at a
- * moment the model picks (as the CLI reads it shortly after it starts), then succeeds (the VMs
- * become that config's slots, and it is the deployed config), fails part way (some of the
- * changes happen, the deployed config stays), or meets another update's lock. A killed scaler
- * leaves its attempt unfinished: part of it happens, nothing records it.
+ * `up(plan)` starts an attempt that the model ends when it chooses: it reads the desired config at
+ * a moment the model picks (as the CLI reads it shortly after it starts), and, as --target does,
+ * changes only the plan's slots: it succeeds (those VMs follow that config, and the whole config
+ * read becomes the deployed one, as Pulumi's history records it, untargeted slots included),
+ * fails part way (some of the targeted changes happen, the deployed config stays), or meets
+ * another update's lock. A killed scaler leaves its attempt unfinished: part of it happens,
+ * nothing records it.
  */
 export class SimulatedStack implements StackPort {
     config: ConfigValues;
     deployed: ConfigValues;
     /** The worker VMs that exist (what Pulumi's state holds). */
     readonly vms = new Set<number>();
-    attempt: { read?: ConfigValues; readonly startedAt: number; readonly endsAt: number; readonly finish: (error?: Error) => void } | undefined;
+    attempt: { read?: ConfigValues; readonly plan?: UpdatePlan; readonly startedAt: number; readonly endsAt: number; readonly finish: (error?: Error) => void } | undefined;
     ups = 0;
 
     constructor(
@@ -45,12 +47,17 @@ export class SimulatedStack implements StackPort {
         return [...this.vms].sort((a, b) => a - b);
     }
 
-    up(): Promise<void> {
+    up(plan?: UpdatePlan): Promise<void> {
         this.ups++;
         return new Promise((resolve, reject) => {
             const startedAt = this.clock();
-            this.attempt = { startedAt, endsAt: startedAt + this.drawDurationMs(), finish: (error) => (error ? reject(error) : resolve()) };
+            this.attempt = { plan, startedAt, endsAt: startedAt + this.drawDurationMs(), finish: (error) => (error ? reject(error) : resolve()) };
         });
+    }
+
+    /** Whether an attempt may touch a slot: the plan's, or every slot without one. */
+    private targeted(slot: number): boolean {
+        return !this.attempt?.plan || this.attempt.plan.slots.includes(slot);
     }
 
     /** The CLI reads the desired config (once per attempt). */
@@ -58,32 +65,31 @@ export class SimulatedStack implements StackPort {
         if (this.attempt && !this.attempt.read) this.attempt = { ...this.attempt, read: this.config };
     }
 
-    /** Part of the attempt's changes happen: each VM it would create or delete, with probability one half. */
-    private applyPartly(read: ConfigValues, random: () => number): void {
+    /** The attempt's changes, all of them or (partly) each with probability one half; only targeted slots. */
+    private apply(read: ConfigValues, chance: number, random: () => number): void {
         const target = new Set(slotsOf(read));
-        for (const slot of [...target].filter((s) => !this.vms.has(s))) if (random() < 0.5) this.vms.add(slot);
-        for (const slot of [...this.vms].filter((s) => !target.has(s))) if (random() < 0.5) this.vms.delete(slot);
+        for (const slot of [...target].filter((s) => !this.vms.has(s) && this.targeted(s))) if (random() < chance) this.vms.add(slot);
+        for (const slot of [...this.vms].filter((s) => !target.has(s) && this.targeted(s))) if (random() < chance) this.vms.delete(slot);
     }
 
     end(outcome: "succeeded" | "failed" | "concurrent", random: () => number): void {
         const attempt = this.attempt;
         if (!attempt) return;
-        this.attempt = undefined;
-        if (outcome === "concurrent") return attempt.finish(Object.assign(new Error("the stack is currently locked by 1 lock(s)"), { name: "ConcurrentUpdateError" }));
-        const read = attempt.read ?? this.config;
-        if (outcome === "failed") {
-            this.applyPartly(read, random);
-            return attempt.finish(new Error("error: 1 error occurred:\n* creating VM: QUOTA_EXCEEDED"));
+        if (outcome === "concurrent") {
+            this.attempt = undefined;
+            return attempt.finish(Object.assign(new Error("the stack is currently locked by 1 lock(s)"), { name: "ConcurrentUpdateError" }));
         }
-        this.vms.clear();
-        for (const slot of slotsOf(read)) this.vms.add(slot);
+        const read = attempt.read ?? this.config;
+        this.apply(read, outcome === "failed" ? 0.5 : 1, random);
+        this.attempt = undefined;
+        if (outcome === "failed") return attempt.finish(new Error("error: 1 error occurred:\n* creating VM: QUOTA_EXCEEDED"));
         this.deployed = read;
         attempt.finish();
     }
 
     /** The scaler is killed: its attempt does part of its work and is never recorded. */
     kill(random: () => number): void {
-        if (this.attempt) this.applyPartly(this.attempt.read ?? this.config, random);
+        if (this.attempt) this.apply(this.attempt.read ?? this.config, 0.5, random);
         this.attempt = undefined;
     }
 }
