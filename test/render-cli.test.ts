@@ -104,9 +104,9 @@ describe("npm run render (the CLI, end to end)", function () {
         assert.match(diff.stdout, /4 to create, 0 to delete, 1 to change/);
         assert.match(diff.stdout, /\+ worker-3-vm \(gcp:compute\/instance:Instance\)/);
         assert.match(diff.stdout, /~ haproxy-config \(command:remote:Command\): stdin/);
-        // The scaler's targeted update for the same change: the pool and the ingress config, closed.
-        assert.match(diff.stdout, /^scale update targets: 18 of \d+ resources \(4 to create, 0 to delete, 1 to change, 13 unchanged\)$/m);
-        assert.match(diff.stdout, /^ {2}= workers, worker-0, /m);
+        // The scaler's targeted update for the same change: the new worker and the ingress config, closed.
+        assert.match(diff.stdout, /^scale update targets: 5 of \d+ resources \(4 to create, 0 to delete, 1 to change, 0 unchanged\)$/m);
+        assert.doesNotMatch(diff.stdout, /worker-0/, "no other worker is targeted");
         assert.match(diff.stdout, /^dependents outside the targets: none$/m);
         assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): none$/m);
     });
@@ -114,7 +114,8 @@ describe("npm run render (the CLI, end to end)", function () {
     it("--diff of a change that is not a scale names what a scale update would leave undone", () => {
         const diff = render("--diff", "nodeDiskSizeGb=60");
         assert.equal(diff.status, 0, diff.stderr);
-        assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): 1\n {2}! cp-0-vm \(gcp:compute\/instance:Instance\)$/m);
+        // Not a scale: the scaler changes no worker for it (CI's up applies it), so every disk is left undone.
+        assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): 4\n {2}! cp-0-vm \(gcp:compute\/instance:Instance\)\n {2}! worker-0-vm /m);
     });
 
     it("rejects unknown options with the usage", () => {
