@@ -37,9 +37,9 @@ export type Expired = () => boolean;
  * pool). Reads answer from a cached state (no stack call per RPC). A scale request is validated
  * with the program's own config rules, written to the stack config durably, and answered; the
  * `pulumi up` runs in the background (UpdateLoop). Mutations are serialised, so concurrent
- * requests never lose or double a change. The service also follows each update attempt: what it
- * was asked for stays unsettled (never handed out again, listed as Deleting when no longer
- * wanted) until a successful update says what exists.
+ * requests never lose or double a change. The service also plans each update attempt: it targets
+ * only the workers that differ, and those stay unsettled (never handed out again, listed as
+ * Deleting when no longer wanted) until a successful update and the stack's state say what exists.
  */
 export class CloudProviderService {
     private queue: Promise<unknown> = Promise.resolve();
