@@ -109,7 +109,7 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
         }
 
         // The loop's reads.
-        calls += 3; // Refresh, NodeGroups, TargetSize below
+        calls += 2; // Refresh, NodeGroups
         scaler.handlers.Refresh();
         scaler.handlers.NodeGroups();
         const before = listing();
