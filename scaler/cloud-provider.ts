@@ -5,6 +5,7 @@ import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { GroupId, groupInstances, GroupInstance, LOKI_GROUP, lokiInstances, OTHER_ERROR_CLASS, PoolState, ScaleError } from "./node-group";
 import { ConfigValues, deployedPart, existingSlotsOf, poolState, scaleChanges, StackPort, UpdatePlan } from "./stack-port";
 import { provisionBudgetSeconds, provisionDeadlineSeconds, RECENT_UPDATES } from "./provision-budget";
+import { RequestTimes, RequestTimesInMemory } from "./request-times";
 import { nodeTemplateSpecs, NodeTemplateSpec } from "./template-node";
 import { addCloudProvider, RequestObserver } from "./grpc-service";
 import { UpdateLoop, UpdateOutcome } from "./update-loop";
@@ -17,8 +18,10 @@ export interface CloudProviderOptions {
      * scale in the background, to adopt one deployed outside the scaler. @default 60000
      */
     readonly outsideScaleCheckMs?: number;
-    /** Monotonic milliseconds (tests drive a simulated clock). @default performance.now */
+    /** Wall-clock milliseconds (tests drive a simulated clock). @default Date.now */
     readonly now?: () => number;
+    /** Where request times outlive the process (beside the scale record). @default in memory */
+    readonly requestTimes?: RequestTimes;
 }
 
 /** The same live worker slots (a retired slot above the count changes nothing deployed). */
@@ -44,8 +47,8 @@ export type Expired = () => boolean;
 export class CloudProviderService {
     private queue: Promise<unknown> = Promise.resolve();
     private lastOutsideScaleCheck = -Infinity;
-    /** When each not-yet-created worker was asked for (the autoscaler's clock starts then). */
-    private readonly requestedAt = new Map<number, number>();
+    /** When each not-yet-created worker was asked for (the autoscaler's clock starts then); kept in requestTimes. */
+    private readonly requestedAt: Map<number, number>;
     private readonly recentUpdateSeconds: number[] = [];
     private attemptStartedAt = 0;
     /** The MaxNodeProvisionDuration the autoscaler last sent as its default, in seconds. */
@@ -61,7 +64,9 @@ export class CloudProviderService {
         private readonly log: Logger,
         private readonly outsideScaleCheckMs: number,
         private readonly now: () => number,
+        private readonly requestTimes: RequestTimes,
     ) {
+        this.requestedAt = new Map(requestTimes.load());
         updates.attach({ starting: () => this.attemptStarting(), finished: (outcome, _seconds, error) => this.attemptFinished(outcome, error) });
     }
 
@@ -72,7 +77,16 @@ export class CloudProviderService {
         // What a killed or failed predecessor's update left stays unsettled until an update settles it.
         const existing = await existingSlotsOf(stack);
         const deployed = existingOnly(state.deployed, existing);
-        const service = new CloudProviderService({ ...state, deployed, unsettled: beyond(existing, deployed) }, config, stack, updates, log, options.outsideScaleCheckMs ?? 60_000, options.now ?? (() => performance.now()));
+        const service = new CloudProviderService(
+            { ...state, deployed, unsettled: beyond(existing, deployed) },
+            config,
+            stack,
+            updates,
+            log,
+            options.outsideScaleCheckMs ?? 60_000,
+            options.now ?? (() => Date.now()),
+            options.requestTimes ?? new RequestTimesInMemory(),
+        );
         service.trackRequests();
         if (!sameScale(service.state.desired, service.state.deployed) || service.state.unsettled.length > 0) {
             log.info({ desired: service.state.desired, deployed: service.state.deployed }, "deployment lags the desired config; updating");
@@ -107,12 +121,19 @@ export class CloudProviderService {
         this.autoscalerDefaultSeconds = seconds;
     }
 
-    /** Request times follow the desired not-yet-created workers: new ones start now, gone ones are forgotten. */
+    /** Request times follow the desired not-yet-created workers: new ones start now, gone ones are forgotten; kept when they change. */
     private trackRequests(): void {
-        const deployed = new Set(liveWorkerSlots(this.state.deployed));
-        const pending = liveWorkerSlots(this.state.desired).filter((slot) => !deployed.has(slot));
-        for (const slot of [...this.requestedAt.keys()]) if (!pending.includes(slot)) this.requestedAt.delete(slot);
-        for (const slot of pending) if (!this.requestedAt.has(slot)) this.requestedAt.set(slot, this.now());
+        const pending = this.pendingSlots();
+        let changed = false;
+        for (const slot of [...this.requestedAt.keys()].filter((slot) => !pending.includes(slot))) {
+            this.requestedAt.delete(slot);
+            changed = true;
+        }
+        for (const slot of pending.filter((slot) => !this.requestedAt.has(slot))) {
+            this.requestedAt.set(slot, this.now());
+            changed = true;
+        }
+        if (changed) this.requestTimes.save(this.requestedAt);
     }
 
     /**

@@ -10,6 +10,7 @@ import { CloudProviderService } from "./cloud-provider";
 import { DryRunStack } from "./dry-run-stack";
 import { GuardedStack, OwnLocks, updateMarkerFile } from "./guarded-stack";
 import { RecordedScaleStack } from "./scale-record";
+import { RequestTimesFile } from "./request-times";
 import { StackPort } from "./stack-port";
 import { observabilityServer, ScalerMetrics } from "./observability";
 import { ReloadingCredentials, reloadingCredentials, TlsFiles } from "./server-credentials";
@@ -150,7 +151,10 @@ async function main(argv: string[]): Promise<void> {
     let serving = false;
     const metrics = new ScalerMetrics(() => service?.sizes());
     updates.onUpdate((seconds, outcome) => metrics.updates.observe({ outcome }, seconds));
-    service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }));
+    // Beside the durable record (or the dry-run state): a restart keeps each pending worker's deadline.
+    const timesFile = options.scaleRecord ?? options.dryRun?.state;
+    const requestTimes = timesFile ? RequestTimesFile.beside(timesFile) : undefined;
+    service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }), requestTimes ? { requestTimes } : {});
     service.observe = (kind, outcome, seconds) => {
         metrics.requests.inc({ kind, outcome });
         metrics.handling.observe({ kind }, seconds);

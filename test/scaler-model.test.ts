@@ -80,6 +80,13 @@ describe("the scaler under the Cluster Autoscaler's loop (a seeded model of CA 1
         assert.ok(worst > 0 && worst < 1, `worst ratio ${worst}`);
     });
 
+    it("catches a broken rule: request times forgotten at a restart, so a worker asked for before it stays Creating past its budget", async () => {
+        const violations: string[] = [];
+        for (const seed of SEEDS) violations.push(...(await runModel(CONFIG, seeded(seed), { seed, steps: STEPS, updateSeconds: UPDATE_SECONDS, forgetRequestTimes: true })).violations);
+        console.log(`      ${violations.length} violation(s), first: ${violations[0]}`);
+        assert.ok(violations.some((violation) => /still reported Creating .* past its budget/.test(violation)), violations.join("\n") || "no violation");
+    });
+
     for (const [rule, sabotage, caught] of SABOTAGES) {
         it(`catches a broken rule: ${rule}`, async () => {
             const violations: string[] = [];

@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { poolState } from "../../scaler/stack-port";
 import { GroupInstance, providerIdOf } from "../../scaler/node-group";
+import { RequestTimesInMemory } from "../../scaler/request-times";
 import { attempt, ScalerProcess, settle, SimulatedStack, slotsOf, startScaler } from "./ca-model";
 
 /**
@@ -22,6 +23,8 @@ export interface ModelOptions {
     readonly updateSeconds: readonly [number, number];
     /** Replaces the scaler's mutations, to show the model catches a broken rule. */
     readonly sabotage?: (process: ScalerProcess) => void;
+    /** Each restarted scaler starts without its predecessor's request times (a broken rule, too). */
+    readonly forgetRequestTimes?: boolean;
 }
 
 export interface ModelResult {
@@ -48,7 +51,8 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
     const stack = new SimulatedStack(initial, now, () => 1000 * (low + random() * (high - low)));
     const spec = poolState(initial, {}).spec;
     const id = (slot: number) => providerIdOf(spec, "worker", slot);
-    let scaler = await startScaler(stack, now);
+    const requestTimes = new RequestTimesInMemory();
+    let scaler = await startScaler(stack, now, requestTimes);
     options.sabotage?.(scaler);
     const violations: string[] = [];
     const violate = (step: number, what: string) => violations.length < 20 && violations.push(`step ${step} (t=${clock / 1000}s): ${what}`);
@@ -56,7 +60,7 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
     let restarts = 0;
     let expectedTarget = slotsOf(initial).length;
     // CA's own bookkeeping: when it asked for capacity (per slot it saw appear), what it deleted and when.
-    const requestedAt = new Map<number, { at: number; budget: number; sinceRestart: boolean }>();
+    const requestedAt = new Map<number, { at: number; budget: number }>();
     const deletedAt = new Map<number, number>();
     let worst = 0;
     let joined = 0;
@@ -97,10 +101,9 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
             // Killed (a node drain, an eviction): the attempt in flight is lost part way; a new process starts on the same stack.
             stack.kill(random);
             try {
-                scaler = await startScaler(stack, now);
+                scaler = await startScaler(stack, now, options.forgetRequestTimes ? new RequestTimesInMemory() : requestTimes);
                 options.sabotage?.(scaler);
                 restarts++;
-                for (const entry of requestedAt.values()) entry.sinceRestart = false;
             } catch (error) {
                 violate(step, `the scaler did not restart: ${String(error)}`);
                 break;
@@ -144,7 +147,7 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
                 if (expired) violate(step, "an IncreaseSize past its deadline was applied");
                 expectedTarget += delta;
                 const limit = await budget();
-                for (const instance of listing()) if (instance.state === "instanceCreating" && !requestedAt.has(instance.slot)) requestedAt.set(instance.slot, { at: clock, budget: limit, sinceRestart: true });
+                for (const instance of listing()) if (instance.state === "instanceCreating" && !requestedAt.has(instance.slot)) requestedAt.set(instance.slot, { at: clock, budget: limit });
             }
         } else if (draw < 0.55 && running.length > 0) {
             // Scale-down: the emptiest node, usually the newest.
@@ -198,12 +201,10 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
             if (!instance || instance.state === "instanceDeleting" || instance.error) {
                 requestedAt.delete(slot);
             } else if (instance.state === "instanceRunning") {
-                if (request.sinceRestart) {
-                    worst = Math.max(worst, (clock - request.at) / request.budget);
-                    joined++;
-                }
+                worst = Math.max(worst, (clock - request.at) / request.budget);
+                joined++;
                 requestedAt.delete(slot);
-            } else if (request.sinceRestart && clock - request.at >= Math.min(request.budget, limitMs)) {
+            } else if (clock - request.at >= Math.min(request.budget, limitMs)) {
                 violate(step, `worker ${slot} is still reported Creating ${(clock - request.at) / 1000}s after its request, past its budget ${request.budget / 1000}s`);
             }
         }

@@ -1,6 +1,7 @@
 import pino from "pino";
 import { liveWorkerSlots } from "../../config/worker-slots";
 import { CloudProviderService } from "../../scaler/cloud-provider";
+import { RequestTimes } from "../../scaler/request-times";
 import { cloudProviderHandlers } from "../../scaler/grpc-service";
 import { providerIdOf, ScaleError } from "../../scaler/node-group";
 import { ConfigValues, deployedScale, StackPort, UpdatePlan } from "../../scaler/stack-port";
@@ -103,11 +104,12 @@ export interface ScalerProcess {
     readonly updates: UpdateLoop;
 }
 
-export async function startScaler(stack: SimulatedStack, now: () => number): Promise<ScalerProcess> {
+/** A scaler process on the shared stack; its request times are kept where its successor finds them. */
+export async function startScaler(stack: SimulatedStack, now: () => number, requestTimes: RequestTimes): Promise<ScalerProcess> {
     const log = pino({ level: "silent" });
     // Backoff waits are not simulated: the model's clock decides when the next attempt ends.
     const updates = new UpdateLoop(stack, log, { sleep: () => Promise.resolve() });
-    const service = await CloudProviderService.start(stack, updates, log, { now, outsideScaleCheckMs: 60_000 });
+    const service = await CloudProviderService.start(stack, updates, log, { now, outsideScaleCheckMs: 60_000, requestTimes });
     return { service, handlers: cloudProviderHandlers(service), updates };
 }
 
