@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import { liveWorkerSlots, scaleOfSlots, slotChanges, WorkerScale } from "../config/worker-slots";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { GroupId, groupInstances, GroupInstance, LOKI_GROUP, lokiInstances, OTHER_ERROR_CLASS, PoolState, ScaleError } from "./node-group";
-import { ConfigValues, deployedPart, existingSlotsOf, poolState, scaleChanges, StackPort, UpdatePlan } from "./stack-port";
+import { ConfigValues, deployedPart, deployedScale, existingSlotsOf, poolState, scaleChanges, StackPort, UpdatePlan } from "./stack-port";
+import { repairedScale } from "./scale-repair";
 import { provisionBudgetSeconds, provisionDeadlineSeconds, RECENT_UPDATES } from "./provision-budget";
 import { RequestTimes, RequestTimesInMemory } from "./request-times";
 import { nodeTemplateSpecs, NodeTemplateSpec } from "./template-node";
@@ -72,8 +73,16 @@ export class CloudProviderService {
 
     /** Loads the stack's state and reconciles: after a crash or restart, a desired size the deployment lags behind gets its update. */
     static async start(stack: StackPort, updates: UpdateLoop, log: Logger, options: CloudProviderOptions = {}): Promise<CloudProviderService> {
-        const config = await stack.readConfig();
-        const state = poolState(config, await stack.readDeployed());
+        let config = await stack.readConfig();
+        const deployedConfig = await stack.readDeployed();
+        const repaired = repairedScale(config, deployedConfig);
+        if (repaired) {
+            // Before anything validates it: the program refuses such a record, and the scaler would never start.
+            log.warn({ was: deployedScale(config), now: repaired }, "the recorded scale had workers outside the pool (an earlier slot rule); moved them to free slots");
+            await stack.writeConfig(scaleChanges(repaired));
+            config = { ...config, ...scaleChanges(repaired) };
+        }
+        const state = poolState(config, deployedConfig);
         // What a killed or failed predecessor's update left stays unsettled until an update settles it.
         const existing = await existingSlotsOf(stack);
         const deployed = existingOnly(state.deployed, existing);
