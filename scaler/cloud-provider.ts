@@ -176,9 +176,10 @@ export class CloudProviderService {
             } else {
                 const failure =
                     outcome === "failed"
-                        ? { slots: this.pendingSlots(), code: "update-failed", message: `pulumi up failed: ${firstLine(error)}` }
+                        ? { slots: this.pendingSlots(), message: `pulumi up failed: ${firstLine(error)}` }
                         : this.state.failure;
-                this.state = { ...this.state, unsettled: union(this.state.unsettled, existing), failure };
+                // Running workers stay out of the next plan: only what may be half made is unsettled.
+                this.state = { ...this.state, unsettled: union(this.state.unsettled, beyond(existing, this.state.deployed)), failure };
             }
             this.trackRequests();
         } catch (readError) {

@@ -41,12 +41,12 @@ export interface PoolState {
     readonly desired: WorkerScale;
     readonly deployed: WorkerScale;
     /**
-     * Worker slots whose VMs may exist although the deployed config does not have them (or may be
-     * gone although it does): every slot an update asked for since the last successful one, while it
-     * ran, failed or was killed, and the slots the stack's state holds. Not free until an update settles them.
+     * Worker slots an update may have changed and no successful update has settled: the slots each
+     * attempt since the last success targeted (running, failed or killed), and machines the stack's
+     * state holds beyond the deployed workers. Never handed out; listed Deleting when not desired.
      */
     readonly unsettled: readonly number[];
-    /** The last failed update: the not-yet-created slots it was asked for, and why it failed. */
+    /** The last failed update: the not-yet-created workers at its end, and why it failed (reported as `update-failed`). */
     readonly failure?: UpdateFailure;
     /** Dedicated Loki nodes: desired and deployed counts (0 when the stack has none). */
     readonly loki: { readonly desired: number; readonly deployed: number };
@@ -55,8 +55,6 @@ export interface PoolState {
 export interface UpdateFailure {
     readonly slots: readonly number[];
     readonly message: string;
-    /** A code for the autoscaler's log and metrics, e.g. "update-failed", "provision-timeout". */
-    readonly code: string;
 }
 
 export type InstanceState = "instanceRunning" | "instanceCreating" | "instanceDeleting";
@@ -105,7 +103,7 @@ export function groupInstances(state: PoolState): GroupInstance[] {
     const failed = new Set(state.failure?.slots ?? []);
     return instanceStates(state.spec, "worker", liveWorkerSlots(state.desired), liveWorkerSlots(state.deployed), state.unsettled).map((instance) =>
         state.failure && instance.state === "instanceCreating" && failed.has(instance.slot)
-            ? { ...instance, error: { code: state.failure.code, message: state.failure.message, errorClass: OTHER_ERROR_CLASS } }
+            ? { ...instance, error: { code: "update-failed", message: state.failure.message, errorClass: OTHER_ERROR_CLASS } }
             : instance,
     );
 }

@@ -12,8 +12,9 @@ export const RECENT_UPDATES = 10;
 /** After the update that joins it: the autoscaler's scan interval (10 s) and its node lister, with room. */
 export const REGISTRATION_MARGIN_SECONDS = 60;
 
+/** `recentUpdateSeconds`: the last RECENT_UPDATES successful updates' durations (the caller keeps them). */
 export function provisionBudgetSeconds(scaleUpdateSeconds: number, recentUpdateSeconds: readonly number[], autoscalerDefaultSeconds = 0): number {
-    const longest = Math.max(scaleUpdateSeconds, ...recentUpdateSeconds.slice(-RECENT_UPDATES));
+    const longest = Math.max(scaleUpdateSeconds, ...recentUpdateSeconds);
     return Math.max(autoscalerDefaultSeconds, Math.ceil(2 * longest + REGISTRATION_MARGIN_SECONDS));
 }
 

@@ -22,7 +22,6 @@ export interface NodeTemplateSpec {
     /** The name a node added next would get: `<cluster>-<pool>-<index>`, also its hostname and the provider id's last part. */
     readonly nodeName: string;
     readonly project: string;
-    readonly region: string;
     readonly zone: string;
     readonly machineType: string;
     readonly diskSizeGb: number;
@@ -53,7 +52,7 @@ function nextFreeSlot(live: readonly number[]): number {
  */
 export function nodeTemplateSpecs(config: StackConfig): NodeTemplateSpec[] {
     const storageLabels: Record<string, string> = config.platform.storageProvider === "gce-pd" ? { [PD_CSI_ZONE_LABEL]: config.gcp.zone } : {};
-    const base = { project: config.gcp.project, region: config.gcp.region, zone: config.gcp.zone, diskSizeGb: config.nodes.diskSizeGb };
+    const base = { project: config.gcp.project, zone: config.gcp.zone, diskSizeGb: config.nodes.diskSizeGb };
     const workers: NodeTemplateSpec = {
         ...base,
         group: WORKERS_GROUP,

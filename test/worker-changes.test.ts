@@ -56,7 +56,7 @@ describe("worker changes: slots handed out knowing the deployed state", () => {
             listing.map((instance) => `${instance.slot}:${instance.state}`),
             ["0:instanceRunning", "1:instanceDeleting", "3:instanceCreating", "4:instanceDeleting"],
         );
-        const failed = groupInstances({ ...poolOf([0, 3], [0]), failure: { slots: [3], code: "update-failed", message: "pulumi up failed: boom" } });
+        const failed = groupInstances({ ...poolOf([0, 3], [0]), failure: { slots: [3], message: "pulumi up failed: boom" } });
         assert.deepEqual(failed[1].error, { code: "update-failed", message: "pulumi up failed: boom", errorClass: 99 });
     });
 
