@@ -45,8 +45,8 @@ export class StoppingError extends Error {
  * left alone: the update loop retries it as concurrent.
  */
 export class GuardedStack implements StackPort {
-    private running: Promise<void> | undefined;
-    private started: number | undefined;
+    /** The update under way: settles (never rejects) when it ends, and when it began. */
+    private running: { readonly settled: Promise<void>; readonly started: number } | undefined;
     private closed = false;
     /** An update of ours was left unfinished before this process started (a predecessor was killed mid-update). */
     readonly unfinishedAtStart: Marker | undefined;
@@ -88,16 +88,10 @@ export class GuardedStack implements StackPort {
         if (this.closed) return Promise.reject(new StoppingError());
         // The update loop runs one at a time; a second here would make our own lock look stale.
         if (this.running) return Promise.reject(new Error("an update of this scaler is already running"));
-        this.started = performance.now();
+        const started = performance.now();
         const attempt = this.attempt(plan);
-        this.running = attempt.then(
-            () => undefined,
-            () => undefined,
-        );
-        void this.running.then(() => {
-            this.running = undefined;
-            this.started = undefined;
-        });
+        const clear = () => void (this.running = undefined);
+        this.running = { settled: attempt.then(clear, clear), started };
         return attempt;
     }
 
@@ -135,12 +129,12 @@ export class GuardedStack implements StackPort {
 
     /** Seconds the running update has run, or undefined when none runs. */
     get runningSeconds(): number | undefined {
-        return this.started === undefined ? undefined : (performance.now() - this.started) / 1000;
+        return this.running && (performance.now() - this.running.started) / 1000;
     }
 
     /** True once no update runs (at once if none does); false if one still runs after `timeoutMs`. */
     async settled(timeoutMs: number): Promise<boolean> {
-        const running = this.running;
+        const running = this.running?.settled;
         if (!running) return true;
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));

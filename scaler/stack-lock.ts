@@ -54,8 +54,8 @@ export function parseStackLocks(text: string): readonly StackLock[] | undefined 
 
 /** What the scaler knows when its update meets a lock. */
 export interface LockContext {
-    /** The host name only the scaler's pod uses (its spec.hostname); undefined: it claims none. */
-    readonly ownHost: string | undefined;
+    /** The host name only the scaler's pod uses (its spec.hostname). */
+    readonly ownHost: string;
     /** An update of ours started and never succeeded since (the marker on the durable volume). */
     readonly unfinishedUpdate: boolean;
 }
@@ -69,7 +69,6 @@ export type LockDecision = { readonly clear: true; readonly locks: readonly Stac
  * Anything else (CI, a person, an unreadable message) is someone's live update: wait.
  */
 export function decideOnLock(errorText: string, context: LockContext): LockDecision {
-    if (context.ownHost === undefined) return { clear: false, reason: "the scaler claims no host name of its own" };
     const locks = parseStackLocks(errorText);
     if (locks === undefined || locks.length === 0) return { clear: false, reason: "the lock error names no DIY lock owners" };
     const foreign = locks.filter((lock) => lock.host !== context.ownHost);

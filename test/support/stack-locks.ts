@@ -1,5 +1,7 @@
+import { SCALER_HOSTNAME } from "../../components/scaler-objects";
+
 /** The host name the scaler's pod uses (components/scaler-objects.ts sets it). */
-export const OWN_HOST = "scaler";
+export const OWN_HOST = SCALER_HOSTNAME;
 
 export interface LockOwner {
     readonly user: string;
