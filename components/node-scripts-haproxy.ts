@@ -14,6 +14,11 @@ export const HAPROXY_FILES = {
     api: SYSTEM_PATHS.haproxyConfig,
     ingress: "/etc/haproxy/ingress.cfg",
     dropIn: "/etc/systemd/system/haproxy.service.d/boutique-ingress.conf",
+    /**
+     * Written with the drop-in, removed by the restart that loads it: a run that fails in between
+     * leaves it, so the next run restarts too. Under /run: a reboot starts haproxy with the drop-in.
+     */
+    restartPending: "/run/boutique/haproxy-restart-pending",
 } as const;
 
 /** Which of the two files a config command owns. */
@@ -25,7 +30,7 @@ Environment="EXTRAOPTS=-S /run/haproxy-master.sock -f ${HAPROXY_FILES.ingress}"
 `;
 
 /** What ensure_layout reads. */
-const LAYOUT_SETTINGS = [rootedPath("INGRESS_CONFIG", HAPROXY_FILES.ingress), rootedPath("DROP_IN", HAPROXY_FILES.dropIn)];
+const LAYOUT_SETTINGS = [rootedPath("INGRESS_CONFIG", HAPROXY_FILES.ingress), rootedPath("DROP_IN", HAPROXY_FILES.dropIn), rootedPath("RESTART_PENDING", HAPROXY_FILES.restartPending)];
 
 /**
  * Shared by the startup script and both config commands: a VM prepared by an older startup
@@ -33,15 +38,16 @@ const LAYOUT_SETTINGS = [rootedPath("INGRESS_CONFIG", HAPROXY_FILES.ingress), ro
  */
 const LAYOUT_HELPER = bash`
 # ensure_layout: the drop-in that loads ingress.cfg, and an ingress.cfg (a comment until the
-# ingress command writes it) so that haproxy starts before that command has run. Sets
-# layout_changed=true when it (re)wrote the drop-in: on a reload the running master re-executes
-# itself with the arguments it was started with, so only a restart loads the second file.
-layout_changed=false
+# ingress command writes it) so that haproxy starts before that command has run. On a reload the
+# running master re-executes itself with the arguments it was started with, so only a restart
+# loads the second file: a new drop-in leaves RESTART_PENDING until restart_haproxy has run, and
+# restart_needed says so, also to a run after one that failed before its restart.
 ensure_layout() {
   if [ ! -f "$INGRESS_CONFIG" ]; then
     install -d -m 0755 "$(dirname "$INGRESS_CONFIG")"
-    echo "# No ingress backends yet: the ingress config command writes this file." >"$INGRESS_CONFIG"
-    chmod 0644 "$INGRESS_CONFIG"
+    echo "# No ingress backends yet: the ingress config command writes this file." >"$INGRESS_CONFIG.tmp"
+    chmod 0644 "$INGRESS_CONFIG.tmp"
+    mv -f -T "$INGRESS_CONFIG.tmp" "$INGRESS_CONFIG"
   fi
   if [ -f "$DROP_IN" ] && cmp -s "$DROP_IN" - <<'EOF'
 ${HAPROXY_DROP_IN.trimEnd()}
@@ -49,14 +55,22 @@ EOF
   then
     return 0
   fi
-  install -d -m 0755 "$(dirname "$DROP_IN")"
+  install -d -m 0755 "$(dirname "$DROP_IN")" "$(dirname "$RESTART_PENDING")"
+  : >"$RESTART_PENDING"
   cat >"$DROP_IN.tmp" <<'EOF'
 ${HAPROXY_DROP_IN.trimEnd()}
 EOF
   chmod 0644 "$DROP_IN.tmp"
   mv -f -T "$DROP_IN.tmp" "$DROP_IN"
   systemctl daemon-reload
-  layout_changed=true
+}
+
+restart_needed() { [ -f "$RESTART_PENDING" ]; }
+
+# restart_haproxy: a restart that loads the drop-in; the pending mark goes only once it succeeded.
+restart_haproxy() {
+  systemctl restart haproxy || return 1
+  rm -f "$RESTART_PENDING"
 }`;
 
 /** Startup script of the HAProxy VM (root, every boot, idempotent). */
@@ -78,9 +92,9 @@ else
   apt_get install --no-install-recommends haproxy
 fi
 ensure_layout
-if [ "$layout_changed" = true ]; then
+if restart_needed; then
   # The package started haproxy without the second file.
-  systemctl restart haproxy
+  restart_haproxy
 fi
 # Enabled so that it comes back with the last applied config after a reboot.
 systemctl enable --now haproxy
@@ -97,7 +111,8 @@ log "haproxy prepared"`,
  * Applies one of the two config files from stdin (run through asRootCommand). The new file is
  * checked together with the other live one, in load order (`haproxy -c -f haproxy.cfg -f
  * ingress.cfg`): a bad file never replaces a good one, and neither file can break the other.
- * An identical file is not reloaded; a reload that fails puts the previous file back.
+ * A reload that fails puts the previous file back; any failure leaves what the next run needs to
+ * finish the job (it reloads even an identical file, and restarts while a new drop-in is pending).
  */
 export function renderApplyHaproxyConfigScript(part: HaproxyConfigPart): string {
     const live = part === "api" ? "$API_CONFIG" : "$INGRESS_CONFIG";
@@ -105,7 +120,7 @@ export function renderApplyHaproxyConfigScript(part: HaproxyConfigPart): string 
         name: `apply-haproxy-${part}-config`,
         purpose: [
             `Replaces ${HAPROXY_FILES[part]} with the file on stdin and reloads HAProxy, only if \`haproxy -c\``,
-            "accepts it together with the other live file and it differs from the live one. Runs as root over SSH.",
+            "accepts it together with the other live file. Runs as root over SSH; safe to re-run after a failure.",
         ],
         settings: [
             "umask 077",
@@ -121,6 +136,11 @@ export function renderApplyHaproxyConfigScript(part: HaproxyConfigPart): string 
             LAYOUT_HELPER,
             bash`
 haproxy_active() { systemctl is-active --quiet haproxy; }
+
+# activate: a reload (which starts a stopped haproxy), or the restart a new drop-in needs.
+activate() {
+  if restart_needed; then restart_haproxy; else systemctl reload-or-restart haproxy; fi
+}
 
 # Installs <file> as the live config (root-owned, 0644) with an atomic rename.
 install_config() {
@@ -150,11 +170,10 @@ previous=""
 trap 'rm -f "$new_config" "$previous"' EXIT
 
 main() {
-  local output action=reload-or-restart
+  local output
   # The VM's startup script installs haproxy; on a fresh VM this command may start first.
   wait_for_file "$MARKER" "$PREPARED_WAIT_SECONDS" "the startup script to install haproxy"
   ensure_layout
-  if [ "$layout_changed" = true ]; then action=restart; fi
   # Written next to the live config so that installing it is a rename.
   new_config=$(mktemp "$LIVE_CONFIG.new.XXXXXX") || die "cannot create a temp file next to $LIVE_CONFIG"
   cat >"$new_config"
@@ -163,26 +182,23 @@ main() {
     printf '%s\n' "$output" >&2
     die "haproxy -c rejected the new config; $LIVE_CONFIG left unchanged"
   fi
-  if [ "$action" != restart ] && [ -f "$LIVE_CONFIG" ] && cmp -s "$new_config" "$LIVE_CONFIG"; then
-    log "$LIVE_CONFIG unchanged; no reload"
-    haproxy_active || systemctl start haproxy || die "haproxy is not running and does not start"
-    return 0
-  fi
+  # Reloaded even when the file is the live one: a run that failed after installing it and
+  # before the reload left haproxy on the older file. (A reload keeps connections.)
   if [ -f "$LIVE_CONFIG" ]; then
     previous=$(mktemp "$LIVE_CONFIG.previous.XXXXXX")
     cp -p "$LIVE_CONFIG" "$previous"
   fi
   install_config "$new_config"
   systemctl enable --quiet haproxy
-  if ! systemctl "$action" haproxy || ! retry_for 30 haproxy_active; then
+  if ! activate || ! retry_for 30 haproxy_active; then
     if [ -n "$previous" ]; then
       install_config "$previous"
-      systemctl "$action" haproxy || true
+      activate || true
       die "haproxy did not run with the new config (see journalctl -u haproxy); the previous config is back"
     fi
     die "haproxy did not run with the new config (see journalctl -u haproxy)"
   fi
-  log "$LIVE_CONFIG applied and haproxy reloaded ($action)"
+  log "$LIVE_CONFIG applied and haproxy running with it"
 }
 
 main "$@"`,

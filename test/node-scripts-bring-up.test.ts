@@ -26,6 +26,7 @@ describe("node scripts: bring-up", () => {
                 assert.equal(sandbox.read(NODE_PATHS.haproxyPrepared), "HAProxy version 2.8\n");
                 const systemctl = (run: { calls: readonly string[] }) => run.calls.filter((call) => call.startsWith("systemctl"));
                 assert.deepEqual(systemctl(first), ["systemctl daemon-reload", "systemctl restart haproxy", "systemctl enable --now haproxy"]);
+                assert.equal(fs.existsSync(sandbox.path(HAPROXY_FILES.restartPending)), false, "the restart is done");
                 const later = sandbox.run(renderPrepareHaproxyScript());
                 assert.equal(later.status, 0, later.stderr);
                 assert.deepEqual(systemctl(later), ["systemctl enable --now haproxy"]);
@@ -105,13 +106,48 @@ describe("node scripts: bring-up", () => {
             });
         });
 
-        it("does not reload when the new config is identical", () => {
+        it("reloads even an identical file: a run that died after installing it left haproxy on the older one", () => {
             withSandbox(["haproxy", "systemctl"], [], (sandbox) => {
                 prepared(sandbox);
                 const run = sandbox.run(ingressScript, { stdin: "# good old ingress\n" });
                 assert.equal(run.status, 0, run.stderr);
-                assert.equal(callIndex(run.calls, /reload|restart/), -1);
-                assert.match(run.stderr, /unchanged; no reload/);
+                assert.ok(calls(sandbox, run).includes("systemctl reload-or-restart haproxy"), run.calls.join("\n"));
+            });
+        });
+
+        it("re-run after failing between the drop-in and the restart: restarts then (a reload would not load ingress.cfg), and reloads after that", () => {
+            withSandbox(["haproxy", "systemctl"], [{ match: "^haproxy -c ", exit: 1, stdout: "[ALERT] bad\n" }], (sandbox) => {
+                sandbox.write(NODE_PATHS.haproxyPrepared, "HAProxy version 2.8\n");
+                sandbox.write(api, "# the whole old config\n");
+                const failed = sandbox.run(apiScript, { stdin: "# api part\n" });
+                assert.equal(failed.status, 1);
+                assert.equal(sandbox.read(dropIn), HAPROXY_DROP_IN, "the drop-in is in place, haproxy still runs without it");
+                assert.equal(callIndex(failed.calls, /^systemctl (restart|reload)/), -1);
+
+                sandbox.setRules([]);
+                const again = sandbox.run(apiScript, { stdin: "# api part\n" });
+                assert.equal(again.status, 0, again.stderr);
+                assert.ok(calls(sandbox, again).includes("systemctl restart haproxy"), again.calls.join("\n"));
+                assert.equal(fs.existsSync(sandbox.path(HAPROXY_FILES.restartPending)), false);
+
+                const ingressRun = sandbox.run(ingressScript, { stdin: "# ingress\n" });
+                assert.equal(ingressRun.status, 0, ingressRun.stderr);
+                assert.ok(calls(sandbox, ingressRun).includes("systemctl reload-or-restart haproxy"));
+                assert.equal(callIndex(ingressRun.calls, /systemctl restart/), -1);
+            });
+        });
+
+        it("keeps the restart pending while the restart itself fails", () => {
+            withSandbox(["haproxy", "systemctl"], [{ match: "^systemctl restart", exit: 1 }], (sandbox) => {
+                sandbox.write(NODE_PATHS.haproxyPrepared, "HAProxy version 2.8\n");
+                sandbox.write(api, "# the whole old config\n");
+                const failed = sandbox.run(apiScript, { stdin: "# api part\n" });
+                assert.equal(failed.status, 1);
+                assert.equal(fs.existsSync(sandbox.path(HAPROXY_FILES.restartPending)), true);
+                sandbox.setRules([]);
+                const again = sandbox.run(apiScript, { stdin: "# api part\n" });
+                assert.equal(again.status, 0, again.stderr);
+                assert.ok(calls(sandbox, again).includes("systemctl restart haproxy"));
             });
         });
 
