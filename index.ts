@@ -121,7 +121,7 @@ const lokiNodes =
 // the pool depends on a worker and a scale update targets the workers alone.
 const onCluster = { providers: [controlPlane.provider] };
 const cni = new Cni("cni", { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] }, onCluster);
-const workersReady = new WorkersReady("workers-ready", { cluster: controlPlane.joinSettings, minReadyWorkers: config.workers.min });
+const workersReady = new WorkersReady("workers-ready", { cluster: controlPlane.joinSettings, clusterInitialized: controlPlane.initialized, minReadyWorkers: config.workers.min });
 const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workersReady] }, onCluster);
 const withNodes = [storage, workersReady];
 const collectorTraces = layers.tracing ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent } : undefined;

@@ -6,8 +6,10 @@ import { nodeConnection } from "./ssh";
 import { renderWorkersReadyScript } from "./workers-ready-script";
 
 export interface WorkersReadyArgs {
-    /** The cluster (connection to the first control plane, its init). */
-    readonly cluster: Pick<ClusterJoinSettings, "ssh" | "firstControlPlaneAddress" | "clusterInitialized">;
+    /** The cluster (connection to the first control plane). */
+    readonly cluster: Pick<ClusterJoinSettings, "ssh" | "firstControlPlaneAddress">;
+    /** The first control plane's init (ControlPlane.initialized): the gate runs after it, and again after a new one (a replaced cp-0 is a new cluster). */
+    readonly clusterInitialized: pulumi.CustomResource;
     /**
      * Ready, schedulable workers to wait for. The stack passes minWorkers: never above workerCount,
      * so always reachable; unchanged by a scale (only workerCount and retiredWorkerSlots change),
@@ -30,12 +32,17 @@ export class WorkersReady extends pulumi.ComponentResource {
     constructor(name: string, args: WorkersReadyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkersReady", name, {}, opts);
         const script = renderWorkersReadyScript({ minReadyWorkers: args.minReadyWorkers });
-        // Runs on create, and again only when its inputs change (minWorkers, the script): a
-        // wait has nothing to undo, so no delete command.
+        // Runs on create, and again when its inputs change (minWorkers, the script) or the cluster is
+        // initialized anew (cp-0 replaced: its address is reserved, so the connection alone would not
+        // change). A wait has nothing to undo, so no delete command.
         this.gate = new command.remote.Command(
             `${name}-wait`,
-            { connection: nodeConnection(args.cluster.ssh, args.cluster.firstControlPlaneAddress), create: asRootCommand(script) },
-            { parent: this, dependsOn: [args.cluster.clusterInitialized] },
+            {
+                connection: nodeConnection(args.cluster.ssh, args.cluster.firstControlPlaneAddress),
+                create: asRootCommand(script),
+                triggers: [args.clusterInitialized.id],
+            },
+            { parent: this, dependsOn: [args.clusterInitialized] },
         );
         const artifacts = { "nodes/cp-0/workers-ready.sh": script };
         this.registerOutputs({ artifacts });

@@ -107,6 +107,13 @@ describe("the program (dev stack, mock runtime)", function () {
         assert.deepEqual(grants(await evaluateDev({ storageProvider: "local-path" })), base);
     });
 
+    it("re-runs the bring-up steps on a replaced VM: both HAProxy config commands on a new HAProxy VM, the workers gate on a new cluster", () => {
+        const api = byName(evaluation, "haproxy-api-config").inputs.triggers;
+        assert.ok(Array.isArray(api) && api.length === 1 && api[0], "the API config command follows the HAProxy VM's instance id");
+        assert.deepEqual(byName(evaluation, "haproxy-config").inputs.triggers, api, "so does the ingress one");
+        assert.deepEqual(byName(evaluation, "workers-ready-wait").inputs.triggers, ["cp-0-init-id"], "the gate follows cp-0's init (a replaced cp-0 is initialized anew)");
+    });
+
     it("gives each node's kubelet its provider id", () => {
         const init = evaluation.artifacts["nodes/cp-0/kubeadm-init.yaml"];
         assert.match(init, /gce:\/\/boutique-dev-000000\/europe-west1-b\/boutique-dev-cp-0/);
