@@ -10,6 +10,8 @@ const NODES = {
     controlPlane: "\tNoSchedule\tTrue",
     worker: "\t\tTrue",
     cordoned: "true\tNoSchedule\tTrue",
+    /** Cordoned a moment ago: the node controller has not added its unschedulable taint yet. */
+    cordonedUntainted: "true\t\tTrue",
     preferNoSchedule: "\tPreferNoSchedule\tTrue",
     notReady: "\tNoSchedule\tFalse",
     dedicatedPool: "\tNoExecute PreferNoSchedule\tTrue",
@@ -50,6 +52,25 @@ describe("workers-ready (the platform releases' wait for schedulable workers)", 
                 assert.match(short.stderr, /gave up after 0s: 2 of 3 schedulable workers Ready/);
             });
         });
+
+        // One blocked node beside one good worker, each alone: the count stays 1, so dropping any one
+        // rule (cordon, NoSchedule, NoExecute, Ready) makes its case fail.
+        const blocked: [string, string][] = [
+            ["a control plane (NoSchedule)", NODES.controlPlane],
+            ["a cordoned node whose taint is not there yet", NODES.cordonedUntainted],
+            ["a NoExecute pool node", NODES.dedicatedPool],
+            ["a node that is not Ready", "\t\tFalse"],
+            ["a node whose Ready is Unknown", NODES.readyUnknown],
+        ];
+        for (const [what, line] of blocked) {
+            it(`does not count ${what}`, () => {
+                withSandbox(["kubectl"], [{ match: GET_NODES, stdout: nodeList(NODES.worker, line) }], (sandbox) => {
+                    const run = sandbox.run(renderWorkersReadyScript({ minReadyWorkers: 2 }));
+                    assert.equal(run.status, 1, run.stdout);
+                    assert.match(run.stderr, /gave up after 0s: 1 of 2 schedulable workers Ready/);
+                });
+            });
+        }
 
         it("counts no worker while the API does not answer, and fails when the wait runs out", () => {
             withSandbox(["kubectl"], [{ match: GET_NODES, exit: 1, stdout: "" }], (sandbox) => {
