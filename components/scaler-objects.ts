@@ -21,15 +21,15 @@ export const SCALER_TLS_SECRET = "scaler-tls";
 export const SCALER_HOSTNAME = "scaler";
 
 /** After the stop deadline, time to log and exit before the kubelet's SIGKILL. */
-export const EXIT_MARGIN_SECONDS = 30;
+const EXIT_MARGIN_SECONDS = 30;
 
 /**
  * How long a stopping scaler waits for its running update, and the pod's grace period. An update
  * that began just before SIGTERM needs the whole budget of one update; past it the scaler exits 1
- * and clears the lock the killed update leaves at its next start.
+ * and clears the lock the killed update leaves at its next start. The budget is
+ * autoscaler.scaleUpdateMinutes, which config/autoscaler-config.ts already bounds (2-60).
  */
 export function stopTimings(updateBudgetMinutes: number): { readonly stopTimeoutSeconds: number; readonly terminationGracePeriodSeconds: number } {
-    if (!(updateBudgetMinutes > 0)) throw new Error(`updateBudgetMinutes ${updateBudgetMinutes} must be positive`);
     const stopTimeoutSeconds = updateBudgetMinutes * 60;
     return { stopTimeoutSeconds, terminationGracePeriodSeconds: stopTimeoutSeconds + EXIT_MARGIN_SECONDS };
 }
