@@ -35,25 +35,27 @@ describe("the scaler's lifecycle (the process)", function () {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     describe("SIGTERM (the pod is stopped): no new requests, the running update may finish up to --stop-timeout", () => {
-        const increase = async (scaler: RunningScaler) => {
+        /** A dry-run scaler asked for one more worker, then SIGTERM while that update (--up-seconds long) runs. */
+        const stopDuringUpdate = async (name: string, upSeconds: number, stopTimeoutSeconds: number) => {
+            const state = path.join(dir, `${name}.json`);
+            const scaler = await start(["--dry-run", "--insecure", "--state", state, "--up-seconds", String(upSeconds), "--stop-timeout", String(stopTimeoutSeconds)]);
             const client = cloudProviderClient(scaler.grpcAddress);
             await callRpc(client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
             client.close();
-        };
-
-        it("an update that ends inside the deadline is waited for, then the scaler exits 0", async () => {
-            const state = path.join(dir, "finishes.json");
-            const scaler = await start(["--dry-run", "--insecure", "--state", state, "--up-seconds", "2", "--stop-timeout", "20"]);
-            await increase(scaler);
             await sleep(300);
             const signalled = performance.now();
             scaler.child.kill("SIGTERM");
+            return { state, scaler, exited: exit(scaler.child, signalled) };
+        };
+
+        it("an update that ends inside the deadline is waited for, then the scaler exits 0", async () => {
+            const { state, scaler, exited } = await stopDuringUpdate("finishes", 2, 20);
             await sleep(300);
             assert.equal((await fetch(`http://${scaler.httpAddress}/readyz`)).status, 503, "not ready while it waits");
             const late = cloudProviderClient(scaler.grpcAddress, undefined, grpc.credentials.createInsecure(), { "grpc.initial_reconnect_backoff_ms": 100 });
             await assert.rejects(callRpc(late, "NodeGroups"), (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE, "no new requests");
             late.close();
-            const { code, seconds } = await exit(scaler.child, signalled);
+            const { code, seconds } = await exited;
             assert.equal(code, 0, scaler.output());
             assert.ok(seconds > 1 && seconds < 10, `exited ${seconds.toFixed(2)} s after SIGTERM: when the 2 s update ended`);
             const updates = new DryRunStack(state, 0, PROJECT_ROOT).updates();
@@ -63,13 +65,8 @@ describe("the scaler's lifecycle (the process)", function () {
         });
 
         it("an update still running at the deadline: exit 1 with a log line saying so", async () => {
-            const state = path.join(dir, "deadline.json");
-            const scaler = await start(["--dry-run", "--insecure", "--state", state, "--up-seconds", "30", "--stop-timeout", "1"]);
-            await increase(scaler);
-            await sleep(300);
-            const signalled = performance.now();
-            scaler.child.kill("SIGTERM");
-            const { code, seconds } = await exit(scaler.child, signalled);
+            const { state, scaler, exited } = await stopDuringUpdate("deadline", 30, 1);
+            const { code, seconds } = await exited;
             assert.equal(code, 1);
             assert.ok(seconds >= 0.9 && seconds < 5, `exited ${seconds.toFixed(2)} s after SIGTERM`);
             const line = scaler.output().split("\n").find((text) => text.includes("still running at the stop deadline"));
