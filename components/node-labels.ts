@@ -13,7 +13,7 @@ export function cloudNodeLabels(zone: string, machineType: string): Record<strin
 }
 
 /** A GCE zone's region: the zone without its letter (europe-west1-b -> europe-west1). */
-export function regionOf(zone: string): string {
+function regionOf(zone: string): string {
     const match = /^([a-z]+-[a-z]+\d+)-[a-z]$/.exec(zone);
     if (!match) throw new RangeError(`"${zone}" is not a GCE zone such as europe-west1-b`);
     return match[1];
