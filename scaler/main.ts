@@ -91,8 +91,7 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
         },
         strict: true,
     });
-    const upSeconds = Number(values["up-seconds"]);
-    if (!(upSeconds >= 0)) throw new UsageError(`--up-seconds ${values["up-seconds"]}: expected a number of seconds`);
+    const upSeconds = seconds(values["up-seconds"], "--up-seconds", 0);
     if (values["dry-run"] && values["scale-record"]) throw new UsageError("--scale-record is for --stack: the dry-run state file is already durable");
     // The marker that proves an update of ours unfinished lives beside the record, on the durable volume.
     if (values["own-lock-host"] !== undefined && !values["scale-record"]) throw new UsageError("--own-lock-host needs --scale-record (and --stack): its unfinished-update marker lives beside the record");
@@ -127,11 +126,11 @@ function serverCredentials(tls: ScalerOptions["tls"]): ReloadingCredentials {
 /** The stack driver, and for a real stack in its pod, what recognises the scaler's own stale locks. */
 async function stackDriver(options: ScalerOptions, projectRoot: string, log: Logger): Promise<{ driver: StackPort; ownLocks?: OwnLocks }> {
     if (options.dryRun) return { driver: new DryRunStack(options.dryRun.state, options.dryRun.upSeconds, projectRoot) };
-    const automation = await AutomationStack.select(options.stack, projectRoot, log.child({ component: "pulumi" }));
     const { ownLockHost, scaleRecord } = options;
+    // Pulumi writes os.Hostname() into each lock: the claim holds only if that is the name claimed (checked before the stack is touched).
+    if (ownLockHost !== undefined && os.hostname() !== ownLockHost) throw new UsageError(`--own-lock-host ${ownLockHost}: this host is ${os.hostname()}, so the locks our updates take would not name it`);
+    const automation = await AutomationStack.select(options.stack, projectRoot, log.child({ component: "pulumi" }));
     if (ownLockHost === undefined || scaleRecord === undefined) return { driver: automation };
-    // Pulumi writes os.Hostname() into each lock: the claim holds only if that is the name claimed.
-    if (os.hostname() !== ownLockHost) throw new UsageError(`--own-lock-host ${ownLockHost}: this host is ${os.hostname()}, so the locks our updates take would not name it`);
     return { driver: automation, ownLocks: { marker: updateMarkerFile(scaleRecord), host: ownLockHost, cancel: () => automation.cancel() } };
 }
 

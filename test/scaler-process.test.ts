@@ -31,6 +31,17 @@ describe("npm run scaler (the process)", function () {
         assert.match(scalerCli("--dry-run", "--insecure", "--cert", "x.crt").stderr, /--insecure and certificates exclude each other/);
     });
 
+    it("claims a host name for its locks only with a scale record, and only on a host of that name (before touching the stack)", () => {
+        const noRecord = scalerCli("--stack", "dev", "--own-lock-host", os.hostname(), "--insecure");
+        assert.equal(noRecord.status, 2);
+        assert.match(noRecord.stderr, /--own-lock-host needs --scale-record/);
+        const record = path.join(dir, "lock-host.json");
+        const elsewhere = scalerCli("--stack", "dev", "--scale-record", record, "--own-lock-host", `not-${os.hostname()}`, "--insecure");
+        assert.equal(elsewhere.status, 2, elsewhere.stderr);
+        assert.ok(elsewhere.stderr.includes(`this host is ${os.hostname()}, so the locks our updates take would not name it`), elsewhere.stderr);
+        assert.ok(!fs.existsSync(record), "nothing written");
+    });
+
     describe("mTLS", () => {
         const ca = testCa("cluster-autoscaler CA");
         const server = issue(ca, "scaler", { server: ["127.0.0.1", "scaler.kube-system.svc"] });
