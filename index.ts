@@ -60,6 +60,7 @@ const federation =
 const nodeDefaults = {
     clusterName,
     project: gcp.project,
+    region: gcp.region,
     zone: gcp.zone,
     image: config.nodes.image,
     diskSizeGb: config.nodes.diskSizeGb,

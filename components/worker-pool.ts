@@ -12,6 +12,8 @@ import { gceProviderId } from "./pki";
 export interface WorkerTemplate {
     readonly clusterName: string;
     readonly project: string;
+    /** The zone's region (gcp:region; the config checks they agree): a node label. */
+    readonly region: string;
     readonly zone: string;
     readonly machineType: string;
     readonly image: string;
@@ -84,7 +86,7 @@ export class WorkerNode extends pulumi.ComponentResource {
                     name: this.nodeName,
                     address: args.address.ip,
                     providerId: gceProviderId(args.project, args.zone, this.nodeName),
-                    labels: { ...cloudNodeLabels(args.zone, args.machineType), ...args.pool?.labels },
+                    labels: { ...cloudNodeLabels(args.region, args.zone, args.machineType), ...args.pool?.labels },
                     ...(args.pool ? { taints: args.pool.taints } : {}),
                 },
                 instance,

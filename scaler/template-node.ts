@@ -22,6 +22,7 @@ export interface NodeTemplateSpec {
     /** The name a node added next would get: `<cluster>-<pool>-<index>`, also its hostname and the provider id's last part. */
     readonly nodeName: string;
     readonly project: string;
+    readonly region: string;
     readonly zone: string;
     readonly machineType: string;
     readonly diskSizeGb: number;
@@ -52,7 +53,7 @@ function nextFreeSlot(live: readonly number[]): number {
  */
 export function nodeTemplateSpecs(config: StackConfig): NodeTemplateSpec[] {
     const storageLabels: Record<string, string> = config.platform.storageProvider === "gce-pd" ? { [PD_CSI_ZONE_LABEL]: config.gcp.zone } : {};
-    const base = { project: config.gcp.project, zone: config.gcp.zone, diskSizeGb: config.nodes.diskSizeGb };
+    const base = { project: config.gcp.project, region: config.gcp.region, zone: config.gcp.zone, diskSizeGb: config.nodes.diskSizeGb };
     const workers: NodeTemplateSpec = {
         ...base,
         group: WORKERS_GROUP,
@@ -104,7 +105,7 @@ export function templateNode(spec: NodeTemplateSpec): TemplateNode {
         "kubernetes.io/arch": "amd64",
         "beta.kubernetes.io/os": "linux",
         "beta.kubernetes.io/arch": "amd64",
-        ...cloudNodeLabels(spec.zone, spec.machineType),
+        ...cloudNodeLabels(spec.region, spec.zone, spec.machineType),
         ...spec.labels,
     };
     return {
