@@ -1,7 +1,7 @@
 import { StackConfig } from "../config/stack-config";
 import { UsageError } from "../config/cli";
-import { chartArchiveName, chartDirs, findHelm } from "./helm";
-import { declaredReleases, kubeVersionOf, programTransform, renderReleases } from "./chart-releases";
+import { chartDirs, findHelm } from "./helm";
+import { renderDeclaredReleases } from "./chart-releases";
 import { Evaluation } from "./evaluate";
 import { dump } from "js-yaml";
 
@@ -13,11 +13,7 @@ import { dump } from "js-yaml";
 export function renderCharts(projectRoot: string, evaluation: Evaluation, config: StackConfig): Record<string, string> {
     const helm = findHelm(projectRoot);
     if (!helm) throw new UsageError("--charts needs helm: run bash .ci/install-helm (or set HELM)");
-    const dirs = chartDirs(projectRoot);
-    const result = renderReleases(declaredReleases(evaluation.resources), { helm, chartDirs: dirs, kubeVersion: kubeVersionOf(config), transform: programTransform(config) });
-    if (result.missingCharts.length > 0) {
-        throw new UsageError(`--charts: no archive for ${result.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${dirs.join(" or ")} (npm run charts:pull)`);
-    }
+    const result = renderDeclaredReleases(evaluation, config, helm, chartDirs(projectRoot));
     if (result.failed.length > 0) {
         throw new Error(result.failed.map(({ release, error }) => `helm could not render ${release.name}: ${error}`).join("\n"));
     }

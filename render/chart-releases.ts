@@ -1,11 +1,12 @@
+import { UsageError } from "../config/cli";
 import { StackConfig } from "../config/stack-config";
 import { transformBoutiqueObject } from "../components/boutique-transforms";
 import { ChartSource } from "../components/helm-charts";
 import { isRecord, KubernetesObject } from "../components/kubernetes-object";
 import { BOUTIQUE_NAMESPACE } from "../components/online-boutique";
 import { frontendDelivery } from "../components/progressive-delivery";
-import { RenderedResource } from "./evaluate";
-import { findChartArchive, helmTemplate } from "./helm";
+import { Evaluation, RenderedResource } from "./evaluate";
+import { chartArchiveName, findChartArchive, helmTemplate } from "./helm";
 
 export const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 /** A chart Pulumi renders itself (helm.v4.Chart), object by object: its values are what Helm would get. */
@@ -167,4 +168,17 @@ export function kubeVersionOf(config: StackConfig): string {
 export function programTransform(config: StackConfig): NonNullable<RenderOptions["transform"]> {
     const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: config.boutique.images };
     return (_release, object) => transformBoutiqueObject({ ...object }, options) as KubernetesObject;
+}
+
+/**
+ * Every release `evaluation` declares, rendered as `up` would install it on `config`'s cluster
+ * (the program's transforms applied). Used by `render --charts` and the test suite; a missing
+ * chart archive is a usage error naming each one.
+ */
+export function renderDeclaredReleases(evaluation: Pick<Evaluation, "resources">, config: StackConfig, helm: string, chartDirs: readonly string[]): ChartRender {
+    const result = renderReleases(declaredReleases(evaluation.resources), { helm, chartDirs, kubeVersion: kubeVersionOf(config), transform: programTransform(config) });
+    if (result.missingCharts.length > 0) {
+        throw new UsageError(`no archive for ${result.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${chartDirs.join(" or ")} (npm run charts:pull)`);
+    }
+    return result;
 }

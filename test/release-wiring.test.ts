@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { parse, stringify } from "yaml";
 import { isRecord, KubernetesObject, objectId } from "../components/kubernetes-object";
-import { helmOrSkip, PlacedObject, RENDERED_STACKS, RenderedPlatform, RenderedStack, renderedPlatform } from "./support/platform-render";
+import { PlacedObject, RENDERED_STACK_NAMES, RenderedPlatform, renderedSuite } from "./support/platform-render";
 import { describeResolution, effectivePort, resolveAddresses, RuntimeServiceRule } from "./support/wiring-addresses";
 import { checkConsoleCredentials, describeCall } from "./support/wiring-credentials";
 import { checkEgress, describeEgress, EgressFinding } from "./support/wiring-egress";
@@ -87,15 +87,11 @@ function unresolvedKeys(objects: readonly PlacedObject[], values: readonly Place
 }
 
 describe("release wiring, read from the rendered objects (issue 11, item 3)", function () {
-    this.timeout(300_000);
-    let helm: string;
-    before(function () {
-        helm = helmOrSkip(this);
-    });
+    const rendered = renderedSuite(this);
 
-    for (const stack of Object.keys(RENDERED_STACKS) as RenderedStack[]) {
+    for (const stack of RENDERED_STACK_NAMES) {
         it(`${stack} A: every in-cluster address a release or manifest is given reaches a Service with that port`, async () => {
-            const platform = await renderedPlatform(stack, helm);
+            const platform = await rendered.platform(stack);
             const resolutions = resolveAddresses(platform.objects, valuesOf(platform), RUNTIME_SERVICES);
             const failures = resolutions.filter((resolution) => resolution.problem !== undefined && !idleException(platform.objects, keyOf(resolution.address)));
             console.log(`      ${stack}: ${resolutions.length} addresses (${resolutions.reduce((sum, r) => sum + r.uses.length, 0)} uses), ${resolutions.length - failures.length} resolved or idle`);
@@ -113,7 +109,7 @@ describe("release wiring, read from the rendered objects (issue 11, item 3)", fu
         });
 
         it(`${stack} B: every workload an Istio Sidecar scopes can reach what it calls, the tracing collector and istiod`, async () => {
-            const platform = await renderedPlatform(stack, helm);
+            const platform = await rendered.platform(stack);
             const report = checkEgress(platform.objects);
             const scoped = report.workloads.filter((workload) => workload.sidecar !== undefined);
             const idle = (finding: EgressFinding) => idleException(platform.objects, `${finding.destination.host.split(".").slice(0, 2).join(".")}:${finding.destination.port}`);
@@ -127,7 +123,7 @@ describe("release wiring, read from the rendered objects (issue 11, item 3)", fu
         });
 
         it(`${stack} C: every console has the credentials the console it calls requires`, async () => {
-            const platform = await renderedPlatform(stack, helm);
+            const platform = await rendered.platform(stack);
             const calls = checkConsoleCredentials(platform.objects, RUNTIME_SERVICES);
             console.log(`      ${stack}: ${calls.length} console calls`);
             for (const call of calls) console.log(`        ${describeCall(call)}`);
@@ -138,7 +134,7 @@ describe("release wiring, read from the rendered objects (issue 11, item 3)", fu
 
     describe("each check fails on a broken copy of the dev stack", () => {
         it("A: a Service on another port, a Service dropped, an operator object dropped", async () => {
-            const { objects, ...platform } = await renderedPlatform("dev", helm);
+            const { objects, ...platform } = await rendered.platform("dev");
             const values = valuesOf({ objects, ...platform });
             const movedTempo = edited(objects, "Service/tracing/tempo", (service) => ({ ...service, spec: { ...(service.spec as object), ports: [{ name: "http", port: 3201 }, { name: "otlp", port: 4317 }] } }));
             assert.deepEqual(unresolvedKeys(movedTempo, values), ["tempo.tracing:3200", "shoppingassistantservice.boutique:80"].sort());
@@ -151,7 +147,7 @@ describe("release wiring, read from the rendered objects (issue 11, item 3)", fu
         });
 
         it("B: a Sidecar without istio-system/*, without a service it calls, without the collector", async () => {
-            const { objects } = await renderedPlatform("dev", helm);
+            const { objects } = await rendered.platform("dev");
             const withoutHost = (host: string) => (sidecar: KubernetesObject) => {
                 const spec = sidecar.spec as { egress: { hosts: string[] }[] };
                 return { ...sidecar, spec: { ...spec, egress: spec.egress.map((listener) => ({ ...listener, hosts: listener.hosts.filter((entry) => entry !== host) })) } };
@@ -163,7 +159,7 @@ describe("release wiring, read from the rendered objects (issue 11, item 3)", fu
         });
 
         it("C: Kiali without Grafana's login, Loki made multi-tenant, Grafana put behind STRICT mTLS", async () => {
-            const { objects } = await renderedPlatform("dev", helm);
+            const { objects } = await rendered.platform("dev");
             const problems = (copy: PlacedObject[]) => checkConsoleCredentials(copy, RUNTIME_SERVICES).flatMap((call) => call.problems.map((problem) => `${call.caller.replace(/.*\(kiali\) -> |.*datasource /, "")}: ${problem.split(":")[0]}`));
             const noLogin = edited(objects, "ConfigMap/istio-system/kiali", (configMap) =>
                 withData(configMap, "config.yaml", (text) => {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { KubernetesObject } from "../components/kubernetes-object";
 import { Crd, CrdSchemas, fromGoPattern, isCrd } from "./support/crd-schemas";
 import { builtInGroups, groupVersion, loadSchemas, validateObject, Validator, withRedactedMaps } from "./support/kubernetes-schemas";
-import { helmOrSkip, PlacedObject, PROGRAM_SOURCE, RENDERED_STACKS, RenderedStack, renderedPlatform } from "./support/platform-render";
+import { PlacedObject, PROGRAM_SOURCE, RENDERED_STACK_NAMES, renderedSuite } from "./support/platform-render";
 
 /**
  * Custom API groups whose CRDs an operator registers when it starts, so no release ships them:
@@ -49,17 +49,15 @@ function checkersFor(objects: readonly PlacedObject[], models: ReadonlyMap<strin
 const asApplied = ({ source, object }: PlacedObject): KubernetesObject => (source === PROGRAM_SOURCE ? withRedactedMaps(object) : object);
 
 describe("every object the cluster would receive, against its real schema", function () {
-    this.timeout(300_000);
-    let helm: string;
+    const rendered = renderedSuite(this);
     let models: ReadonlyMap<string, Validator>;
-    before(async function () {
-        helm = helmOrSkip(this);
+    before(async () => {
         models = await loadSchemas();
     });
 
-    for (const stack of Object.keys(RENDERED_STACKS) as RenderedStack[]) {
+    for (const stack of RENDERED_STACK_NAMES) {
         it(`${stack}: every chart object and program manifest validates (Kubernetes' kinds by kubernetes-models, custom kinds by the charts' own CRDs and the Istio / Prometheus operator models)`, async () => {
-            const platform = await renderedPlatform(stack, helm);
+            const platform = await rendered.platform(stack);
             const failed = platform.charts.failed.map(({ release }) => release.name);
             assert.deepEqual(failed, [], "a release that does not render has objects nobody validates");
             const checkers = checkersFor(platform.objects, models);
@@ -93,7 +91,7 @@ describe("every object the cluster would receive, against its real schema", func
         let checkers: Checkers;
         let objects: readonly PlacedObject[];
         before(async () => {
-            objects = (await renderedPlatform("dev", helm)).objects;
+            objects = (await rendered.platform("dev")).objects;
             checkers = checkersFor(objects, models);
         });
         const find = (source: string, kind: string): KubernetesObject => {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { KubernetesObject } from "../components/kubernetes-object";
 import { RenderedResource } from "../render/evaluate";
 import { clusterModel } from "./support/cluster-model";
-import { helmOrSkip, PlacedObject, RENDERED_STACKS, RenderedPlatform, RenderedStack, renderedPlatform } from "./support/platform-render";
+import { PlacedObject, RENDERED_STACK_NAMES, RenderedPlatform, renderedSuite } from "./support/platform-render";
 import { checkScrapes, ScrapeReport } from "./support/wiring-scrapes";
 
 type Json = Record<string, unknown>;
@@ -25,15 +25,11 @@ function edited(platform: RenderedPlatform, kind: string, name: string, edit: (o
 }
 
 describe("scrapes: what Prometheus is told to scrape exists and lets it in (rendered releases, manifests, firewall)", function () {
-    this.timeout(300_000);
-    let helm: string;
-    before(function () {
-        helm = helmOrSkip(this);
-    });
+    const rendered = renderedSuite(this);
 
-    for (const stack of Object.keys(RENDERED_STACKS) as RenderedStack[]) {
+    for (const stack of RENDERED_STACK_NAMES) {
         it(`${stack}: every ServiceMonitor, PodMonitor and static target is reachable`, async () => {
-            const platform = await renderedPlatform(stack, helm);
+            const platform = await rendered.platform(stack);
             const report = scrapesOf(platform);
             const monitors = new Set(report.scrapes.map((scrape) => scrape.monitor));
             console.log(`      ${stack}: ${report.scrapes.length} scrapes from ${monitors.size} monitors and static jobs, ${report.problems.length} problems`);
@@ -47,7 +43,7 @@ describe("scrapes: what Prometheus is told to scrape exists and lets it in (rend
     }
 
     it("what the model says Istio's injector does is in the injection template istiod renders", async () => {
-        const platform = await renderedPlatform("dev", helm);
+        const platform = await rendered.platform("dev");
         const injector = platform.objects.find(({ object }) => object.kind === "ConfigMap" && object.metadata.name === "istio-sidecar-injector")?.object;
         const template = JSON.stringify(injector?.data ?? {});
         // Merged metrics on the agent's 15020, the tlsMode label, and the inbound ports never captured (plus the annotation's).
@@ -59,7 +55,7 @@ describe("scrapes: what Prometheus is told to scrape exists and lets it in (rend
     describe("each way a scrape breaks is caught (dev)", () => {
         let platform: RenderedPlatform;
         before(async function () {
-            platform = await renderedPlatform("dev", helm);
+            platform = await rendered.platform("dev");
         });
 
         it("a monitor's port that no Service or pod has", () => {

@@ -1,7 +1,9 @@
 import { KubernetesObject } from "../../components/kubernetes-object";
-import { crdApiVersions, DeclaredRelease } from "../../render/chart-releases";
+import { crdApiVersions, DeclaredRelease, kubeVersionOf } from "../../render/chart-releases";
 import { RenderedResource } from "../../render/evaluate";
-import { findChartArchive, helmTemplate } from "../../render/helm";
+import { CONFIG_GROUP } from "../../render/kubernetes-artifacts";
+import { chartDirs, findChartArchive, helmTemplate } from "../../render/helm";
+import { PROJECT_ROOT } from "../fixtures";
 import { RenderedPlatform } from "./platform-render";
 
 /**
@@ -42,10 +44,12 @@ const crdsOf = (objects: readonly KubernetesObject[]) => objects.filter((object)
 /** Within one release kind and name identify an object (the steady render has namespaces filled in, a raw one may not). */
 const keyOf = (object: KubernetesObject) => `${object.kind}/${object.metadata.name}`;
 
-/** Releases whose first install renders other objects than every later `up`. */
-export function firstInstallProblems(platform: RenderedPlatform, helm: string, chartDirs: readonly string[], kubeVersion: string): OrderProblem[] {
+/** Releases whose first install renders other objects than every later `up` (the same archives, Kubernetes version and `helm`). */
+export function firstInstallProblems(platform: RenderedPlatform, helm: string): OrderProblem[] {
+    const dirs = chartDirs(PROJECT_ROOT);
+    const kubeVersion = kubeVersionOf(platform.config);
     const render = (release: DeclaredRelease, apiVersions: readonly string[], includeCrds: boolean) => {
-        const archive = findChartArchive(release.source, chartDirs);
+        const archive = findChartArchive(release.source, dirs);
         if (!archive) throw new Error(`no chart archive for ${release.name}`);
         const result = helmTemplate(helm, { release: release.name, namespace: release.namespace, archive, values: release.values, capabilities: { kubeVersion, apiVersions }, includeCrds });
         if ("error" in result) throw new Error(`${release.name}: ${result.error}`);
@@ -87,7 +91,7 @@ function missingCrds(objects: readonly KubernetesObject[], available: readonly K
 /** The program's own ConfigGroups must wait for the release that ships each custom kind they apply. */
 function programObjectProblems(platform: RenderedPlatform, shipped: ReadonlyMap<string, readonly KubernetesObject[]>): OrderProblem[] {
     const problems: OrderProblem[] = [];
-    for (const group of platform.evaluation.resources.filter((resource) => resource.type === "kubernetes:yaml/v2:ConfigGroup")) {
+    for (const group of platform.evaluation.resources.filter((resource) => resource.type === CONFIG_GROUP)) {
         const objects = (Array.isArray(group.inputs.objs) ? group.inputs.objs : []) as KubernetesObject[];
         const before = waitsFor(platform.evaluation.resources, group.name);
         const available = [...shipped].filter(([name]) => before.has(name)).flatMap(([, crds]) => crds);

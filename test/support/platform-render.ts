@@ -1,9 +1,9 @@
 import { StackConfig } from "../../config/stack-config";
 import { CHARTS } from "../../components/helm-charts";
 import { KubernetesObject } from "../../components/kubernetes-object";
-import { ChartRender, declaredReleases, kubeVersionOf, programTransform, renderReleases } from "../../render/chart-releases";
+import { ChartRender, renderDeclaredReleases } from "../../render/chart-releases";
 import { Evaluation } from "../../render/evaluate";
-import { chartArchiveName, chartDirs, findChartArchive, findHelm, HELM_VERSION } from "../../render/helm";
+import { chartDirs, findChartArchive, findHelm, HELM_VERSION } from "../../render/helm";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
 import { evaluateDev, manifestObjects } from "./program";
 import { skipOrFail } from "./tools";
@@ -21,6 +21,9 @@ export const RENDERED_STACKS = {
 } as const satisfies Record<string, Record<string, string>>;
 
 export type RenderedStack = keyof typeof RENDERED_STACKS;
+
+/** The names of RENDERED_STACKS, for tests written once per stack. */
+export const RENDERED_STACK_NAMES = Object.keys(RENDERED_STACKS) as RenderedStack[];
 
 /** Where an object comes from: a release (by name) or the program's own manifests. */
 export interface PlacedObject {
@@ -56,10 +59,7 @@ async function render(stack: RenderedStack, helm: string): Promise<RenderedPlatf
     const overrides = RENDERED_STACKS[stack];
     const config = devConfig(overrides);
     const evaluation = await evaluateDev(overrides);
-    const charts = renderReleases(declaredReleases(evaluation.resources), { helm, chartDirs: chartDirs(PROJECT_ROOT), kubeVersion: kubeVersionOf(config), transform: programTransform(config) });
-    if (charts.missingCharts.length > 0) {
-        throw new Error(`no archive for ${charts.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${chartDirs(PROJECT_ROOT).join(" or ")}`);
-    }
+    const charts = renderDeclaredReleases(evaluation, config, helm, chartDirs(PROJECT_ROOT));
     const objects = [
         ...charts.rendered.flatMap(({ release, objects: releaseObjects }) => releaseObjects.map((object) => ({ source: release.name, object }))),
         ...manifestObjects(evaluation).map((object) => ({ source: PROGRAM_SOURCE, object })),
@@ -75,4 +75,30 @@ export function renderedPlatform(stack: RenderedStack, helm: string): Promise<Re
         rendered.set(stack, found);
     }
     return found;
+}
+
+/** A suite's handle on the rendered platform; both are valid once its tests run. */
+export interface RenderedSuite {
+    /** The helm binary the suite's `before` hook found. */
+    helm(): string;
+    /** The stack rendered with that helm (once per run, shared by every suite). */
+    platform(stack: RenderedStack): Promise<RenderedPlatform>;
+}
+
+/**
+ * The setup every suite on the rendered platform shares, called in its `describe`: a timeout
+ * long enough for the first render, and a `before` hook finding helm and the pinned charts
+ * (skipping the suite without them, failing it under REQUIRE_TOOLS).
+ */
+export function renderedSuite(suite: Mocha.Suite): RenderedSuite {
+    suite.timeout(300_000);
+    let helm: string | undefined;
+    before(function () {
+        helm = helmOrSkip(this);
+    });
+    const found = (): string => {
+        if (helm === undefined) throw new Error("renderedSuite: helm is read before the suite's before hook ran");
+        return helm;
+    };
+    return { helm: found, platform: (stack) => renderedPlatform(stack, found()) };
 }
