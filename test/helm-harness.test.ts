@@ -5,7 +5,8 @@ import * as path from "path";
 import { CHARTS } from "../components/helm-charts";
 import { crdApiVersions } from "../render/chart-releases";
 import { pullArguments } from "../render/charts-pull";
-import { chartArchiveName, findChartArchive, findHelm, parseManifests } from "../render/helm";
+import { chartArchiveName, findChartArchive, findHelm, HELM_INSTALL_DIR, HELM_VERSION, parseManifests } from "../render/helm";
+import { PROJECT_ROOT } from "./fixtures";
 
 describe("the Helm harness's own logic (no helm needed)", () => {
     it("pulls each pinned chart from its repository, an OCI chart by reference", () => {
@@ -21,8 +22,19 @@ describe("the Helm harness's own logic (no helm needed)", () => {
         assert.equal(findChartArchive({ chart: "tempo", version: "2.2.5" }, [first, second]), undefined);
     });
 
-    it("takes $HELM first", () => {
+    it("takes $HELM first, else the binary .ci/install-helm installed into the project", () => {
         assert.equal(findHelm("/nowhere", { HELM: "/opt/helm" }), "/opt/helm");
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "project-"));
+        fs.mkdirSync(path.join(project, HELM_INSTALL_DIR), { recursive: true });
+        fs.writeFileSync(path.join(project, HELM_INSTALL_DIR, "helm"), "");
+        assert.equal(findHelm(project, {}), path.join(project, HELM_INSTALL_DIR, "helm"));
+    });
+
+    it("looks for helm where .ci/install-helm puts it, at the version it installs (the script pins it on its own)", () => {
+        const script = fs.readFileSync(path.join(PROJECT_ROOT, ".ci", "install-helm"), "utf8");
+        assert.equal(/^readonly HELM_VERSION='([^']+)'$/m.exec(script)?.[1], HELM_VERSION);
+        assert.ok(script.includes('dir="${1:-${root}/.tools/helm-v${HELM_VERSION}}"'), "install-helm's default folder");
+        assert.equal(HELM_INSTALL_DIR, path.join(".tools", `helm-v${HELM_VERSION}`));
     });
 
     it("reads helm's output as Kubernetes does: a quoted scalar continued at its key's indent (Flagger's CRDs), empty documents dropped", () => {
