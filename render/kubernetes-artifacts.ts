@@ -4,7 +4,7 @@ import { isRecord } from "../components/kubernetes-object";
 import { HELM_CHART, HELM_RELEASE } from "./chart-releases";
 import { RenderedResource } from "./evaluate";
 
-const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
+export const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
 /** Typed objects (`kubernetes:core/v1:Secret`...): everything of the provider except its components and releases. */
 const TYPED_OBJECT = /^kubernetes:(?!helm\.sh\/|yaml\/)[a-z0-9.]+\/v[0-9a-z]+:[A-Za-z]+$/;
 

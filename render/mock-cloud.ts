@@ -40,7 +40,7 @@ function stackSeed(): string {
  * The stream for one purpose of one resource: from the stack and the resource's type and name,
  * not its inputs, so a resource keeps its values when unrelated config changes.
  */
-export function resourceRandom(type: string, name: string, purpose: string): DeterministicRandom {
+function resourceRandom(type: string, name: string, purpose: string): DeterministicRandom {
     return new DeterministicRandom(stackSeed(), `${type}::${name}::${purpose}`);
 }
 

@@ -82,7 +82,7 @@ const RSA_EXPONENT = 65537n;
  * are its own random ones, but a prime always passes and a composite passes with probability
  * below 2^-128, so which candidate is chosen depends on the stream alone.
  */
-export function derivePrime(random: DeterministicRandom, bits: number): bigint {
+function derivePrime(random: DeterministicRandom, bits: number): bigint {
     for (;;) {
         const candidate = random.topBitsSet(bits) | 1n;
         if (SMALL_PRIMES.some((prime) => candidate % prime === 0n)) continue;

@@ -76,7 +76,7 @@ export function calleeConfig(service: KnownService, services: readonly KnownServ
 const dataEntries = (configMap: KubernetesObject): [string, string][] => (isRecord(configMap.data) ? Object.entries(configMap.data).map(([key, value]) => [key, String(value)]) : []);
 
 /** grafana.ini: `[section]` then `key = value`. */
-export function iniValue(text: string, section: string, key: string): string | undefined {
+function iniValue(text: string, section: string, key: string): string | undefined {
     let current = "";
     for (const line of text.split("\n").map((raw) => raw.trim())) {
         const header = /^\[(.+)\]$/.exec(line);

@@ -85,7 +85,7 @@ function datasourceCredentials(source: Record<string, unknown>, meshIdentity: bo
 }
 
 /** The requirement the credentials leave unmet, in words; undefined when met. */
-export function unmet(requirement: Requirement, credentials: Credentials): string | undefined {
+function unmet(requirement: Requirement, credentials: Credentials): string | undefined {
     switch (requirement.kind) {
         case "login":
             return (requirement.basic && credentials.basic) || credentials.token ? undefined : `needs a login (${requirement.basic ? "basic or token" : "token"}): ${requirement.why}`;

@@ -96,7 +96,7 @@ function sidecarFor(object: KubernetesObject, sidecars: readonly KubernetesObjec
 }
 
 /** `<ns>/<dnsName>` (ns `*`, `.` or a name; dnsName `*`, `*.suffix` or an FQDN) admits the destination. */
-export function hostAdmits(entry: string, sidecarNamespace: string, destination: Destination): boolean {
+function hostAdmits(entry: string, sidecarNamespace: string, destination: Destination): boolean {
     const slash = entry.indexOf("/");
     if (slash < 0) return false;
     const namespace = entry.slice(0, slash);
@@ -107,7 +107,7 @@ export function hostAdmits(entry: string, sidecarNamespace: string, destination:
 }
 
 /** The Sidecar's egress listeners admit the destination (a listener with a port admits only that port). */
-export function sidecarAdmits(sidecar: KubernetesObject, destination: Destination): boolean {
+function sidecarAdmits(sidecar: KubernetesObject, destination: Destination): boolean {
     const spec = isRecord(sidecar.spec) ? sidecar.spec : {};
     const listeners = Array.isArray(spec.egress) ? spec.egress.filter(isRecord) : [];
     return listeners.some((listener) => {
@@ -135,7 +135,7 @@ function tracingProviders(object: KubernetesObject, telemetries: readonly Kubern
 }
 
 /** What one workload is configured to call. */
-export function destinationsOf(placed: PlacedObject, objects: readonly PlacedObject[], mesh: MeshConfig, telemetries: readonly KubernetesObject[], namespaces = knownNamespaces(objects)): Destination[] {
+function destinationsOf(placed: PlacedObject, objects: readonly PlacedObject[], mesh: MeshConfig, telemetries: readonly KubernetesObject[], namespaces = knownNamespaces(objects)): Destination[] {
     const configured = [placed, ...configMapsOf(placed.object, objects).map((object) => ({ source: placed.source, object }))].flatMap((site) =>
         addressesInSite(objectSite(site), namespaces).map(({ address, path }) => ({ namespace: address.namespace, host: fqdn(address.service, address.namespace), port: address.port, why: `${objectId(site.object)} ${path}` })),
     );

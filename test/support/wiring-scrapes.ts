@@ -52,7 +52,7 @@ function inMonitorNamespaces(monitor: KubernetesObject, namespace: string): bool
 }
 
 /** The Effective PeerAuthentication mode for a pod's port: workload (port level first), namespace, then the mesh root. */
-export function mtlsMode(model: ClusterModel, pod: Pod, port: number, rootNamespace = "istio-system"): string {
+function mtlsMode(model: ClusterModel, pod: Pod, port: number, rootNamespace = "istio-system"): string {
     const policies = model.objects.filter((object) => object.kind === "PeerAuthentication");
     const modeOf = (policy: KubernetesObject, withPort: boolean): string | undefined => {
         const spec = at(policy, "spec");
@@ -73,7 +73,7 @@ function peerMatches(peer: Json, policyNamespace: string, other: Pod, model: Clu
 }
 
 /** Whether the NetworkPolicies selecting `pod` let `other` in (direction ingress) or out to `other` (egress), on `port`. */
-export function networkPolicyAllows(model: ClusterModel, pod: Pod, other: Pod, port: ContainerPort, direction: "Ingress" | "Egress"): boolean {
+function networkPolicyAllows(model: ClusterModel, pod: Pod, other: Pod, port: ContainerPort, direction: "Ingress" | "Egress"): boolean {
     const policies = model.objects.filter(
         (object) =>
             object.kind === "NetworkPolicy" &&
