@@ -3,7 +3,7 @@ import * as path from "path";
 import type { Logger } from "pino";
 import { writeJsonAtomic } from "./json-file";
 import { decideOnLock, lockErrorText } from "./stack-lock";
-import { ConfigValues, isConcurrentUpdate, StackPort, UpdatePlan } from "./stack-port";
+import { ConfigValues, existingSlotsOf, isConcurrentUpdate, StackPort, UpdatePlan } from "./stack-port";
 
 /** How the scaler recognises and clears a lock a killed update of its own left behind. */
 export interface OwnLocks {
@@ -50,8 +50,6 @@ export class GuardedStack implements StackPort {
     private closed = false;
     /** An update of ours was left unfinished before this process started (a predecessor was killed mid-update). */
     readonly unfinishedAtStart: Marker | undefined;
-    /** The inner stack's, when it has one: a decorator must not hide what the service asks for. */
-    readonly existingWorkerSlots?: () => Promise<readonly number[]>;
 
     constructor(
         private readonly inner: StackPort,
@@ -59,7 +57,11 @@ export class GuardedStack implements StackPort {
         private readonly ownLocks?: OwnLocks,
     ) {
         this.unfinishedAtStart = this.marker();
-        if (inner.existingWorkerSlots) this.existingWorkerSlots = inner.existingWorkerSlots.bind(inner);
+    }
+
+    /** The inner stack's: a decorator must not hide what the service asks for. */
+    existingWorkerSlots(): Promise<readonly number[]> {
+        return existingSlotsOf(this.inner);
     }
 
     private marker(): Marker | undefined {

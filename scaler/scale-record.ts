@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { writeJsonAtomic } from "./json-file";
-import { ConfigValues, StackPort, UpdatePlan } from "./stack-port";
+import { ConfigValues, existingSlotsOf, StackPort, UpdatePlan } from "./stack-port";
 
 /**
  * A stack whose scale changes are also kept in a file on a durable volume. In a container the
@@ -9,14 +9,14 @@ import { ConfigValues, StackPort, UpdatePlan } from "./stack-port";
  * config when the scaler starts, so a recorded change is never lost.
  */
 export class RecordedScaleStack implements StackPort {
-    /** The inner stack's, when it has one: a decorator must not hide what the service asks for. */
-    readonly existingWorkerSlots?: () => Promise<readonly number[]>;
-
     private constructor(
         private readonly inner: StackPort,
         private readonly file: string,
-    ) {
-        if (inner.existingWorkerSlots) this.existingWorkerSlots = inner.existingWorkerSlots.bind(inner);
+    ) {}
+
+    /** The inner stack's: a decorator must not hide what the service asks for. */
+    existingWorkerSlots(): Promise<readonly number[]> {
+        return existingSlotsOf(this.inner);
     }
 
     /** Opens the record (if any) and replays it into the stack's config. */

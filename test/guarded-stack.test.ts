@@ -127,10 +127,10 @@ describe("the guarded stack: the scaler's own updates, their marker, stale locks
         assert.equal(inner.ups, 1);
     });
 
-    it("hides nothing the service asks the inner stack for (existingWorkerSlots), and adds nothing it lacks", async () => {
+    it("hides nothing the service asks the inner stack for (existingWorkerSlots); without it, the deployed config's slots", async () => {
         const inner = Object.assign(new ScriptedStack(), { existingWorkerSlots: async () => [0, 3] });
-        assert.deepEqual(await new GuardedStack(inner, silent).existingWorkerSlots?.(), [0, 3]);
-        assert.equal(new GuardedStack(new ScriptedStack(), silent).existingWorkerSlots, undefined);
+        assert.deepEqual(await new GuardedStack(inner, silent).existingWorkerSlots(), [0, 3]);
+        assert.deepEqual(await new GuardedStack(new ScriptedStack(), silent).existingWorkerSlots(), [], "nothing deployed");
     });
 
     it("end to end with the update loop and the Automation API driver: our stale lock is cancelled once, the retry succeeds", async () => {

@@ -46,11 +46,11 @@ describe("the scale record (the scaler in a container)", () => {
         assert.equal((JSON.parse(fs.readFileSync(record, "utf8")) as Record<string, string>)[WORKER_COUNT_KEY], "5");
     });
 
-    it("hides nothing the service asks the inner stack for (existingWorkerSlots), and adds nothing it lacks", async () => {
+    it("hides nothing the service asks the inner stack for (existingWorkerSlots); without it, the deployed config's slots", async () => {
         const inner = new DryRunStack(path.join(dir, "stack.json"), 0, ROOT);
         const withSlots = Object.assign(Object.create(inner) as DryRunStack, { existingWorkerSlots: async () => [1, 2] });
-        assert.deepEqual(await (await RecordedScaleStack.open(withSlots, path.join(dir, "a.json"))).existingWorkerSlots?.(), [1, 2]);
-        assert.equal((await RecordedScaleStack.open(inner, path.join(dir, "b.json"))).existingWorkerSlots, undefined);
+        assert.deepEqual(await (await RecordedScaleStack.open(withSlots, path.join(dir, "a.json"))).existingWorkerSlots(), [1, 2]);
+        assert.deepEqual(await (await RecordedScaleStack.open(inner, path.join(dir, "b.json"))).existingWorkerSlots(), [0, 1, 2]);
     });
 
     it("refuses a record that is not key -> text", async () => {
