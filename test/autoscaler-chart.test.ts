@@ -2,17 +2,13 @@ import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, CONFIG_CHECKSUM_ANNOTATION } from "../components/autoscaler-values";
 import { dig } from "./fixtures";
-import { helmOrSkip, renderedPlatform } from "./support/platform-render";
+import { renderedSuite } from "./support/platform-render";
 
 describe("the cluster-autoscaler chart as Helm renders it (dev stack)", function () {
-    this.timeout(300_000);
-    let helm: string;
-    before(function () {
-        helm = helmOrSkip(this);
-    });
+    const rendered = renderedSuite(this);
 
     it("its Deployment's pod template carries the config checksum (a renewed client certificate rolls the pod) and mounts what it covers at /config", async () => {
-        const platform = await renderedPlatform("dev", helm);
+        const platform = await rendered.platform("dev");
         const values = parse(platform.evaluation.artifacts["values/cluster-autoscaler.yaml"]) as Record<string, unknown>;
         const checksum = dig(values, "podAnnotations", CONFIG_CHECKSUM_ANNOTATION);
         assert.match(String(checksum), /^[0-9a-f]{64}$/);

