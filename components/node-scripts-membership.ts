@@ -10,14 +10,12 @@ import {
     validateNodeName,
     validatePositiveSeconds,
 } from "./node-scripts-shell";
+import { API_WAIT_SECONDS, DRAIN_HELPERS } from "./node-scripts-drain";
 
 /**
  * Scripts that manage a node's membership from the control plane: minting its join token, and
  * removing it safely (cordon, PDB-respecting drain with a timeout, then delete).
  */
-
-/** How long a script waits for the API server to answer. */
-export const API_WAIT_SECONDS = 300;
 
 /** Bootstrap tokens live this long: enough for the join that follows at once, never left valid for long. */
 export const JOIN_TOKEN_TTL = "15m";
@@ -29,34 +27,6 @@ const apiSettings = (nodeName: string) => [
     `readonly NODE_NAME=${shellQuote(nodeName)}`,
     `readonly API_WAIT_SECONDS=${API_WAIT_SECONDS}`,
 ];
-
-/** Cordon + drain, undone (uncordon) when the drain cannot finish. */
-const DRAIN = bash`
-# find_node: prints the Node's name if it exists, nothing if it does not; retries (bounded)
-# while the API server does not answer, so "not found" is never confused with "unreachable".
-find_node() {
-  local found deadline
-  deadline=$((SECONDS + $(wait_limit "$API_WAIT_SECONDS")))
-  until found=$(kc get node "$NODE_NAME" --ignore-not-found -o name); do
-    [ "$SECONDS" -lt "$deadline" ] || die "the API server did not answer within $(wait_limit "$API_WAIT_SECONDS")s; node $NODE_NAME left as it is"
-    sleep 5
-  done
-  printf '%s' "$found"
-}
-
-# Evictions respect PodDisruptionBudgets (never --disable-eviction): a drain that cannot finish
-# in time is undone and the removal aborted, so the node goes back into service.
-cordon_and_drain() {
-  kc cordon "$NODE_NAME" >&2 || die "cannot cordon node $NODE_NAME; nothing changed"
-  log "draining node $NODE_NAME (at most $DRAIN_TIMEOUT_SECONDS s)"
-  # The outer timeout is a backstop in case kubectl itself hangs past its own --timeout.
-  if ! timeout "$((DRAIN_TIMEOUT_SECONDS + 60))" kubectl --kubeconfig "$ADMIN_CONF" drain "$NODE_NAME" \
-    --ignore-daemonsets --delete-emptydir-data --force --timeout="\${DRAIN_TIMEOUT_SECONDS}s" >&2; then
-    log "the drain of $NODE_NAME did not finish within $DRAIN_TIMEOUT_SECONDS s (a PodDisruptionBudget may block an eviction); uncordoning it"
-    kc uncordon "$NODE_NAME" >&2 || log "uncordon failed too: run kubectl uncordon $NODE_NAME"
-    die "removal of node $NODE_NAME aborted: the drain failed; the node is back in service and its VM keeps running"
-  fi
-}`;
 
 /**
  * Mints the bootstrap token for one joining node, on the first control plane (through
@@ -137,7 +107,7 @@ export function renderRemoveNodeScript(input: { readonly nodeName: string; reado
             "Idempotent: a node that no longer exists is done. Runs as root over SSH on the first control plane.",
         ],
         settings: [...apiSettings(input.nodeName), `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds}`],
-        helpers: [HELPERS.waits, HELPERS.kubectl, DRAIN],
+        helpers: [HELPERS.waits, HELPERS.kubectl, DRAIN_HELPERS],
         body: bash`
 main() {
   local found
@@ -178,7 +148,7 @@ export function renderLeaveControlPlaneScript(input: { readonly nodeName: string
             'readonly LOG="$LOG_DIR/kubeadm-reset.log"',
             `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds}`,
         ],
-        helpers: [HELPERS.waits, HELPERS.kubectl, HELPERS.kubeadmLogs, DRAIN],
+        helpers: [HELPERS.waits, HELPERS.kubectl, HELPERS.kubeadmLogs, DRAIN_HELPERS],
         body: bash`
 main() {
   local found

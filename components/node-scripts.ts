@@ -15,4 +15,5 @@ export { asRootCommand, NODE_PATHS, ROOT_SCRIPT_DELIMITER, SYSTEM_PATHS } from "
 export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, kubernetesAptRepository, kubernetesPackagePin, renderPrepareNodeScript } from "./node-scripts-prepare";
 export { HAPROXY_DROP_IN, HAPROXY_FILES, HAPROXY_PREPARED_WAIT_SECONDS, type HaproxyConfigPart, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts-haproxy";
 export { NODE_PREPARED_WAIT_SECONDS, renderInitControlPlaneScript, renderJoinNodeScript } from "./node-scripts-kubeadm";
-export { API_WAIT_SECONDS, JOIN_TOKEN_TTL, renderIssueJoinTokenScript, renderLeaveControlPlaneScript, renderRemoveNodeScript } from "./node-scripts-membership";
+export { API_WAIT_SECONDS } from "./node-scripts-drain";
+export { JOIN_TOKEN_TTL, renderIssueJoinTokenScript, renderLeaveControlPlaneScript, renderRemoveNodeScript } from "./node-scripts-membership";
