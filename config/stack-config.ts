@@ -7,6 +7,7 @@ import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autosc
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
+import { EtcdBackupConfig, etcdBackupKeys, toEtcdBackupConfig } from "./etcd-backup-config";
 import { ENCRYPTED_PLACEHOLDER } from "./stack-files";
 import { liveWorkerSlots, WorkerScale } from "./worker-slots";
 
@@ -39,6 +40,8 @@ export interface StackConfig {
     readonly autoscaler?: AutoscalerConfig;
 }
 
+    /** Scheduled etcd snapshots from every control plane to a GCS bucket. */
+    readonly etcdBackup: EtcdBackupConfig;
 
 /**
  * One decoder per config key, by short name; `fullKey` gives the Pulumi name. Pulumi.yaml
@@ -72,6 +75,7 @@ const keys = {
     ...boutiqueKeys,
     delivery,
     // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
+    ...etcdBackupKeys,
     deliveryAlertWebhookUrl: text
         .trim()
         .refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL")
@@ -219,3 +223,4 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         autoscaler: c.autoscaler,
     };
 }
+        etcdBackup: toEtcdBackupConfig(c),
