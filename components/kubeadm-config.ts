@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
-import { KubernetesVersion } from "../config/fields";
 import { CONTROL_PLANE_PATHS } from "./control-plane-files";
 import { imageCredentialKubeletArgs } from "./image-credentials";
+import { KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
 import { REDACTED } from "./redacted";
 
 export { REDACTED } from "./redacted";
@@ -13,7 +13,7 @@ const CONTROL_PLANE_TAINT: NodeTaint = { key: "node-role.kubernetes.io/control-p
 
 export interface ClusterSettings {
     readonly clusterName: string;
-    readonly kubernetesVersion: KubernetesVersion;
+    readonly kubernetesVersion: KubernetesRelease;
     /** host:port of HAProxy's internal address. */
     readonly controlPlaneEndpoint: string;
     /** Extra API-server certificate SANs: HAProxy's internal and public addresses. */
@@ -52,11 +52,6 @@ export interface JoinSettings {
     readonly controlPlane?: { readonly certificateKey: string };
 }
 
-/** "v1.32.4" when pinned; "stable-1.32" for a minor, which kubeadm resolves to its newest patch. */
-export function kubernetesVersionLabel(version: KubernetesVersion): string {
-    return version.patch === undefined ? `stable-1.${version.minor}` : `v1.${version.minor}.${version.patch}`;
-}
-
 /** v1beta4 takes component flags as a list of {name, value}. */
 function args(flags: Readonly<Record<string, string>>): { name: string; value: string }[] {
     return Object.entries(flags).map(([name, value]) => ({ name, value }));
@@ -89,7 +84,8 @@ function clusterConfiguration(cluster: ClusterSettings) {
         apiVersion: KUBEADM_API,
         kind: "ClusterConfiguration",
         clusterName: cluster.clusterName,
-        kubernetesVersion: kubernetesVersionLabel(cluster.kubernetesVersion),
+        // Exactly the release the nodes' packages are pinned to (never "stable-1.x", which kubeadm resolves online).
+        kubernetesVersion: kubernetesVersionTag(cluster.kubernetesVersion),
         controlPlaneEndpoint: cluster.controlPlaneEndpoint,
         networking: { podSubnet: cluster.podCidr, serviceSubnet: cluster.serviceCidr, dnsDomain: "cluster.local" },
         apiServer: {

@@ -1,6 +1,14 @@
-import { KubernetesVersion } from "../config/fields";
-import { bash, HELPERS, NODE_PATHS, renderScript, shellQuote, SYSTEM_PATHS, validateKubernetesVersion } from "./node-scripts-shell";
+import { bash, HELPERS, NODE_PATHS, renderScript, shellQuote, SYSTEM_PATHS } from "./node-scripts-shell";
 import { IMAGE_CREDENTIALS, renderImageCredentialConfig, renderImageCredentialProvider } from "./image-credentials";
+import {
+    KUBERNETES_PACKAGES,
+    kubernetesAptRepository,
+    kubernetesAptVersionPattern,
+    KubernetesRelease,
+    kubernetesPackageSpecs,
+    kubernetesVersionTag,
+    validateKubernetesRelease,
+} from "./kubernetes-release";
 
 /**
  * Kernel settings every Kubernetes node needs. The first three make pod and service traffic
@@ -21,26 +29,15 @@ export const KUBERNETES_SYSCTLS: readonly (readonly [key: string, value: string]
 
 export const KUBERNETES_KERNEL_MODULES = ["overlay", "br_netfilter"] as const;
 
-/** `https://pkgs.k8s.io/core:/stable:/v1.<minor>/deb/`: one apt repository per minor release. */
-export function kubernetesAptRepository(version: KubernetesVersion): string {
-    return `https://pkgs.k8s.io/core:/stable:/v1.${version.minor}/deb/`;
-}
-
-/** The apt version pattern (`1.32.4-*`) when a patch is pinned, else undefined (newest of the minor). */
-export function kubernetesPackagePin(version: KubernetesVersion): string | undefined {
-    return version.patch === undefined ? undefined : `1.${version.minor}.${version.patch}-*`;
-}
-
 /** Startup script of every Kubernetes node (root, every boot, idempotent). */
-export function renderPrepareNodeScript(input: { readonly kubernetesVersion: KubernetesVersion }): string {
-    const version = input.kubernetesVersion;
-    validateKubernetesVersion(version);
-    const pin = kubernetesPackagePin(version);
-    const packages = ["kubelet", "kubeadm", "kubectl"].map((name) => shellQuote(pin === undefined ? name : `${name}=${pin}`));
-    const wanted = pin === undefined ? `v1.${version.minor}.x` : `v1.${version.minor}.${version.patch}`;
-    const versionPattern = `^v1\\.${version.minor}\\.${version.patch ?? "[0-9]+"}$`;
+export function renderPrepareNodeScript(input: { readonly kubernetesVersion: KubernetesRelease }): string {
+    const release = input.kubernetesVersion;
+    validateKubernetesRelease(release);
     const sysctlFile = KUBERNETES_SYSCTLS.map(([key, value]) => `${key} = ${value}`).join("\n");
     const sysctlChecks = KUBERNETES_SYSCTLS.map(([key, value]) => `  check_sysctl ${key} ${value}`).join("\n");
+    // Written out on the install line itself (not through a variable) so that every rendered
+    // install names the exact release; tests read the lines.
+    const packageSpecs = kubernetesPackageSpecs(release).map(shellQuote).join(" ");
 
     return renderScript({
         name: "prepare-node",
@@ -50,10 +47,12 @@ export function renderPrepareNodeScript(input: { readonly kubernetesVersion: Kub
             "idempotent; package installs are skipped once the marker holds the wanted kubeadm version.",
         ],
         settings: [
-            `readonly K8S_REPO=${shellQuote(kubernetesAptRepository(version))}`,
-            `readonly K8S_WANTED=${shellQuote(wanted)}`,
-            `readonly K8S_VERSION_PATTERN=${shellQuote(versionPattern)}`,
-            `readonly K8S_PACKAGES=(${packages.join(" ")})`,
+            `readonly K8S_REPO=${shellQuote(kubernetesAptRepository(release))}`,
+            "# What `kubeadm version -o short` prints, and the marker holds, once the node is prepared.",
+            `readonly K8S_TAG=${shellQuote(kubernetesVersionTag(release))}`,
+            "# The Debian versions of exactly this release (any package revision).",
+            `readonly K8S_APT_VERSION_PATTERN=${shellQuote(kubernetesAptVersionPattern(release))}`,
+            `readonly K8S_PACKAGES=(${KUBERNETES_PACKAGES.join(" ")})`,
             `readonly PREPARED=${NODE_PATHS.prepared}`,
             `readonly KUBELET_CONF=${SYSTEM_PATHS.kubeletKubeconfig}`,
             "readonly KEYRING=/etc/apt/keyrings/kubernetes-apt-keyring.gpg",
@@ -88,6 +87,25 @@ installed_kubeadm_version() {
   if command -v kubeadm >/dev/null 2>&1; then
     kubeadm version -o short 2>/dev/null || true
   fi
+}
+
+# packages_at_wanted_version: true when dpkg has all three packages at exactly $K8S_TAG's release
+# and kubeadm itself reports it (a half-done install or a held older package fails this).
+packages_at_wanted_version() {
+  local package version
+  for package in "\${K8S_PACKAGES[@]}"; do
+    version=$(dpkg-query -W -f='\${Version}' "$package" 2>/dev/null) || return 1
+    [[ $version =~ $K8S_APT_VERSION_PATTERN ]] || return 1
+  done
+  [ "$(installed_kubeadm_version)" = "$K8S_TAG" ]
+}
+
+# Names each package whose installed version is not the wanted one, for the error message.
+describe_installed_packages() {
+  local package
+  for package in "\${K8S_PACKAGES[@]}"; do
+    printf '%s=%s ' "$package" "$(dpkg-query -W -f='\${Version}' "$package" 2>/dev/null || echo none)"
+  done
 }`,
             bash`
 # The kubelet refuses to run with swap on. GCE images have none; make sure.
@@ -179,11 +197,11 @@ install_kubernetes() {
   apt_get install --no-install-recommends ca-certificates curl gpg containerd conntrack
   configure_kubernetes_repository
   apt_get update
-  apt_get install --no-install-recommends --allow-change-held-packages "\${K8S_PACKAGES[@]}"
+  apt_get install --no-install-recommends --allow-change-held-packages ${packageSpecs}
   # Held: an unattended upgrade must never move the kubelet past the control plane.
-  apt-mark hold kubelet kubeadm kubectl >/dev/null
-  version=$(installed_kubeadm_version)
-  [[ $version =~ $K8S_VERSION_PATTERN ]] || die "installed kubeadm is '$version', want $K8S_WANTED"
+  apt-mark hold "\${K8S_PACKAGES[@]}" >/dev/null
+  packages_at_wanted_version || die "installed $(describe_installed_packages)but $K8S_TAG is wanted for all three"
+  version=$K8S_TAG
   configure_containerd "$version"
   # kubeadm init/join writes the kubelet's config and starts it; until then it waits.
   systemctl enable kubelet
@@ -201,14 +219,14 @@ main() {
   install_image_credential_provider
   installed=$(installed_kubeadm_version)
   marker=$(cat "$PREPARED" 2>/dev/null || true)
-  if [ -n "$installed" ] && [ "$marker" = "$installed" ] && [[ $installed =~ $K8S_VERSION_PATTERN ]]; then
+  if [ "$marker" = "$K8S_TAG" ] && packages_at_wanted_version; then
     log "already prepared (kubeadm $installed): kernel settings ensured, packages left alone"
     return 0
   fi
-  if [ -n "$installed" ] && [ -f "$KUBELET_CONF" ] && [[ ! $installed =~ $K8S_VERSION_PATTERN ]]; then
+  if [ -n "$installed" ] && [ -f "$KUBELET_CONF" ] && [ "$installed" != "$K8S_TAG" ]; then
     # Changing kubelet/kubeadm on a node in the cluster would be an unplanned upgrade;
     # that is kubeadm upgrade's job, in its order. Keep the node as it is.
-    log "warning: this node runs kubeadm $installed in the cluster but $K8S_WANTED is wanted; packages left alone (upgrade with kubeadm upgrade)"
+    log "warning: this node runs kubeadm $installed in the cluster but $K8S_TAG is wanted; packages left alone (upgrade with kubeadm upgrade)"
     return 0
   fi
   install_kubernetes

@@ -1,5 +1,3 @@
-import { KubernetesVersion, OLDEST_KUBERNETES_MINOR } from "../config/fields";
-
 /**
  * What every node script shares: the paths they agree on, the bash helpers they include, input
  * checks, and the wrapper that runs a script as root over SSH.
@@ -50,16 +48,6 @@ export function validateNodeName(nodeName: string): void {
 export function validatePositiveSeconds(name: string, value: number): void {
     if (!Number.isSafeInteger(value) || value <= 0) {
         throw new Error(`${name} must be a positive whole number of seconds, got ${value}`);
-    }
-}
-
-export function validateKubernetesVersion(version: KubernetesVersion): void {
-    const { minor, patch } = version;
-    if (!Number.isSafeInteger(minor) || minor < OLDEST_KUBERNETES_MINOR) {
-        throw new Error(`kubernetesVersion.minor must be a whole number, ${OLDEST_KUBERNETES_MINOR} or more, got ${minor}`);
-    }
-    if (patch !== undefined && (!Number.isSafeInteger(patch) || patch < 0)) {
-        throw new Error(`kubernetesVersion.patch must be a whole number, 0 or more, got ${patch}`);
     }
 }
 

@@ -12,7 +12,7 @@
  * membership (tokens, removal).
  */
 export { asRootCommand, NODE_PATHS, ROOT_SCRIPT_DELIMITER, SYSTEM_PATHS } from "./node-scripts-shell";
-export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, kubernetesAptRepository, kubernetesPackagePin, renderPrepareNodeScript } from "./node-scripts-prepare";
+export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, renderPrepareNodeScript } from "./node-scripts-prepare";
 export { HAPROXY_DROP_IN, HAPROXY_FILES, HAPROXY_PREPARED_WAIT_SECONDS, type HaproxyConfigPart, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts-haproxy";
 export { NODE_PREPARED_WAIT_SECONDS, renderInitControlPlaneScript, renderJoinNodeScript } from "./node-scripts-kubeadm";
 export { API_WAIT_SECONDS } from "./node-scripts-drain";

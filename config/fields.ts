@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KubernetesRelease, OLDEST_KUBERNETES_MINOR } from "../components/kubernetes-release";
 import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
 
 /**
@@ -67,26 +68,37 @@ export const cidrItem = z.string({ error: "must list CIDRs as text" }).transform
     return parsed;
 });
 
-export interface KubernetesVersion {
-    readonly minor: number;
-    /** Set when the stack pins an exact patch release. */
-    readonly patch?: number;
-}
+/** The release the messages suggest (Pulumi.yaml's default). */
+const EXAMPLE_RELEASE = "1.32.4";
 
-/** kubeadm's v1beta4 config API, which this program renders, exists from 1.31 on. */
-export const OLDEST_KUBERNETES_MINOR = 31;
+/**
+ * The name components/control-plane.ts still imports; the same type as KubernetesRelease.
+ * @deprecated import KubernetesRelease from components/kubernetes-release.ts.
+ */
+export type KubernetesVersion = KubernetesRelease;
 
-export const kubernetesVersion = text.transform((value, ctx): KubernetesVersion => {
+/**
+ * The cluster's one Kubernetes release, exact to the patch: every node installs and holds exactly
+ * this kubelet/kubeadm/kubectl, so a node added months later matches the API server.
+ */
+export const kubernetesVersion = text.transform((value, ctx): KubernetesRelease => {
     const match = /^v?1\.(\d+)(?:\.(\d+))?$/.exec(value.trim());
     const minor = match ? Number(match[1]) : NaN;
     if (!match || minor < OLDEST_KUBERNETES_MINOR) {
         ctx.addIssue({
             code: "custom",
-            message: `must be a Kubernetes release 1.${OLDEST_KUBERNETES_MINOR} or newer, as "1.MINOR" (newest patch) or "1.MINOR.PATCH" (kubeadm v1beta4 configs need 1.${OLDEST_KUBERNETES_MINOR}+)`,
+            message: `must be an exact Kubernetes release, 1.${OLDEST_KUBERNETES_MINOR}.0 or newer, as "1.MINOR.PATCH" such as "${EXAMPLE_RELEASE}" (kubeadm v1beta4 configs need 1.${OLDEST_KUBERNETES_MINOR}+)`,
         });
         return z.NEVER;
     }
-    return match[2] === undefined ? { minor } : { minor, patch: Number(match[2]) };
+    if (match[2] === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            message: `must name an exact patch release such as "${EXAMPLE_RELEASE}", not a minor alone: "1.${minor}" would install whichever 1.${minor} patch is newest on the day each VM boots, and nodes added later would run a newer kubelet than the API server`,
+        });
+        return z.NEVER;
+    }
+    return { minor, patch: Number(match[2]) };
 });
 
 /** Pulumi passes booleans as "true"/"false". */

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { KNOWN_MACHINE_TYPES } from "../scaler/node-capacity";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
-import { cidr, cidrItem, gcpProjectId, gcpRegion, jsonList, KubernetesVersion, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { KubernetesRelease } from "../components/kubernetes-release";
+import { cidr, cidrItem, gcpProjectId, gcpRegion, jsonList, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
@@ -18,7 +19,8 @@ export interface StackConfig {
     readonly gcp: { readonly project: string; readonly region: string; readonly zone: string };
     /** Prefixes VM, service-account and Kubernetes cluster names. */
     readonly clusterName: string;
-    readonly kubernetesVersion: KubernetesVersion;
+    /** The exact release every node installs and kubeadm deploys. */
+    readonly kubernetesVersion: KubernetesRelease;
     readonly controlPlane: { readonly count: 1 | 3; readonly machineType: string };
     readonly workers: WorkerScale & { readonly min: number; readonly max: number; readonly machineType: string };
     readonly haproxy: { readonly machineType: string };

@@ -3,6 +3,7 @@ import { StackConfig } from "../config/stack-config";
 import { transformBoutiqueObject } from "../components/boutique-transforms";
 import { ChartSource } from "../components/helm-charts";
 import { isRecord, KubernetesObject } from "../components/kubernetes-object";
+import { kubernetesVersionText } from "../components/kubernetes-release";
 import { BOUTIQUE_NAMESPACE } from "../components/online-boutique";
 import { frontendDelivery } from "../components/progressive-delivery";
 import { Evaluation, RenderedResource } from "./evaluate";
@@ -159,9 +160,9 @@ export function renderReleases(releases: readonly DeclaredRelease[], options: Re
 }
 
 
-/** The Kubernetes version Helm is told, as `pulumi up` would install it (a minor alone: its .0 stands in). */
+/** The Kubernetes version Helm is told: exactly the release `pulumi up` installs. */
 export function kubeVersionOf(config: StackConfig): string {
-    return `1.${config.kubernetesVersion.minor}.${config.kubernetesVersion.patch ?? 0}`;
+    return kubernetesVersionText(config.kubernetesVersion);
 }
 
 /** The rewrites the program applies to its Pulumi-rendered chart (OnlineBoutique's Flagger fixes; index.ts passes the same). */

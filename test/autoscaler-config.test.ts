@@ -61,7 +61,7 @@ describe("autoscaler config", () => {
         ["an unknown field", { ...ENABLED, replicas: 2 }, /autoscaler has unknown field\(s\) replicas/],
         ["fields while disabled", { scalerImage: ENABLED.scalerImage }, /autoscaler\.scalerImage is set but autoscaler\.enabled is not true/],
         ["not an object", "yes", /autoscaler must be an object/],
-        ["a Kubernetes minor with no autoscaler pinned", ENABLED, /needs a cluster-autoscaler release for Kubernetes 1\.40; releases are pinned for 1\.31, .*1\.36/, { "boutique-platform:kubernetesVersion": "1.40" }],
+        ["a Kubernetes minor with no autoscaler pinned", ENABLED, /needs a cluster-autoscaler release for Kubernetes 1\.40; releases are pinned for 1\.31, .*1\.36/, { "boutique-platform:kubernetesVersion": "1.40.0" }],
     ];
     for (const [what, autoscaler, message, extra] of refused) {
         it(`rejects ${what}, naming the key and the field`, () => {

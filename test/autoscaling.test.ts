@@ -75,7 +75,7 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.deepEqual(dig(values, "extraVolumes"), [{ name: "cloud-config", projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] } }]);
         assert.deepEqual(dig(values, "extraVolumeMounts"), [{ name: "cloud-config", mountPath: CLUSTER_AUTOSCALER.configDir, readOnly: true }]);
         assert.match(String(dig(values, "image", "tag")), /^v1\.32\.\d+$/);
-        const newer = await evaluateDev({ kubernetesVersion: "1.34" });
+        const newer = await evaluateDev({ kubernetesVersion: "1.34.2" });
         assert.match(String(dig(parse(newer.artifacts["values/cluster-autoscaler.yaml"]), "image", "tag")), /^v1\.34\.\d+$/);
     });
 

@@ -99,7 +99,7 @@ describe("image credentials: the kubelet signs pulls from Google's registries wi
     });
 
     it("every node installs both at each boot, before anything else is decided, and its kubelet is told", async () => {
-        const script = renderPrepareNodeScript({ kubernetesVersion: { minor: 32 } });
+        const script = renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: 4 } });
         const installed = (delimiter: string) => new RegExp(`<<'${delimiter}' \\|\\| true\\n([\\s\\S]*?)${delimiter}\\n`).exec(script)?.[1];
         assert.equal(installed("PROVIDER"), renderImageCredentialProvider());
         assert.equal(installed("CONFIG"), renderImageCredentialConfig());

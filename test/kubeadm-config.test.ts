@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { parseAllDocuments } from "yaml";
 import { CONTROL_PLANE_PATHS } from "../components/control-plane-files";
-import { ClusterSettings, kubernetesVersionLabel, NodeIdentity, REDACTED, renderInitConfiguration, renderJoinConfiguration } from "../components/kubeadm-config";
+import { ClusterSettings, NodeIdentity, REDACTED, renderInitConfiguration, renderJoinConfiguration } from "../components/kubeadm-config";
 
 /** The parts of the rendered documents these tests read. */
 interface Flag {
@@ -40,7 +40,7 @@ interface Doc {
 
 const cluster: ClusterSettings = {
     clusterName: "boutique-dev",
-    kubernetesVersion: { minor: 32 },
+    kubernetesVersion: { minor: 32, patch: 4 },
     controlPlaneEndpoint: "10.10.0.2:6443",
     certSans: ["10.10.0.2", "203.0.113.10"],
     podCidr: "10.244.0.0/16",
@@ -90,7 +90,7 @@ describe("kubeadm configs (v1beta4)", () => {
         assert.equal(clusterConfig.controlPlaneEndpoint, "10.10.0.2:6443");
         assert.deepEqual(clusterConfig.apiServer.certSANs, ["10.10.0.2", "203.0.113.10"]);
         assert.deepEqual(clusterConfig.networking, { podSubnet: "10.244.0.0/16", serviceSubnet: "10.96.0.0/12", dnsDomain: "cluster.local" });
-        assert.equal(clusterConfig.kubernetesVersion, "stable-1.32");
+        assert.equal(clusterConfig.kubernetesVersion, "v1.32.4");
     });
 
     it("hardens the API server: encryption at rest, audit log at the CIS limits, profiling off, explicit issuer", () => {
@@ -127,13 +127,14 @@ describe("kubeadm configs (v1beta4)", () => {
         assert.equal(kubelet.providerID, undefined, "node-specific settings do not belong in the shared kubelet config");
     });
 
-    const versions: [Parameters<typeof kubernetesVersionLabel>[0], string][] = [
-        [{ minor: 32 }, "stable-1.32"],
+    for (const [release, tag] of [
         [{ minor: 33, patch: 4 }, "v1.33.4"],
         [{ minor: 31, patch: 0 }, "v1.31.0"],
-    ];
-    for (const [version, label] of versions) {
-        it(`labels ${JSON.stringify(version)} as ${label}`, () => assert.equal(kubernetesVersionLabel(version), label));
+    ] as const) {
+        it(`names ${tag} exactly as kubernetesVersion (never "stable-1.x", which kubeadm resolves online)`, () => {
+            const clusterConfig = docs(renderInitConfiguration({ ...cluster, kubernetesVersion: release }, cp0))[1];
+            assert.equal(clusterConfig.kubernetesVersion, tag);
+        });
     }
 });
 

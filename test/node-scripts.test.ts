@@ -40,7 +40,7 @@ describe("node scripts", () => {
             ["a negative drain timeout", () => renderLeaveControlPlaneScript({ nodeName: "cp-1", drainTimeoutSeconds: -5 }), /drainTimeoutSeconds .* got -5/],
             ["a fractional drain timeout", removal("worker-1", 1.5), /drainTimeoutSeconds .* got 1\.5/],
             ["a NaN drain timeout", removal("worker-1", NaN), /drainTimeoutSeconds .* got NaN/],
-            ["a minor older than 1.31", () => renderPrepareNodeScript({ kubernetesVersion: { minor: 30 } }), /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/],
+            ["a minor older than 1.31", () => renderPrepareNodeScript({ kubernetesVersion: { minor: 30, patch: 2 } }), /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/],
             ["a negative patch", () => renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: -1 } }), /kubernetesVersion\.patch must be a whole number, 0 or more, got -1/],
         ];
         for (const [what, render, message] of cases) {
@@ -50,27 +50,21 @@ describe("node scripts", () => {
 
     describe("prepare node", () => {
         const pinned = renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: 4 } });
-        const newest = renderPrepareNodeScript({ kubernetesVersion: { minor: 32 } });
 
-        it("pins 1.32.4-* when a patch is given, and holds the packages", () => {
-            assert.match(pinned, /readonly K8S_PACKAGES=\('kubelet=1\.32\.4-\*' 'kubeadm=1\.32\.4-\*' 'kubectl=1\.32\.4-\*'\)/);
-            assert.match(pinned, /readonly K8S_VERSION_PATTERN='\^v1\\\.32\\\.4\$'/);
-            assert.match(pinned, /apt-mark hold kubelet kubeadm kubectl/);
+        it("installs exactly 1.32.4-* of all three packages, holds them and checks what dpkg installed", () => {
+            assert.match(pinned, /apt_get install --no-install-recommends --allow-change-held-packages 'kubelet=1\.32\.4-\*' 'kubeadm=1\.32\.4-\*' 'kubectl=1\.32\.4-\*'\n/);
+            assert.match(pinned, /readonly K8S_PACKAGES=\(kubelet kubeadm kubectl\)/);
+            assert.match(pinned, /apt-mark hold "\$\{K8S_PACKAGES\[@\]\}"/);
+            assert.match(pinned, /readonly K8S_TAG='v1\.32\.4'/);
+            assert.match(pinned, /readonly K8S_APT_VERSION_PATTERN='\^1\\\.32\\\.4-'/);
+            assert.match(pinned, /dpkg-query -W -f='\$\{Version\}' "\$package"/);
         });
 
-        it("takes the newest 1.32 patch when only the minor is given", () => {
-            assert.match(newest, /readonly K8S_PACKAGES=\('kubelet' 'kubeadm' 'kubectl'\)/);
-            assert.match(newest, /readonly K8S_VERSION_PATTERN='\^v1\\\.32\\\.\[0-9\]\+\$'/);
-            assert.doesNotMatch(newest, /1\.32\.\d+-\*/);
-        });
-
-        it("uses the v1.32 repository with its own key either way", () => {
-            for (const script of [pinned, newest]) {
-                assert.match(script, /readonly K8S_REPO='https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.32\/deb\/'/);
-                assert.match(script, /"\$\{K8S_REPO\}Release\.key"/);
-                assert.match(script, /deb \[signed-by=\$KEYRING\] \$K8S_REPO \//);
-                assert.match(script, /readonly KEYRING=\/etc\/apt\/keyrings\//);
-            }
+        it("uses the v1.32 repository with its own key", () => {
+            assert.match(pinned, /readonly K8S_REPO='https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.32\/deb\/'/);
+            assert.match(pinned, /"\$\{K8S_REPO\}Release\.key"/);
+            assert.match(pinned, /deb \[signed-by=\$KEYRING\] \$K8S_REPO \//);
+            assert.match(pinned, /readonly KEYRING=\/etc\/apt\/keyrings\//);
         });
 
         it("persists and verifies every sysctl the kubelet needs, and loads the modules", () => {
@@ -92,7 +86,7 @@ describe("node scripts", () => {
             const install = pinned.slice(pinned.indexOf("install_kubernetes() {"));
             const body = install.slice(0, install.indexOf("\n}\n"));
             assert.match(body.trimEnd().split("\n").slice(-2).join("\n"), /install_if_changed "\$PREPARED" 0644 <<<"\$version"/);
-            assert.match(pinned, /\[ "\$marker" = "\$installed" \] && \[\[ \$installed =~ \$K8S_VERSION_PATTERN \]\]/);
+            assert.match(pinned, /\[ "\$marker" = "\$K8S_TAG" \] && packages_at_wanted_version/);
         });
     });
 

@@ -23,11 +23,12 @@ describe("stack config", () => {
         assert.deepEqual(config.workers.retiredSlots, []);
         assert.equal(config.network.subnet.cidr, "10.10.0.0/24");
         assert.deepEqual(config.network.adminCidrs.map((n) => n.cidr), ["203.0.113.0/24"]);
-        assert.deepEqual(config.kubernetesVersion, { minor: 32 });
+        assert.deepEqual(config.kubernetesVersion, { minor: 32, patch: 4 });
         assert.equal(config.nodes.drainTimeoutSeconds, 300);
     });
 
-    it("reads a pinned patch release and three control planes", () => {
+    it("reads another exact release (with or without a leading v) and three control planes", () => {
+        assert.deepEqual(devConfig({ kubernetesVersion: "v1.31.0" }).kubernetesVersion, { minor: 31, patch: 0 });
         const config = devConfig({ kubernetesVersion: "1.33.2", controlPlaneCount: "3" });
         assert.deepEqual(config.kubernetesVersion, { minor: 33, patch: 2 });
         assert.equal(config.controlPlane.count, 3);

@@ -140,7 +140,7 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
 
     it("the kubelet config sets no maxPods, reservations or eviction thresholds, so the kubelet's defaults are right", () => {
         const node = { name: "boutique-dev-worker-3", address: "10.10.0.35", providerId: "gce://p-000000/europe-west1-b/boutique-dev-worker-3" };
-        const cluster = { clusterName: "boutique-dev", kubernetesVersion: { minor: 32 }, controlPlaneEndpoint: "10.10.0.2:6443", certSans: [], podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", serviceAccountIssuer: "https://kubernetes.default.svc.cluster.local" };
+        const cluster = { clusterName: "boutique-dev", kubernetesVersion: { minor: 32, patch: 4 }, controlPlaneEndpoint: "10.10.0.2:6443", certSans: [], podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", serviceAccountIssuer: "https://kubernetes.default.svc.cluster.local" };
         const kubelet = parseAllDocuments(renderInitConfiguration(cluster, node))
             .map((doc) => doc.toJSON() as Record<string, unknown>)
             .find((doc) => doc.kind === "KubeletConfiguration");

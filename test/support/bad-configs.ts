@@ -54,14 +54,19 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
             'boutique-platform:retiredWorkerSlots = "[0, 1, 2, 3]": leaves workerCount 3 needing slot 6, but the IP pool has slots 0..5 (maxWorkers 6); un-retire a slot or raise maxWorkers',
     },
     {
-        overrides: { kubernetesVersion: "1.30" },
+        overrides: { kubernetesVersion: "1.32" },
         message:
-            'boutique-platform:kubernetesVersion = "1.30": must be a Kubernetes release 1.31 or newer, as "1.MINOR" (newest patch) or "1.MINOR.PATCH" (kubeadm v1beta4 configs need 1.31+)',
+            'boutique-platform:kubernetesVersion = "1.32": must name an exact patch release such as "1.32.4", not a minor alone: "1.32" would install whichever 1.32 patch is newest on the day each VM boots, and nodes added later would run a newer kubelet than the API server',
+    },
+    {
+        overrides: { kubernetesVersion: "1.30.2" },
+        message:
+            'boutique-platform:kubernetesVersion = "1.30.2": must be an exact Kubernetes release, 1.31.0 or newer, as "1.MINOR.PATCH" such as "1.32.4" (kubeadm v1beta4 configs need 1.31+)',
     },
     {
         overrides: { kubernetesVersion: "latest" },
         message:
-            'boutique-platform:kubernetesVersion = "latest": must be a Kubernetes release 1.31 or newer, as "1.MINOR" (newest patch) or "1.MINOR.PATCH" (kubeadm v1beta4 configs need 1.31+)',
+            'boutique-platform:kubernetesVersion = "latest": must be an exact Kubernetes release, 1.31.0 or newer, as "1.MINOR.PATCH" such as "1.32.4" (kubeadm v1beta4 configs need 1.31+)',
     },
     { overrides: { workerMachineType: "big" }, message: 'boutique-platform:workerMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
     {

@@ -15,11 +15,10 @@ export interface RenderedScript {
     readonly script: string;
 }
 
-/** Every node script, rendered with representative inputs (both version forms, both token kinds). */
+/** Every node script, rendered with representative inputs (both token kinds). */
 export function renderedScripts(): RenderedScript[] {
     return [
-        { label: "prepare-node, minor only (1.32)", script: renderPrepareNodeScript({ kubernetesVersion: { minor: 32 } }) },
-        { label: "prepare-node, pinned patch (1.32.4)", script: renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: 4 } }) },
+        { label: "prepare-node (1.32.4)", script: renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: 4 } }) },
         { label: "prepare-haproxy", script: renderPrepareHaproxyScript() },
         { label: "apply-haproxy-api-config", script: renderApplyHaproxyConfigScript("api") },
         { label: "apply-haproxy-ingress-config", script: renderApplyHaproxyConfigScript("ingress") },
