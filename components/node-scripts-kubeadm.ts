@@ -1,7 +1,8 @@
 import { INSTALL_FILES_FROM_STDIN } from "./node-files";
+import { PREPARED_NODE_WAIT_SETTINGS, WAIT_FOR_PREPARED_NODE } from "./node-scripts-prepare-status";
 import { bash, HELPERS, NODE_PATHS, renderScript, rootedPath, SYSTEM_PATHS, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
-/** How long init/join wait for the node's startup script (apt installs on a fresh VM). */
+/** How long init/join wait for the node's preparation (apt installs on a fresh VM, retried by its unit). */
 export const NODE_PREPARED_WAIT_SECONDS = 900;
 
 const commonSettings = (logFile: string) => [
@@ -12,6 +13,7 @@ const commonSettings = (logFile: string) => [
     rootedPath("LOG_DIR", NODE_PATHS.logDir),
     `readonly LOG="$LOG_DIR/${logFile}"`,
     `readonly PREPARED_WAIT_SECONDS=${NODE_PREPARED_WAIT_SECONDS}`,
+    ...PREPARED_NODE_WAIT_SETTINGS,
 ];
 
 /** Installs the bundle on stdin and waits for the startup script: the common start of init and join. */
@@ -21,7 +23,7 @@ const INSTALL_AND_WAIT = bash`
 install_files_and_wait_for_node() {
   BUNDLE_ROOT="$ROOT" install_files_from_stdin || die "could not install the files from stdin"
   [ -f "$KUBEADM_CONFIG" ] || die "the files on stdin had no kubeadm config at \${KUBEADM_CONFIG#"$ROOT"}"
-  wait_for_file "$PREPARED" "$PREPARED_WAIT_SECONDS" "this node's startup script (containerd, kubeadm)"
+  wait_for_prepared_node
 }`;
 
 /** Runs `kubeadm init` on the first control plane (through asRootCommand; stdin = file bundle). */
@@ -35,7 +37,7 @@ export function renderInitControlPlaneScript(): string {
             "Runs as root over SSH; kubeadm's output (it holds secrets) goes to a root-only log.",
         ],
         settings: [...commonSettings("kubeadm-init.log"), rootedPath("ADMIN_CONF", SYSTEM_PATHS.adminKubeconfig)],
-        helpers: [INSTALL_FILES_FROM_STDIN, HELPERS.waits, HELPERS.kubeadmLogs, HELPERS.kubectl, INSTALL_AND_WAIT],
+        helpers: [INSTALL_FILES_FROM_STDIN, HELPERS.waits, WAIT_FOR_PREPARED_NODE, HELPERS.kubeadmLogs, HELPERS.kubectl, INSTALL_AND_WAIT],
         body: bash`
 # Nodes get a 15-minute token each when they join, so init's token (24 h by default) must go.
 # Nothing else has minted a token yet: every bootstrap token now is init's.
@@ -81,7 +83,7 @@ export function renderJoinNodeScript(): string {
             "clean; kubeadm's output (it holds secrets) goes to a root-only log.",
         ],
         settings: [...commonSettings("kubeadm-join.log"), rootedPath("KUBELET_CONF", SYSTEM_PATHS.kubeletKubeconfig)],
-        helpers: [INSTALL_FILES_FROM_STDIN, HELPERS.waits, HELPERS.kubeadmLogs, INSTALL_AND_WAIT],
+        helpers: [INSTALL_FILES_FROM_STDIN, HELPERS.waits, WAIT_FOR_PREPARED_NODE, HELPERS.kubeadmLogs, INSTALL_AND_WAIT],
         body: bash`
 main() {
   if [ -f "$KUBELET_CONF" ]; then

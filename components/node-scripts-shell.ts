@@ -61,6 +61,8 @@ export interface ScriptParts {
     readonly settings: readonly string[];
     /** Helper definitions, each a block of bash. */
     readonly helpers: readonly string[];
+    /** Replaces HELPERS.messages: `log` and `die` with the same output that also record the error (node-scripts-prepare-status.ts). */
+    readonly messages?: string;
     readonly body: string;
 }
 
@@ -68,7 +70,7 @@ export function renderScript(parts: ScriptParts): string {
     const blocks = [
         ["#!/usr/bin/env bash", ...parts.purpose.map((line) => `# ${line}`.trimEnd()), "# Rendered by components/node-scripts*.ts: change it there, not on the node."].join("\n"),
         ["set -euo pipefail", `readonly SCRIPT_NAME=${shellQuote(parts.name)}`, ...parts.settings].join("\n"),
-        HELPERS.messages,
+        parts.messages ?? HELPERS.messages,
         ...parts.helpers,
         parts.body,
     ];

@@ -247,7 +247,7 @@ describe("node scripts: bring-up", () => {
             withSandbox(["kubeadm", "kubectl"], [], (sandbox) => {
                 const run = sandbox.run(script, { stdin: bundle });
                 assert.equal(run.status, 1);
-                assert.match(run.stderr, /gave up after 0s waiting for this node's startup script/);
+                assert.match(run.stderr, /gave up after 0s waiting for this node's preparation/);
                 assert.deepEqual(run.calls, []);
             });
         });
