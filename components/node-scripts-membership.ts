@@ -92,41 +92,6 @@ main "$@"`,
 }
 
 /**
- * Removes a node from the cluster, on the first control plane (through asRootCommand): the
- * `delete` of the node's membership command, which Pulumi runs before the VM is deleted.
- */
-export function renderRemoveNodeScript(input: { readonly nodeName: string; readonly drainTimeoutSeconds: number }): string {
-    validateNodeName(input.nodeName);
-    validatePositiveSeconds("drainTimeoutSeconds", input.drainTimeoutSeconds);
-    return renderScript({
-        name: "remove-node",
-        purpose: [
-            `Removes node ${input.nodeName} from the cluster before its VM is deleted: cordon, drain (evictions`,
-            "respect PodDisruptionBudgets, with a timeout), delete the Node. A drain that cannot finish",
-            "uncordons the node and fails, so the Pulumi update stops and the VM keeps running.",
-            "Idempotent: a node that no longer exists is done. Runs as root over SSH on the first control plane.",
-        ],
-        settings: [...apiSettings(input.nodeName), `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds}`],
-        helpers: [HELPERS.waits, HELPERS.kubectl, DRAIN_HELPERS],
-        body: bash`
-main() {
-  local found
-  # An assignment, not a test: a failed lookup must stop the script, not read as "not found".
-  found=$(find_node)
-  if [ -z "$found" ]; then
-    log "node $NODE_NAME does not exist; nothing to remove"
-    return 0
-  fi
-  cordon_and_drain
-  kc delete node "$NODE_NAME" --ignore-not-found >&2 || die "node $NODE_NAME was drained but its Node object could not be deleted"
-  log "node $NODE_NAME drained and removed from the cluster"
-}
-
-main "$@"`,
-    });
-}
-
-/**
  * Takes a control plane out of the cluster from the node itself (through asRootCommand), before
  * its membership's remove-node runs: drain, then `kubeadm reset -f`, which also removes its etcd
  * member.

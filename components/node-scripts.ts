@@ -6,14 +6,17 @@
  * - remote commands, wrapped by asRootCommand (data and secrets on stdin, never in the script):
  *   renderApplyHaproxyConfigScript (HAProxy VM, once per config file: API, ingress), renderInitControlPlaneScript (first control
  *   plane), renderJoinNodeScript (each joining node), renderIssueJoinTokenScript and
- *   renderRemoveNodeScript (first control plane, per node), renderLeaveControlPlaneScript (a
- *   leaving control plane).
+ *   renderRemoveNodeScript (a control plane, per node; for a control plane also its etcd member),
+ *   renderLeaveControlPlaneScript (a leaving control plane), renderCordonAndDrainScript and
+ *   renderUncordonScript (a control plane, around a node's upgrade or replacement).
  * One concern per file: shared shell pieces, node preparation, HAProxy, kubeadm init/join,
- * membership (tokens, removal).
+ * membership (tokens), draining, removal, etcd membership, maintenance.
  */
 export { asRootCommand, NODE_PATHS, ROOT_SCRIPT_DELIMITER, SYSTEM_PATHS } from "./node-scripts-shell";
 export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, renderPrepareNodeScript } from "./node-scripts-prepare";
 export { HAPROXY_DROP_IN, HAPROXY_FILES, HAPROXY_PREPARED_WAIT_SECONDS, type HaproxyConfigPart, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts-haproxy";
 export { NODE_PREPARED_WAIT_SECONDS, renderInitControlPlaneScript, renderJoinNodeScript } from "./node-scripts-kubeadm";
 export { API_WAIT_SECONDS } from "./node-scripts-drain";
-export { JOIN_TOKEN_TTL, renderIssueJoinTokenScript, renderLeaveControlPlaneScript, renderRemoveNodeScript } from "./node-scripts-membership";
+export { JOIN_TOKEN_TTL, renderIssueJoinTokenScript, renderLeaveControlPlaneScript } from "./node-scripts-membership";
+export { READY_HEARTBEAT_STALE_SECONDS, removalTimeBoundSeconds, type RemoveNodeInput, renderRemoveNodeScript } from "./node-scripts-remove";
+export { renderCordonAndDrainScript, renderUncordonScript } from "./node-scripts-maintenance";

@@ -1,58 +1,8 @@
 import { strict as assert } from "assert";
-import { NODE_PATHS, renderIssueJoinTokenScript, renderLeaveControlPlaneScript, renderRemoveNodeScript } from "../components/node-scripts";
+import { NODE_PATHS, renderIssueJoinTokenScript, renderLeaveControlPlaneScript } from "../components/node-scripts";
 import { callIndex, CERT_KEY, modeOf, StubRule, TOKEN, withSandbox } from "./support/scripts-sandbox";
 
 describe("node scripts: cluster membership", () => {
-    describe("remove-node (fake kubectl)", () => {
-        const script = renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 });
-        const exists: StubRule = { match: "^kubectl .* get node boutique-worker-3 ", stdout: "node/boutique-worker-3\n" };
-
-        it("cordons, drains with the timeout (evictions, not --disable-eviction), then deletes the node", () => {
-            withSandbox(["kubectl"], [exists], (sandbox) => {
-                const run = sandbox.run(script);
-                assert.equal(run.status, 0, run.stderr);
-                assert.equal(run.calls.length, 4, run.calls.join("\n"));
-                assert.match(run.calls[0], /get node boutique-worker-3 --ignore-not-found -o name$/);
-                assert.match(run.calls[1], /^kubectl --kubeconfig \S+\/etc\/kubernetes\/admin\.conf cordon boutique-worker-3$/);
-                assert.match(run.calls[2], / drain boutique-worker-3 --ignore-daemonsets --delete-emptydir-data --force --timeout=300s$/);
-                assert.doesNotMatch(run.calls[2], /disable-eviction/);
-                assert.match(run.calls[3], / delete node boutique-worker-3 --ignore-not-found$/);
-            });
-        });
-
-        it("uncordons, deletes nothing and fails when the drain fails", () => {
-            withSandbox(["kubectl"], [exists, { match: " drain ", exit: 1, stdout: "error: cannot evict pod as it would violate the pod's disruption budget\n" }], (sandbox) => {
-                const run = sandbox.run(script);
-                assert.equal(run.status, 1);
-                assert.deepEqual(
-                    run.calls.map((call) => call.split(" ")[3]),
-                    ["get", "cordon", "drain", "uncordon"],
-                );
-                assert.equal(callIndex(run.calls, / delete /), -1);
-                assert.match(run.stderr, /the drain of node boutique-worker-3 failed; it is uncordoned and back in service/);
-            });
-        });
-
-        it("exits 0 after only the lookup when the node does not exist", () => {
-            withSandbox(["kubectl"], [], (sandbox) => {
-                const run = sandbox.run(script);
-                assert.equal(run.status, 0, run.stderr);
-                assert.equal(run.calls.length, 1);
-                assert.match(run.calls[0], / get node boutique-worker-3 /);
-                assert.match(run.stderr, /node boutique-worker-3 does not exist; nothing to remove/);
-            });
-        });
-
-        it("fails without touching the node when the API server does not answer", () => {
-            withSandbox(["kubectl"], [{ match: " get node ", exit: 1 }], (sandbox) => {
-                const run = sandbox.run(script);
-                assert.equal(run.status, 1);
-                assert.equal(run.calls.length, 1);
-                assert.match(run.stderr, /the API server did not answer within 0s; node boutique-worker-3 left as it is/);
-            });
-        });
-    });
-
     describe("leave-control-plane (fake kubectl, kubeadm)", () => {
         const script = renderLeaveControlPlaneScript({ nodeName: "boutique-cp-1", drainTimeoutSeconds: 120 });
         const exists: StubRule = { match: "^kubectl .* get node ", stdout: "node/boutique-cp-1\n" };

@@ -1,5 +1,6 @@
 import {
     renderApplyHaproxyConfigScript,
+    renderCordonAndDrainScript,
     renderInitControlPlaneScript,
     renderIssueJoinTokenScript,
     renderJoinNodeScript,
@@ -7,6 +8,7 @@ import {
     renderPrepareHaproxyScript,
     renderPrepareNodeScript,
     renderRemoveNodeScript,
+    renderUncordonScript,
 } from "../../components/node-scripts";
 import { renderWorkersReadyScript } from "../../components/workers-ready-script";
 
@@ -26,7 +28,11 @@ export function renderedScripts(): RenderedScript[] {
         { label: "join-node", script: renderJoinNodeScript() },
         { label: "issue-join-token, worker", script: renderIssueJoinTokenScript({ nodeName: "boutique-worker-3", uploadCertificates: false }) },
         { label: "issue-join-token, control plane", script: renderIssueJoinTokenScript({ nodeName: "boutique-cp-1", uploadCertificates: true }) },
-        { label: "remove-node", script: renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
+        { label: "remove-node, worker", script: renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
+        { label: "remove-node, control plane", script: renderRemoveNodeScript({ nodeName: "boutique-cp-2", drainTimeoutSeconds: 300, controlPlane: true }) },
+        { label: "cordon-and-drain", script: renderCordonAndDrainScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
+        { label: "uncordon, any kubelet", script: renderUncordonScript({ nodeName: "boutique-worker-3", readyWaitSeconds: 600 }) },
+        { label: "uncordon, kubelet v1.32.4", script: renderUncordonScript({ nodeName: "boutique-worker-3", kubeletVersion: "v1.32.4", readyWaitSeconds: 600 }) },
         { label: "leave-control-plane", script: renderLeaveControlPlaneScript({ nodeName: "boutique-cp-1", drainTimeoutSeconds: 300 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
         { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },

@@ -15,7 +15,14 @@ export interface StubRule {
     readonly match: string;
     readonly exit?: number;
     readonly stdout?: string;
+    /** The rule answers only its first `times` matching calls; later ones fall through to the next rule. */
+    readonly times?: number;
+    /** The call never answers (it sleeps HANG_SECONDS, far past any test's limits) until it is killed. */
+    readonly hang?: boolean;
 }
+
+/** How long a hanging stub sleeps: bounded, so a script that fails to kill it cannot stall the suite for long. */
+export const HANG_SECONDS = 60;
 
 export interface ScriptRun {
     readonly status: number | null;
@@ -25,7 +32,8 @@ export interface ScriptRun {
     readonly calls: readonly string[];
 }
 
-// Generic stub: log the call, then apply the first matching rule ("<exit>\t<regex>\t<base64 stdout>").
+// Generic stub: log the call, then apply the first matching rule
+// ("<exit>\t<times, 0: always>\t<hang 0/1>\t<regex>\t<base64 stdout>"; the one field that may be empty is last).
 const STUB = `#!/usr/bin/env bash
 line=$(basename "$0")
 for arg in "$@"; do line+=" $arg"; done
@@ -38,8 +46,16 @@ if [ "$(basename "$0")" = sudo ]; then
   exec "$@"
 fi
 [ -f "$STUB_DIR/rules" ] || exit 0
-while IFS=$'\\t' read -r code pattern output; do
+rule=0
+while IFS=$'\\t' read -r code times hang pattern output; do
+  rule=$((rule + 1))
   if [[ $line =~ $pattern ]]; then
+    if [ "$times" -gt 0 ]; then
+      used=$(cat "$STUB_DIR/used-$rule" 2>/dev/null || echo 0)
+      [ "$used" -lt "$times" ] || continue
+      echo $((used + 1)) >"$STUB_DIR/used-$rule"
+    fi
+    [ "$hang" = 0 ] || exec sleep ${HANG_SECONDS}
     [ -z "$output" ] || printf '%s' "$output" | base64 -d
     exit "$code"
   fi
@@ -61,8 +77,11 @@ export class ScriptSandbox {
     }
 
     setRules(rules: readonly StubRule[]): void {
-        const lines = rules.map((rule) => `${rule.exit ?? 0}\t${rule.match}\t${Buffer.from(rule.stdout ?? "").toString("base64")}\n`);
+        const lines = rules.map(
+            (rule) => `${rule.exit ?? 0}\t${rule.times ?? 0}\t${rule.hang ? 1 : 0}\t${rule.match}\t${Buffer.from(rule.stdout ?? "").toString("base64")}\n`,
+        );
         fs.writeFileSync(path.join(this.dir, "rules"), lines.join(""));
+        for (const file of fs.readdirSync(this.dir)) if (file.startsWith("used-")) fs.rmSync(path.join(this.dir, file));
     }
 
     /** Absolute host path of `file`, a path as the script sees it. */
