@@ -9,7 +9,7 @@ import { DEFAULT_HAPROXY_PORTS } from "./components/haproxy-config";
 import { IpPool } from "./components/ip-pool";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/node-access";
-import { renderPrepareNodeScript } from "./components/node-scripts";
+import { renderPrepareNodeStartupScript } from "./components/node-scripts";
 import { DedicatedNodePool, WorkerPool } from "./components/worker-pool";
 import { WorkersReady } from "./components/workers-ready";
 import { Cni } from "./components/cni";
@@ -67,7 +67,7 @@ const nodeDefaults = {
     subnetwork: network.subnetwork.id,
     serviceAccountEmail: access.nodeServiceAccountEmail,
     sshPublicKey: access.sshPublicKey,
-    startupScript: renderPrepareNodeScript({ kubernetesVersion: config.kubernetesVersion }),
+    startupScript: renderPrepareNodeStartupScript({ kubernetesVersion: config.kubernetesVersion }),
 };
 
 // HAProxy: the only public VM. API server (6443) to control planes, 80/443 to every live worker (a

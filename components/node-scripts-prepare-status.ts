@@ -108,7 +108,8 @@ prepare_status_line() {
 }
 
 wait_for_prepared_node() {
-  local limit deadline status seen=""
+  # seen starts as a newline, which no status line holds, so the first poll is always logged.
+  local limit deadline status seen=$'\n'
   limit=$(wait_limit "$PREPARED_WAIT_SECONDS")
   deadline=$((SECONDS + limit))
   until [ -f "$PREPARED" ]; do

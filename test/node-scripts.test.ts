@@ -63,8 +63,8 @@ describe("node scripts", () => {
         it("uses the v1.32 repository with its own key", () => {
             assert.match(pinned, /readonly K8S_REPO='https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.32\/deb\/'/);
             assert.match(pinned, /"\$\{K8S_REPO\}Release\.key"/);
-            assert.match(pinned, /deb \[signed-by=\$KEYRING\] \$K8S_REPO \//);
-            assert.match(pinned, /readonly KEYRING=\/etc\/apt\/keyrings\//);
+            assert.match(pinned, /deb \[signed-by=\$\{KEYRING#"\$ROOT"\}\] \$K8S_REPO \//);
+            assert.match(pinned, /readonly KEYRING="\$ROOT\/etc\/apt\/keyrings\//);
         });
 
         it("persists and verifies every sysctl the kubelet needs, and loads the modules", () => {
@@ -78,14 +78,14 @@ describe("node scripts", () => {
 
         it("configures containerd with the systemd cgroup driver and kubeadm's pause image", () => {
             assert.match(pinned, /SystemdCgroup\[\[:space:\]\]\*=\[\[:space:\]\]\*\)false\/\\1true\//);
-            assert.match(pinned, /kubeadm config images list --kubernetes-version "\$version"/);
+            assert.match(pinned, /kubeadm config images list --kubernetes-version "\$K8S_TAG"/);
             assert.match(pinned, /DPkg::Lock::Timeout=180/);
         });
 
-        it("writes the marker last, with the installed kubeadm version, and skips installs when it matches", () => {
-            const install = pinned.slice(pinned.indexOf("install_kubernetes() {"));
-            const body = install.slice(0, install.indexOf("\n}\n"));
-            assert.match(body.trimEnd().split("\n").slice(-2).join("\n"), /install_if_changed "\$PREPARED" 0644 <<<"\$version"/);
+        it("writes the marker last, with the release, and skips installs when it matches and dpkg agrees", () => {
+            const main = pinned.slice(pinned.indexOf("\nmain() {"));
+            const body = main.slice(0, main.indexOf("\n}\n"));
+            assert.match(body.trimEnd().split("\n").slice(-2).join("\n"), /install_if_changed "\$PREPARED" 0644 <<<"\$K8S_TAG"/);
             assert.match(pinned, /\[ "\$marker" = "\$K8S_TAG" \] && packages_at_wanted_version/);
         });
     });

@@ -7,6 +7,7 @@ import {
     renderLeaveControlPlaneScript,
     renderPrepareHaproxyScript,
     renderPrepareNodeScript,
+    renderPrepareNodeStartupScript,
     renderRemoveNodeScript,
     renderUncordonScript,
 } from "../../components/node-scripts";
@@ -21,6 +22,7 @@ export interface RenderedScript {
 export function renderedScripts(): RenderedScript[] {
     return [
         { label: "prepare-node (1.32.4)", script: renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: 4 } }) },
+        { label: "install-prepare-node (startup script, 1.32.4)", script: renderPrepareNodeStartupScript({ kubernetesVersion: { minor: 32, patch: 4 } }) },
         { label: "prepare-haproxy", script: renderPrepareHaproxyScript() },
         { label: "apply-haproxy-api-config", script: renderApplyHaproxyConfigScript("api") },
         { label: "apply-haproxy-ingress-config", script: renderApplyHaproxyConfigScript("ingress") },
