@@ -22,3 +22,5 @@ export { API_WAIT_SECONDS } from "./node-scripts-drain";
 export { JOIN_TOKEN_TTL, renderIssueJoinTokenScript, renderLeaveControlPlaneScript } from "./node-scripts-membership";
 export { READY_HEARTBEAT_STALE_SECONDS, removalTimeBoundSeconds, type RemoveNodeInput, renderRemoveNodeScript } from "./node-scripts-remove";
 export { renderCordonAndDrainScript, renderUncordonScript } from "./node-scripts-maintenance";
+// In-place upgrades (kubeadm upgrade apply/node, kubelet), each on the node it upgrades.
+export { type ControlPlaneUpgradeInput, KUBELET_HEALTHZ_URL, renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "./node-scripts-upgrade";

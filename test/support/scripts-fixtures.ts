@@ -12,6 +12,7 @@ import {
     renderUncordonScript,
 } from "../../components/node-scripts";
 import { renderWorkersReadyScript } from "../../components/workers-ready-script";
+import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
 
 export interface RenderedScript {
     readonly label: string;
@@ -38,5 +39,8 @@ export function renderedScripts(): RenderedScript[] {
         { label: "leave-control-plane", script: renderLeaveControlPlaneScript({ nodeName: "boutique-cp-1", drainTimeoutSeconds: 300 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
         { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },
+        { label: "upgrade-first-control-plane (to 1.33.1)", script: renderUpgradeFirstControlPlaneScript({ nodeName: "boutique-cp-0", to: { minor: 33, patch: 1 }, drainTimeoutSeconds: 300 }) },
+        { label: "upgrade-control-plane (to 1.33.1)", script: renderUpgradeControlPlaneScript({ nodeName: "boutique-cp-1", to: { minor: 33, patch: 1 }, drainTimeoutSeconds: 300 }) },
+        { label: "upgrade-worker (to 1.33.1)", script: renderUpgradeWorkerScript({ to: { minor: 33, patch: 1 } }) },
     ];
 }
