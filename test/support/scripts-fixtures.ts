@@ -12,6 +12,10 @@ import {
     renderUncordonScript,
 } from "../../components/node-scripts";
 import { renderWorkersReadyScript } from "../../components/workers-ready-script";
+import { renderInstallEtcdBackupScript } from "../../components/etcd-backup-units";
+import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backup";
+import { renderEtcdRestoreScript } from "../../components/node-scripts-etcd-restore";
+import { etcdScriptSettings } from "./etcd-backup-fixtures";
 import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
 
 export interface RenderedScript {
@@ -39,6 +43,9 @@ export function renderedScripts(): RenderedScript[] {
         { label: "leave-control-plane", script: renderLeaveControlPlaneScript({ nodeName: "boutique-cp-1", drainTimeoutSeconds: 300 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
         { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },
+        { label: "etcd-backup", script: renderEtcdBackupScript(etcdScriptSettings()) },
+        { label: "etcd-restore, three members", script: renderEtcdRestoreScript(etcdScriptSettings({ expectedMembers: 3 })) },
+        { label: "install-etcd-backup", script: renderInstallEtcdBackupScript("*-*-* *:00:00") },
         { label: "upgrade-first-control-plane (to 1.33.1)", script: renderUpgradeFirstControlPlaneScript({ nodeName: "boutique-cp-0", to: { minor: 33, patch: 1 }, drainTimeoutSeconds: 300 }) },
         { label: "upgrade-control-plane (to 1.33.1)", script: renderUpgradeControlPlaneScript({ nodeName: "boutique-cp-1", to: { minor: 33, patch: 1 }, drainTimeoutSeconds: 300 }) },
         { label: "upgrade-worker (to 1.33.1)", script: renderUpgradeWorkerScript({ to: { minor: 33, patch: 1 } }) },

@@ -1,0 +1,114 @@
+import { bash, rootedPath, shellQuote, validateNodeName } from "./node-scripts-shell";
+
+/**
+ * What the etcd backup and restore scripts share: where kubeadm's stacked etcd keeps things,
+ * how to read its static pod manifest, and how to run etcd's own tools (from the running etcd
+ * container, so the client always matches the server).
+ */
+
+/** Installed on every control plane; the upgrade script runs `${ETCD_BACKUP_COMMAND} pre-upgrade`. */
+export const ETCD_BACKUP_COMMAND = "/usr/local/sbin/boutique-etcd-backup";
+export const ETCD_RESTORE_COMMAND = "/usr/local/sbin/boutique-etcd-restore";
+
+/** Work files (downloads, restores in progress) and the lock backup and restore share. */
+export const ETCD_BACKUP_STATE_DIR = "/var/lib/boutique/etcd-backup";
+/** Where a restore parks the control plane's static pod manifests while it swaps the data. */
+export const MANIFESTS_ASIDE_DIR = "/etc/kubernetes/boutique/manifests-stopped-for-restore";
+
+/** What the scripts name objects by: `<cluster>/<node>/<UTC timestamp>-<reason>.db`. */
+export interface EtcdBackupNames {
+    readonly clusterName: string;
+    /** This control plane's node name (kubeadm's etcd member name). */
+    readonly nodeName: string;
+}
+
+export function validateBackupNames(names: EtcdBackupNames): void {
+    validateNodeName(names.clusterName);
+    validateNodeName(names.nodeName);
+}
+
+/** Settings both scripts start with (after TEST_ROOT_SETTING). */
+export function etcdSettings(names: EtcdBackupNames): string[] {
+    validateBackupNames(names);
+    return [
+        `readonly CLUSTER_NAME=${shellQuote(names.clusterName)}`,
+        `readonly NODE_NAME=${shellQuote(names.nodeName)}`,
+        rootedPath("MANIFESTS", "/etc/kubernetes/manifests"),
+        rootedPath("MANIFESTS_ASIDE", MANIFESTS_ASIDE_DIR),
+        `readonly STATE_PATH=${shellQuote(ETCD_BACKUP_STATE_DIR)}`,
+        `readonly STATE_DIR="$ROOT$STATE_PATH"`,
+        bash`
+# The client certificate kubeadm issues for etcd health checks, as the etcd container sees it
+# (the pod mounts /etc/kubernetes/pki/etcd from the host).
+readonly ETCD_CA=/etc/kubernetes/pki/etcd/ca.crt
+readonly ETCD_CERT=/etc/kubernetes/pki/etcd/healthcheck-client.crt
+readonly ETCD_KEY=/etc/kubernetes/pki/etcd/healthcheck-client.key`.trim(),
+    ];
+}
+
+/** Bash helpers over the etcd static pod; they need HELPERS.messages and HELPERS.waits. */
+export const ETCD_HELPERS = bash`
+# One backup or restore at a time on a node (the timer, an upgrade's pre-upgrade backup, a restore).
+take_lock() {
+  install -d -m 0700 "$STATE_DIR"
+  exec 9>"$STATE_DIR/lock"
+  flock -w "$(wait_limit 900)" 9 || die "another etcd backup or restore still holds \${STATE_DIR#"$ROOT"}/lock"
+}
+
+# The static pod manifest: in place, or parked by a restore that stopped halfway.
+etcd_manifest() {
+  if [ -f "$MANIFESTS/etcd.yaml" ]; then
+    echo "$MANIFESTS/etcd.yaml"
+  elif [ -f "$MANIFESTS_ASIDE/etcd.yaml" ]; then
+    echo "$MANIFESTS_ASIDE/etcd.yaml"
+  else
+    die "no etcd static pod manifest in \${MANIFESTS#"$ROOT"} or \${MANIFESTS_ASIDE#"$ROOT"}: is this a control plane?"
+  fi
+}
+
+# manifest_flag <manifest> <flag>: the value of "- --<flag>=<value>" in the etcd command.
+manifest_flag() { sed -n "s/^[[:space:]]*- --$2=\(.*\)$/\1/p" "$1" | head -n 1; }
+
+# Reads what kubeadm chose for this member: ETCD_NAME, ETCD_DATA_DIR, ETCD_PEER_URL,
+# ETCD_ENDPOINT (the loopback client URL) and ETCD_IMAGE. The manifest is the truth the
+# kubelet runs, so a restore recreates exactly the member it describes.
+read_etcd_manifest() {
+  local manifest
+  manifest=$(etcd_manifest)
+  ETCD_NAME=$(manifest_flag "$manifest" name)
+  ETCD_DATA_DIR=$(manifest_flag "$manifest" data-dir)
+  ETCD_PEER_URL=$(manifest_flag "$manifest" initial-advertise-peer-urls)
+  ETCD_ENDPOINT=$(manifest_flag "$manifest" listen-client-urls | tr ',' '\n' | grep -m 1 '^https\{0,1\}://127\.0\.0\.1:[0-9]*$' || true)
+  ETCD_IMAGE=$(sed -n 's/^[[:space:]]*image:[[:space:]]*\([^[:space:]]*\)[[:space:]]*$/\1/p' "$manifest" | head -n 1)
+  [[ $ETCD_NAME =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "\${manifest#"$ROOT"}: no usable --name ('$ETCD_NAME')"
+  [[ $ETCD_DATA_DIR =~ ^/[A-Za-z0-9._/-]+$ && $ETCD_DATA_DIR != *..* ]] || die "\${manifest#"$ROOT"}: no usable --data-dir ('$ETCD_DATA_DIR')"
+  [[ $ETCD_PEER_URL =~ ^https?://[0-9.]+:[0-9]+$ ]] || die "\${manifest#"$ROOT"}: no single --initial-advertise-peer-urls ('$ETCD_PEER_URL')"
+  [ -n "$ETCD_ENDPOINT" ] || die "\${manifest#"$ROOT"}: --listen-client-urls has no loopback URL"
+  [[ $ETCD_IMAGE =~ ^[A-Za-z0-9./:@_-]+$ ]] || die "\${manifest#"$ROOT"}: no usable image ('$ETCD_IMAGE')"
+}
+
+# The running etcd container of the static pod (empty when etcd is down).
+etcd_container() { crictl ps --name '^etcd$' --state running -q 2>/dev/null | head -n 1 || true; }
+
+# etcdctl_in <container> <args...>: etcdctl of the running etcd image, over TLS on loopback.
+etcdctl_in() {
+  local container=$1
+  shift
+  crictl exec "$container" etcdctl --endpoints "$ETCD_ENDPOINT" --cacert "$ETCD_CA" --cert "$ETCD_CERT" --key "$ETCD_KEY" "$@"
+}
+
+# snapshot_tool <runner...>: etcdutl where the image ships it (etcd's own 3.6 images), else
+# etcdctl (registry.k8s.io's 3.5 images ship only etcd and etcdctl, whose snapshot commands
+# still work there; 3.6 removed them from etcdctl).
+snapshot_tool() {
+  if "$@" etcdutl version >/dev/null 2>&1; then echo etcdutl; else echo etcdctl; fi
+}
+
+# snapshot_summary <status json>: "revision R, K keys", or fails on an answer without them.
+snapshot_summary() {
+  local revision keys
+  revision=$(sed -n 's/.*"revision":[[:space:]]*\([0-9]*\).*/\1/p' <<<"$1")
+  keys=$(sed -n 's/.*"totalKey":[[:space:]]*\([0-9]*\).*/\1/p' <<<"$1")
+  [ -n "$revision" ] && [ -n "$keys" ] || return 1
+  echo "revision $revision, $keys keys"
+}`;
