@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Autoscaling } from "./components/autoscaling";
 import { ClusterFederation } from "./components/cluster-federation";
 import { ClusterPki } from "./components/cluster-pki";
+import { EtcdBackup } from "./components/etcd-backup";
 import { API_SERVER_PORT, ControlPlane, SERVICE_ACCOUNT_ISSUER } from "./components/control-plane";
 import { HaproxyEntryPoint } from "./components/haproxy";
 import { DEFAULT_HAPROXY_PORTS } from "./components/haproxy-config";
@@ -51,11 +52,8 @@ const ipPool = new IpPool("ip-pool", {
 // Identities and keys the program owns: service accounts, the SSH key, the cluster's PKI.
 const access = new NodeAccess("node-access", { project: gcp.project, clusterName, persistentDisks: platform.storageProvider === "gce-pd" });
 const pki = new ClusterPki("cluster-pki", { clusterName });
-// Google trusts the cluster's own service-account tokens (Loki's bucket, the scaler): no key files.
-const federation =
-    layers.logging || config.autoscaler
-        ? new ClusterFederation("federation", { project: gcp.project, clusterName, issuer: SERVICE_ACCOUNT_ISSUER, jwks: pki.serviceAccountJwks })
-        : undefined;
+// Google trusts the cluster's own service-account tokens (etcd backups, Loki's bucket, the scaler): no key files.
+const federation = new ClusterFederation("federation", { project: gcp.project, clusterName, issuer: SERVICE_ACCOUNT_ISSUER, jwks: pki.serviceAccountJwks });
 
 const nodeDefaults = {
     clusterName,
@@ -100,6 +98,19 @@ const controlPlane = new ControlPlane("control-plane", {
     pki,
     endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.apiConfigApplied },
     drainTimeoutSeconds: config.nodes.drainTimeoutSeconds,
+});
+
+// etcd snapshots from every control plane to a versioned bucket, on a timer; keyless (README: etcd backups).
+const etcdBackup = new EtcdBackup("etcd-backup", {
+    project: gcp.project,
+    location: gcp.region,
+    clusterName,
+    retentionDays: config.etcdBackup.retentionDays,
+    schedule: config.etcdBackup.schedule,
+    issuer: SERVICE_ACCOUNT_ISSUER,
+    federation: federation.pool,
+    controlPlanes: controlPlane.nodeNames.map((name, i) => ({ name, address: ipPool.controlPlanes[i].ip, ready: controlPlane.initialized })),
+    ssh: haproxy.ssh,
 });
 
 // Workers: one per live slot, each joined in parallel with a token minted at its own join.
@@ -203,6 +214,7 @@ export const apiEndpoint = controlPlane.apiEndpoint;
 export const kubeconfig = controlPlane.kubeconfig;
 export const nodeNames = { haproxy: haproxy.instanceName, controlPlanes: controlPlane.nodeNames, workers: workers.nodeNames, loki: lokiNodes?.nodeNames ?? [] };
 export const lokiBucket = logging?.bucketName;
+export const etcdBackupBucket = etcdBackup.bucketName;
 /** Grafana's `admin` password (secret): `pulumi stack output --show-secrets grafanaAdminPassword`. */
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
 /** The scaler's Google identity (grant it more only if a scale update needs it). */
