@@ -155,8 +155,9 @@ describe("node scripts: remove-node", () => {
         const tools = ["kubectl", "crictl"];
         const removals = (run: ScriptRun) => run.calls.filter((call) => call.includes(" member remove "));
 
-        it("checks etcd first, removes the Node, then removes its etcd member by the id listed under its name", () => {
-            withSandbox(tools, [exists(CP), ...etcd(threeMembers)], (sandbox) => {
+        it("checks etcd first, removes the Node, then removes its etcd member by the id listed under exactly its name", () => {
+            const withLookalike = member("0a1b2c3d4e5f6071", `${CP}0`) + threeMembers;
+            withSandbox(tools, [exists(CP), ...etcd(withLookalike)], (sandbox) => {
                 const run = sandbox.run(script);
                 assert.equal(run.status, 0, run.stderr);
                 assert.deepEqual(
