@@ -1,4 +1,5 @@
 import { kubernetesAptRepository, kubernetesAptVersionPattern, KubernetesPackage, kubernetesPackageSpecs, KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
+import { ETCD_BACKUP_COMMAND } from "./node-scripts-etcd-snapshot";
 import { bash, NODE_PATHS, rootedPath, shellQuote, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
 /**
@@ -19,7 +20,7 @@ export const UPGRADE_PATHS = {
      */
     marker: "/var/lib/boutique/kubernetes-upgrade",
     /** Takes an etcd snapshot (its own script, installed on control planes); the argument names it. */
-    etcdBackup: "/usr/local/sbin/boutique-etcd-backup",
+    etcdBackup: ETCD_BACKUP_COMMAND,
     log: `${NODE_PATHS.logDir}/kubeadm-upgrade.log`,
 } as const;
 
