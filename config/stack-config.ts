@@ -7,8 +7,8 @@ import { cidr, cidrItem, gcpProjectId, gcpRegion, jsonList, kubernetesVersion, m
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
-import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { EtcdBackupConfig, etcdBackupKeys, toEtcdBackupConfig } from "./etcd-backup-config";
+import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { ENCRYPTED_PLACEHOLDER } from "./stack-files";
 import { liveWorkerSlots, WorkerScale } from "./worker-slots";
 
@@ -40,10 +40,10 @@ export interface StackConfig {
     readonly delivery: DeliverySettings;
     /** The Cluster Autoscaler and the scaler in the cluster; absent when not enabled. */
     readonly autoscaler?: AutoscalerConfig;
-}
-
     /** Scheduled etcd snapshots from every control plane to a GCS bucket. */
     readonly etcdBackup: EtcdBackupConfig;
+}
+
 
 /**
  * One decoder per config key, by short name; `fullKey` gives the Pulumi name. Pulumi.yaml
@@ -75,9 +75,9 @@ const keys = {
     drainTimeoutSeconds: wholeNumberIn(30, 3600),
     ...platformKeys,
     ...boutiqueKeys,
+    ...etcdBackupKeys,
     delivery,
     // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
-    ...etcdBackupKeys,
     deliveryAlertWebhookUrl: text
         .trim()
         .refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL")
@@ -223,6 +223,6 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         boutique: toBoutiqueConfig(c),
         delivery: { ...c.delivery, ...(c.deliveryAlertWebhookUrl ? { alertWebhookUrl: c.deliveryAlertWebhookUrl } : {}) },
         autoscaler: c.autoscaler,
+        etcdBackup: toEtcdBackupConfig(c),
     };
 }
-        etcdBackup: toEtcdBackupConfig(c),

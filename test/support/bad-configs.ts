@@ -94,11 +94,6 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
         message: 'boutique-platform:enableKiali = "true": needs enableIstio and enableMonitoring (Kiali draws the mesh from Istio\'s Prometheus metrics)',
     },
     { overrides: { lokiMachineType: "big" }, message: 'boutique-platform:lokiMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
-    {
-        overrides: { enableIstio: "false", enableKiali: "false" },
-        message: 'boutique-platform:enableBoutique = "true": needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)',
-    },
-    { overrides: { boutiqueHosts: '["*"]' }, message: 'boutique-platform:boutiqueHosts = "[\\"*\\"]": must list DNS names such as shop.example.com (never *: Istio forbids it beside mesh)' },
     { overrides: { etcdBackupRetentionDays: "0" }, message: 'boutique-platform:etcdBackupRetentionDays = "0": must be a whole number from 1 to 3650' },
     { overrides: { etcdBackupRetentionDays: "3651" }, message: 'boutique-platform:etcdBackupRetentionDays = "3651": must be a whole number from 1 to 3650' },
     { overrides: { etcdBackupSchedule: "every hour" }, message: 'boutique-platform:etcdBackupSchedule = "every hour": must be a systemd OnCalendar value: one of hourly, daily, weekly, monthly, quarterly, semiannually, yearly, or "[Mon..Fri ][*-*-* ]HH:MM[:SS][ UTC]" such as "*-*-* *:00:00" (letters, digits, space and * : , . / ~ - only)' },
@@ -107,6 +102,11 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
         overrides: { etcdBackupSchedule: "*-*-* *:*:00" },
         message: 'boutique-platform:etcdBackupSchedule = "*-*-* *:*:00": must not fire every minute or second: give the minutes (and seconds) as fixed numbers, e.g. "*-*-* *:00:00" for hourly',
     },
+    {
+        overrides: { enableIstio: "false", enableKiali: "false" },
+        message: 'boutique-platform:enableBoutique = "true": needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)',
+    },
+    { overrides: { boutiqueHosts: '["*"]' }, message: 'boutique-platform:boutiqueHosts = "[\\"*\\"]": must list DNS names such as shop.example.com (never *: Istio forbids it beside mesh)' },
     {
         overrides: { boutiqueImages: '{"frontend": "frontend:latest-ish spaces"}' },
         message: 'boutique-platform:boutiqueImages = "{\\"frontend\\": \\"frontend:latest-ish spaces\\"}": gives frontend "frontend:latest-ish spaces", not an image reference with an explicit tag or digest',
