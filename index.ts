@@ -10,6 +10,7 @@ import { DEFAULT_HAPROXY_PORTS } from "./components/haproxy-config";
 import { IpPool } from "./components/ip-pool";
 import { Network } from "./components/network";
 import { NodeAccess } from "./components/node-access";
+import { rollWaitSeconds } from "./components/node-roll";
 import { renderPrepareNodeStartupScript } from "./components/node-scripts";
 import { DedicatedNodePool, WorkerPool } from "./components/worker-pool";
 import { WorkersReady } from "./components/workers-ready";
@@ -65,6 +66,7 @@ const nodeDefaults = {
     subnetwork: network.subnetwork.id,
     serviceAccountEmail: access.nodeServiceAccountEmail,
     sshPublicKey: access.sshPublicKey,
+    workerJoinPublicKey: access.workerJoinPublicKey,
     startupScript: renderPrepareNodeStartupScript({ kubernetesVersion: config.kubernetesVersion }),
 };
 
@@ -86,7 +88,7 @@ const haproxy = new HaproxyEntryPoint("haproxy", {
     workers: workerSlots.map((slot) => ({ name: `worker-${slot}`, address: ipPool.workers[slot].ip })),
 });
 
-// Control plane: kubeadm init through HAProxy, further control planes joined one at a time.
+// Control plane: the cluster initialized once, then each control plane brought up (joined) one at a time.
 const controlPlane = new ControlPlane("control-plane", {
     ...nodeDefaults,
     kubernetesVersion: config.kubernetesVersion,
@@ -98,6 +100,8 @@ const controlPlane = new ControlPlane("control-plane", {
     pki,
     endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.apiConfigApplied },
     drainTimeoutSeconds: config.nodes.drainTimeoutSeconds,
+    workerJoinPrivateKey: access.workerJoinPrivateKey,
+    rollWaitSeconds: rollWaitSeconds(config.controlPlane.count + config.workers.max + platform.loki.nodeCount, config.nodes.drainTimeoutSeconds),
 });
 
 // etcd snapshots from every control plane to a versioned bucket, on a timer; keyless (README: etcd backups).
@@ -113,7 +117,7 @@ const etcdBackup = new EtcdBackup("etcd-backup", {
     ssh: haproxy.ssh,
 });
 
-// Workers: one per live slot, each joined in parallel with a token minted at its own join.
+// Workers: one per live slot, each joined in parallel from cp-0 with a token minted for each attempt.
 const workers = new WorkerPool("workers", {
     ...nodeDefaults,
     machineType: config.workers.machineType,

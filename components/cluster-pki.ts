@@ -14,9 +14,10 @@ export interface ClusterPkiArgs {
 
 /**
  * Key material the program owns instead of reading it back from the first control plane:
- * kubeadm keeps a CA and a service-account key that are already in place, so the discovery
- * hash, the cluster's JWKS and an admin kubeconfig are all known before the cluster exists.
- * Every private value is a Pulumi secret.
+ * kubeadm keeps CAs and a service-account key that are already in place, so the discovery
+ * hash, the cluster's JWKS and an admin kubeconfig are all known before the cluster exists,
+ * and any control plane can be (re)built from the program alone. Every private value is a
+ * Pulumi secret.
  */
 export class ClusterPki extends pulumi.ComponentResource {
     readonly caCertPem: pulumi.Output<string>;
@@ -29,8 +30,12 @@ export class ClusterPki extends pulumi.ComponentResource {
     readonly serviceAccountJwks: pulumi.Output<{ readonly keys: readonly Jwk[] }>;
     readonly adminCertPem: pulumi.Output<string>;
     readonly adminKeyPem: pulumi.Output<string>;
-    /** 32 random bytes, hex: encrypts the control-plane certificates kubeadm shares through a Secret. */
-    readonly certificateKey: pulumi.Output<string>;
+    /** The front proxy's CA (API aggregation), shared by every control plane. */
+    readonly frontProxyCaCertPem: pulumi.Output<string>;
+    readonly frontProxyCaKeyPem: pulumi.Output<string>;
+    /** Stacked etcd's CA, shared by every control plane. */
+    readonly etcdCaCertPem: pulumi.Output<string>;
+    readonly etcdCaKeyPem: pulumi.Output<string>;
     /** 32 random bytes, base64: the secretbox key that encrypts Secrets at rest. */
     readonly encryptionKey: pulumi.Output<string>;
 
@@ -52,7 +57,15 @@ export class ClusterPki extends pulumi.ComponentResource {
         this.adminCertPem = admin.certPem;
         this.adminKeyPem = admin.keyPem;
 
-        this.certificateKey = pulumi.secret(new random.RandomBytes(`${name}-certificate-key`, { length: 32 }, parent).hex);
+        // kubeadm's other shared CAs are the program's too (as Cluster API does), so every control
+        // plane receives the whole shared PKI with its bring-up: a join needs no certificates
+        // uploaded by another member, and none can expire between attempts.
+        const frontProxy = certificateAuthority(`${name}-front-proxy`, { commonName: "front-proxy-ca", organization: args.clusterName }, parent);
+        this.frontProxyCaCertPem = frontProxy.cert.certPem;
+        this.frontProxyCaKeyPem = pulumi.secret(frontProxy.key.privateKeyPem);
+        const etcd = certificateAuthority(`${name}-etcd`, { commonName: "etcd-ca", organization: args.clusterName }, parent);
+        this.etcdCaCertPem = etcd.cert.certPem;
+        this.etcdCaKeyPem = pulumi.secret(etcd.key.privateKeyPem);
         this.encryptionKey = pulumi.secret(new random.RandomBytes(`${name}-encryption-key`, { length: 32 }, parent).base64);
 
         this.registerOutputs({ caCertPem: this.caCertPem, discoveryHash: this.discoveryHash, serviceAccountJwks: this.serviceAccountJwks });

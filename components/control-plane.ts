@@ -2,14 +2,18 @@ import * as command from "@pulumi/command";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesVersion } from "../config/fields";
 import { ClusterPki } from "./cluster-pki";
-import { CONTROL_PLANE_PATHS, renderAuditPolicy, renderEncryptionConfiguration } from "./control-plane-files";
-import { ClusterSettings, REDACTED, renderInitConfiguration } from "./kubeadm-config";
+import { renderAuditPolicy, renderEncryptionConfiguration } from "./control-plane-files";
+import { controlPlaneBundleFiles } from "./control-plane-bundle";
+import { ClusterSettings, NodeIdentity, REDACTED, renderInitConfiguration, renderJoinConfiguration } from "./kubeadm-config";
+import { KubernetesRelease } from "./kubernetes-release";
 import { renderKubeconfig } from "./kubeconfig";
 import { ReservedAddress } from "./ip-pool";
-import { ClusterJoinSettings, fileBundle, joinCluster, PendingNodeFile } from "./node-join";
-import { asRootCommand, NODE_PATHS, renderInitControlPlaneScript } from "./node-scripts";
+import { ClusterJoinSettings, fileBundle } from "./node-join";
+import { asRootCommand, renderRemoveNodeScript } from "./node-scripts";
+import { CONTROL_PLANE_BRING_UP_PATHS, renderBringUpControlPlaneScript } from "./node-scripts-control-plane";
+import { JOIN_PATHS } from "./node-scripts-join";
+import { nodeRoll } from "./node-roll";
 import { nodeInstanceArgs } from "./node-vm";
 import { gceProviderId } from "./pki";
 import { nodeConnection, SshAccess } from "./ssh";
@@ -22,7 +26,7 @@ export interface ControlPlaneArgs {
     readonly clusterName: string;
     readonly project: string;
     readonly zone: string;
-    readonly kubernetesVersion: KubernetesVersion;
+    readonly kubernetesVersion: KubernetesRelease;
     readonly machineType: string;
     readonly image: string;
     readonly diskSizeGb: number;
@@ -40,18 +44,27 @@ export interface ControlPlaneArgs {
     /** The HAProxy VM: the controlPlaneEndpoint (internal) and the admins' way in (public). */
     readonly endpoint: { readonly internalIp: string; readonly publicIp: pulumi.Input<string>; readonly ready: pulumi.Resource };
     readonly drainTimeoutSeconds: number;
+    /** The key this control plane joins workers with (NodeAccess.workerJoinPrivateKey, secret). */
+    readonly workerJoinPrivateKey: pulumi.Input<string>;
+    /** How long a node's change waits for the others' (node-roll.ts rollWaitSeconds). */
+    readonly rollWaitSeconds: number;
 }
 
 /**
- * The control plane: `kubeadm init` on the first node with the program's CA and service-account
- * key, then further control planes joined one at a time. It also yields the admin kubeconfig
- * (a client certificate the program signs) and a Kubernetes provider for later layers.
+ * The control plane. `cluster-init` creates the cluster once, on the first node (kubeadm init
+ * with the program's PKI); it is never re-run, not even when that VM is replaced. Every control
+ * plane then has its own bring-up, re-run when its VM is replaced, which joins the running
+ * cluster (or does nothing on a member): a replaced cp-0 joins the others instead of creating a
+ * second cluster. Bring-ups and VM replacements go one node at a time (etcd adds or loses one
+ * member at a time). It also yields the admin kubeconfig and a Kubernetes provider.
  */
 export class ControlPlane extends pulumi.ComponentResource {
     readonly nodeNames: readonly string[];
-    /** Done when the cluster exists and its API answers through HAProxy. */
+    /** Done when the cluster exists and its API answers through HAProxy; never replaced. */
     readonly initialized: command.remote.Command;
-    /** Everything a node needs to join this cluster. */
+    /** Each control plane's bring-up, by index. */
+    readonly bringUps: readonly command.remote.Command[];
+    /** Everything a worker needs to join this cluster. */
     readonly joinSettings: ClusterJoinSettings;
     readonly apiEndpoint: pulumi.Output<string>;
     /** Admin kubeconfig for the public endpoint (secret). */
@@ -63,41 +76,11 @@ export class ControlPlane extends pulumi.ComponentResource {
         const parent = { parent: this };
         const apiServerEndpoint = `${args.endpoint.internalIp}:${API_SERVER_PORT}`;
         this.nodeNames = args.addresses.map((_, i) => `${args.clusterName}-cp-${i}`);
-        const node = (i: number) => ({
+        const nodes: NodeIdentity[] = args.addresses.map((address, i) => ({
             name: this.nodeNames[i],
-            address: args.addresses[i].ip,
+            address: address.ip,
             providerId: gceProviderId(args.project, args.zone, this.nodeNames[i]),
-        });
-
-        const instances = args.addresses.map(
-            (address, i) =>
-                new gcp.compute.Instance(
-                    `cp-${i}-vm`,
-                    nodeInstanceArgs({
-                        instanceName: this.nodeNames[i],
-                        role: "control-plane",
-                        clusterName: args.clusterName,
-                        zone: args.zone,
-                        machineType: args.machineType,
-                        image: args.image,
-                        diskSizeGb: args.diskSizeGb,
-                        subnetwork: args.subnetwork,
-                        internalAddress: address.reservation.address,
-                        serviceAccountEmail: args.serviceAccountEmail,
-                        sshUser: args.ssh.user,
-                        sshPublicKey: args.sshPublicKey,
-                        startupScript: args.startupScript,
-                        labels: { "control-plane-index": String(i) },
-                    }),
-                    { ...parent, deleteBeforeReplace: true },
-                ),
-        );
-
-        // Files every control plane's API server reads (the ClusterConfiguration mounts them).
-        const apiServerFiles: PendingNodeFile[] = [
-            { path: CONTROL_PLANE_PATHS.encryptionConfig, mode: "0600", content: args.pki.encryptionKey.apply(renderEncryptionConfiguration) },
-            { path: CONTROL_PLANE_PATHS.auditPolicy, mode: "0644", content: renderAuditPolicy() },
-        ];
+        }));
         const clusterSettings = pulumi.output(args.endpoint.publicIp).apply(
             (publicIp): ClusterSettings => ({
                 clusterName: args.clusterName,
@@ -109,60 +92,108 @@ export class ControlPlane extends pulumi.ComponentResource {
                 serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
             }),
         );
-        const first = node(0);
-        const initConfig = clusterSettings.apply((cluster) => renderInitConfiguration(cluster, first));
-        const initScript = renderInitControlPlaneScript();
-        this.initialized = new command.remote.Command(
-            "cp-0-init",
-            {
-                connection: nodeConnection(args.ssh, first.address),
-                create: asRootCommand(initScript),
-                stdin: fileBundle([
-                    { path: "/etc/kubernetes/pki/ca.crt", mode: "0644", content: args.pki.caCertPem },
-                    { path: "/etc/kubernetes/pki/ca.key", mode: "0600", content: args.pki.caKeyPem },
-                    { path: "/etc/kubernetes/pki/sa.key", mode: "0600", content: args.pki.serviceAccountKeyPem },
-                    { path: "/etc/kubernetes/pki/sa.pub", mode: "0644", content: args.pki.serviceAccountPublicKeyPem },
-                    ...apiServerFiles,
-                    { path: NODE_PATHS.kubeadmConfig, mode: "0600", content: initConfig },
-                ]),
-                triggers: [instances[0].instanceId],
-            },
-            { ...parent, dependsOn: [instances[0], args.endpoint.ready] },
+        const joinConfig = (node: NodeIdentity) =>
+            pulumi.output(args.pki.discoveryHash).apply((caCertHash) => renderJoinConfiguration({ apiServerEndpoint, caCertHash, node, controlPlane: true }));
+        const shared = controlPlaneBundleFiles({ clusterName: args.clusterName, pki: args.pki, apiServerEndpoint });
+        const bundle = (i: number, init?: pulumi.Output<string>) =>
+            fileBundle([
+                ...shared,
+                { path: JOIN_PATHS.joinConfig, mode: "0644", content: joinConfig(nodes[i]) },
+                ...(init ? [{ path: CONTROL_PLANE_BRING_UP_PATHS.initConfig, mode: "0644" as const, content: init }] : []),
+            ]);
+        const bringUpScript = (i: number, mayInitialize: boolean) =>
+            renderBringUpControlPlaneScript({ nodeName: nodes[i].name, nodeAddress: nodes[i].address, apiServerEndpoint, mayInitialize });
+
+        const initConfig = clusterSettings.apply((cluster) => renderInitConfiguration(cluster, nodes[0]));
+        const initScript = bringUpScript(0, true);
+        const artifacts: Record<string, pulumi.Input<string>> = {
+            "nodes/cp-0/kubeadm-init.yaml": initConfig,
+            "nodes/cp-0/init-cluster.sh": initScript,
+            "nodes/cp-0/encryption-config.yaml": renderEncryptionConfiguration(REDACTED),
+            "nodes/cp-0/audit-policy.yaml": renderAuditPolicy(),
+        };
+        const bringUps: command.remote.Command[] = [];
+        // A template change (image, disk, machine type) reaches one control plane at a time: each VM
+        // waits for the previous one's bring-up, and for its own roll (lease, drain; node-roll.ts).
+        const rolls = nodes.map((node, i) =>
+            nodeRoll(
+                `cp-${i}`,
+                {
+                    nodeName: node.name,
+                    template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType },
+                    connection: nodeConnection(args.ssh, node.address),
+                    drainTimeoutSeconds: args.drainTimeoutSeconds,
+                    waitSeconds: args.rollWaitSeconds,
+                },
+                this,
+                [],
+            ),
         );
+        const instance = (i: number) =>
+            new gcp.compute.Instance(
+                `cp-${i}-vm`,
+                nodeInstanceArgs({
+                    instanceName: nodes[i].name,
+                    role: "control-plane",
+                    clusterName: args.clusterName,
+                    zone: args.zone,
+                    machineType: args.machineType,
+                    image: args.image,
+                    diskSizeGb: args.diskSizeGb,
+                    subnetwork: args.subnetwork,
+                    internalAddress: args.addresses[i].reservation.address,
+                    serviceAccountEmail: args.serviceAccountEmail,
+                    sshUser: args.ssh.user,
+                    sshPublicKey: args.sshPublicKey,
+                    startupScript: args.startupScript,
+                    labels: { "control-plane-index": String(i) },
+                }),
+                { ...parent, deleteBeforeReplace: true, dependsOn: [rolls[i].start, ...(i > 0 ? [bringUps[i - 1]] : [])] },
+            );
+        const first = instance(0);
+        // Created once; an input change (a later program version's script or config) runs a no-op, never init again.
+        this.initialized = new command.remote.Command(
+            "cluster-init",
+            { connection: nodeConnection(args.ssh, nodes[0].address), create: asRootCommand(initScript), update: "true", stdin: bundle(0, initConfig) },
+            { ...parent, dependsOn: [first, args.endpoint.ready] },
+        );
+        for (let i = 0; i < nodes.length; i++) {
+            const vm = i === 0 ? first : instance(i);
+            const membership = nodes.length > 1 ? this.removal(i, nodes, args, vm) : undefined;
+            const script = bringUpScript(i, false);
+            bringUps.push(
+                new command.remote.Command(
+                    `cp-${i}-bring-up`,
+                    {
+                        connection: nodeConnection(args.ssh, nodes[i].address),
+                        create: asRootCommand(script),
+                        update: asRootCommand(script),
+                        stdin: bundle(i),
+                        triggers: [vm.instanceId],
+                    },
+                    { ...parent, dependsOn: [vm, this.initialized, ...(membership ? [membership] : []), ...(i > 0 ? [bringUps[i - 1]] : [])] },
+                ),
+            );
+            rolls[i].finish([bringUps[i]]);
+            for (const [file, text] of Object.entries(rolls[i].artifacts)) artifacts[`nodes/cp-${i}/${file}`] = text;
+            artifacts[`nodes/cp-${i}/startup-script.sh`] = args.startupScript;
+            artifacts[`nodes/cp-${i}/kubeadm-join.yaml`] = joinConfig(nodes[i]);
+            artifacts[`nodes/cp-${i}/bring-up-control-plane.sh`] = script;
+            if (membership) artifacts[`nodes/cp-${i}/remove-node.sh`] = removeScript(nodes[i].name, args.drainTimeoutSeconds, true);
+        }
+        this.bringUps = bringUps;
 
         this.joinSettings = {
             ssh: args.ssh,
-            firstControlPlaneAddress: first.address,
+            firstControlPlaneAddress: nodes[0].address,
             apiServerEndpoint,
             caCertHash: args.pki.discoveryHash,
             drainTimeoutSeconds: args.drainTimeoutSeconds,
             clusterInitialized: this.initialized,
+            firstControlPlaneReady: bringUps[0],
+            workerJoinPrivateKey: args.workerJoinPrivateKey,
+            rollWaitSeconds: args.rollWaitSeconds,
         };
-        const artifacts: Record<string, pulumi.Input<string>> = {
-            "nodes/cp-0/startup-script.sh": args.startupScript,
-            "nodes/cp-0/kubeadm-init.yaml": initConfig,
-            "nodes/cp-0/init-control-plane.sh": initScript,
-            "nodes/cp-0/encryption-config.yaml": renderEncryptionConfiguration(REDACTED),
-            "nodes/cp-0/audit-policy.yaml": renderAuditPolicy(),
-        };
-        let previousJoin: pulumi.Resource | undefined;
-        for (let i = 1; i < instances.length; i++) {
-            const joined = joinCluster(
-                `cp-${i}`,
-                {
-                    node: node(i),
-                    instance: instances[i],
-                    cluster: this.joinSettings,
-                    controlPlane: { certificateKey: args.pki.certificateKey, files: apiServerFiles },
-                    after: previousJoin ? [previousJoin] : [],
-                },
-                this,
-            );
-            previousJoin = joined.join;
-            artifacts[`nodes/cp-${i}/startup-script.sh`] = args.startupScript;
-            for (const [file, text] of Object.entries(joined.artifacts)) artifacts[`nodes/cp-${i}/${file}`] = text;
-        }
-
         this.apiEndpoint = pulumi.interpolate`https://${args.endpoint.publicIp}:${API_SERVER_PORT}`;
         this.kubeconfig = pulumi.secret(
             pulumi
@@ -174,4 +205,27 @@ export class ControlPlane extends pulumi.ComponentResource {
         this.provider = new k8s.Provider(`${name}-kubernetes`, { kubeconfig: this.kubeconfig }, { ...parent, dependsOn: [this.initialized] });
         this.registerOutputs({ nodeNames: this.nodeNames, apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig, artifacts });
     }
+
+    /**
+     * With several control planes: removing cp-i (its VM replaced or the count lowered) runs on
+     * another one first (cp-0, or cp-1 for cp-0): drain, delete the Node, remove its etcd member.
+     * It works when cp-i's VM is already dead. A destroy skips it (the cluster goes whole).
+     */
+    private removal(i: number, nodes: readonly NodeIdentity[], args: ControlPlaneArgs, instance: gcp.compute.Instance): command.remote.Command {
+        const remover = i === 0 ? 1 : 0;
+        return new command.remote.Command(
+            `cp-${i}-membership`,
+            {
+                connection: nodeConnection(args.ssh, nodes[remover].address),
+                create: "true",
+                delete: asRootCommand(removeScript(nodes[i].name, args.drainTimeoutSeconds, true)),
+                triggers: [instance.instanceId],
+            },
+            { parent: this, dependsOn: [instance, this.initialized], deletedWith: this.initialized },
+        );
+    }
+}
+
+function removeScript(nodeName: string, drainTimeoutSeconds: number, controlPlane = false): string {
+    return renderRemoveNodeScript(controlPlane ? { nodeName, drainTimeoutSeconds, controlPlane } : { nodeName, drainTimeoutSeconds });
 }

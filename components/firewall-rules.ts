@@ -138,6 +138,13 @@ export function firewallRules<Range = string>(input: FirewallRulesInput<Range>):
             allows: [tcp(p.ssh)],
         },
         {
+            name: "ssh-from-control-planes",
+            description: "SSH from control planes to workers: a control plane runs each worker's join (join-worker.sh) with the worker-only join key",
+            sourceTags: [controlPlane],
+            targetTags: [worker],
+            allows: [tcp(p.ssh)],
+        },
+        {
             name: "ssh-from-iap",
             description: "SSH through Identity-Aware Proxy TCP forwarding",
             sourceRanges: [IAP_TCP_FORWARDING_RANGE],

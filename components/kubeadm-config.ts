@@ -2,7 +2,6 @@ import { stringify } from "yaml";
 import { CONTROL_PLANE_PATHS } from "./control-plane-files";
 import { imageCredentialKubeletArgs } from "./image-credentials";
 import { KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
-import { REDACTED } from "./redacted";
 
 export { REDACTED } from "./redacted";
 
@@ -43,14 +42,18 @@ export interface NodeIdentity {
 
 export interface JoinSettings {
     readonly apiServerEndpoint: string;
-    /** Bootstrap token, or REDACTED in the copy kept for inspection. */
-    readonly token: string;
     /** sha256:<hex> pin of the CA public key. */
     readonly caCertHash: string;
     readonly node: NodeIdentity;
-    /** Present for control-plane joins; the key may be REDACTED in the inspection copy. */
-    readonly controlPlane?: { readonly certificateKey: string };
+    /** A control plane joins with the shared PKI already in place (its bring-up installs it). */
+    readonly controlPlane: boolean;
 }
+
+/**
+ * Stands in the rendered JoinConfiguration for the bootstrap token, which each join attempt mints
+ * and puts in place on the node (node-scripts-join.ts): the rendered config holds no secret.
+ */
+export const BOOTSTRAP_TOKEN_PLACEHOLDER = "BOUTIQUE_BOOTSTRAP_TOKEN";
 
 /** v1beta4 takes component flags as a list of {name, value}. */
 function args(flags: Readonly<Record<string, string>>): { name: string; value: string }[] {
@@ -137,7 +140,7 @@ function documents(...docs: object[]): string {
 /**
  * `kubeadm init --config` for the first control plane: InitConfiguration, ClusterConfiguration
  * and KubeletConfiguration. It holds no secret: no bootstrap token (each join mints its own)
- * and no certificate key (uploaded separately before each control-plane join).
+ * and no certificate key (control planes receive the shared PKI from the program).
  */
 export function renderInitConfiguration(cluster: ClusterSettings, node: NodeIdentity): string {
     return documents(
@@ -154,23 +157,20 @@ export function renderInitConfiguration(cluster: ClusterSettings, node: NodeIden
     );
 }
 
-/** `kubeadm join --config` for a worker, or a control plane when `controlPlane` is given. */
+/**
+ * `kubeadm join --config` for a worker, or a control plane. The token is BOOTSTRAP_TOKEN_PLACEHOLDER
+ * (each attempt mints its own); a control plane carries no certificate key, because the shared
+ * certificates are installed by its bring-up instead of downloaded from the cluster.
+ */
 export function renderJoinConfiguration(settings: JoinSettings): string {
-    if (settings.token !== REDACTED && !/^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(settings.token)) {
-        throw new Error("the bootstrap token must look like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16})");
-    }
     if (!/^sha256:[0-9a-f]{64}$/.test(settings.caCertHash)) {
         throw new Error(`caCertHash must be sha256:<64 hex digits>, got ${JSON.stringify(settings.caCertHash)}`);
-    }
-    const key = settings.controlPlane?.certificateKey;
-    if (key !== undefined && key !== REDACTED && !/^[0-9a-f]{64}$/.test(key)) {
-        throw new Error("the certificate key must be 64 hexadecimal digits (32 bytes)");
     }
     return documents({
         apiVersion: KUBEADM_API,
         kind: "JoinConfiguration",
-        discovery: { bootstrapToken: { token: settings.token, apiServerEndpoint: settings.apiServerEndpoint, caCertHashes: [settings.caCertHash] } },
-        nodeRegistration: nodeRegistration(settings.node, key !== undefined),
-        ...(key === undefined ? {} : { controlPlane: { localAPIEndpoint: { advertiseAddress: settings.node.address, bindPort: API_SERVER_BIND_PORT }, certificateKey: key } }),
+        discovery: { bootstrapToken: { token: BOOTSTRAP_TOKEN_PLACEHOLDER, apiServerEndpoint: settings.apiServerEndpoint, caCertHashes: [settings.caCertHash] } },
+        nodeRegistration: nodeRegistration(settings.node, settings.controlPlane),
+        ...(settings.controlPlane ? { controlPlane: { localAPIEndpoint: { advertiseAddress: settings.node.address, bindPort: API_SERVER_BIND_PORT } } } : {}),
     });
 }

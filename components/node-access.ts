@@ -31,6 +31,14 @@ export class NodeAccess extends pulumi.ComponentResource {
     readonly sshPublicKey: pulumi.Output<string>;
     /** OpenSSH private key of the bootstrap user (secret). */
     readonly sshPrivateKey: pulumi.Output<string>;
+    /**
+     * A second key of the same user, authorized on workers only: a control plane holds it while it
+     * joins a worker. A control plane already commands every worker through Kubernetes, so the
+     * key gives it nothing new; the program's own key, which also opens HAProxy and the control
+     * planes, never leaves the machine running Pulumi.
+     */
+    readonly workerJoinPublicKey: pulumi.Output<string>;
+    readonly workerJoinPrivateKey: pulumi.Output<string>;
 
     constructor(name: string, args: NodeAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:NodeAccess", name, {}, opts);
@@ -51,6 +59,9 @@ export class NodeAccess extends pulumi.ComponentResource {
         const key = new tls.PrivateKey(`${name}-ssh-key`, { algorithm: "ED25519" }, parent);
         this.sshPublicKey = key.publicKeyOpenssh.apply((line) => line.trim());
         this.sshPrivateKey = pulumi.secret(key.privateKeyOpenssh);
+        const joinKey = new tls.PrivateKey(`${name}-worker-join-key`, { algorithm: "ED25519" }, parent);
+        this.workerJoinPublicKey = joinKey.publicKeyOpenssh.apply((line) => line.trim());
+        this.workerJoinPrivateKey = pulumi.secret(joinKey.privateKeyOpenssh);
         this.registerOutputs({
             nodeServiceAccountEmail: this.nodeServiceAccountEmail,
             haproxyServiceAccountEmail: this.haproxyServiceAccountEmail,

@@ -1,15 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeIdentity, REDACTED, renderJoinConfiguration } from "./kubeadm-config";
+import { NodeIdentity, renderJoinConfiguration } from "./kubeadm-config";
 import { encodeFileBundle, NodeFile } from "./node-files";
-import {
-    asRootCommand,
-    NODE_PATHS,
-    renderIssueJoinTokenScript,
-    renderJoinNodeScript,
-    renderLeaveControlPlaneScript,
-    renderRemoveNodeScript,
-} from "./node-scripts";
+import { asRootCommand, renderRemoveNodeScript } from "./node-scripts";
+import { JOIN_PATHS, renderJoinNodeScript, renderJoinWorkerScript } from "./node-scripts-join";
 import { nodeConnection, SshAccess } from "./ssh";
 
 /** A file for a node whose content may come from another resource (or be secret). */
@@ -26,108 +20,76 @@ export function fileBundle(files: readonly PendingNodeFile[]): pulumi.Output<str
         .apply((contents) => encodeFileBundle(files.map((file, i) => ({ path: file.path, mode: file.mode, content: contents[i] }))));
 }
 
-/** What every joining node needs to know about the cluster. */
+/** What every joining worker needs to know about the cluster. */
 export interface ClusterJoinSettings {
     readonly ssh: SshAccess;
-    /** Where tokens are minted and nodes are drained: the first control plane. */
+    /** The control plane that joins and removes workers: the first one. */
     readonly firstControlPlaneAddress: pulumi.Input<string>;
     /** The HAProxy internal address and port. */
     readonly apiServerEndpoint: string;
     readonly caCertHash: pulumi.Input<string>;
     readonly drainTimeoutSeconds: number;
-    /** The first control plane's init: nothing joins before it. */
+    /** The cluster's one-time initialization: nothing joins before it, and when it goes (destroy), no removal runs. */
     readonly clusterInitialized: pulumi.Resource;
+    /** The first control plane's own bring-up: joins and removals run there. */
+    readonly firstControlPlaneReady: pulumi.Resource;
+    /** The key a control plane joins workers with (NodeAccess.workerJoinPrivateKey, secret). */
+    readonly workerJoinPrivateKey: pulumi.Input<string>;
+    /** How long a node's change waits for the others' (node-roll.ts). */
+    readonly rollWaitSeconds: number;
 }
 
-export interface NodeJoinArgs {
+export interface WorkerJoinArgs {
     readonly node: NodeIdentity;
     readonly instance: pulumi.CustomResource & { readonly instanceId: pulumi.Output<string> };
     readonly cluster: ClusterJoinSettings;
-    /** For control planes: the key that decrypts the shared certificates, and the files their API server reads. */
-    readonly controlPlane?: { readonly certificateKey: pulumi.Input<string>; readonly files: readonly PendingNodeFile[] };
-    /** Joins that must finish first (control planes join one at a time: etcd adds one member at a time). */
-    readonly after?: readonly pulumi.Resource[];
 }
 
-export interface NodeJoin {
+export interface WorkerJoin {
     readonly membership: command.remote.Command;
-    readonly join: command.remote.Command;
-    /** Generated files for offline inspection, secrets replaced by "[secret]". */
+    /** Generated files for offline inspection (nothing secret in them). */
     readonly artifacts: Record<string, pulumi.Input<string>>;
 }
 
-// Scripts may change in later versions of this program; a node that has joined never joins
-// again, so an input change runs this no-op instead of a replacement (which would re-run
-// `kubeadm join`, or for a membership, drain the node). Replacing the VM replaces both.
-const NO_OP_UPDATE = "true";
-
 /**
- * Joins one node through two commands:
- * - membership, on the first control plane: mints a 15-minute bootstrap token when the node
- *   joins (so a worker added weeks later still gets a valid one) and, when the node is removed,
- *   cordons and drains it (PodDisruptionBudgets respected, with a timeout) and deletes its Node
- *   object. Pulumi deletes in reverse dependency order, so this runs before the VM is deleted;
- *   a drain that cannot finish fails the update and the VM keeps running.
- * - join, on the node itself: `kubeadm join` with the rendered JoinConfiguration.
+ * A worker's membership: one command on the first control plane. Creating it joins the worker
+ * (a token minted for this attempt, the node's part run over SSH); a failed join is retried by
+ * the next `up` as a new attempt, and a re-run on a joined node does nothing, so an update runs
+ * the same script. Deleting it removes the node from the cluster (drain, delete the Node), which
+ * Pulumi runs before it deletes the VM. Replacing the VM replaces the membership.
  */
-export function joinCluster(prefix: string, args: NodeJoinArgs, parent: pulumi.Resource): NodeJoin {
+export function joinWorker(prefix: string, args: WorkerJoinArgs, parent: pulumi.Resource): WorkerJoin {
     const { node, cluster } = args;
-    const issueToken = renderIssueJoinTokenScript({ nodeName: node.name, uploadCertificates: args.controlPlane !== undefined });
+    const joinScript = renderJoinWorkerScript({ nodeName: node.name, nodeAddress: node.address, sshUser: cluster.ssh.user });
     const removeNode = renderRemoveNodeScript({ nodeName: node.name, drainTimeoutSeconds: cluster.drainTimeoutSeconds });
+    const joinConfig = pulumi
+        .output(cluster.caCertHash)
+        .apply((caCertHash) => renderJoinConfiguration({ apiServerEndpoint: cluster.apiServerEndpoint, caCertHash, node, controlPlane: false }));
+    const relayDir = `${JOIN_PATHS.relayDir}/${node.name}`;
+    const nodeBundle = joinConfig.apply((config) => encodeFileBundle([{ path: JOIN_PATHS.joinConfig, mode: "0644", content: config }]));
     const membership = new command.remote.Command(
         `${prefix}-membership`,
         {
             connection: nodeConnection(cluster.ssh, cluster.firstControlPlaneAddress),
-            create: asRootCommand(issueToken),
-            // An update replaces stdout, which the join config reads: mint a fresh token (it expires
-            // unused in 15 minutes) rather than leave an empty one behind.
-            update: asRootCommand(issueToken),
-            delete: asRootCommand(removeNode),
-            stdin: args.controlPlane?.certificateKey,
-            // Only stderr reaches Pulumi's log: stdout is the token.
-            logging: "stderr",
-            triggers: [args.instance.instanceId],
-        },
-        { parent, dependsOn: [cluster.clusterInitialized, args.instance, ...(args.after ?? [])], additionalSecretOutputs: ["stdout"] },
-    );
-
-    const render = (token: string, caCertHash: string, certificateKey: string | undefined) =>
-        renderJoinConfiguration({
-            apiServerEndpoint: cluster.apiServerEndpoint,
-            token,
-            caCertHash,
-            node,
-            ...(certificateKey === undefined ? {} : { controlPlane: { certificateKey } }),
-        });
-    const joinConfig = pulumi
-        .all([membership.stdout, cluster.caCertHash, args.controlPlane?.certificateKey])
-        .apply(([token, caCertHash, certificateKey]) => render(token.trim(), caCertHash, certificateKey));
-    const redactedConfig = pulumi.output(cluster.caCertHash).apply((caCertHash) => render(REDACTED, caCertHash, args.controlPlane ? REDACTED : undefined));
-    const joinScript = renderJoinNodeScript();
-    const leave = args.controlPlane ? renderLeaveControlPlaneScript({ nodeName: node.name, drainTimeoutSeconds: cluster.drainTimeoutSeconds }) : undefined;
-    const join = new command.remote.Command(
-        `${prefix}-join`,
-        {
-            connection: nodeConnection(cluster.ssh, node.address),
             create: asRootCommand(joinScript),
-            update: NO_OP_UPDATE,
-            delete: leave ? asRootCommand(leave) : undefined,
-            stdin: fileBundle([...(args.controlPlane?.files ?? []), { path: NODE_PATHS.kubeadmConfig, mode: "0600", content: pulumi.secret(joinConfig) }]),
+            update: asRootCommand(joinScript),
+            delete: asRootCommand(removeNode),
+            stdin: fileBundle([
+                { path: `${relayDir}/ssh-key`, mode: "0600", content: cluster.workerJoinPrivateKey },
+                { path: `${relayDir}/node-bundle`, mode: "0600", content: nodeBundle },
+            ]),
             triggers: [args.instance.instanceId],
         },
-        // Without its own delete, a worker's join needs nothing from the VM when both go.
-        { parent, dependsOn: [membership, args.instance], ...(leave ? {} : { deletedWith: args.instance }) },
+        // deletedWith: a destroy takes the whole cluster down, so it drains nothing.
+        { parent, dependsOn: [cluster.clusterInitialized, cluster.firstControlPlaneReady, args.instance], deletedWith: cluster.clusterInitialized },
     );
-
     return {
         membership,
-        join,
         artifacts: {
-            "kubeadm-join.yaml": redactedConfig,
-            "join-node.sh": joinScript,
-            "issue-join-token.sh": issueToken,
+            "kubeadm-join.yaml": joinConfig,
+            "join-worker.sh": joinScript,
+            "join-node.sh": renderJoinNodeScript({ nodeName: node.name }),
             "remove-node.sh": removeNode,
-            ...(leave ? { "leave-control-plane.sh": leave } : {}),
         },
     };
 }

@@ -5,8 +5,6 @@
 
 /** Files the node scripts and the components agree on. */
 export const NODE_PATHS = {
-    /** The kubeadm Init/JoinConfiguration that a bundle installs and init/join read. */
-    kubeadmConfig: "/etc/kubernetes/boutique/kubeadm.yaml",
     /** Written last by the node's startup script: its content is the installed kubeadm version. */
     prepared: "/var/lib/boutique/node-prepared",
     /** Written by the HAProxy VM's startup script once haproxy is installed. */

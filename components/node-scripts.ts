@@ -5,21 +5,24 @@
  *   installs renderPrepareNodeScript and the systemd unit that retries it until it succeeds),
  *   renderPrepareHaproxyScript (the HAProxy VM);
  * - remote commands, wrapped by asRootCommand (data and secrets on stdin, never in the script):
- *   renderApplyHaproxyConfigScript (HAProxy VM, once per config file: API, ingress), renderInitControlPlaneScript (first control
- *   plane), renderJoinNodeScript (each joining node), renderIssueJoinTokenScript and
- *   renderRemoveNodeScript (a control plane, per node; for a control plane also its etcd member),
- *   renderLeaveControlPlaneScript (a leaving control plane), renderCordonAndDrainScript and
- *   renderUncordonScript (a control plane, around a node's upgrade or replacement).
- * One concern per file: shared shell pieces, node preparation, HAProxy, kubeadm init/join,
- * membership (tokens), draining, removal, etcd membership, maintenance.
+ *   renderApplyHaproxyConfigScript (HAProxy VM, once per config file: API, ingress),
+ *   renderBringUpControlPlaneScript (each control plane, on itself: init once, else join),
+ *   renderJoinWorkerScript (cp-0, per worker: mints the attempt's token and runs renderJoinNodeScript
+ *   on the worker over SSH), renderRemoveNodeScript (a control plane, per node; for a control plane
+ *   also its etcd member), renderRollStartScript and renderRollFinishScript (a control plane, around
+ *   a node's VM change), renderCordonAndDrainScript and renderUncordonScript (a control plane,
+ *   around a node's upgrade).
+ * One concern per file: shared shell pieces, node preparation, HAProxy, joins, control-plane
+ * bring-up, draining, removal, etcd membership, rolls, maintenance, upgrades.
  */
 export { asRootCommand, NODE_PATHS, ROOT_SCRIPT_DELIMITER, SYSTEM_PATHS } from "./node-scripts-shell";
 export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, renderPrepareNodeScript } from "./node-scripts-prepare";
 export { renderPrepareNodeStartupScript } from "./node-scripts-prepare-installer";
 export { HAPROXY_DROP_IN, HAPROXY_FILES, HAPROXY_PREPARED_WAIT_SECONDS, type HaproxyConfigPart, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts-haproxy";
-export { NODE_PREPARED_WAIT_SECONDS, renderInitControlPlaneScript, renderJoinNodeScript } from "./node-scripts-kubeadm";
+export { JOIN_PATHS, JOIN_TOKEN_TTL, NODE_PREPARED_WAIT_SECONDS, NODE_SSH_WAIT_SECONDS, renderJoinNodeScript, renderJoinWorkerScript } from "./node-scripts-join";
+export { CLUSTER_PROBE_SECONDS, CONTROL_PLANE_BRING_UP_PATHS, renderBringUpControlPlaneScript } from "./node-scripts-control-plane";
+export { ROLL_LEASE, renderRollFinishScript, renderRollStartScript } from "./node-scripts-roll";
 export { API_WAIT_SECONDS } from "./node-scripts-drain";
-export { JOIN_TOKEN_TTL, renderIssueJoinTokenScript, renderLeaveControlPlaneScript } from "./node-scripts-membership";
 export { READY_HEARTBEAT_STALE_SECONDS, removalTimeBoundSeconds, type RemoveNodeInput, renderRemoveNodeScript } from "./node-scripts-remove";
 export { renderCordonAndDrainScript, renderUncordonScript } from "./node-scripts-maintenance";
 // In-place upgrades (kubeadm upgrade apply/node, kubelet), each on the node it upgrades.

@@ -21,6 +21,8 @@ export interface NodeVmArgs {
     readonly serviceAccountEmail: pulumi.Input<string>;
     readonly sshUser: string;
     readonly sshPublicKey: pulumi.Input<string>;
+    /** Workers only: the key control planes join them with (NodeAccess.workerJoinPublicKey). */
+    readonly workerJoinPublicKey?: pulumi.Input<string>;
     /** Run by the guest agent as root at every boot. */
     readonly startupScript: string;
     readonly labels?: Readonly<Record<string, string>>;
@@ -51,6 +53,9 @@ export function nodeInstanceArgs(args: NodeVmArgs): gcp.compute.InstanceArgs {
         name: args.instanceName,
         zone: args.zone,
         machineType: args.machineType,
+        // A machine type can only change on a stopped VM; without this the update fails. The roll
+        // around each node (node-scripts-roll.ts) drains it first and waits for it to be Ready after.
+        allowStoppingForUpdate: true,
         bootDisk: { initializeParams: { image: args.image, size: args.diskSizeGb, type: "pd-balanced" } },
         networkInterfaces: [
             {
@@ -65,7 +70,9 @@ export function nodeInstanceArgs(args: NodeVmArgs): gcp.compute.InstanceArgs {
         tags: tagsFor(args.role),
         labels: { cluster: args.clusterName, role: args.role, "managed-by": "pulumi", ...args.labels },
         metadata: {
-            "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
+            "ssh-keys": args.workerJoinPublicKey
+                ? pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}\n${args.sshUser}:${args.workerJoinPublicKey} ${args.sshUser}-worker-join`
+                : pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
             "block-project-ssh-keys": "true",
             // OS Login would ignore the program's key; this cluster's SSH is the program's alone.
             "enable-oslogin": "FALSE",

@@ -3,9 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { poolNodeName, workerNodeName } from "../config/worker-slots";
 import { ReservedAddress } from "./ip-pool";
 import { NodeTaint } from "./kubeadm-config";
-import { ClusterJoinSettings, joinCluster } from "./node-join";
+import { ClusterJoinSettings, joinWorker } from "./node-join";
 import { cloudNodeLabels } from "./node-labels";
+import { nodeRoll } from "./node-roll";
 import { nodeInstanceArgs } from "./node-vm";
+import { nodeConnection } from "./ssh";
 import { gceProviderId } from "./pki";
 
 /** What every worker VM shares. */
@@ -21,6 +23,8 @@ export interface WorkerTemplate {
     readonly subnetwork: pulumi.Input<string>;
     readonly serviceAccountEmail: pulumi.Input<string>;
     readonly sshPublicKey: pulumi.Input<string>;
+    /** The key control planes join workers with (NodeAccess.workerJoinPublicKey). */
+    readonly workerJoinPublicKey: pulumi.Input<string>;
     /** Run by every Kubernetes node at boot (containerd, kubelet, kubeadm). */
     readonly startupScript: string;
     readonly cluster: ClusterJoinSettings;
@@ -50,7 +54,7 @@ export interface WorkerNodeArgs extends WorkerTemplate {
 }
 
 /**
- * One worker slot: its VM, its cluster membership and its join. Everything is named after the
+ * One worker slot: its VM and its cluster membership (join, removal). Everything is named after the
  * slot, so adding or removing this worker creates or deletes exactly these resources.
  */
 export class WorkerNode extends pulumi.ComponentResource {
@@ -59,6 +63,19 @@ export class WorkerNode extends pulumi.ComponentResource {
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkerNode", name, {}, opts);
         this.nodeName = args.pool ? poolNodeName(args.clusterName, args.pool.name, args.slot) : workerNodeName(args.clusterName, args.slot);
+        // An image, disk or machine type change reaches one node at a time (node-roll.ts).
+        const roll = nodeRoll(
+            name,
+            {
+                nodeName: this.nodeName,
+                template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType },
+                connection: nodeConnection(args.cluster.ssh, args.cluster.firstControlPlaneAddress),
+                drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
+                waitSeconds: args.cluster.rollWaitSeconds,
+            },
+            this,
+            [],
+        );
         const instance = new gcp.compute.Instance(
             `${name}-vm`,
             nodeInstanceArgs({
@@ -74,12 +91,13 @@ export class WorkerNode extends pulumi.ComponentResource {
                 serviceAccountEmail: args.serviceAccountEmail,
                 sshUser: args.cluster.ssh.user,
                 sshPublicKey: args.sshPublicKey,
+                workerJoinPublicKey: args.workerJoinPublicKey,
                 startupScript: args.startupScript,
                 labels: args.pool ? { pool: args.pool.name, "pool-index": String(args.slot) } : { "worker-slot": String(args.slot) },
             }),
-            { parent: this, deleteBeforeReplace: true },
+            { parent: this, deleteBeforeReplace: true, dependsOn: [roll.start] },
         );
-        const joined = joinCluster(
+        const joined = joinWorker(
             name,
             {
                 node: {
@@ -94,8 +112,9 @@ export class WorkerNode extends pulumi.ComponentResource {
             },
             this,
         );
+        roll.finish([joined.membership]);
         const artifacts = Object.fromEntries(
-            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts }).map(([file, text]) => [`nodes/${name}/${file}`, text]),
+            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts, ...roll.artifacts }).map(([file, text]) => [`nodes/${name}/${file}`, text]),
         );
         this.registerOutputs({ nodeName: this.nodeName, artifacts });
     }

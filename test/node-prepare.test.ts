@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import { encodeFileBundle } from "../components/node-files";
 import { PREPARE_NODE_FILES, renderPrepareNodeUnit } from "../components/node-prepare-unit";
-import { KUBERNETES_SYSCTLS, NODE_PATHS, renderJoinNodeScript, renderPrepareNodeScript, renderPrepareNodeStartupScript } from "../components/node-scripts";
+import { BOOTSTRAP_TOKEN_PLACEHOLDER } from "../components/kubeadm-config";
+import { JOIN_PATHS, KUBERNETES_SYSCTLS, NODE_PATHS, renderJoinNodeScript, renderPrepareNodeScript, renderPrepareNodeStartupScript } from "../components/node-scripts";
 import { PREPARE_STATUS_FIELDS, PREPARE_STATUS_PATH } from "../components/node-scripts-prepare-status";
 import { modeOf, ScriptRun, ScriptSandbox, StubRule, withSandbox } from "./support/scripts-sandbox";
 import { restartDelay, restartPolicyOf, unitSettings } from "./support/systemd-restart";
@@ -221,8 +222,11 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
     });
 
     describe("the join's wait (wait_for_prepared_node)", () => {
-        const join = renderJoinNodeScript();
-        const bundle = encodeFileBundle([{ path: NODE_PATHS.kubeadmConfig, mode: "0600", content: "kind: JoinConfiguration\n" }]);
+        const join = renderJoinNodeScript({ nodeName: "boutique-dev-worker-3" });
+        const bundle = encodeFileBundle([
+            { path: JOIN_PATHS.joinConfig, mode: "0644", content: `kind: JoinConfiguration\ntoken: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n` },
+            { path: JOIN_PATHS.token, mode: "0600", content: "abcdef.0123456789abcdef" },
+        ]);
         const status = (state: string, step: string, attempt: number, error = "") => `state=${state}\nstep=${step}\nattempt=${attempt}\nerror=${error}\ntime=2026-11-28T10:0${attempt}:00Z\n`;
 
         it("logs each change of the preparation's status while it waits, then joins", () => {
@@ -251,7 +255,7 @@ fi
                     "join-node: node preparation: attempt 2, step base-packages: running at 2026-11-28T10:02:00Z",
                     "join-node: node preparation: attempt 2, step containerd: running at 2026-11-28T10:02:00Z",
                 ]);
-                assert.deepEqual(run.calls.map((call) => call.replace(sandbox.root, "")), ["kubeadm join --config /etc/kubernetes/boutique/kubeadm.yaml"]);
+                assert.deepEqual(run.calls.map((call) => call.replace(sandbox.root, "").replace(/\.join\.\w+$/, ".join.TMP")), ["kubeadm join --config /etc/kubernetes/boutique/.join.TMP"]);
             });
         });
 

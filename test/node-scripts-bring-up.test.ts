@@ -1,17 +1,14 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { encodeFileBundle } from "../components/node-files";
 import {
     HAPROXY_DROP_IN,
     HAPROXY_FILES,
     NODE_PATHS,
     renderApplyHaproxyConfigScript,
-    renderInitControlPlaneScript,
-    renderJoinNodeScript,
     renderPrepareHaproxyScript,
 } from "../components/node-scripts";
 import { renderHaproxyConfig } from "../components/haproxy-config";
-import { callIndex, CERT_KEY, modeOf, ScriptSandbox, TOKEN, withSandbox } from "./support/scripts-sandbox";
+import { callIndex, modeOf, ScriptSandbox, withSandbox } from "./support/scripts-sandbox";
 import { requireTool } from "./support/tools";
 
 describe("node scripts: bring-up", () => {
@@ -185,120 +182,6 @@ describe("node scripts: bring-up", () => {
                 assert.equal(bad.status, 1);
                 assert.match(bad.stderr, /kube-apiserver/);
                 assert.equal(sandbox.read(ingress), files.ingress);
-            });
-        });
-    });
-
-    describe("init-control-plane (fake kubeadm, kubectl)", () => {
-        const script = renderInitControlPlaneScript();
-        const bundle = encodeFileBundle([
-            { path: "/etc/kubernetes/pki/ca.key", mode: "0600", content: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n" },
-            { path: NODE_PATHS.kubeadmConfig, mode: "0600", content: "kind: InitConfiguration\n" },
-        ]);
-        const kubeadmOutput = `Your Kubernetes control-plane has initialized successfully!\nkubeadm join 10.0.0.2:6443 --token ${TOKEN} --discovery-token-ca-cert-hash sha256:${CERT_KEY}\n`;
-
-        it("installs the bundle, runs kubeadm init once and deletes init's bootstrap token, printing no token", () => {
-            withSandbox(["kubeadm", "kubectl"], [{ match: "^kubeadm init ", stdout: kubeadmOutput }], (sandbox) => {
-                sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 0, run.stderr);
-                assert.deepEqual(
-                    run.calls.map((call) => call.replace(sandbox.root, "")),
-                    [
-                        "kubeadm init --config /etc/kubernetes/boutique/kubeadm.yaml --skip-token-print",
-                        "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system delete secret --field-selector type=bootstrap.kubernetes.io/token",
-                    ],
-                );
-                assert.match(run.stdout, /^control plane initialized; init's bootstrap token deleted \(log: \/var\/log\/boutique\/kubeadm-init\.log\)\n$/);
-                assert.ok(!`${run.stdout}${run.stderr}`.includes(TOKEN));
-                const log = sandbox.path(`${NODE_PATHS.logDir}/kubeadm-init.log`);
-                assert.equal(modeOf(log), "0600");
-                assert.ok(fs.readFileSync(log, "utf8").includes(TOKEN), "the full output is kept in the root-only log");
-                assert.equal(modeOf(sandbox.path("/etc/kubernetes/pki/ca.key")), "0600");
-            });
-        });
-
-        it("on failure prints a redacted log tail, resets the node and fails", () => {
-            withSandbox(["kubeadm", "kubectl"], [{ match: "^kubeadm init ", exit: 1, stdout: `${kubeadmOutput}error execution phase wait-control-plane\n` }], (sandbox) => {
-                sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 1);
-                assert.match(run.stderr, /--token <redacted-token> --discovery-token-ca-cert-hash sha256:<redacted-key>/);
-                assert.match(run.stderr, /error execution phase wait-control-plane/);
-                assert.ok(!`${run.stdout}${run.stderr}`.includes(TOKEN) && !`${run.stdout}${run.stderr}`.includes(CERT_KEY));
-                assert.notEqual(callIndex(run.calls, /^kubeadm reset -f$/), -1);
-                assert.equal(callIndex(run.calls, /^kubectl/), -1);
-                assert.match(run.stderr, /kubeadm init failed \(node reset for a retry\)/);
-            });
-        });
-
-        it("does nothing (and installs nothing) on a node already initialized", () => {
-            withSandbox(["kubeadm", "kubectl"], [], (sandbox) => {
-                sandbox.write("/etc/kubernetes/admin.conf", "admin");
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 0, run.stderr);
-                assert.deepEqual(run.calls, []);
-                assert.match(run.stdout, /already initialized/);
-                assert.ok(!sandbox.exists(NODE_PATHS.kubeadmConfig));
-            });
-        });
-
-        it("gives up (bounded) when the startup script never finishes", () => {
-            withSandbox(["kubeadm", "kubectl"], [], (sandbox) => {
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 1);
-                assert.match(run.stderr, /gave up after 0s waiting for this node's preparation/);
-                assert.deepEqual(run.calls, []);
-            });
-        });
-
-        it("fails when the bundle has no kubeadm config", () => {
-            withSandbox(["kubeadm", "kubectl"], [], (sandbox) => {
-                sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const run = sandbox.run(script, { stdin: encodeFileBundle([{ path: "/etc/kubernetes/pki/ca.crt", mode: "0644", content: "x" }]) });
-                assert.equal(run.status, 1);
-                assert.match(run.stderr, /no kubeadm config at \/etc\/kubernetes\/boutique\/kubeadm\.yaml/);
-                assert.deepEqual(run.calls, []);
-            });
-        });
-    });
-
-    describe("join-node (fake kubeadm)", () => {
-        const script = renderJoinNodeScript();
-        const bundle = encodeFileBundle([{ path: NODE_PATHS.kubeadmConfig, mode: "0600", content: `kind: JoinConfiguration\ntoken: ${TOKEN}\n` }]);
-
-        it("installs the JoinConfiguration (0600) and runs kubeadm join with it", () => {
-            withSandbox(["kubeadm"], [], (sandbox) => {
-                sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 0, run.stderr);
-                assert.deepEqual(run.calls.map((call) => call.replace(sandbox.root, "")), ["kubeadm join --config /etc/kubernetes/boutique/kubeadm.yaml"]);
-                assert.equal(modeOf(sandbox.path(NODE_PATHS.kubeadmConfig)), "0600");
-                assert.equal(modeOf(sandbox.path(`${NODE_PATHS.logDir}/kubeadm-join.log`)), "0600");
-            });
-        });
-
-        it("resets the node after a failed join so that a retry starts clean", () => {
-            withSandbox(["kubeadm"], [{ match: "^kubeadm join ", exit: 1, stdout: `[discovery] using token ${TOKEN}\nerror: timed out\n` }], (sandbox) => {
-                sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 1);
-                assert.deepEqual(
-                    run.calls.map((call) => call.replace(sandbox.root, "")),
-                    ["kubeadm join --config /etc/kubernetes/boutique/kubeadm.yaml", "kubeadm reset -f"],
-                );
-                assert.match(run.stderr, /using token <redacted-token>/);
-                assert.ok(!run.stderr.includes(TOKEN));
-            });
-        });
-
-        it("does nothing on a node that has already joined", () => {
-            withSandbox(["kubeadm"], [], (sandbox) => {
-                sandbox.write("/etc/kubernetes/kubelet.conf", "kubelet");
-                const run = sandbox.run(script, { stdin: bundle });
-                assert.equal(run.status, 0, run.stderr);
-                assert.deepEqual(run.calls, []);
-                assert.match(run.stdout, /already joined/);
             });
         });
     });

@@ -3,10 +3,11 @@ import { encodeFileBundle } from "../components/node-files";
 import {
     asRootCommand,
     KUBERNETES_SYSCTLS,
+    CONTROL_PLANE_BRING_UP_PATHS,
+    JOIN_PATHS,
     NODE_PATHS,
-    renderInitControlPlaneScript,
-    renderIssueJoinTokenScript,
-    renderLeaveControlPlaneScript,
+    renderBringUpControlPlaneScript,
+    renderJoinNodeScript,
     renderPrepareNodeScript,
     renderRemoveNodeScript,
 } from "../components/node-scripts";
@@ -19,7 +20,6 @@ describe("node scripts", () => {
     describe("NODE_PATHS", () => {
         it("are the paths the components and scripts agree on", () => {
             assert.deepEqual(NODE_PATHS, {
-                kubeadmConfig: "/etc/kubernetes/boutique/kubeadm.yaml",
                 prepared: "/var/lib/boutique/node-prepared",
                 haproxyPrepared: "/var/lib/boutique/haproxy-prepared",
                 logDir: "/var/log/boutique",
@@ -31,13 +31,13 @@ describe("node scripts", () => {
         const removal = (nodeName: string, drainTimeoutSeconds: number) => () => renderRemoveNodeScript({ nodeName, drainTimeoutSeconds });
         const cases: [string, () => unknown, RegExp][] = [
             ["an upper-case node name", removal("Worker-1", 300), /nodeName "Worker-1" must be a DNS label/],
-            ["a node name with _", () => renderIssueJoinTokenScript({ nodeName: "worker_1", uploadCertificates: false }), /nodeName "worker_1" must be a DNS label/],
-            ["a node name with a quote", () => renderLeaveControlPlaneScript({ nodeName: "cp'1", drainTimeoutSeconds: 60 }), /nodeName "cp'1" must be a DNS label/],
+            ["a node name with _", () => renderJoinNodeScript({ nodeName: "worker_1" }), /nodeName "worker_1" must be a DNS label/],
+            ["a node name with a quote", () => renderBringUpControlPlaneScript({ nodeName: "cp'1", nodeAddress: "10.0.0.1", apiServerEndpoint: "10.0.0.2:6443", mayInitialize: false }), /nodeName "cp'1" must be a DNS label/],
             ["an empty node name", removal("", 300), /nodeName "" must be a DNS label/],
             ["a node name of 64 characters", removal("a".repeat(64), 300), /nodeName "a{64}" must be a DNS label/],
             ["a node name ending in -", removal("worker-", 300), /nodeName "worker-" must be a DNS label/],
             ["a zero drain timeout", removal("worker-1", 0), /drainTimeoutSeconds must be a positive whole number of seconds, got 0/],
-            ["a negative drain timeout", () => renderLeaveControlPlaneScript({ nodeName: "cp-1", drainTimeoutSeconds: -5 }), /drainTimeoutSeconds .* got -5/],
+            ["a negative drain timeout", removal("cp-1", -5), /drainTimeoutSeconds .* got -5/],
             ["a fractional drain timeout", removal("worker-1", 1.5), /drainTimeoutSeconds .* got 1\.5/],
             ["a NaN drain timeout", removal("worker-1", NaN), /drainTimeoutSeconds .* got NaN/],
             ["a minor older than 1.31", () => renderPrepareNodeScript({ kubernetesVersion: { minor: 30, patch: 2 } }), /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/],
@@ -122,13 +122,19 @@ describe("node scripts", () => {
             });
         }
 
-        it("carries a file bundle through to init-control-plane", () => {
-            withSandbox(["sudo", "kubeadm", "kubectl"], [], (sandbox) => {
+        it("carries a file bundle through to a control plane's bring-up", () => {
+            withSandbox(["sudo", "kubeadm", "kubectl"], [{ match: "^kubectl .* get --raw /readyz", exit: 1 }], (sandbox) => {
                 sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const bundle = encodeFileBundle([{ path: NODE_PATHS.kubeadmConfig, mode: "0600", content: "kind: InitConfiguration\n" }]);
-                const run = sandbox.run(asRootCommand(renderInitControlPlaneScript()), { shell: "sh", asCommandString: true, stdin: bundle });
+                const bundle = encodeFileBundle([
+                    { path: CONTROL_PLANE_BRING_UP_PATHS.initConfig, mode: "0644", content: "kind: InitConfiguration\n" },
+                    { path: CONTROL_PLANE_BRING_UP_PATHS.bringUpKubeconfig, mode: "0600", content: "kind: Config\n" },
+                    { path: JOIN_PATHS.joinConfig, mode: "0644", content: "token: BOUTIQUE_BOOTSTRAP_TOKEN\n" },
+                ]);
+                const script = renderBringUpControlPlaneScript({ nodeName: "boutique-cp-0", nodeAddress: "10.10.0.8", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: true });
+                const run = sandbox.run(asRootCommand(script), { shell: "sh", asCommandString: true, stdin: bundle });
                 assert.equal(run.status, 0, run.stderr);
-                assert.equal(sandbox.read(NODE_PATHS.kubeadmConfig), "kind: InitConfiguration\n");
+                assert.equal(sandbox.read(CONTROL_PLANE_BRING_UP_PATHS.initConfig), "kind: InitConfiguration\n");
+                assert.ok(run.calls.some((call) => call.startsWith("kubeadm init --config")));
             });
         });
     });

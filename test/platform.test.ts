@@ -38,7 +38,7 @@ describe("the platform layer (dev stack, mock runtime)", function () {
     });
 
     it("keeps Loki's bucket private and plain: uniform access, public access prevention, no versioning, delete after retention + margin", () => {
-        const [bucket] = ofType(evaluation, "gcp:storage/bucket:Bucket");
+        const bucket = byName(evaluation, "logging-bucket-chunks");
         const { inputs } = bucket;
         assert.equal(inputs.uniformBucketLevelAccess, true);
         assert.equal(inputs.publicAccessPrevention, "enforced");
@@ -52,14 +52,16 @@ describe("the platform layer (dev stack, mock runtime)", function () {
             const retention = String(dig(loki, "loki", "limits_config", "retention_period"));
             assert.equal(retention, `${days * 24}h`);
             assert.equal(dig(loki, "loki", "compactor", "retention_enabled"), true);
-            const age = Number(dig(ofType(evaluated, "gcp:storage/bucket:Bucket")[0].inputs, "lifecycleRules", 0, "condition", "age"));
+            const age = Number(dig(byName(evaluated, "logging-bucket-chunks").inputs, "lifecycleRules", 0, "condition", "age"));
             assert.ok(Number.parseInt(retention, 10) / 24 < age, `retention ${retention} < lifecycle ${age} days`);
         }
     });
 
     it("grants the bucket to Loki's Kubernetes service account only, through the pool", () => {
-        // The scaler's grant on the state bucket is another bucket (test/autoscaling.test.ts).
-        const grants = evaluation.resources.filter((resource) => /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type) && resource.parent !== "autoscaling-access");
+        // The scaler's grant on the state bucket and the etcd backups' are other buckets (autoscaling, etcd-backup tests).
+        const grants = evaluation.resources.filter(
+            (resource) => /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type) && resource.parent !== "autoscaling-access" && resource.parent !== "etcd-backup",
+        );
         assert.equal(grants.length, 1);
         const grant = grants[0].inputs;
         assert.equal(grant.role, "roles/storage.objectAdmin");
@@ -152,7 +154,7 @@ describe("the platform layer (dev stack, mock runtime)", function () {
             return seen.has(dependency);
         };
         const order: [string, string][] = [
-            ["cilium", "cp-0-init"],
+            ["cilium", "cluster-init"],
             ["istio-base", "cilium"],
             ["istiod", "istio-base"],
             ["istio-ingressgateway", "istiod"],
@@ -220,7 +222,7 @@ describe("the platform layer, switched off layer by layer", function () {
         const evaluation = await evaluateDev(off);
         assert.deepEqual(ofType(evaluation, "kubernetes:helm.sh/v3:Release").map((r) => r.name), ["cilium"]);
         assert.deepEqual(ofType(evaluation, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name), ["storage-gce-pd"]);
-        assert.equal(ofType(evaluation, "gcp:storage/bucket:Bucket").length, 0);
+        assert.deepEqual(ofType(evaluation, "gcp:storage/bucket:Bucket").map((bucket) => bucket.name), ["etcd-backup-bucket"], "only the cluster's own etcd backups");
     });
 
     it("drops what a layer brings, and only that", async () => {

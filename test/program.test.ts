@@ -81,18 +81,21 @@ describe("the program (dev stack, mock runtime)", function () {
         }
         assert.doesNotMatch(everything, /PRIVATE KEY/);
         assert.equal(evaluation.stackOutputs.kubeconfig, SECRET);
-        for (const name of ["cp-0-init", "cp-1-join", "worker-0-join"]) assert.equal(byName(evaluation, name).inputs.stdin, SECRET, name);
-        assert.equal(byName(evaluation, "cp-1-membership").inputs.stdin, SECRET);
+        for (const name of ["cluster-init", "cp-1-bring-up", "worker-0-membership"]) assert.equal(byName(evaluation, name).inputs.stdin, SECRET, name);
         // @pulumi/command itself makes the whole connection (host, key, proxy) a secret input.
-        assert.equal(byName(evaluation, "worker-0-join").inputs.connection, SECRET);
+        assert.equal(byName(evaluation, "worker-0-membership").inputs.connection, SECRET);
     });
 
     it("records what each resource waits for: explicit dependsOn and the resources whose outputs it uses", () => {
-        assert.ok(byName(evaluation, "cp-0-init").dependsOn.includes("haproxy-api-config"));
-        assert.ok(byName(evaluation, "worker-1-join").dependsOn.includes("worker-1-membership"));
+        assert.ok(byName(evaluation, "cluster-init").dependsOn.includes("haproxy-api-config"));
+        assert.ok(byName(evaluation, "worker-1-membership").dependsOn.includes("worker-1-vm"));
         assert.ok(byName(evaluation, "worker-1-vm").dependsOn.includes("worker-1-ip"));
-        // Control planes join one at a time.
-        assert.ok(byName(evaluation, "cp-2-membership").dependsOn.includes("cp-1-join"));
+        // A VM changes only inside its roll (lease, drain), and is settled after its join.
+        assert.ok(byName(evaluation, "worker-1-vm").dependsOn.includes("worker-1-roll"));
+        assert.ok(byName(evaluation, "worker-1-settled").dependsOn.includes("worker-1-membership"));
+        // Control planes come up, and are replaced, one at a time.
+        assert.ok(byName(evaluation, "cp-2-bring-up").dependsOn.includes("cp-1-bring-up"));
+        assert.ok(byName(evaluation, "cp-2-vm").dependsOn.includes("cp-1-bring-up"));
         assert.equal(byName(evaluation, "worker-1-vm").parent, "worker-1");
         assert.equal(byName(evaluation, "worker-1").parent, "workers");
     });
@@ -111,7 +114,7 @@ describe("the program (dev stack, mock runtime)", function () {
         const api = byName(evaluation, "haproxy-api-config").inputs.triggers;
         assert.ok(Array.isArray(api) && api.length === 1 && api[0], "the API config command follows the HAProxy VM's instance id");
         assert.deepEqual(byName(evaluation, "haproxy-config").inputs.triggers, api, "so does the ingress one");
-        assert.deepEqual(byName(evaluation, "workers-ready-wait").inputs.triggers, ["cp-0-init-id"], "the gate follows cp-0's init (a replaced cp-0 is initialized anew)");
+        assert.deepEqual(byName(evaluation, "workers-ready-wait").inputs.triggers, ["cluster-init-id"], "the gate follows the cluster's one-time initialization (a replaced cp-0 joins the same cluster)");
     });
 
     it("gives each node's kubelet its provider id", () => {
@@ -122,7 +125,7 @@ describe("the program (dev stack, mock runtime)", function () {
 
     it("writes the artifacts render promises: haproxy's two files, kubeadm configs and scripts per node", () => {
         const files = Object.keys(evaluation.artifacts);
-        for (const expected of ["haproxy.cfg", "haproxy-ingress.cfg", "nodes/cp-0/workers-ready.sh", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-control-plane.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh"]) {
+        for (const expected of ["haproxy.cfg", "haproxy-ingress.cfg", "nodes/cp-0/workers-ready.sh", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-cluster.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/cp-1/bring-up-control-plane.sh", "nodes/worker-0/join-worker.sh", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh", "nodes/worker-0/roll-start.sh"]) {
             assert.ok(files.includes(expected), expected);
         }
         assert.match(evaluation.artifacts["haproxy-ingress.cfg"], /10\.10\.0\.34/);

@@ -21,8 +21,8 @@ async function reportFor(before: Record<string, string>, after: Record<string, s
     return { ...report, resources: base.resources };
 }
 
-const workerResources = (slot: number) => [`worker-${slot}`, `worker-${slot}-join`, `worker-${slot}-membership`, `worker-${slot}-vm`];
-const isWorkerOrIngress = (name: string) => name === "workers" || name === "haproxy-config" || /^worker-\d+(-vm|-membership|-join)?$/.test(name);
+const workerResources = (slot: number) => [`worker-${slot}`, `worker-${slot}-membership`, `worker-${slot}-roll`, `worker-${slot}-settled`, `worker-${slot}-vm`];
+const isWorkerOrIngress = (name: string) => name === "workers" || name === "haproxy-config" || /^worker-\d+(-vm|-membership|-roll|-settled)?$/.test(name);
 const PLATFORM_TYPES = /^kubernetes:|^pulumi:providers:|^boutique:platform:/;
 
 describe("the scale update's target set (render --diff, without --target-dependents)", function () {
@@ -57,8 +57,8 @@ describe("the scale update's target set (render --diff, without --target-depende
         }
         // The gate waits for the control plane only; kubeadm init for HAProxy's API config only.
         assert.deepEqual(byName(evaluation, "workers-ready-wait").dependsOn.filter((name) => /worker|haproxy-config/.test(name)), []);
-        assert.ok(byName(evaluation, "workers-ready-wait").dependsOn.includes("cp-0-init"));
-        assert.deepEqual(byName(evaluation, "cp-0-init").dependsOn.filter((name) => name.startsWith("haproxy-")), ["haproxy-api-config", "haproxy-public-ip"]);
+        assert.ok(byName(evaluation, "workers-ready-wait").dependsOn.includes("cluster-init"));
+        assert.deepEqual(byName(evaluation, "cluster-init").dependsOn.filter((name) => name.startsWith("haproxy-")), ["haproxy-api-config", "haproxy-public-ip"]);
         const targets = matchTargets(evaluation.resources, scaleTargets("dev"), "dev", PROJECT);
         assert.deepEqual(dependentsOutside(evaluation.resources, targets), []);
     });
@@ -67,7 +67,7 @@ describe("the scale update's target set (render --diff, without --target-depende
         const evaluation = await evaluateDev();
         const broken = evaluation.resources.map((resource): RenderedResource => {
             if (resource.name === "kube-prometheus-stack") return { ...resource, dependsOn: [...resource.dependsOn, "worker-0-vm", "workers"] };
-            if (resource.name === "cp-0-init") return { ...resource, dependsOn: [...resource.dependsOn, "haproxy-config"] };
+            if (resource.name === "cluster-init") return { ...resource, dependsOn: [...resource.dependsOn, "haproxy-config"] };
             return resource;
         });
         const orphan: RenderedResource = { type: "command:remote:Command", name: "ingress-probe", parent: "haproxy-config", inputs: {}, dependsOn: [] };
@@ -81,7 +81,7 @@ describe("the scale update's target set (render --diff, without --target-depende
         });
         assert.deepEqual(
             report.outsideDependents.map((dependent) => `${dependent.name} -> ${dependent.on.join(",")}`),
-            ["cp-0-init -> haproxy-config", "kube-prometheus-stack -> worker-0-vm,workers", "ingress-probe -> haproxy-config"],
+            ["cluster-init -> haproxy-config", "kube-prometheus-stack -> worker-0-vm,workers", "ingress-probe -> haproxy-config"],
         );
         assert.deepEqual(report.missedChanges, [{ type: orphan.type, name: orphan.name }], "a change outside the targets is one a scale update would miss");
         const printed = formatScaleTargets(report);

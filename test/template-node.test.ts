@@ -148,7 +148,7 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
         for (const key of ["maxPods", "kubeReserved", "systemReserved", "evictionHard", "evictionSoft", "reservedSystemCPUs", "podsPerCore"]) {
             assert.equal(kubelet[key], undefined, `KubeletConfiguration.${key} is set: scaler/node-capacity.ts must follow it`);
         }
-        const join = parseAllDocuments(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", token: "abcdef.0123456789abcdef", caCertHash: `sha256:${"ab".repeat(32)}`, node }))[0].toJSON() as {
+        const join = parseAllDocuments(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", caCertHash: `sha256:${"ab".repeat(32)}`, node, controlPlane: false }))[0].toJSON() as {
             nodeRegistration: { kubeletExtraArgs: { name: string }[]; taints?: unknown };
         };
         const flags = join.nodeRegistration.kubeletExtraArgs.map((arg) => arg.name);

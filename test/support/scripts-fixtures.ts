@@ -1,22 +1,25 @@
 import {
     renderApplyHaproxyConfigScript,
     renderCordonAndDrainScript,
-    renderInitControlPlaneScript,
-    renderIssueJoinTokenScript,
+    renderBringUpControlPlaneScript,
     renderJoinNodeScript,
-    renderLeaveControlPlaneScript,
+    renderJoinWorkerScript,
     renderPrepareHaproxyScript,
     renderPrepareNodeScript,
     renderPrepareNodeStartupScript,
     renderRemoveNodeScript,
+    renderRollFinishScript,
+    renderRollStartScript,
     renderUncordonScript,
 } from "../../components/node-scripts";
 import { renderWorkersReadyScript } from "../../components/workers-ready-script";
+import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
 import { renderInstallEtcdBackupScript } from "../../components/etcd-backup-units";
 import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backup";
 import { renderEtcdRestoreScript } from "../../components/node-scripts-etcd-restore";
 import { etcdScriptSettings } from "./etcd-backup-fixtures";
-import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
+
+const ROLL_TEMPLATE = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-4" };
 
 export interface RenderedScript {
     readonly label: string;
@@ -31,16 +34,17 @@ export function renderedScripts(): RenderedScript[] {
         { label: "prepare-haproxy", script: renderPrepareHaproxyScript() },
         { label: "apply-haproxy-api-config", script: renderApplyHaproxyConfigScript("api") },
         { label: "apply-haproxy-ingress-config", script: renderApplyHaproxyConfigScript("ingress") },
-        { label: "init-control-plane", script: renderInitControlPlaneScript() },
-        { label: "join-node", script: renderJoinNodeScript() },
-        { label: "issue-join-token, worker", script: renderIssueJoinTokenScript({ nodeName: "boutique-worker-3", uploadCertificates: false }) },
-        { label: "issue-join-token, control plane", script: renderIssueJoinTokenScript({ nodeName: "boutique-cp-1", uploadCertificates: true }) },
+        { label: "init-cluster (bring-up that may initialize)", script: renderBringUpControlPlaneScript({ nodeName: "boutique-cp-0", nodeAddress: "10.10.0.8", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: true }) },
+        { label: "bring-up-control-plane", script: renderBringUpControlPlaneScript({ nodeName: "boutique-cp-1", nodeAddress: "10.10.0.9", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: false }) },
+        { label: "join-node", script: renderJoinNodeScript({ nodeName: "boutique-worker-3" }) },
+        { label: "join-worker", script: renderJoinWorkerScript({ nodeName: "boutique-worker-3", nodeAddress: "10.10.0.35", sshUser: "pulumi" }) },
         { label: "remove-node, worker", script: renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
         { label: "remove-node, control plane", script: renderRemoveNodeScript({ nodeName: "boutique-cp-2", drainTimeoutSeconds: 300, controlPlane: true }) },
         { label: "cordon-and-drain", script: renderCordonAndDrainScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
         { label: "uncordon, any kubelet", script: renderUncordonScript({ nodeName: "boutique-worker-3", readyWaitSeconds: 600 }) },
         { label: "uncordon, kubelet v1.32.4", script: renderUncordonScript({ nodeName: "boutique-worker-3", kubeletVersion: "v1.32.4", readyWaitSeconds: 600 }) },
-        { label: "leave-control-plane", script: renderLeaveControlPlaneScript({ nodeName: "boutique-cp-1", drainTimeoutSeconds: 300 }) },
+        { label: "roll-start", script: renderRollStartScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
+        { label: "roll-finish", script: renderRollFinishScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, readyWaitSeconds: 1800 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
         { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },
         { label: "etcd-backup", script: renderEtcdBackupScript(etcdScriptSettings()) },

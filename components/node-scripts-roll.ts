@@ -1,0 +1,156 @@
+import { DRAIN_HELPERS, nodeApiSettings } from "./node-scripts-drain";
+import { bash, HELPERS, renderScript, shellQuote, validateNodeName, validatePositiveSeconds } from "./node-scripts-shell";
+
+/**
+ * Rolling a change through the nodes one at a time (a new image or disk replaces a VM; a new
+ * machine type stops and restarts it). Pulumi would change every VM at once; instead each node's
+ * change is bracketed by two commands that share one cluster-wide Lease: roll-start takes the
+ * Lease (waiting while another node holds it) and, for a change made in place, drains the node;
+ * roll-finish waits for the node to be Ready again, uncordons it and hands the Lease back. A
+ * replaced VM is drained by its membership's removal, inside the same bracket. The Lease lives
+ * in the cluster, so it outlives any VM, and names no slot: scaling never touches it.
+ */
+
+/** The Lease (kube-system) that lets one node at a time change. */
+export const ROLL_LEASE = "boutique-node-roll";
+
+/** A holder that never hands the Lease back (its `up` was killed) loses it after this long. */
+export const ROLL_LEASE_SECONDS = 3600;
+
+const LEASE_HELPERS = bash`
+now_micro() { date -u +%Y-%m-%dT%H:%M:%S.000000Z; }
+
+# take_lease: creates the Lease naming this holder (create is atomic: exactly one holder wins).
+# Succeeds when this holder has it (a re-run after a failure keeps it), takes over one whose
+# holder has not renewed it for its duration, and fails (for retry_for) while another holds it.
+take_lease() {
+  local held holder renewed
+  if kc_bounded create -f - >/dev/null 2>&1 <<EOF; then
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: ${ROLL_LEASE}
+  namespace: kube-system
+spec:
+  holderIdentity: $HOLDER
+  leaseDurationSeconds: ${ROLL_LEASE_SECONDS}
+  acquireTime: $(now_micro)
+  renewTime: $(now_micro)
+EOF
+    log "took the roll lease for $HOLDER"
+    return 0
+  fi
+  held=$(kc_bounded -n kube-system get lease ${ROLL_LEASE} --ignore-not-found -o 'jsonpath={.spec.holderIdentity} {.spec.renewTime}') || return 1
+  [ -n "$held" ] || return 1
+  holder=\${held%% *}
+  renewed=\${held#* }
+  [ "$holder" != "$HOLDER" ] || return 0
+  if [ "$(($(date -u +%s) - $(date -u -d "$renewed" +%s 2>/dev/null || echo 0)))" -gt ${ROLL_LEASE_SECONDS} ]; then
+    log "the roll lease held by $holder expired (last renewed $renewed); taking it over"
+    kc_bounded -n kube-system delete lease ${ROLL_LEASE} >/dev/null 2>&1 || true
+    return 1
+  fi
+  [ "$holder" = "\${LAST_SEEN_HOLDER:-}" ] || log "waiting for the roll lease: $holder is changing"
+  LAST_SEEN_HOLDER=$holder
+  return 1
+}
+
+# give_lease_back: deletes the Lease if this holder has it; another holder's is left alone.
+give_lease_back() {
+  local holder
+  holder=$(kc_bounded -n kube-system get lease ${ROLL_LEASE} --ignore-not-found -o 'jsonpath={.spec.holderIdentity}') ||
+    die "could not read the roll lease; it expires by itself in ${ROLL_LEASE_SECONDS}s"
+  if [ "$holder" = "$HOLDER" ]; then
+    kc_bounded -n kube-system delete lease ${ROLL_LEASE} >/dev/null || die "could not give the roll lease back; it expires by itself in ${ROLL_LEASE_SECONDS}s"
+    log "gave the roll lease back"
+  fi
+}`;
+
+function settings(nodeName: string): string[] {
+    return [...nodeApiSettings(nodeName), `readonly HOLDER=${shellQuote(nodeName)}`, "LAST_SEEN_HOLDER=''"];
+}
+
+/** What a node is made of, as the scripts name it: a change of it re-runs them (their text changes). */
+export interface NodeTemplate {
+    readonly image: string;
+    readonly diskSizeGb: number;
+    readonly machineType: string;
+}
+
+function describeTemplate(template: NodeTemplate): string {
+    const text = `image ${template.image}, ${template.diskSizeGb} GB disk, machine type ${template.machineType}`;
+    if (!/^[A-Za-z0-9 ,./_-]+$/.test(text)) throw new Error(`node template ${JSON.stringify(text)} has characters a script comment cannot hold`);
+    return text;
+}
+
+export interface RollStartInput {
+    readonly nodeName: string;
+    readonly template: NodeTemplate;
+    readonly drainTimeoutSeconds: number;
+    /** How long to wait for the other nodes' changes before giving up. */
+    readonly waitSeconds: number;
+}
+
+/** Takes the roll lease for one node (run on a control plane, before the node's VM changes). */
+export function renderRollStartScript(input: RollStartInput): string {
+    validateNodeName(input.nodeName);
+    validatePositiveSeconds("drainTimeoutSeconds", input.drainTimeoutSeconds);
+    validatePositiveSeconds("waitSeconds", input.waitSeconds);
+    return renderScript({
+        name: "roll-start",
+        purpose: [
+            `Before node ${input.nodeName}'s VM changes: waits for the cluster-wide roll lease (one node changes at a time),`,
+            "takes it, then cordons and drains the node (PodDisruptionBudgets respected; a replaced VM's removal then finds",
+            "it drained). Runs as root over SSH on a control plane.",
+            `The node's template: ${describeTemplate(input.template)}.`,
+        ],
+        settings: [...settings(input.nodeName), `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds} WAIT_SECONDS=${input.waitSeconds}`],
+        helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
+        body: bash`
+main() {
+  retry_for "$WAIT_SECONDS" take_lease || die "$NODE_NAME: step 'take the roll lease' failed: another node held it for $(wait_limit "$WAIT_SECONDS")s"
+  if [ -n "$(find_node)" ]; then
+    cordon_node
+    if ! drain_node; then
+      uncordon_node
+      give_lease_back
+      die "$NODE_NAME: step 'drain' failed within $DRAIN_TIMEOUT_SECONDS s; the node is back in service and its VM unchanged"
+    fi
+  fi
+  log "$NODE_NAME may change now"
+}
+
+main "$@"`,
+    });
+}
+
+/** After one node's VM changed: waits for it to be Ready, uncordons it and gives the roll lease back (run on a control plane). */
+export function renderRollFinishScript(input: { readonly nodeName: string; readonly template: NodeTemplate; readonly readyWaitSeconds: number }): string {
+    validateNodeName(input.nodeName);
+    validatePositiveSeconds("readyWaitSeconds", input.readyWaitSeconds);
+    return renderScript({
+        name: "roll-finish",
+        purpose: [
+            `After node ${input.nodeName}'s VM changed: waits until the node is Ready, uncordons it and gives the roll lease back,`,
+            "so the next node may change. A node that does not come back keeps the lease (nothing else changes) and fails.",
+            "Runs as root over SSH on a control plane.",
+            `The node's template: ${describeTemplate(input.template)}.`,
+        ],
+        settings: [...settings(input.nodeName), `readonly READY_WAIT_SECONDS=${input.readyWaitSeconds}`],
+        helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
+        body: bash`
+node_ready() {
+  [ "$(kc_bounded get node "$NODE_NAME" --ignore-not-found -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+
+main() {
+  retry_for "$READY_WAIT_SECONDS" node_ready ||
+    die "$NODE_NAME: step 'wait for Ready' failed: not Ready within $(wait_limit "$READY_WAIT_SECONDS")s; it keeps the roll lease so no other node changes (it expires in ${ROLL_LEASE_SECONDS}s)"
+  kc_bounded uncordon "$NODE_NAME" >&2 || die "$NODE_NAME: step 'uncordon' failed"
+  give_lease_back
+  log "$NODE_NAME is Ready and in service"
+}
+
+main "$@"`,
+    });
+}
