@@ -1,4 +1,4 @@
-import { liveWorkerSlots, readStackConfig } from "./config";
+import { deployedReleaseOutput, liveWorkerSlots, readStackConfig } from "./config";
 import * as pulumi from "@pulumi/pulumi";
 import { Autoscaling } from "./components/autoscaling";
 import { ClusterFederation } from "./components/cluster-federation";
@@ -28,201 +28,213 @@ import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./components/otel-collector
 import { LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO_OTLP_ENDPOINT, TEMPO_URL } from "./components/service-addresses";
 import { Tracing } from "./components/tracing";
 
-const config = readStackConfig();
-const { clusterName, gcp, platform } = config;
-const { layers } = platform;
-const workerSlots = liveWorkerSlots(config.workers);
+/**
+ * The program: the validated config (checked against what the stack deployed), then the platform
+ * layer by layer. Async so that the deployed release is known before any resource is declared.
+ */
+export = async () => {
+    const config = await readStackConfig();
+    const { clusterName, gcp, platform } = config;
+    const { layers } = platform;
+    const workerSlots = liveWorkerSlots(config.workers);
 
-// Network: a VPC, a subnet with Cloud NAT, and a reserved internal address per node slot. The
-// in-cluster scaler runs `pulumi up` through HAProxy's public endpoint, like an admin.
-const network = new Network("network", {
-    region: gcp.region,
-    subnetCidr: config.network.subnet.cidr,
-    adminCidrs: config.network.adminCidrs.map((n) => n.cidr),
-    admitClusterEgress: config.autoscaler !== undefined,
-});
-const ipPool = new IpPool("ip-pool", {
-    region: gcp.region,
-    subnetwork: network.subnetwork.id,
-    subnet: config.network.subnet,
-    controlPlaneCount: config.controlPlane.count,
-    maxWorkers: config.workers.max,
-    lokiNodeCount: config.platform.loki.nodeCount,
-});
+    // Network: a VPC, a subnet with Cloud NAT, and a reserved internal address per node slot. The
+    // in-cluster scaler runs `pulumi up` through HAProxy's public endpoint, like an admin.
+    const network = new Network("network", {
+        region: gcp.region,
+        subnetCidr: config.network.subnet.cidr,
+        adminCidrs: config.network.adminCidrs.map((n) => n.cidr),
+        admitClusterEgress: config.autoscaler !== undefined,
+    });
+    const ipPool = new IpPool("ip-pool", {
+        region: gcp.region,
+        subnetwork: network.subnetwork.id,
+        subnet: config.network.subnet,
+        controlPlaneCount: config.controlPlane.count,
+        maxWorkers: config.workers.max,
+        lokiNodeCount: config.platform.loki.nodeCount,
+    });
 
-// Identities and keys the program owns: service accounts, the SSH key, the cluster's PKI.
-const access = new NodeAccess("node-access", { project: gcp.project, clusterName, persistentDisks: platform.storageProvider === "gce-pd" });
-const pki = new ClusterPki("cluster-pki", { clusterName });
-// Google trusts the cluster's own service-account tokens (etcd backups, Loki's bucket, the scaler): no key files.
-const federation = new ClusterFederation("federation", { project: gcp.project, clusterName, issuer: SERVICE_ACCOUNT_ISSUER, jwks: pki.serviceAccountJwks });
+    // Identities and keys the program owns: service accounts, the SSH key, the cluster's PKI.
+    const access = new NodeAccess("node-access", { project: gcp.project, clusterName, persistentDisks: platform.storageProvider === "gce-pd" });
+    const pki = new ClusterPki("cluster-pki", { clusterName });
+    // Google trusts the cluster's own service-account tokens (etcd backups, Loki's bucket, the scaler): no key files.
+    const federation = new ClusterFederation("federation", { project: gcp.project, clusterName, issuer: SERVICE_ACCOUNT_ISSUER, jwks: pki.serviceAccountJwks });
 
-const nodeDefaults = {
-    clusterName,
-    project: gcp.project,
-    region: gcp.region,
-    zone: gcp.zone,
-    image: config.nodes.image,
-    diskSizeGb: config.nodes.diskSizeGb,
-    subnetwork: network.subnetwork.id,
-    serviceAccountEmail: access.nodeServiceAccountEmail,
-    sshPublicKey: access.sshPublicKey,
-    workerJoinPublicKey: access.workerJoinPublicKey,
-    startupScript: renderPrepareNodeStartupScript({ kubernetesVersion: config.kubernetesVersion }),
-};
+    const nodeDefaults = {
+        clusterName,
+        project: gcp.project,
+        region: gcp.region,
+        zone: gcp.zone,
+        image: config.nodes.image,
+        diskSizeGb: config.nodes.diskSizeGb,
+        kubernetesVersion: config.kubernetesVersion,
+        subnetwork: network.subnetwork.id,
+        serviceAccountEmail: access.nodeServiceAccountEmail,
+        sshPublicKey: access.sshPublicKey,
+        workerJoinPublicKey: access.workerJoinPublicKey,
+        startupScript: renderPrepareNodeStartupScript({ kubernetesVersion: config.kubernetesVersion }),
+    };
 
-// HAProxy: the only public VM. API server (6443) to control planes, 80/443 to every live worker (a
-// file of its own, the only thing a scale changes outside the pool); SSH bastion.
-const haproxy = new HaproxyEntryPoint("haproxy", {
-    clusterName,
-    region: gcp.region,
-    zone: gcp.zone,
-    machineType: config.haproxy.machineType,
-    image: config.nodes.image,
-    subnetwork: network.subnetwork.id,
-    internalAddress: ipPool.haproxy,
-    serviceAccountEmail: access.haproxyServiceAccountEmail,
-    sshUser: access.sshUser,
-    sshPublicKey: access.sshPublicKey,
-    sshPrivateKey: access.sshPrivateKey,
-    controlPlanes: ipPool.controlPlanes.map((address, i) => ({ name: `cp-${i}`, address: address.ip })),
-    workers: workerSlots.map((slot) => ({ name: `worker-${slot}`, address: ipPool.workers[slot].ip })),
-});
+    // HAProxy: the only public VM. API server (6443) to control planes, 80/443 to every live worker (a
+    // file of its own, the only thing a scale changes outside the pool); SSH bastion.
+    const haproxy = new HaproxyEntryPoint("haproxy", {
+        clusterName,
+        region: gcp.region,
+        zone: gcp.zone,
+        machineType: config.haproxy.machineType,
+        image: config.nodes.image,
+        subnetwork: network.subnetwork.id,
+        internalAddress: ipPool.haproxy,
+        serviceAccountEmail: access.haproxyServiceAccountEmail,
+        sshUser: access.sshUser,
+        sshPublicKey: access.sshPublicKey,
+        sshPrivateKey: access.sshPrivateKey,
+        controlPlanes: ipPool.controlPlanes.map((address, i) => ({ name: `cp-${i}`, address: address.ip })),
+        workers: workerSlots.map((slot) => ({ name: `worker-${slot}`, address: ipPool.workers[slot].ip })),
+    });
 
-// Control plane: the cluster initialized once, then each control plane brought up (joined) one at a time.
-const controlPlane = new ControlPlane("control-plane", {
-    ...nodeDefaults,
-    kubernetesVersion: config.kubernetesVersion,
-    machineType: config.controlPlane.machineType,
-    addresses: ipPool.controlPlanes,
-    podCidr: config.network.pods.cidr,
-    serviceCidr: config.network.services.cidr,
-    ssh: haproxy.ssh,
-    pki,
-    endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.apiConfigApplied },
-    drainTimeoutSeconds: config.nodes.drainTimeoutSeconds,
-    workerJoinPrivateKey: access.workerJoinPrivateKey,
-    rollWaitSeconds: rollWaitSeconds(config.controlPlane.count + config.workers.max + platform.loki.nodeCount, config.nodes.drainTimeoutSeconds),
-});
+    // Control plane: the cluster initialized once, then each control plane brought up (joined) one at a time.
+    const controlPlane = new ControlPlane("control-plane", {
+        ...nodeDefaults,
+        kubernetesVersion: config.kubernetesVersion,
+        machineType: config.controlPlane.machineType,
+        addresses: ipPool.controlPlanes,
+        podCidr: config.network.pods.cidr,
+        serviceCidr: config.network.services.cidr,
+        ssh: haproxy.ssh,
+        pki,
+        endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.apiConfigApplied },
+        drainTimeoutSeconds: config.nodes.drainTimeoutSeconds,
+        workerJoinPrivateKey: access.workerJoinPrivateKey,
+        rollWaitSeconds: rollWaitSeconds(config.controlPlane.count + config.workers.max + platform.loki.nodeCount, config.nodes.drainTimeoutSeconds),
+    });
 
-// etcd snapshots from every control plane to a versioned bucket, on a timer; keyless (README: etcd backups).
-const etcdBackup = new EtcdBackup("etcd-backup", {
-    project: gcp.project,
-    location: gcp.region,
-    clusterName,
-    retentionDays: config.etcdBackup.retentionDays,
-    schedule: config.etcdBackup.schedule,
-    issuer: SERVICE_ACCOUNT_ISSUER,
-    federation: federation.pool,
-    controlPlanes: controlPlane.nodeNames.map((name, i) => ({ name, address: ipPool.controlPlanes[i].ip, ready: controlPlane.initialized })),
-    ssh: haproxy.ssh,
-});
+    // etcd snapshots from every control plane to a versioned bucket, on a timer; keyless (README: etcd backups).
+    const etcdBackup = new EtcdBackup("etcd-backup", {
+        project: gcp.project,
+        location: gcp.region,
+        clusterName,
+        retentionDays: config.etcdBackup.retentionDays,
+        schedule: config.etcdBackup.schedule,
+        issuer: SERVICE_ACCOUNT_ISSUER,
+        federation: federation.pool,
+        // Installed by each control plane's bring-up, and again on a replaced one (a new bring-up id).
+        controlPlanes: controlPlane.nodeNames.map((name, i) => ({ name, address: ipPool.controlPlanes[i].ip, ready: controlPlane.bringUps[i] })),
+        ssh: haproxy.ssh,
+    });
 
-// Workers: one per live slot, each joined in parallel from cp-0 with a token minted for each attempt.
-const workers = new WorkerPool("workers", {
-    ...nodeDefaults,
-    machineType: config.workers.machineType,
-    slots: workerSlots,
-    addresses: ipPool.workers,
-    cluster: controlPlane.joinSettings,
-});
+    // Workers: one per live slot, each joined in parallel from cp-0 with a token minted for each attempt.
+    const workers = new WorkerPool("workers", {
+        ...nodeDefaults,
+        machineType: config.workers.machineType,
+        slots: workerSlots,
+        addresses: ipPool.workers,
+        cluster: controlPlane.joinSettings,
+    });
 
-// Dedicated Loki nodes (optional): tainted, so only Loki's pods land there; never autoscaled.
-const lokiNodes =
-    layers.logging && platform.loki.nodeCount > 0
-        ? new DedicatedNodePool("loki-pool", { ...nodeDefaults, machineType: platform.loki.machineType, pool: LOKI_POOL, addresses: ipPool.lokiNodes, cluster: controlPlane.joinSettings })
-        : undefined;
+    // Dedicated Loki nodes (optional): tainted, so only Loki's pods land there; never autoscaled.
+    const lokiNodes =
+        layers.logging && platform.loki.nodeCount > 0
+            ? new DedicatedNodePool("loki-pool", { ...nodeDefaults, machineType: platform.loki.machineType, pool: LOKI_POOL, addresses: ipPool.lokiNodes, cluster: controlPlane.joinSettings })
+            : undefined;
 
-// The platform, in install order, on the new cluster. Pods other than Cilium's need workers: the
-// releases wait for minWorkers schedulable nodes, never for the pool itself, so nothing outside
-// the pool depends on a worker and a scale update targets the workers alone.
-const onCluster = { providers: [controlPlane.provider] };
-const cni = new Cni("cni", { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] }, onCluster);
-const workersReady = new WorkersReady("workers-ready", { cluster: controlPlane.joinSettings, clusterInitialized: controlPlane.initialized, minReadyWorkers: config.workers.min });
-const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workersReady] }, onCluster);
-const withNodes = [storage, workersReady];
-const collectorTraces = layers.tracing ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent } : undefined;
-const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, after: [cni, workersReady] }, onCluster) : undefined;
-const monitoring = layers.monitoring
-    ? new Monitoring(
-          "monitoring",
-          {
-              storageClass: storage.storageClass,
-              lokiUrl: layers.logging ? LOKI_URL : undefined,
-              tempoUrl: layers.tracing ? TEMPO_URL : undefined,
-              haproxyMetricsTarget: `${haproxy.internalIp}:${DEFAULT_HAPROXY_PORTS.metrics}`,
-              istio: layers.istio,
-              after: withNodes,
-          },
-          onCluster,
-      )
-    : undefined;
-const logging = layers.logging && federation
-    ? new Logging(
-          "logging",
-          {
-              project: gcp.project,
-              region: gcp.region,
-              clusterName,
-              retentionDays: platform.loki.retentionDays,
-              replicas: platform.loki.replicas,
-              storageClass: storage.storageClass,
-              federation: federation.pool,
-              monitoring: monitoring?.release,
-              placement: lokiNodes ? LOKI_PLACEMENT : undefined,
-              after: lokiNodes ? [...withNodes, lokiNodes] : withNodes,
-          },
-          onCluster,
-      )
-    : undefined;
-const tracing = layers.tracing ? new Tracing("tracing", { storageClass: storage.storageClass, after: withNodes }, onCluster) : undefined;
-if (logging || tracing) {
-    // Waits for no backend: a failing Tempo must not keep logs from Loki (exporters queue and retry while one starts).
-    new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes }, onCluster);
-}
-if (layers.kiali && istio && monitoring) {
-    new Kiali("kiali-console", { grafanaAdminPassword: monitoring.grafanaAdminPassword, tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);
-}
-
-// Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
-if (config.boutique.enabled && istio && monitoring) {
-    const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: frontendDelivery(BOUTIQUE_NAMESPACE), after: [istio] }, onCluster);
-    const hosts = haproxy.publicIp.apply((ip) => [ip, ...config.boutique.hosts]);
-    new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
-}
-
-// The Cluster Autoscaler and the scaler, on the control plane: they depend on nothing a scale update changes.
-const autoscaling =
-    config.autoscaler && federation
-        ? new Autoscaling(
-              "autoscaling",
+    // The platform, in install order, on the new cluster. Pods other than Cilium's need workers: the
+    // releases wait for minWorkers schedulable nodes, never for the pool itself, so nothing outside
+    // the pool depends on a worker and a scale update targets the workers alone.
+    const onCluster = { providers: [controlPlane.provider] };
+    const cni = new Cni("cni", { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] }, onCluster);
+    const workersReady = new WorkersReady("workers-ready", { cluster: controlPlane.joinSettings, clusterInitialized: controlPlane.initialized, minReadyWorkers: config.workers.min });
+    const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workersReady] }, onCluster);
+    const withNodes = [storage, workersReady];
+    const collectorTraces = layers.tracing ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent } : undefined;
+    const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, after: [cni, workersReady] }, onCluster) : undefined;
+    const monitoring = layers.monitoring
+        ? new Monitoring(
+              "monitoring",
               {
-                  project: gcp.project,
-                  clusterName,
-                  stack: pulumi.getStack(),
-                  config: config.autoscaler,
-                  kubernetesMinor: config.kubernetesVersion.minor,
-                  federation: federation.pool,
-                  nodeServiceAccountEmail: access.nodeServiceAccountEmail,
-                  stateNode: controlPlane.nodeNames[0],
-                  monitoring: monitoring?.release,
-                  after: [cni, controlPlane.initialized],
+                  storageClass: storage.storageClass,
+                  lokiUrl: layers.logging ? LOKI_URL : undefined,
+                  tempoUrl: layers.tracing ? TEMPO_URL : undefined,
+                  haproxyMetricsTarget: `${haproxy.internalIp}:${DEFAULT_HAPROXY_PORTS.metrics}`,
+                  istio: layers.istio,
+                  after: withNodes,
               },
               onCluster,
           )
         : undefined;
+    const logging = layers.logging && federation
+        ? new Logging(
+              "logging",
+              {
+                  project: gcp.project,
+                  region: gcp.region,
+                  clusterName,
+                  retentionDays: platform.loki.retentionDays,
+                  replicas: platform.loki.replicas,
+                  storageClass: storage.storageClass,
+                  federation: federation.pool,
+                  monitoring: monitoring?.release,
+                  placement: lokiNodes ? LOKI_PLACEMENT : undefined,
+                  after: lokiNodes ? [...withNodes, lokiNodes] : withNodes,
+              },
+              onCluster,
+          )
+        : undefined;
+    const tracing = layers.tracing ? new Tracing("tracing", { storageClass: storage.storageClass, after: withNodes }, onCluster) : undefined;
+    if (logging || tracing) {
+        // Waits for no backend: a failing Tempo must not keep logs from Loki (exporters queue and retry while one starts).
+        new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes }, onCluster);
+    }
+    if (layers.kiali && istio && monitoring) {
+        new Kiali("kiali-console", { grafanaAdminPassword: monitoring.grafanaAdminPassword, tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);
+    }
 
-export const haproxyPublicIp = haproxy.publicIp;
-/** The cluster's outbound (Cloud NAT) address. */
-export const egressIp = network.egressIp;
-export const apiEndpoint = controlPlane.apiEndpoint;
-export const kubeconfig = controlPlane.kubeconfig;
-export const nodeNames = { haproxy: haproxy.instanceName, controlPlanes: controlPlane.nodeNames, workers: workers.nodeNames, loki: lokiNodes?.nodeNames ?? [] };
-export const lokiBucket = logging?.bucketName;
-export const etcdBackupBucket = etcdBackup.bucketName;
-/** Grafana's `admin` password (secret): `pulumi stack output --show-secrets grafanaAdminPassword`. */
-export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
-/** The scaler's Google identity (grant it more only if a scale update needs it). */
-export const scalerServiceAccount = autoscaling?.scalerServiceAccountEmail;
-export const sshUser = access.sshUser;
-/** For `ssh -J`: the program's key (secret). */
-export const sshPrivateKey = access.sshPrivateKey;
+    // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
+    if (config.boutique.enabled && istio && monitoring) {
+        const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: frontendDelivery(BOUTIQUE_NAMESPACE), after: [istio] }, onCluster);
+        const hosts = haproxy.publicIp.apply((ip) => [ip, ...config.boutique.hosts]);
+        new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
+    }
+
+    // The Cluster Autoscaler and the scaler, on the control plane: they depend on nothing a scale update changes.
+    const autoscaling =
+        config.autoscaler && federation
+            ? new Autoscaling(
+                  "autoscaling",
+                  {
+                      project: gcp.project,
+                      clusterName,
+                      stack: pulumi.getStack(),
+                      config: config.autoscaler,
+                      kubernetesMinor: config.kubernetesVersion.minor,
+                      federation: federation.pool,
+                      nodeServiceAccountEmail: access.nodeServiceAccountEmail,
+                      stateNode: controlPlane.nodeNames[0],
+                      monitoring: monitoring?.release,
+                      after: [cni, controlPlane.initialized],
+                  },
+                  onCluster,
+              )
+            : undefined;
+
+    return {
+        haproxyPublicIp: haproxy.publicIp,
+        /** The cluster's outbound (Cloud NAT) address. */
+        egressIp: network.egressIp,
+        apiEndpoint: controlPlane.apiEndpoint,
+        kubeconfig: controlPlane.kubeconfig,
+        nodeNames: { haproxy: haproxy.instanceName, controlPlanes: controlPlane.nodeNames, workers: workers.nodeNames, loki: lokiNodes?.nodeNames ?? [] },
+        lokiBucket: logging?.bucketName,
+        etcdBackupBucket: etcdBackup.bucketName,
+        /** Grafana's `admin` password (secret): `pulumi stack output --show-secrets grafanaAdminPassword`. */
+        grafanaAdminPassword: monitoring?.grafanaAdminPassword,
+        /** The scaler's Google identity (grant it more only if a scale update needs it). */
+        scalerServiceAccount: autoscaling?.scalerServiceAccountEmail,
+        sshUser: access.sshUser,
+        /** For `ssh -J`: the program's key (secret). */
+        sshPrivateKey: access.sshPrivateKey,
+        /** The release every node runs; the next update's config is checked against it. */
+        kubernetesVersion: deployedReleaseOutput(config.kubernetesVersion),
+    };
+};

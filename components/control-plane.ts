@@ -14,6 +14,7 @@ import { asRootCommand, renderRemoveNodeScript } from "./node-scripts";
 import { CONTROL_PLANE_BRING_UP_PATHS, renderBringUpControlPlaneScript } from "./node-scripts-control-plane";
 import { JOIN_PATHS } from "./node-scripts-join";
 import { nodeRoll } from "./node-roll";
+import { controlPlaneUpgrade } from "./node-upgrade";
 import { nodeInstanceArgs } from "./node-vm";
 import { gceProviderId } from "./pki";
 import { nodeConnection, SshAccess } from "./ssh";
@@ -113,23 +114,25 @@ export class ControlPlane extends pulumi.ComponentResource {
             "nodes/cp-0/audit-policy.yaml": renderAuditPolicy(),
         };
         const bringUps: command.remote.Command[] = [];
-        // A template change (image, disk, machine type) reaches one control plane at a time: each VM
-        // waits for the previous one's bring-up, and for its own roll (lease, drain; node-roll.ts).
-        const rolls = nodes.map((node, i) =>
+        const settled: command.remote.Command[] = [];
+        let previousUpgrade: command.remote.Command | undefined;
+        // A template change (image, disk, machine type, release) reaches one control plane at a time:
+        // each one's roll (lease, drain; node-roll.ts) waits for the previous one to be settled.
+        const roll = (i: number) =>
             nodeRoll(
                 `cp-${i}`,
                 {
-                    nodeName: node.name,
-                    template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType },
-                    connection: nodeConnection(args.ssh, node.address),
+                    nodeName: nodes[i].name,
+                    template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType, kubernetesVersion: args.kubernetesVersion },
+                    afterControlPlane: false,
+                    connection: nodeConnection(args.ssh, nodes[i].address),
                     drainTimeoutSeconds: args.drainTimeoutSeconds,
                     waitSeconds: args.rollWaitSeconds,
                 },
                 this,
-                [],
-            ),
-        );
-        const instance = (i: number) =>
+                i > 0 ? [settled[i - 1]] : [],
+            );
+        const instance = (i: number, rollStart: command.remote.Command) =>
             new gcp.compute.Instance(
                 `cp-${i}-vm`,
                 nodeInstanceArgs({
@@ -148,9 +151,10 @@ export class ControlPlane extends pulumi.ComponentResource {
                     startupScript: args.startupScript,
                     labels: { "control-plane-index": String(i) },
                 }),
-                { ...parent, deleteBeforeReplace: true, dependsOn: [rolls[i].start, ...(i > 0 ? [bringUps[i - 1]] : [])] },
+                { ...parent, deleteBeforeReplace: true, dependsOn: [rollStart, ...(i > 0 ? [bringUps[i - 1]] : [])] },
             );
-        const first = instance(0);
+        const firstRoll = roll(0);
+        const first = instance(0, firstRoll.start);
         // Created once; an input change (a later program version's script or config) runs a no-op, never init again.
         this.initialized = new command.remote.Command(
             "cluster-init",
@@ -158,7 +162,8 @@ export class ControlPlane extends pulumi.ComponentResource {
             { ...parent, dependsOn: [first, args.endpoint.ready] },
         );
         for (let i = 0; i < nodes.length; i++) {
-            const vm = i === 0 ? first : instance(i);
+            const nodeRollPair = i === 0 ? firstRoll : roll(i);
+            const vm = i === 0 ? first : instance(i, nodeRollPair.start);
             const membership = nodes.length > 1 ? this.removal(i, nodes, args, vm) : undefined;
             const script = bringUpScript(i, false);
             bringUps.push(
@@ -174,8 +179,22 @@ export class ControlPlane extends pulumi.ComponentResource {
                     { ...parent, dependsOn: [vm, this.initialized, ...(membership ? [membership] : []), ...(i > 0 ? [bringUps[i - 1]] : [])] },
                 ),
             );
-            rolls[i].finish([bringUps[i]]);
-            for (const [file, text] of Object.entries(rolls[i].artifacts)) artifacts[`nodes/cp-${i}/${file}`] = text;
+            // kubeadm upgrade apply on the first, upgrade node on the others, one after the other.
+            const upgrade = controlPlaneUpgrade(
+                {
+                    prefix: `cp-${i}`,
+                    nodeName: nodes[i].name,
+                    to: args.kubernetesVersion,
+                    connection: nodeConnection(args.ssh, nodes[i].address),
+                    drainTimeoutSeconds: args.drainTimeoutSeconds,
+                    after: [vm, bringUps[i], ...(previousUpgrade ? [previousUpgrade] : [])],
+                    first: i === 0,
+                },
+                this,
+            );
+            previousUpgrade = upgrade.command;
+            settled.push(nodeRollPair.finish([bringUps[i], upgrade.command]));
+            for (const [file, text] of Object.entries({ ...nodeRollPair.artifacts, ...upgrade.artifacts })) artifacts[`nodes/cp-${i}/${file}`] = text;
             artifacts[`nodes/cp-${i}/startup-script.sh`] = args.startupScript;
             artifacts[`nodes/cp-${i}/kubeadm-join.yaml`] = joinConfig(nodes[i]);
             artifacts[`nodes/cp-${i}/bring-up-control-plane.sh`] = script;

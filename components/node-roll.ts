@@ -14,6 +14,8 @@ export function rollWaitSeconds(nodeCount: number, drainTimeoutSeconds: number):
 export interface NodeRollArgs {
     readonly nodeName: string;
     readonly template: NodeTemplate;
+    /** Workers wait for the control plane to run the template's release first (RollStartInput). */
+    readonly afterControlPlane: boolean;
     /** Where the roll's commands run: a control plane with admin credentials. */
     readonly connection: command.types.input.remote.ConnectionArgs;
     readonly drainTimeoutSeconds: number;
@@ -35,7 +37,13 @@ export interface NodeRoll {
  * node at a time.
  */
 export function nodeRoll(prefix: string, args: NodeRollArgs, parent: pulumi.Resource, after: readonly pulumi.Resource[]): NodeRoll {
-    const startScript = renderRollStartScript({ nodeName: args.nodeName, template: args.template, drainTimeoutSeconds: args.drainTimeoutSeconds, waitSeconds: args.waitSeconds });
+    const startScript = renderRollStartScript({
+        nodeName: args.nodeName,
+        template: args.template,
+        afterControlPlane: args.afterControlPlane,
+        drainTimeoutSeconds: args.drainTimeoutSeconds,
+        waitSeconds: args.waitSeconds,
+    });
     const finishScript = renderRollFinishScript({ nodeName: args.nodeName, template: args.template, readyWaitSeconds: NODE_CHANGE_SECONDS });
     const start = new command.remote.Command(`${prefix}-roll`, { connection: args.connection, update: asRootCommand(startScript) }, { parent, dependsOn: [...after] });
     return {

@@ -1,3 +1,4 @@
+import { KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
 import { DRAIN_HELPERS, nodeApiSettings } from "./node-scripts-drain";
 import { bash, HELPERS, renderScript, shellQuote, validateNodeName, validatePositiveSeconds } from "./node-scripts-shell";
 
@@ -75,10 +76,12 @@ export interface NodeTemplate {
     readonly image: string;
     readonly diskSizeGb: number;
     readonly machineType: string;
+    /** The release its kubelet runs: an upgrade rolls through the nodes like any other change. */
+    readonly kubernetesVersion: KubernetesRelease;
 }
 
 function describeTemplate(template: NodeTemplate): string {
-    const text = `image ${template.image}, ${template.diskSizeGb} GB disk, machine type ${template.machineType}`;
+    const text = `image ${template.image}, ${template.diskSizeGb} GB disk, machine type ${template.machineType}, Kubernetes ${kubernetesVersionTag(template.kubernetesVersion)}`;
     if (!/^[A-Za-z0-9 ,./_-]+$/.test(text)) throw new Error(`node template ${JSON.stringify(text)} has characters a script comment cannot hold`);
     return text;
 }
@@ -86,6 +89,11 @@ function describeTemplate(template: NodeTemplate): string {
 export interface RollStartInput {
     readonly nodeName: string;
     readonly template: NodeTemplate;
+    /**
+     * Workers: first wait until the control plane runs the template's release (kubeadm-config),
+     * so no kubelet is ever newer than the API server (the version-skew policy).
+     */
+    readonly afterControlPlane: boolean;
     readonly drainTimeoutSeconds: number;
     /** How long to wait for the other nodes' changes before giving up. */
     readonly waitSeconds: number;
@@ -104,10 +112,22 @@ export function renderRollStartScript(input: RollStartInput): string {
             "it drained). Runs as root over SSH on a control plane.",
             `The node's template: ${describeTemplate(input.template)}.`,
         ],
-        settings: [...settings(input.nodeName), `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds} WAIT_SECONDS=${input.waitSeconds}`],
+        settings: [
+            ...settings(input.nodeName),
+            `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds} WAIT_SECONDS=${input.waitSeconds}`,
+            `readonly CONTROL_PLANE_RELEASE=${shellQuote(input.afterControlPlane ? kubernetesVersionTag(input.template.kubernetesVersion) : "")}`,
+        ],
         helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
         body: bash`
+control_plane_at_release() {
+  kc_bounded -n kube-system get configmap kubeadm-config -o 'jsonpath={.data.ClusterConfiguration}' | grep -Eq "^kubernetesVersion: $CONTROL_PLANE_RELEASE$"
+}
+
 main() {
+  if [ -n "$CONTROL_PLANE_RELEASE" ]; then
+    retry_for "$WAIT_SECONDS" control_plane_at_release ||
+      die "$NODE_NAME: step 'wait for the control plane' failed: the cluster did not reach $CONTROL_PLANE_RELEASE within $(wait_limit "$WAIT_SECONDS")s"
+  fi
   retry_for "$WAIT_SECONDS" take_lease || die "$NODE_NAME: step 'take the roll lease' failed: another node held it for $(wait_limit "$WAIT_SECONDS")s"
   if [ -n "$(find_node)" ]; then
     cordon_node
@@ -136,16 +156,17 @@ export function renderRollFinishScript(input: { readonly nodeName: string; reado
             "Runs as root over SSH on a control plane.",
             `The node's template: ${describeTemplate(input.template)}.`,
         ],
-        settings: [...settings(input.nodeName), `readonly READY_WAIT_SECONDS=${input.readyWaitSeconds}`],
+        settings: [...settings(input.nodeName), `readonly READY_WAIT_SECONDS=${input.readyWaitSeconds}`, `readonly KUBELET_RELEASE=${shellQuote(kubernetesVersionTag(input.template.kubernetesVersion))}`],
         helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
         body: bash`
+# Ready, with the template's kubelet (an upgraded or replaced node reports the new release).
 node_ready() {
-  [ "$(kc_bounded get node "$NODE_NAME" --ignore-not-found -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+  [ "$(kc_bounded get node "$NODE_NAME" --ignore-not-found -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.nodeInfo.kubeletVersion}')" = "True $KUBELET_RELEASE" ]
 }
 
 main() {
   retry_for "$READY_WAIT_SECONDS" node_ready ||
-    die "$NODE_NAME: step 'wait for Ready' failed: not Ready within $(wait_limit "$READY_WAIT_SECONDS")s; it keeps the roll lease so no other node changes (it expires in ${ROLL_LEASE_SECONDS}s)"
+    die "$NODE_NAME: step 'wait for Ready' failed: not Ready with kubelet $KUBELET_RELEASE within $(wait_limit "$READY_WAIT_SECONDS")s; it keeps the roll lease so no other node changes (it expires in ${ROLL_LEASE_SECONDS}s)"
   kc_bounded uncordon "$NODE_NAME" >&2 || die "$NODE_NAME: step 'uncordon' failed"
   give_lease_back
   log "$NODE_NAME is Ready and in service"

@@ -5,7 +5,9 @@ import { ReservedAddress } from "./ip-pool";
 import { NodeTaint } from "./kubeadm-config";
 import { ClusterJoinSettings, joinWorker } from "./node-join";
 import { cloudNodeLabels } from "./node-labels";
+import { KubernetesRelease } from "./kubernetes-release";
 import { nodeRoll } from "./node-roll";
+import { workerUpgrade } from "./node-upgrade";
 import { nodeInstanceArgs } from "./node-vm";
 import { nodeConnection } from "./ssh";
 import { gceProviderId } from "./pki";
@@ -20,6 +22,8 @@ export interface WorkerTemplate {
     readonly machineType: string;
     readonly image: string;
     readonly diskSizeGb: number;
+    /** The release its kubelet runs; raising it upgrades the node in place inside its roll. */
+    readonly kubernetesVersion: KubernetesRelease;
     readonly subnetwork: pulumi.Input<string>;
     readonly serviceAccountEmail: pulumi.Input<string>;
     readonly sshPublicKey: pulumi.Input<string>;
@@ -68,7 +72,8 @@ export class WorkerNode extends pulumi.ComponentResource {
             name,
             {
                 nodeName: this.nodeName,
-                template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType },
+                template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType, kubernetesVersion: args.kubernetesVersion },
+                afterControlPlane: true,
                 connection: nodeConnection(args.cluster.ssh, args.cluster.firstControlPlaneAddress),
                 drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
                 waitSeconds: args.cluster.rollWaitSeconds,
@@ -112,9 +117,20 @@ export class WorkerNode extends pulumi.ComponentResource {
             },
             this,
         );
-        roll.finish([joined.membership]);
+        const upgrade = workerUpgrade(
+            {
+                prefix: name,
+                nodeName: this.nodeName,
+                to: args.kubernetesVersion,
+                connection: nodeConnection(args.cluster.ssh, args.address.ip),
+                drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
+                after: [instance, joined.membership],
+            },
+            this,
+        );
+        roll.finish([joined.membership, upgrade.command]);
         const artifacts = Object.fromEntries(
-            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts, ...roll.artifacts }).map(([file, text]) => [`nodes/${name}/${file}`, text]),
+            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts, ...roll.artifacts, ...upgrade.artifacts }).map(([file, text]) => [`nodes/${name}/${file}`, text]),
         );
         this.registerOutputs({ nodeName: this.nodeName, artifacts });
     }

@@ -141,7 +141,12 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     pulumi.runtime.setAllConfig({ ...options.config.values }, [...options.config.secretKeys]);
     const program = path.join(options.projectRoot, "index.ts");
     forgetProgram(program);
-    await pulumi.runtime.runInPulumiStack(async () => require(program));
+    // index.ts exports an async function (it reads what the stack deployed before declaring
+    // anything); Pulumi's Node.js host calls it and takes its result as the stack's outputs.
+    await pulumi.runtime.runInPulumiStack(async () => {
+        const entry: unknown = require(program);
+        return typeof entry === "function" ? (entry as () => Promise<unknown>)() : entry;
+    });
     await waitForRegistrations();
     if (pulumi.log.hasErrors()) {
         throw new Error("the program logged errors while it was evaluated (see above)");

@@ -56,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
 
     const current = await evaluate({});
     if (values.diff.length > 0) {
+        // The change is made to a stack that deployed `current` (its release is checked against it).
+        cloud.deployedOutputs = current.stackOutputs;
         const changed = await evaluate(parseAssignments(values.diff));
         console.log(`${project}/${stack}: ${values.diff.join(" ")}`);
         const diff = diffEvaluations(current, changed);

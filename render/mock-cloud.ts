@@ -62,8 +62,16 @@ function gcpProject(inputs: State): string {
 export class MockCloud implements Mocks {
     private readonly memory = new Map<string, State>();
     private externalAddresses = 0;
+    /**
+     * The outputs of the stack's last update, as the program's reference to its own stack reads
+     * them: none (a new stack) unless set, e.g. to the base evaluation's outputs by `render --diff`.
+     */
+    deployedOutputs: Readonly<Record<string, unknown>> = {};
 
     newResource(args: MockResourceArgs): MockResourceResult {
+        if (args.type === "pulumi:pulumi:StackReference") {
+            return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: { ...this.deployedOutputs }, secretOutputNames: [] } };
+        }
         const inputs = unwrapSecrets(args.inputs) as State;
         const inputsDigest = shortHash(JSON.stringify(inputs), 16);
         const memoKey = `${args.type}::${args.name}::${inputsDigest}`;

@@ -17,9 +17,12 @@ interface StateInternals {
     getStore(): object;
 }
 
+/** What a self-managed (DIY) backend names every stack's organization; the program's reference to its own stack uses it. */
+export const DIY_ORGANIZATION = "organization";
+
 /** Installs `monitor` as the resource monitor, as pulumi.runtime.setMocks does, with the same engine features on. */
 export function installMonitor(monitor: object, project: string, stack: string): void {
-    settings.setMockOptions(monitor, project, stack, false);
+    settings.setMockOptions(monitor, project, stack, false, DIY_ORGANIZATION);
     Object.assign((state as unknown as StateInternals).getStore(), {
         supportsSecrets: true,
         supportsResourceReferences: true,

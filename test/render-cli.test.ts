@@ -101,11 +101,11 @@ describe("npm run render (the CLI, end to end)", function () {
     it("--diff prints what a config change would create, delete and change", () => {
         const diff = render("--diff", "workerCount=4");
         assert.equal(diff.status, 0, diff.stderr);
-        assert.match(diff.stdout, /4 to create, 0 to delete, 1 to change/);
+        assert.match(diff.stdout, /6 to create, 0 to delete, 1 to change/);
         assert.match(diff.stdout, /\+ worker-3-vm \(gcp:compute\/instance:Instance\)/);
         assert.match(diff.stdout, /~ haproxy-config \(command:remote:Command\): stdin/);
         // The scaler's targeted update for the same change: the new worker and the ingress config, closed.
-        assert.match(diff.stdout, /^scale update targets: 5 of \d+ resources \(4 to create, 0 to delete, 1 to change, 0 unchanged\)$/m);
+        assert.match(diff.stdout, /^scale update targets: 7 of \d+ resources \(6 to create, 0 to delete, 1 to change, 0 unchanged\)$/m);
         assert.doesNotMatch(diff.stdout, /worker-0/, "no other worker is targeted");
         assert.match(diff.stdout, /^dependents outside the targets: none$/m);
         assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): none$/m);
@@ -114,8 +114,10 @@ describe("npm run render (the CLI, end to end)", function () {
     it("--diff of a change that is not a scale names what a scale update would leave undone", () => {
         const diff = render("--diff", "nodeDiskSizeGb=60");
         assert.equal(diff.status, 0, diff.stderr);
-        // Not a scale: the scaler changes no worker for it (CI's up applies it), so every disk is left undone.
-        assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): 4\n {2}! cp-0-vm \(gcp:compute\/instance:Instance\)\n {2}! worker-0-vm /m);
+        // Not a scale: the scaler changes no worker for it (CI's up applies it), so every disk (and the
+        // rolls that replace the VMs one at a time) is left undone.
+        assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): 12\n/m);
+        for (const vm of ["cp-0-vm", "worker-0-vm", "worker-1-vm", "worker-2-vm"]) assert.match(diff.stdout, new RegExp(`^ {2}! ${vm} \\(gcp:compute/instance:Instance\\)$`, "m"));
     });
 
     it("rejects unknown options with the usage", () => {

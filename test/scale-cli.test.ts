@@ -28,7 +28,7 @@ describe("npm run scale (people and CI; the scaler's code path)", function () {
         // The config the scaler wrote, through the foundation's render --diff.
         const diff = await diffDev({ workerCount: "4" }, { workerCount: config[WORKER_COUNT_KEY], retiredWorkerSlots: config[RETIRED_SLOTS_KEY] });
         assert.deepEqual(diff.created, []);
-        assert.deepEqual(diff.deleted.map((resource) => resource.name).sort(), ["worker-1", "worker-1-membership", "worker-1-roll", "worker-1-settled", "worker-1-vm"]);
+        assert.deepEqual(diff.deleted.map((resource) => resource.name).sort(), ["worker-1", "worker-1-membership", "worker-1-roll", "worker-1-settled", "worker-1-upgrade", "worker-1-vm"]);
         assert.deepEqual(diff.changed.map((resource) => resource.name), ["haproxy-config"]);
     });
 

@@ -21,8 +21,8 @@ async function reportFor(before: Record<string, string>, after: Record<string, s
     return { ...report, resources: base.resources };
 }
 
-const workerResources = (slot: number) => [`worker-${slot}`, `worker-${slot}-membership`, `worker-${slot}-roll`, `worker-${slot}-settled`, `worker-${slot}-vm`];
-const isWorkerOrIngress = (name: string) => name === "workers" || name === "haproxy-config" || /^worker-\d+(-vm|-membership|-roll|-settled)?$/.test(name);
+const workerResources = (slot: number) => [`worker-${slot}`, `worker-${slot}-membership`, `worker-${slot}-roll`, `worker-${slot}-settled`, `worker-${slot}-upgrade`, `worker-${slot}-vm`];
+const isWorkerOrIngress = (name: string) => name === "workers" || name === "haproxy-config" || /^worker-\d+(-vm|-membership|-roll|-settled|-upgrade)?$/.test(name);
 const PLATFORM_TYPES = /^kubernetes:|^pulumi:providers:|^boutique:platform:/;
 
 describe("the scale update's target set (render --diff, without --target-dependents)", function () {

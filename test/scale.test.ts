@@ -19,7 +19,7 @@ function urns(evaluation: Evaluation): Map<string, string> {
 const targeted = (urn: string) =>
     scaleTargets("dev").some((target) => new RegExp(`^${target.split("**").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(urn));
 
-const WORKER_TYPES = ["boutique:cluster:WorkerNode", "gcp:compute/instance:Instance", "command:remote:Command", "command:remote:Command", "command:remote:Command"].sort();
+const WORKER_TYPES = ["boutique:cluster:WorkerNode", "gcp:compute/instance:Instance", ...Array<string>(4).fill("command:remote:Command")].sort();
 
 function names(refs: readonly { readonly name: string }[]): string[] {
     return refs.map((ref) => ref.name).sort();
@@ -30,23 +30,23 @@ describe("scaling by config (the render --diff code path)", function () {
 
     it("workerCount 3 -> 4 creates exactly the new worker's resources and changes only the HAProxy config", async () => {
         const diff = await diffDev({ workerCount: "3" }, { workerCount: "4" });
-        assert.deepEqual(names(diff.created), ["worker-3", "worker-3-membership", "worker-3-roll", "worker-3-settled", "worker-3-vm"]);
+        assert.deepEqual(names(diff.created), ["worker-3", "worker-3-membership", "worker-3-roll", "worker-3-settled", "worker-3-upgrade", "worker-3-vm"]);
         assert.deepEqual(diff.created.map((ref) => ref.type).sort(), WORKER_TYPES);
-        assert.equal(diff.created.length, 5);
+        assert.equal(diff.created.length, 6);
         assert.deepEqual(diff.deleted, []);
         assert.deepEqual(diff.changed, [{ type: "command:remote:Command", name: "haproxy-config", paths: ["stdin"] }]);
     });
 
     it("workerCount 4 -> 3 deletes only the highest slot's resources", async () => {
         const diff = await diffDev({ workerCount: "4" }, { workerCount: "3" });
-        assert.deepEqual(names(diff.deleted), ["worker-3", "worker-3-membership", "worker-3-roll", "worker-3-settled", "worker-3-vm"]);
+        assert.deepEqual(names(diff.deleted), ["worker-3", "worker-3-membership", "worker-3-roll", "worker-3-settled", "worker-3-upgrade", "worker-3-vm"]);
         assert.deepEqual(diff.created, []);
         assert.deepEqual(diff.changed, [{ type: "command:remote:Command", name: "haproxy-config", paths: ["stdin"] }]);
     });
 
     it("removing one specific worker (retire slot 1, count 4 -> 3) deletes only that worker", async () => {
         const diff = await diffDev({ workerCount: "4" }, { workerCount: "3", retiredWorkerSlots: "[1]" });
-        assert.deepEqual(names(diff.deleted), ["worker-1", "worker-1-membership", "worker-1-roll", "worker-1-settled", "worker-1-vm"]);
+        assert.deepEqual(names(diff.deleted), ["worker-1", "worker-1-membership", "worker-1-roll", "worker-1-settled", "worker-1-upgrade", "worker-1-vm"]);
         assert.deepEqual(diff.created, []);
         assert.deepEqual(names(diff.changed), ["haproxy-config"]);
     });
@@ -87,7 +87,7 @@ describe("scaling by config (the render --diff code path)", function () {
         console.log(`      critical path, 3 workers:  ${small.join(" -> ")}`);
         console.log(`      critical path, 50 workers: ${large.join(" -> ")}`);
         assert.equal(large.length, small.length);
-        assert.deepEqual(small, ["cp-0-roll", "cluster-init", "cp-0-bring-up", "worker-0-membership", "worker-0-settled"]);
+        assert.deepEqual(small, ["cp-0-roll", "cluster-init", "cp-0-bring-up", "worker-0-membership", "worker-0-upgrade", "worker-0-settled"]);
     });
 
     it("a scale update's --target patterns name the program's own URNs and cover everything a scale changes, and nothing else", async () => {

@@ -53,6 +53,7 @@ export function evaluateBootstrap(overrides: Record<string, string> = {}, cloud:
 export async function diffDev(before: Record<string, string>, after: Record<string, string>): Promise<EvaluationDiff> {
     const cloud = new MockCloud();
     const base = await evaluateDev(before, cloud);
+    cloud.deployedOutputs = base.stackOutputs;
     return diffEvaluations(base, await evaluateDev({ ...before, ...after }, cloud));
 }
 

@@ -19,7 +19,7 @@ import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backu
 import { renderEtcdRestoreScript } from "../../components/node-scripts-etcd-restore";
 import { etcdScriptSettings } from "./etcd-backup-fixtures";
 
-const ROLL_TEMPLATE = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-4" };
+const ROLL_TEMPLATE = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-4", kubernetesVersion: { minor: 32, patch: 4 } };
 
 export interface RenderedScript {
     readonly label: string;
@@ -43,7 +43,8 @@ export function renderedScripts(): RenderedScript[] {
         { label: "cordon-and-drain", script: renderCordonAndDrainScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
         { label: "uncordon, any kubelet", script: renderUncordonScript({ nodeName: "boutique-worker-3", readyWaitSeconds: 600 }) },
         { label: "uncordon, kubelet v1.32.4", script: renderUncordonScript({ nodeName: "boutique-worker-3", kubeletVersion: "v1.32.4", readyWaitSeconds: 600 }) },
-        { label: "roll-start", script: renderRollStartScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
+        { label: "roll-start, worker", script: renderRollStartScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, afterControlPlane: true, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
+        { label: "roll-start, control plane", script: renderRollStartScript({ nodeName: "boutique-cp-1", template: ROLL_TEMPLATE, afterControlPlane: false, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
         { label: "roll-finish", script: renderRollFinishScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, readyWaitSeconds: 1800 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
         { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },
