@@ -8,6 +8,10 @@ export { REDACTED } from "./redacted";
 const KUBEADM_API = "kubeadm.k8s.io/v1beta4";
 const API_SERVER_BIND_PORT = 6443;
 const CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+/** Where kubeadm's stacked etcd keeps its data; a restore puts a snapshot's data there before `kubeadm init`. */
+export const ETCD_DATA_DIR = "/var/lib/etcd";
+/** kubeadm's etcd peer port: a member's peer URL is https://<node address>:2380. */
+export const ETCD_PEER_PORT = 2380;
 const CONTROL_PLANE_TAINT: NodeTaint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
 
 export interface ClusterSettings {
@@ -112,7 +116,7 @@ function clusterConfiguration(cluster: ClusterSettings) {
         // Their metrics stay on 127.0.0.1 (kubeadm's default); the monitoring layer decides how to reach them.
         controllerManager: { extraArgs: args({ profiling: "false" }) },
         scheduler: { extraArgs: args({ profiling: "false" }) },
-        etcd: { local: { dataDir: "/var/lib/etcd" } },
+        etcd: { local: { dataDir: ETCD_DATA_DIR } },
     };
 }
 

@@ -1,6 +1,7 @@
 import { BOOTSTRAP_TOKEN_PLACEHOLDER } from "./kubeadm-config";
 import { INSTALL_FILES_FROM_STDIN } from "./node-files";
 import { PREPARED_NODE_WAIT_SETTINGS, WAIT_FOR_PREPARED_NODE } from "./node-scripts-prepare-status";
+import { CONTROL_PLANE_RESTORE_HELPERS, ControlPlaneRestore, controlPlaneRestoreSettings } from "./node-scripts-control-plane-restore";
 import { JOIN_PATHS, JOIN_TOKEN_TTL, JOIN_WITH_TOKEN, NODE_PREPARED_WAIT_SECONDS } from "./node-scripts-join";
 import { bash, HELPERS, NODE_PATHS, renderScript, rootedPath, shellQuote, SYSTEM_PATHS, TEST_ROOT_SETTING, validateNodeName } from "./node-scripts-shell";
 
@@ -29,25 +30,46 @@ export interface ControlPlaneBringUpInput {
      * initialization passes true: a replaced control plane never creates a second cluster.
      */
     readonly mayInitialize: boolean;
+    /**
+     * Only for the cluster's single control plane, replaced: what to do when no cluster answers
+     * (restore etcd from the newest backup and init on it, or refuse naming the setting).
+     * Without it, a replaced control plane that finds no cluster fails (bring another back first).
+     */
+    readonly restore?: ControlPlaneRestore;
 }
+
+// Without a restore input: one of several control planes, or a program that offers none.
+const NO_CLUSTER_TO_JOIN = bash`
+no_cluster_to_join() {
+  die "$NODE_NAME: step 'find the cluster' failed: no API server answered at $API_ENDPOINT for $(wait_limit "$CLUSTER_PROBE_SECONDS")s, so there is no control plane to join. A replaced control plane never creates a new cluster: bring another control plane back first, or, if this was the only one, restore etcd from its latest snapshot (README, 'Restoring etcd')"
+}`;
 
 /**
  * Brings one control plane up, on the node itself (through asRootCommand; stdin = file bundle
  * with the program's PKI, the API server's files, the join config and, for the initializer, the
  * init config). What it does is decided by the cluster's state, never by the node's slot: a
  * member already does nothing; a running cluster is joined (with a token this attempt mints); no
- * cluster at all is created only when `mayInitialize`, and is otherwise a clear failure.
+ * cluster at all is created only when `mayInitialize`, restored from the etcd backups when
+ * `restore.enabled` (node-scripts-control-plane-restore.ts), and is otherwise a clear failure.
  */
 export function renderBringUpControlPlaneScript(input: ControlPlaneBringUpInput): string {
     validateNodeName(input.nodeName);
     if (!/^[0-9.]+$/.test(input.nodeAddress)) throw new Error(`nodeAddress ${JSON.stringify(input.nodeAddress)} must be an IPv4 address`);
     if (!/^[0-9.]+:[0-9]+$/.test(input.apiServerEndpoint)) throw new Error(`apiServerEndpoint ${JSON.stringify(input.apiServerEndpoint)} must be <IPv4>:<port>`);
+    const { restore } = input;
+    if (restore && input.mayInitialize) {
+        throw new Error(`restore applies to a replaced control plane (mayInitialize false), not to ${input.nodeName}'s one-time initialization (mayInitialize true), which creates the cluster`);
+    }
     return renderScript({
         name: "bring-up-control-plane",
         purpose: [
             `Brings control plane ${input.nodeName} up from the cluster's state: nothing to do on a member; kubeadm join`,
             "(control plane) when a cluster answers at the endpoint, with a token minted for this attempt;",
-            input.mayInitialize ? "kubeadm init when no cluster answers (this run is the cluster's one-time initialization)." : "a failure when none answers (only the cluster's one-time initialization creates one).",
+            input.mayInitialize
+                ? "kubeadm init when no cluster answers (this run is the cluster's one-time initialization)."
+                : restore?.enabled
+                  ? "when none answers (this was the only control plane), etcd restored from the newest backup and kubeadm init on it."
+                  : "a failure when none answers (only the cluster's one-time initialization creates one; a restore must be allowed).",
             "Runs as root over SSH; kubeadm's output (it holds secrets) goes to a root-only log.",
         ],
         settings: [
@@ -68,6 +90,7 @@ export function renderBringUpControlPlaneScript(input: ControlPlaneBringUpInput)
             'readonly LOG="$LOG_DIR/kubeadm-bring-up.log"',
             `readonly PREPARED_WAIT_SECONDS=${NODE_PREPARED_WAIT_SECONDS} CLUSTER_PROBE_SECONDS=${CLUSTER_PROBE_SECONDS}`,
             "TOKEN_ID=''",
+            ...(restore ? controlPlaneRestoreSettings(restore) : []),
         ],
         helpers: [
             INSTALL_FILES_FROM_STDIN,
@@ -82,7 +105,9 @@ cleanup() {
   if [ -n "$TOKEN_ID" ]; then
     kubeadm token delete --kubeconfig "$BRING_UP_CONF" "$TOKEN_ID" >/dev/null 2>&1 || log "could not delete this attempt's token $TOKEN_ID (it expires in ${JOIN_TOKEN_TTL})"
   fi
-  rm -f "$BRING_UP_CONF"
+  rm -f "$BRING_UP_CONF"${restore ? `
+  # The restore's downloads (a snapshot holds every Secret) never outlive the run.
+  rm -rf "$WORK"` : ""}
 }
 
 cluster_answers() { bk get --raw /readyz --request-timeout=10s >/dev/null 2>&1; }
@@ -120,11 +145,12 @@ join_control_plane() {
   log "$NODE_NAME joined the control plane (log: \${LOG#"$ROOT"})"
 }
 
+# initialize_cluster <kubeadm init flags...>: init never prints its token (--skip-token-print).
 initialize_cluster() {
   [ -f "$KUBEADM_INIT_CONFIG" ] || die "$NODE_NAME: the files on stdin had no init config"
   start_log "$LOG"
   log "$NODE_NAME: no cluster answers at $API_ENDPOINT; running kubeadm init (full output in \${LOG#"$ROOT"})"
-  if ! kubeadm init --config "$KUBEADM_INIT_CONFIG" --skip-token-print >>"$LOG" 2>&1; then
+  if ! kubeadm init --config "$KUBEADM_INIT_CONFIG" "$@" >>"$LOG" 2>&1; then
     log "$NODE_NAME: kubeadm init failed; the end of its log, secrets redacted:"
     print_redacted_tail "$LOG"
     # kubeadm writes admin.conf before it waits for the control plane: reset, so that a retry
@@ -137,6 +163,7 @@ initialize_cluster() {
     die "$NODE_NAME: cluster initialized, but step 'delete init's bootstrap token' failed: run kubectl -n kube-system delete secret --field-selector type=bootstrap.kubernetes.io/token"
   log "$NODE_NAME: cluster initialized; init's bootstrap token deleted (log: \${LOG#"$ROOT"})"
 }`,
+            ...(restore ? CONTROL_PLANE_RESTORE_HELPERS : [NO_CLUSTER_TO_JOIN]),
         ],
         body: bash`
 main() {
@@ -156,9 +183,9 @@ main() {
   if retry_for "$CLUSTER_PROBE_SECONDS" cluster_answers; then
     join_control_plane
   elif [ "$MAY_INITIALIZE" = 1 ]; then
-    initialize_cluster
+    initialize_cluster --skip-token-print
   else
-    die "$NODE_NAME: step 'find the cluster' failed: no API server answered at $API_ENDPOINT for $(wait_limit "$CLUSTER_PROBE_SECONDS")s, so there is no control plane to join. A replaced control plane never creates a new cluster: bring another control plane back first, or, if this was the only one, restore etcd from its latest snapshot (README, 'Restoring etcd')"
+    no_cluster_to_join
   fi
 }
 

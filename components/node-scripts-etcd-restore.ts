@@ -1,6 +1,6 @@
 import { GOOGLE_HELPERS, googleSettings } from "./node-scripts-google";
 import { EtcdBackupScriptSettings } from "./node-scripts-etcd-backup";
-import { ETCD_HELPERS, etcdSettings } from "./node-scripts-etcd-snapshot";
+import { ETCD_HELPERS, ETCD_IMAGE_HELPERS, etcdSettings, SNAPSHOT_LISTING_HELPERS } from "./node-scripts-etcd-snapshot";
 import { bash, HELPERS, renderScript, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
 export interface EtcdRestoreScriptSettings extends EtcdBackupScriptSettings {
@@ -42,7 +42,7 @@ export function renderEtcdRestoreScript(settings: EtcdRestoreScriptSettings): st
             `readonly REVISION_BUMP=${RESTORE_REVISION_BUMP}`,
             `readonly STATIC_PODS=(${STOPPED_STATIC_PODS.join(" ")})`,
         ],
-        helpers: [HELPERS.waits, ETCD_HELPERS, GOOGLE_HELPERS],
+        helpers: [HELPERS.waits, ETCD_HELPERS, GOOGLE_HELPERS, ETCD_IMAGE_HELPERS, SNAPSHOT_LISTING_HELPERS],
         body: bash`
 usage() {
   cat >&2 <<'USAGE'
@@ -54,26 +54,6 @@ usage: boutique-etcd-restore (--latest | --object NAME) [--as-single-member]
                        joined again (README: restoring etcd)
 USAGE
   exit 2
-}
-
-# run_etcd_image <tool> <args...>: a tool of this node's etcd image in a throwaway container with
-# the restore's work dir mounted; works while etcd itself is stopped or crashing.
-run_etcd_image() {
-  ctr -n k8s.io run --rm --mount "type=bind,src=$WORK_PATH,dst=$WORK_PATH,options=rbind:rw" \
-    "$ETCD_IMAGE" "boutique-etcd-restore-$$-$RANDOM" "$@"
-}
-
-ensure_etcd_image() {
-  [ -n "$(ctr -n k8s.io images ls -q "name==$ETCD_IMAGE" 2>/dev/null)" ] ||
-    ctr -n k8s.io images pull "$ETCD_IMAGE" >&2 || die "cannot find or pull $ETCD_IMAGE"
-}
-
-# The newest snapshot of the cluster: names sort by their UTC timestamp once the node is cut off.
-latest_object() {
-  local names
-  names=$(gcs_list "$CLUSTER_NAME/")
-  grep -E "^$CLUSTER_NAME/[a-z0-9.-]+/[0-9]{8}T[0-9]{6}Z-[a-z0-9-]+\.db$" <<<"$names" |
-    awk -F/ '{ print $NF "\t" $0 }' | sort | tail -n 1 | cut -f 2
 }
 
 member_count() {

@@ -46,7 +46,28 @@ readonly ETCD_KEY=/etc/kubernetes/pki/etcd/healthcheck-client.key`.trim(),
     ];
 }
 
-/** Bash helpers over the etcd static pod; they need HELPERS.messages and HELPERS.waits. */
+/**
+ * Bash helpers: `snapshot_tool <runner...>` (etcdutl or etcdctl, whichever the image has) and
+ * `snapshot_summary <status json>`.
+ */
+export const SNAPSHOT_TOOL_HELPERS = bash`
+# snapshot_tool <runner...>: etcdutl where the image ships it (etcd's own 3.6 images), else
+# etcdctl (registry.k8s.io's 3.5 images ship only etcd and etcdctl, whose snapshot commands
+# still work there; 3.6 removed them from etcdctl).
+snapshot_tool() {
+  if "$@" etcdutl version >/dev/null 2>&1; then echo etcdutl; else echo etcdctl; fi
+}
+
+# snapshot_summary <status json>: "revision R, K keys", or fails on an answer without them.
+snapshot_summary() {
+  local revision keys
+  revision=$(sed -n 's/.*"revision":[[:space:]]*\([0-9]*\).*/\1/p' <<<"$1")
+  keys=$(sed -n 's/.*"totalKey":[[:space:]]*\([0-9]*\).*/\1/p' <<<"$1")
+  [ -n "$revision" ] && [ -n "$keys" ] || return 1
+  echo "revision $revision, $keys keys"
+}`;
+
+/** Bash helpers over the etcd static pod (and SNAPSHOT_TOOL_HELPERS); they need HELPERS.messages and HELPERS.waits. */
 export const ETCD_HELPERS = bash`
 # One backup or restore at a time on a node (the timer, an upgrade's pre-upgrade backup, a restore).
 take_lock() {
@@ -96,19 +117,55 @@ etcdctl_in() {
   shift
   crictl exec "$container" etcdctl --endpoints "$ETCD_ENDPOINT" --cacert "$ETCD_CA" --cert "$ETCD_CERT" --key "$ETCD_KEY" "$@"
 }
+${SNAPSHOT_TOOL_HELPERS}`;
 
-# snapshot_tool <runner...>: etcdutl where the image ships it (etcd's own 3.6 images), else
-# etcdctl (registry.k8s.io's 3.5 images ship only etcd and etcdctl, whose snapshot commands
-# still work there; 3.6 removed them from etcdctl).
-snapshot_tool() {
-  if "$@" etcdutl version >/dev/null 2>&1; then echo etcdutl; else echo etcdctl; fi
+/**
+ * Bash helpers to run etcd's own tools from an image while no etcd runs: `ensure_etcd_image`
+ * (pulls ETCD_IMAGE unless containerd has it) and `run_etcd_image <tool> <args...>` (a throwaway
+ * container with WORK_PATH, a node path, mounted read-write). They need HELPERS.messages.
+ */
+export const ETCD_IMAGE_HELPERS = bash`
+# run_etcd_image <tool> <args...>: a tool of the etcd image in a throwaway container with the
+# work dir mounted; works while etcd itself is stopped, crashing or not yet installed.
+run_etcd_image() {
+  ctr -n k8s.io run --rm --mount "type=bind,src=$WORK_PATH,dst=$WORK_PATH,options=rbind:rw" \
+    "$ETCD_IMAGE" "$SCRIPT_NAME-$$-$RANDOM" "$@"
 }
 
-# snapshot_summary <status json>: "revision R, K keys", or fails on an answer without them.
-snapshot_summary() {
-  local revision keys
-  revision=$(sed -n 's/.*"revision":[[:space:]]*\([0-9]*\).*/\1/p' <<<"$1")
-  keys=$(sed -n 's/.*"totalKey":[[:space:]]*\([0-9]*\).*/\1/p' <<<"$1")
-  [ -n "$revision" ] && [ -n "$keys" ] || return 1
-  echo "revision $revision, $keys keys"
+ensure_etcd_image() {
+  [ -n "$(ctr -n k8s.io images ls -q "name==$ETCD_IMAGE" 2>/dev/null)" ] ||
+    ctr -n k8s.io images pull "$ETCD_IMAGE" >&2 || die "cannot find or pull $ETCD_IMAGE"
+}`;
+
+/**
+ * Bash helpers over the bucket's snapshots of CLUSTER_NAME (with GOOGLE_HELPERS, after
+ * google_login): `latest_object` (the newest, empty when there is none; fails when the bucket
+ * cannot be listed), `snapshot_time <object>` (ISO 8601 UTC, from the name) and
+ * `snapshot_age <object>` ("2d 3h 5m").
+ */
+export const SNAPSHOT_LISTING_HELPERS = bash`
+# The newest snapshot of the cluster: names sort by their UTC timestamp once the node is cut off.
+latest_object() {
+  local names
+  names=$(gcs_list "$CLUSTER_NAME/") || return 1
+  # No snapshot is an empty answer, not a failure (grep finding nothing would fail the pipeline).
+  { grep -E "^$CLUSTER_NAME/[a-z0-9.-]+/[0-9]{8}T[0-9]{6}Z-[a-z0-9-]+\.db$" <<<"$names" || true; } |
+    awk -F/ '{ print $NF "\t" $0 }' | sort | tail -n 1 | cut -f 2
+}
+
+# snapshot_time <object>: when it was taken, from the stamp in its name (YYYYMMDDTHHMMSSZ).
+snapshot_time() {
+  local stamp=\${1##*/}
+  stamp=\${stamp%%-*}
+  echo "\${stamp:0:4}-\${stamp:4:2}-\${stamp:6:2}T\${stamp:9:2}:\${stamp:11:2}:\${stamp:13:2}Z"
+}
+
+# snapshot_age <object>: how long ago it was taken, e.g. "2d 3h 5m" (GNU date reads the time).
+snapshot_age() {
+  local taken seconds
+  taken=$(date -u -d "$(snapshot_time "$1")" +%s) || return 1
+  seconds=$(($(date -u +%s) - taken))
+  [ "$seconds" -ge 0 ] || seconds=0
+  if [ "$seconds" -ge 86400 ]; then printf '%dd ' $((seconds / 86400)); fi
+  printf '%dh %dm\n' $((seconds % 86400 / 3600)) $((seconds % 3600 / 60))
 }`;

@@ -3,7 +3,7 @@ import { KNOWN_MACHINE_TYPES } from "../scaler/node-capacity";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
 import { KubernetesRelease } from "../components/kubernetes-release";
-import { cidr, cidrItem, gcpProjectId, gcpRegion, jsonList, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { cidr, cidrItem, flag, gcpProjectId, gcpRegion, jsonList, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
@@ -21,7 +21,16 @@ export interface StackConfig {
     readonly clusterName: string;
     /** The exact release every node installs and kubeadm deploys. */
     readonly kubernetesVersion: KubernetesRelease;
-    readonly controlPlane: { readonly count: 1 | 3; readonly machineType: string };
+    readonly controlPlane: {
+        readonly count: 1 | 3;
+        readonly machineType: string;
+        /**
+         * With one control plane, whether its replacement (which finds no cluster to join) restores
+         * etcd from the newest backup and runs kubeadm init on it; when false it refuses, saying so.
+         * @default false
+         */
+        readonly restoreFromBackup: boolean;
+    };
     readonly workers: WorkerScale & { readonly min: number; readonly max: number; readonly machineType: string };
     readonly haproxy: { readonly machineType: string };
     readonly network: {
@@ -60,6 +69,7 @@ const keys = {
         .refine((value) => value === "1" || value === "3", "must be 1 or 3 (etcd needs an odd number of members)")
         .transform((value) => (value === "1" ? 1 : 3) as 1 | 3),
     controlPlaneMachineType: machineType,
+    restoreControlPlaneFromBackup: flag,
     workerCount: wholeNumberIn(0, Infinity),
     minWorkers: wholeNumberIn(0, Infinity),
     maxWorkers: wholeNumberIn(1, Infinity),
@@ -110,6 +120,9 @@ export function fullKey(name: KeyName): string {
     return GCP_KEYS[name] ?? `${PROJECT}:${name}`;
 }
 
+/** The switch a replaced single control plane's bring-up names when it refuses to restore etcd. */
+export const RESTORE_CONTROL_PLANE_KEY = fullKey("restoreControlPlaneFromBackup");
+
 /** Every config key the program reads, by its Pulumi name. */
 export const CONFIG_KEYS: readonly string[] = (Object.keys(keys) as KeyName[]).map(fullKey);
 
@@ -119,6 +132,16 @@ function crossKeyProblems(c: Decoded): Problem[] {
     const add = (key: KeyName, message: string) => problems.push({ key, message });
     const [region, zone] = [c.gcpRegion, c.gcpZone];
     if (!zone.startsWith(`${region}-`)) add("gcpZone", `must be a zone of gcp:region ${region}, such as ${region}-b`);
+
+    // Refused rather than ignored: a "true" that does nothing would promise a recovery that three
+    // control planes get another way (a replaced one joins the other two; losing all three is
+    // README's manual restore).
+    if (c.restoreControlPlaneFromBackup && c.controlPlaneCount !== 1) {
+        add(
+            "restoreControlPlaneFromBackup",
+            `applies only with controlPlaneCount 1, not ${c.controlPlaneCount}: a replaced control plane of ${c.controlPlaneCount} joins the others, and losing them all is the manual restore in README's "etcd backups and restoring etcd"; set it to false`,
+        );
+    }
 
     const [count, min, max] = [c.workerCount, c.minWorkers, c.maxWorkers];
     if (min > max) add("minWorkers", `must not exceed maxWorkers (${max})`);
@@ -208,7 +231,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         gcp: { project: c.gcpProject, region: c.gcpRegion, zone: c.gcpZone },
         clusterName: c.clusterName,
         kubernetesVersion: c.kubernetesVersion,
-        controlPlane: { count: c.controlPlaneCount, machineType: c.controlPlaneMachineType },
+        controlPlane: { count: c.controlPlaneCount, machineType: c.controlPlaneMachineType, restoreFromBackup: c.restoreControlPlaneFromBackup },
         workers: {
             count: c.workerCount,
             retiredSlots: c.retiredWorkerSlots,

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { CONFIG_KEYS, parseStackConfig, StackConfigError } from "../config/stack-config";
+import { CONFIG_KEYS, parseStackConfig, RESTORE_CONTROL_PLANE_KEY, StackConfigError } from "../config/stack-config";
 import { devConfig, devConfigMap } from "./fixtures";
 import { BAD_CONFIGS } from "./support/bad-configs";
 
@@ -25,6 +25,13 @@ describe("stack config", () => {
         assert.deepEqual(config.network.adminCidrs.map((n) => n.cidr), ["203.0.113.0/24"]);
         assert.deepEqual(config.kubernetesVersion, { minor: 32, patch: 4 });
         assert.equal(config.nodes.drainTimeoutSeconds, 300);
+    });
+
+    it("restores a replaced single control plane from the backups only when told (default false)", () => {
+        assert.equal(devConfig().controlPlane.restoreFromBackup, false);
+        assert.equal(devConfig({ restoreControlPlaneFromBackup: "true" }).controlPlane.restoreFromBackup, true);
+        assert.equal(devConfig({ restoreControlPlaneFromBackup: "false", controlPlaneCount: "3" }).controlPlane.restoreFromBackup, false);
+        assert.equal(RESTORE_CONTROL_PLANE_KEY, "boutique-platform:restoreControlPlaneFromBackup");
     });
 
     it("reads another exact release (with or without a leading v) and three control planes", () => {
@@ -55,6 +62,6 @@ describe("stack config", () => {
 
     it("declares the keys it reads (gcp:* come from the stack file)", () => {
         assert.deepEqual(CONFIG_KEYS.filter((key) => key.startsWith("gcp:")), ["gcp:project", "gcp:region", "gcp:zone"]);
-        assert.equal(CONFIG_KEYS.length, 40);
+        assert.equal(CONFIG_KEYS.length, 41);
     });
 });

@@ -68,6 +68,12 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
         message:
             'boutique-platform:kubernetesVersion = "latest": must be an exact Kubernetes release, 1.31.0 or newer, as "1.MINOR.PATCH" such as "1.32.4" (kubeadm v1beta4 configs need 1.31+)',
     },
+    { overrides: { restoreControlPlaneFromBackup: "yes" }, message: 'boutique-platform:restoreControlPlaneFromBackup = "yes": must be true or false' },
+    {
+        overrides: { restoreControlPlaneFromBackup: "true", controlPlaneCount: "3" },
+        message:
+            'boutique-platform:restoreControlPlaneFromBackup = "true": applies only with controlPlaneCount 1, not 3: a replaced control plane of 3 joins the others, and losing them all is the manual restore in README\'s "etcd backups and restoring etcd"; set it to false',
+    },
     { overrides: { workerMachineType: "big" }, message: 'boutique-platform:workerMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
     {
         overrides: { clusterName: "Boutique_Dev" },

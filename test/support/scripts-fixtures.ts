@@ -21,6 +21,9 @@ import { etcdScriptSettings } from "./etcd-backup-fixtures";
 
 const ROLL_TEMPLATE = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-4", kubernetesVersion: { minor: 32, patch: 4 } };
 
+/** The replaced cp-0 of a cluster with one control plane. */
+const ONLY_CONTROL_PLANE = { nodeName: "boutique-cp-0", nodeAddress: "10.10.0.8", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: false } as const;
+
 export interface RenderedScript {
     readonly label: string;
     readonly script: string;
@@ -36,6 +39,8 @@ export function renderedScripts(): RenderedScript[] {
         { label: "apply-haproxy-ingress-config", script: renderApplyHaproxyConfigScript("ingress") },
         { label: "init-cluster (bring-up that may initialize)", script: renderBringUpControlPlaneScript({ nodeName: "boutique-cp-0", nodeAddress: "10.10.0.8", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: true }) },
         { label: "bring-up-control-plane", script: renderBringUpControlPlaneScript({ nodeName: "boutique-cp-1", nodeAddress: "10.10.0.9", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: false }) },
+        { label: "bring-up-control-plane, only one, restore allowed", script: renderBringUpControlPlaneScript({ ...ONLY_CONTROL_PLANE, restore: { enabled: true, clusterName: "boutique", identity: etcdScriptSettings().identity } }) },
+        { label: "bring-up-control-plane, only one, restore refused", script: renderBringUpControlPlaneScript({ ...ONLY_CONTROL_PLANE, restore: { enabled: false, clusterName: "boutique", identity: etcdScriptSettings().identity } }) },
         { label: "join-node", script: renderJoinNodeScript({ nodeName: "boutique-worker-3" }) },
         { label: "join-worker", script: renderJoinWorkerScript({ nodeName: "boutique-worker-3", nodeAddress: "10.10.0.35", sshUser: "pulumi" }) },
         { label: "remove-node, worker", script: renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
