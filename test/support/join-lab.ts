@@ -17,8 +17,23 @@ import { ScriptSandbox } from "./scripts-sandbox";
  * - a control-plane join reads the shared PKI from disk: no kubeadm-certs Secret exists, as if
  *   the uploaded certificates had expired (kubeadm deletes them after 2 hours);
  * - `failNextJoins(host, n)` makes that node's next n `kubeadm join` calls fail;
- * - ssh reaches a sandbox by its address unless `down`.
+ * - ssh reaches a sandbox by its address unless `down`;
+ * - kubeadm init and a control-plane join add the node's stacked etcd member (named after the
+ *   node, peer URL at its address); `crictl exec <etcd> etcdctl` on a control plane and
+ *   `kubectl exec <etcd pod> -- etcdctl` list and remove members;
+ * - `replaceVm(host)` gives that address a fresh VM (no /etc/kubernetes), `apiDown()` stops the
+ *   API server answering (no control plane is left behind HAProxy).
  */
+
+/** Removes a member from the lab's etcd-members file, as etcdctl member remove does (shared by the fake kubectl and crictl). */
+const REMOVE_ETCD_MEMBER = bash`
+remove_etcd_member() {
+  local members="$CLUSTER_DIR/etcd-members"
+  grep -q "^$1, " "$members" 2>/dev/null || { echo "Error: etcdserver: member not found" >&2; return 1; }
+  grep -v "^$1, " "$members" >"$members.new" || true
+  mv "$members.new" "$members"
+  echo "Member $1 removed from cluster 1c45a069f3a1d796"
+}`;
 
 const KUBEADM = bash`#!/usr/bin/env bash
 set -u
@@ -29,6 +44,13 @@ register() { # <config>: the node named in its nodeRegistration becomes a Ready 
   local name
   name=$(sed -n 's/^  name: //p' "$1" | head -n 1)
   echo True >"$CLUSTER_DIR/nodes/$name"
+}
+add_etcd_member() { # <config>: a control plane's stacked etcd member, named after its node, at this VM's address
+  local name n
+  name=$(sed -n 's/^  name: //p' "$1" | head -n 1)
+  n=$(( $(cat "$CLUSTER_DIR/etcd-member-counter" 2>/dev/null || echo 0) + 1 ))
+  echo "$n" >"$CLUSTER_DIR/etcd-member-counter"
+  printf '%s, started, %s, https://%s:2380, https://%s:2379, false\n' "$(printf 'a1b2c3d4%08x' "$n")" "$name" "$LAB_HOST" "$LAB_HOST" >>"$CLUSTER_DIR/etcd-members"
 }
 if [ "$1 \${2:-}" = "token create" ]; then
   n=$(( $(cat "$CLUSTER_DIR/token-counter" 2>/dev/null || echo 0) + 1 ))
@@ -47,6 +69,7 @@ case "$1" in
   init)
     mkdir -p "$etc" && touch "$etc/admin.conf" "$etc/kubelet.conf" "$CLUSTER_DIR/api-up"
     register "$3"
+    add_etcd_member "$3"
     ;;
   join)
     config=$3
@@ -67,6 +90,7 @@ case "$1" in
         [ -s "$etc/pki/$file" ] || { echo "error execution phase control-plane-prepare/download-certs: the kubeadm-certs Secret is gone and $file is not on disk" >&2; exit 1; }
       done
       touch "$etc/admin.conf"
+      add_etcd_member "$config"
     fi
     mkdir -p "$etc" && touch "$etc/kubelet.conf"
     register "$config"
@@ -79,6 +103,7 @@ exit 0
 const KUBECTL = bash`#!/usr/bin/env bash
 set -u
 printf '%s kubectl %s\n' "$LAB_HOST" "$*" >>"$CLUSTER_DIR/calls"
+${REMOVE_ETCD_MEMBER}
 node=""; prev=""
 for arg in "$@"; do [ "$prev" = node ] && node=$arg; prev=$arg; done
 case " $* " in
@@ -88,7 +113,36 @@ case " $* " in
   *" delete node "*) rm -f "$CLUSTER_DIR/nodes/$node" ;;
   *" get pods -l component=etcd "*) printf 'etcd-lab' ;;
   *" member list "*) cat "$CLUSTER_DIR/etcd-members" 2>/dev/null || true ;;
+  *" member remove "*) for arg in "$@"; do id=$arg; done; remove_etcd_member "$id" ;;
   *) exit 0 ;;
+esac
+`;
+
+/**
+ * crictl on a control plane, as the etcd-member helpers use it (node-scripts-etcd-member.ts): the
+ * etcd container runs where an etcd member has this VM's address; etcdctl inside it must be called
+ * exactly with the local endpoint and kubeadm's healthcheck-client certificate, and answers from
+ * the lab's etcd-members file ("ID, status, name, peer URLs, client URLs, is-learner").
+ */
+const CRICTL = bash`#!/usr/bin/env bash
+set -u
+printf '%s crictl %s\n' "$LAB_HOST" "$*" >>"$CLUSTER_DIR/calls"
+${REMOVE_ETCD_MEMBER}
+local_member() { grep -F ", https://$LAB_HOST:2380, " "$CLUSTER_DIR/etcd-members" 2>/dev/null | cut -d, -f1; }
+if [ "$*" = "ps --name ^etcd$ -q" ]; then
+  [ -z "$(local_member)" ] || echo "etcd-container-$LAB_HOST"
+  exit 0
+fi
+expected="exec etcd-container-$LAB_HOST etcdctl --endpoints https://127.0.0.1:2379 --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key "
+call="$*"
+[ "\${call#"$expected"}" != "$call" ] || { echo "fake crictl: unexpected call: $call" >&2; exit 1; }
+# shellcheck disable=SC2086 # the etcdctl words, without spaces of their own
+set -- \${call#"$expected"}
+case "$*" in
+  "member list -w simple") cat "$CLUSTER_DIR/etcd-members" ;;
+  "endpoint status -w simple") printf 'https://127.0.0.1:2379, %s, 3.5.16, 25 kB, false, false, 3, 42, 42, \n' "$(local_member)" ;;
+  "member remove "*) remove_etcd_member "$3" ;;
+  *) echo "fake crictl: unexpected etcdctl call: $*" >&2; exit 1 ;;
 esac
 `;
 
@@ -123,7 +177,7 @@ export class JoinLab {
         for (const address of addresses) {
             const sandbox = new ScriptSandbox(["sudo"]);
             const bin = path.join(sandbox.dir, "bin");
-            for (const [tool, text] of [["kubeadm", KUBEADM], ["kubectl", KUBECTL], ["ssh", SSH]] as const) fs.writeFileSync(path.join(bin, tool), text, { mode: 0o755 });
+            for (const [tool, text] of [["kubeadm", KUBEADM], ["kubectl", KUBECTL], ["ssh", SSH], ["crictl", CRICTL]] as const) fs.writeFileSync(path.join(bin, tool), text, { mode: 0o755 });
             // Every VM has finished its preparation (the lab is about joins).
             sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
             fs.writeFileSync(
@@ -138,7 +192,9 @@ export class JoinLab {
     readonly runner: CommandRunner = (host, command, stdin) => {
         const sandbox = this.hosts.get(host);
         if (!sandbox) return { status: 255, stdout: "", stderr: `dial tcp ${host}:22: no such VM in the lab` };
-        const run = sandbox.run(command, { stdin, asCommandString: true, env: { CLUSTER_DIR: this.clusterDir, LAB_HOST: host } });
+        // HOME is the VM's own: node's stdin is a socket, so bash (as if run by sshd) would source
+        // this machine's ~/.bashrc, which is slow here and no part of any VM.
+        const run = sandbox.run(command, { stdin, asCommandString: true, env: { CLUSTER_DIR: this.clusterDir, LAB_HOST: host, HOME: sandbox.dir } });
         return { status: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
     };
 
@@ -165,6 +221,22 @@ export class JoinLab {
     calls(): string[] {
         const file = path.join(this.clusterDir, "calls");
         return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
+    }
+
+    /** The stacked etcd's members, "ID, status, name, peer URLs, client URLs, is-learner" (etcdctl member list -w simple). */
+    etcdMembers(): string[] {
+        const file = path.join(this.clusterDir, "etcd-members");
+        return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
+    }
+
+    /** A new VM at `host`: its Kubernetes files are gone (it is prepared again, as its startup script would). */
+    replaceVm(host: string): void {
+        fs.rmSync(this.sandbox(host).path("/etc/kubernetes"), { recursive: true, force: true });
+    }
+
+    /** No API server answers at the endpoint any more (the last control plane's VM is gone). */
+    apiDown(): void {
+        fs.rmSync(path.join(this.clusterDir, "api-up"), { force: true });
     }
 
     sandbox(host: string): ScriptSandbox {
