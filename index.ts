@@ -94,6 +94,10 @@ export = async () => {
         workers: workerSlots.map((slot) => ({ name: `worker-${slot}`, address: ipPool.workers[slot].ip })),
     });
 
+    // The etcd backup bucket, made below (its installs wait for the bring-ups): a lone replaced
+    // control plane restores etcd from it.
+    const [etcdBackupBucketName, resolveEtcdBackupBucketName] = pulumi.deferredOutput<string>();
+
     // Control plane: the cluster initialized once, then each control plane brought up (joined) one at a time.
     const controlPlane = new ControlPlane("control-plane", {
         ...nodeDefaults,
@@ -107,6 +111,7 @@ export = async () => {
         endpoint: { internalIp: haproxy.internalIp, publicIp: haproxy.publicIp, ready: haproxy.apiConfigApplied },
         drainTimeoutSeconds: config.nodes.drainTimeoutSeconds,
         workerJoinPrivateKey: access.workerJoinPrivateKey,
+        restore: { enabled: config.controlPlane.restoreFromBackup, federation: federation.pool, bucket: etcdBackupBucketName },
         rollWaitSeconds: rollWaitSeconds(config.controlPlane.count + config.workers.max + platform.loki.nodeCount, config.nodes.drainTimeoutSeconds),
     });
 
@@ -123,6 +128,7 @@ export = async () => {
         controlPlanes: controlPlane.nodeNames.map((name, i) => ({ name, address: ipPool.controlPlanes[i].ip, ready: controlPlane.bringUps[i] })),
         ssh: haproxy.ssh,
     });
+    resolveEtcdBackupBucketName(etcdBackup.bucketName);
 
     // Workers: one per live slot, each joined in parallel from cp-0 with a token minted for each attempt.
     const workers = new WorkerPool("workers", {

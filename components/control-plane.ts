@@ -9,7 +9,8 @@ import { ClusterSettings, NodeIdentity, REDACTED, renderInitConfiguration, rende
 import { KubernetesRelease } from "./kubernetes-release";
 import { renderKubeconfig } from "./kubeconfig";
 import { ReservedAddress } from "./ip-pool";
-import { ClusterJoinSettings, fileBundle } from "./node-join";
+import { controlPlaneRestoreWiring } from "./control-plane-restore";
+import { ClusterJoinSettings, fileBundle, PendingNodeFile } from "./node-join";
 import { asRootCommand, renderRemoveNodeScript } from "./node-scripts";
 import { CONTROL_PLANE_BRING_UP_PATHS, renderBringUpControlPlaneScript } from "./node-scripts-control-plane";
 import { JOIN_PATHS } from "./node-scripts-join";
@@ -18,6 +19,7 @@ import { controlPlaneUpgrade } from "./node-upgrade";
 import { nodeInstanceArgs } from "./node-vm";
 import { gceProviderId } from "./pki";
 import { nodeConnection, SshAccess } from "./ssh";
+import { FederationPool } from "./workload-identity";
 
 export const API_SERVER_PORT = 6443;
 /** kubeadm's default issuer, set explicitly: Workload Identity Federation trusts tokens by this `iss`. */
@@ -49,6 +51,8 @@ export interface ControlPlaneArgs {
     readonly workerJoinPrivateKey: pulumi.Input<string>;
     /** How long a node's change waits for the others' (node-roll.ts rollWaitSeconds). */
     readonly rollWaitSeconds: number;
+    /** A single control plane's replacement: restore etcd from the latest backup, or refuse (control-plane-restore.ts). */
+    readonly restore: { readonly enabled: boolean; readonly federation: pulumi.Input<FederationPool>; readonly bucket: pulumi.Input<string> };
 }
 
 /**
@@ -96,17 +100,20 @@ export class ControlPlane extends pulumi.ComponentResource {
         const joinConfig = (node: NodeIdentity) =>
             pulumi.output(args.pki.discoveryHash).apply((caCertHash) => renderJoinConfiguration({ apiServerEndpoint, caCertHash, node, controlPlane: true }));
         const shared = controlPlaneBundleFiles({ clusterName: args.clusterName, pki: args.pki, apiServerEndpoint });
-        const bundle = (i: number, init?: pulumi.Output<string>) =>
+        const bundle = (i: number, init?: pulumi.Output<string>, extra: readonly PendingNodeFile[] = []) =>
             fileBundle([
                 ...shared,
                 { path: JOIN_PATHS.joinConfig, mode: "0644", content: joinConfig(nodes[i]) },
                 ...(init ? [{ path: CONTROL_PLANE_BRING_UP_PATHS.initConfig, mode: "0644" as const, content: init }] : []),
+                ...extra,
             ]);
         const bringUpScript = (i: number, mayInitialize: boolean) =>
             renderBringUpControlPlaneScript({ nodeName: nodes[i].name, nodeAddress: nodes[i].address, apiServerEndpoint, mayInitialize });
 
         const initConfig = clusterSettings.apply((cluster) => renderInitConfiguration(cluster, nodes[0]));
         const initScript = bringUpScript(0, true);
+        // With one control plane, a replaced cp-0 has nobody to join: it restores etcd from the latest backup, or refuses.
+        const restore = controlPlaneRestoreWiring({ ...args.restore, controlPlaneCount: nodes.length, clusterName: args.clusterName, issuer: SERVICE_ACCOUNT_ISSUER, initConfig });
         const artifacts: Record<string, pulumi.Input<string>> = {
             "nodes/cp-0/kubeadm-init.yaml": initConfig,
             "nodes/cp-0/init-cluster.sh": initScript,
@@ -125,6 +132,7 @@ export class ControlPlane extends pulumi.ComponentResource {
                     nodeName: nodes[i].name,
                     template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType, kubernetesVersion: args.kubernetesVersion },
                     afterControlPlane: false,
+                    snapshotFirst: nodes.length === 1,
                     connection: nodeConnection(args.ssh, nodes[i].address),
                     drainTimeoutSeconds: args.drainTimeoutSeconds,
                     waitSeconds: args.rollWaitSeconds,
@@ -165,15 +173,17 @@ export class ControlPlane extends pulumi.ComponentResource {
             const nodeRollPair = i === 0 ? firstRoll : roll(i);
             const vm = i === 0 ? first : instance(i, nodeRollPair.start);
             const membership = nodes.length > 1 ? this.removal(i, nodes, args, vm) : undefined;
-            const script = bringUpScript(i, false);
+            const script: pulumi.Input<string> =
+                i === 0 && restore ? restore.bringUpScript({ nodeName: nodes[0].name, nodeAddress: nodes[0].address, apiServerEndpoint }) : bringUpScript(i, false);
+            const rootCommand = pulumi.output(script).apply(asRootCommand);
             bringUps.push(
                 new command.remote.Command(
                     `cp-${i}-bring-up`,
                     {
                         connection: nodeConnection(args.ssh, nodes[i].address),
-                        create: asRootCommand(script),
-                        update: asRootCommand(script),
-                        stdin: bundle(i),
+                        create: rootCommand,
+                        update: rootCommand,
+                        stdin: i === 0 && restore ? bundle(0, undefined, restore.bundleFiles) : bundle(i),
                         triggers: [vm.instanceId],
                     },
                     { ...parent, dependsOn: [vm, this.initialized, ...(membership ? [membership] : []), ...(i > 0 ? [bringUps[i - 1]] : [])] },

@@ -16,6 +16,8 @@ export interface NodeRollArgs {
     readonly template: NodeTemplate;
     /** Workers wait for the control plane to run the template's release first (RollStartInput). */
     readonly afterControlPlane: boolean;
+    /** A lone control plane snapshots etcd before its VM changes (RollStartInput). */
+    readonly snapshotFirst?: boolean;
     /** Where the roll's commands run: a control plane with admin credentials. */
     readonly connection: command.types.input.remote.ConnectionArgs;
     readonly drainTimeoutSeconds: number;
@@ -41,6 +43,7 @@ export function nodeRoll(prefix: string, args: NodeRollArgs, parent: pulumi.Reso
         nodeName: args.nodeName,
         template: args.template,
         afterControlPlane: args.afterControlPlane,
+        snapshotFirst: args.snapshotFirst,
         drainTimeoutSeconds: args.drainTimeoutSeconds,
         waitSeconds: args.waitSeconds,
     });

@@ -1,6 +1,7 @@
 import { KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
 import { DRAIN_HELPERS, nodeApiSettings } from "./node-scripts-drain";
-import { bash, HELPERS, renderScript, shellQuote, validateNodeName, validatePositiveSeconds } from "./node-scripts-shell";
+import { ETCD_BACKUP_COMMAND } from "./node-scripts-etcd-snapshot";
+import { bash, HELPERS, renderScript, rootedPath, shellQuote, validateNodeName, validatePositiveSeconds } from "./node-scripts-shell";
 
 /**
  * Rolling a change through the nodes one at a time (a new image or disk replaces a VM; a new
@@ -94,6 +95,11 @@ export interface RollStartInput {
      * so no kubelet is ever newer than the API server (the version-skew policy).
      */
     readonly afterControlPlane: boolean;
+    /**
+     * A lone control plane: snapshot etcd (the installed backup command) before its VM changes, so a
+     * replacement restores the state of that moment, not of the last scheduled backup.
+     */
+    readonly snapshotFirst?: boolean;
     readonly drainTimeoutSeconds: number;
     /** How long to wait for the other nodes' changes before giving up. */
     readonly waitSeconds: number;
@@ -116,6 +122,8 @@ export function renderRollStartScript(input: RollStartInput): string {
             ...settings(input.nodeName),
             `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds} WAIT_SECONDS=${input.waitSeconds}`,
             `readonly CONTROL_PLANE_RELEASE=${shellQuote(input.afterControlPlane ? kubernetesVersionTag(input.template.kubernetesVersion) : "")}`,
+            `readonly SNAPSHOT_FIRST=${input.snapshotFirst ? 1 : 0}`,
+            rootedPath("ETCD_BACKUP", ETCD_BACKUP_COMMAND),
         ],
         helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
         body: bash`
@@ -129,6 +137,10 @@ main() {
       die "$NODE_NAME: step 'wait for the control plane' failed: the cluster did not reach $CONTROL_PLANE_RELEASE within $(wait_limit "$WAIT_SECONDS")s"
   fi
   retry_for "$WAIT_SECONDS" take_lease || die "$NODE_NAME: step 'take the roll lease' failed: another node held it for $(wait_limit "$WAIT_SECONDS")s"
+  if [ "$SNAPSHOT_FIRST" = 1 ] && { [ ! -x "$ETCD_BACKUP" ] || ! "$ETCD_BACKUP" pre-change >&2; }; then
+    give_lease_back
+    die "$NODE_NAME: step 'snapshot etcd' failed (\${ETCD_BACKUP#"$ROOT"} pre-change); the VM is left unchanged, as a replacement would restore an older backup"
+  fi
   if [ -n "$(find_node)" ]; then
     cordon_node
     if ! drain_node; then

@@ -50,6 +50,10 @@ export function renderedScripts(): RenderedScript[] {
         { label: "uncordon, kubelet v1.32.4", script: renderUncordonScript({ nodeName: "boutique-worker-3", kubeletVersion: "v1.32.4", readyWaitSeconds: 600 }) },
         { label: "roll-start, worker", script: renderRollStartScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, afterControlPlane: true, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
         { label: "roll-start, control plane", script: renderRollStartScript({ nodeName: "boutique-cp-1", template: ROLL_TEMPLATE, afterControlPlane: false, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
+        {
+            label: "roll-start, the only control plane (snapshot first)",
+            script: renderRollStartScript({ nodeName: "boutique-cp-0", template: ROLL_TEMPLATE, afterControlPlane: false, snapshotFirst: true, drainTimeoutSeconds: 300, waitSeconds: 21_000 }),
+        },
         { label: "roll-finish", script: renderRollFinishScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, readyWaitSeconds: 1800 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
         { label: "workers-ready, none (scale from zero)", script: renderWorkersReadyScript({ minReadyWorkers: 0 }) },
