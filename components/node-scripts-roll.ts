@@ -22,34 +22,45 @@ export const ROLL_LEASE_SECONDS = 3600;
 const LEASE_HELPERS = bash`
 now_micro() { date -u +%Y-%m-%dT%H:%M:%S.000000Z; }
 
-# take_lease: creates the Lease naming this holder (create is atomic: exactly one holder wins).
-# Succeeds when this holder has it (a re-run after a failure keeps it), takes over one whose
-# holder has not renewed it for its duration, and fails (for retry_for) while another holds it.
-take_lease() {
-  local held holder renewed
-  if kc_bounded create -f - >/dev/null 2>&1 <<EOF; then
+# lease_manifest [resourceVersion]: the Lease naming this holder; with a version, for a replace
+# that the API server applies only if the Lease is still at that version.
+lease_manifest() {
+  local version=""
+  [ -z "\${1:-}" ] || version=$(printf '\n  resourceVersion: "%s"' "$1")
+  cat <<EOF
 apiVersion: coordination.k8s.io/v1
 kind: Lease
 metadata:
   name: ${ROLL_LEASE}
-  namespace: kube-system
+  namespace: kube-system$version
 spec:
   holderIdentity: $HOLDER
   leaseDurationSeconds: ${ROLL_LEASE_SECONDS}
   acquireTime: $(now_micro)
   renewTime: $(now_micro)
 EOF
+}
+
+# take_lease: creates the Lease naming this holder (create is atomic: exactly one holder wins).
+# Succeeds when this holder has it (a re-run after a failure keeps it), takes over one whose
+# holder has not renewed it for its duration, and fails (for retry_for) while another holds it.
+take_lease() {
+  local held holder renewed version
+  if lease_manifest | kc_bounded create -f - >/dev/null 2>&1; then
     log "took the roll lease for $HOLDER"
     return 0
   fi
-  held=$(kc_bounded -n kube-system get lease ${ROLL_LEASE} --ignore-not-found -o 'jsonpath={.spec.holderIdentity} {.spec.renewTime}') || return 1
+  held=$(kc_bounded -n kube-system get lease ${ROLL_LEASE} --ignore-not-found -o 'jsonpath={.spec.holderIdentity} {.spec.renewTime} {.metadata.resourceVersion}') || return 1
   [ -n "$held" ] || return 1
-  holder=\${held%% *}
-  renewed=\${held#* }
+  read -r holder renewed version <<<"$held"
   [ "$holder" != "$HOLDER" ] || return 0
   if [ "$(($(date -u +%s) - $(date -u -d "$renewed" +%s 2>/dev/null || echo 0)))" -gt ${ROLL_LEASE_SECONDS} ]; then
-    log "the roll lease held by $holder expired (last renewed $renewed); taking it over"
-    kc_bounded -n kube-system delete lease ${ROLL_LEASE} >/dev/null 2>&1 || true
+    # Compare-and-swap on the version read: of two waiters taking over the same expired Lease,
+    # the API server lets one replace it; the other gets a Conflict and keeps waiting.
+    if lease_manifest "$version" | kc_bounded replace -f - >/dev/null 2>&1; then
+      log "took over the roll lease from $holder, who had not renewed it since $renewed"
+      return 0
+    fi
     return 1
   fi
   [ "$holder" = "\${LAST_SEEN_HOLDER:-}" ] || log "waiting for the roll lease: $holder is changing"

@@ -110,7 +110,7 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         assert.deepEqual(taken.map((hold) => hold.label).sort(), NODES.slice(0, 2).sort());
         assert.ok(taken.every((hold) => hold.from > expiredAt), "taken only after it expired");
         assert.deepEqual(overlaps(taken).overlapping, []);
-        const takeover = results.find((result) => /the roll lease held by boutique-dev-worker-9 expired .*taking it over/.test(result.start.stderr));
+        const takeover = results.find((result) => /took over the roll lease from boutique-dev-worker-9, who had not renewed it since /.test(result.start.stderr));
         assert.ok(takeover, results.map((result) => result.start.stderr).join("\n"));
         console.log(`      waited ${expiredAt - Math.min(...results.map((r) => r.start.startedAt))} ms on the live lease; first taken ${Math.min(...taken.map((h) => h.from)) - expiredAt} ms after it expired`);
     });
@@ -142,18 +142,15 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         assert.equal(lab.holder(), stuck);
     });
 
-    // KNOWN BUG (issue 13, reported to the owner of components/node-scripts-roll.ts; do not "fix" the
-    // test): taking over an expired Lease deletes it unconditionally (`kubectl delete lease`), then
-    // creates a new one. A waiter whose delete lands after another waiter already took the Lease over
-    // deletes the new holder's Lease and takes it too: two nodes change at once. The fix: take over
-    // with a precondition on what was read (kubectl replace with the read resourceVersion, or
-    // DeleteOptions.preconditions.resourceVersion), so a stale takeover fails with a Conflict.
-    it("KNOWN BUG: two waiters taking over an expired lease never both hold it (a slow delete must not remove the new holder's lease)", async () => {
+    // Taking over an expired Lease is a compare-and-swap on the version the waiter read (kubectl
+    // replace naming it): a waiter whose replace lands after another already took the Lease over
+    // gets a Conflict and keeps waiting, so two nodes never change at once.
+    it("two waiters taking over an expired lease never both hold it (a slow takeover loses to the first)", async () => {
         const [slow, fast] = NODES;
         lab.leaseLeftBy("boutique-dev-worker-9", ROLL_LEASE_SECONDS + 600);
-        const slowRun = lab.run(slow, startScript(slow), { waitSeconds: 6, env: { FAKE_DELETE_LEASE_DELAY: "2" } });
+        const slowRun = lab.run(slow, startScript(slow), { waitSeconds: 6, env: { FAKE_REPLACE_LEASE_DELAY: "2" } });
         const deadline = Date.now() + 10_000;
-        while (!lab.events().some((event) => event.by === slow && event.what === "delete-begin")) {
+        while (!lab.events().some((event) => event.by === slow && event.what === "replace-begin")) {
             assert.ok(Date.now() < deadline, "the slow waiter never tried to take the expired lease over");
             await pause(50);
         }
@@ -164,6 +161,7 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         const slowResult = await slowRun;
         console.log(`      holders over time: ${holds(lab).map((hold) => hold.label).join(" -> ")}; slow waiter exit ${slowResult.status}`);
         assert.notEqual(slowResult.status, 0, `${slow} took the lease while ${fast} held it:\n${slowResult.stderr}`);
+        assert.match(slowResult.stderr, /step 'take the roll lease' failed/);
         assert.equal(lab.holder(), fast);
     });
 });

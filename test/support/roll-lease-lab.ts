@@ -36,7 +36,7 @@ case "$*" in
     holder=$(sed -n 's/^  holderIdentity: //p' <<<"$spec")
     renewed=$(sed -n 's/^  renewTime: //p' <<<"$spec")
     [ -n "$holder" ] && [ -n "$renewed" ] || { echo "fake kubectl: a Lease without holderIdentity or renewTime" >&2; exit 1; }
-    printf '%s %s\n' "$holder" "$renewed" >"$lease.$$"
+    printf '%s %s 1\n' "$holder" "$renewed" >"$lease.$$"
     if ln "$lease.$$" "$lease" 2>/dev/null; then
       rm -f "$lease.$$"
       event "took $holder"
@@ -46,8 +46,29 @@ case "$*" in
       echo 'Error from server (AlreadyExists): leases.coordination.k8s.io "boutique-node-roll" already exists' >&2
       exit 1
     fi ;;
-  "-n kube-system get lease boutique-node-roll --ignore-not-found -o jsonpath={.spec.holderIdentity} {.spec.renewTime}")
+  "-n kube-system get lease boutique-node-roll --ignore-not-found -o jsonpath={.spec.holderIdentity} {.spec.renewTime} {.metadata.resourceVersion}")
     [ ! -f "$lease" ] || tr -d '\n' <"$lease" ;;
+  "replace -f -")
+    spec=$(cat)
+    event "replace-begin"
+    # A slow API server: the replace lands this long after the script decided on it.
+    [ -z "\${FAKE_REPLACE_LEASE_DELAY:-}" ] || ${REAL.sleep} "$FAKE_REPLACE_LEASE_DELAY"
+    holder=$(sed -n 's/^  holderIdentity: //p' <<<"$spec")
+    renewed=$(sed -n 's/^  renewTime: //p' <<<"$spec")
+    wanted=$(sed -n 's/^  resourceVersion: "\(.*\)"$/\1/p' <<<"$spec")
+    # The API server's optimistic concurrency: a replace applies only to the version it names.
+    until mkdir "$lease.lock" 2>/dev/null; do ${REAL.sleep} 0.01; done
+    read -r _ _ current <"$lease" 2>/dev/null || current=""
+    if [ -n "$wanted" ] && [ "$wanted" = "$current" ]; then
+      printf '%s %s %s\n' "$holder" "$renewed" "$((current + 1))" >"$lease"
+      rmdir "$lease.lock"
+      event "took $holder"
+      echo "lease.coordination.k8s.io/boutique-node-roll replaced"
+    else
+      rmdir "$lease.lock"
+      echo 'Error from server (Conflict): Operation cannot be fulfilled on leases.coordination.k8s.io "boutique-node-roll": the object has been modified' >&2
+      exit 1
+    fi ;;
   "-n kube-system get lease boutique-node-roll --ignore-not-found -o jsonpath={.spec.holderIdentity}")
     [ ! -f "$lease" ] || cut -d' ' -f1 <"$lease" | tr -d '\n' ;;
   "-n kube-system delete lease boutique-node-roll")
@@ -127,7 +148,7 @@ export class RollLeaseLab {
     /** A Lease left by a holder that never gave it back, last renewed `secondsAgo` ago. */
     leaseLeftBy(holder: string, secondsAgo: number): void {
         const renewed = new Date(Date.now() - secondsAgo * 1000).toISOString().replace(/\.\d+Z$/, ".000000Z");
-        fs.writeFileSync(path.join(this.dir, "lease"), `${holder} ${renewed}\n`);
+        fs.writeFileSync(path.join(this.dir, "lease"), `${holder} ${renewed} 7\n`);
     }
 
     /** Who holds the Lease now, if anyone. */
