@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { CommandCapturingCloud, CommandEngine, RemoteCommand, remoteCommands, StepRecord } from "./support/command-engine";
+import { clusterCommands } from "./support/cluster-commands";
+import { CommandEngine, StepRecord } from "./support/command-engine";
 import { JoinLab } from "./support/join-lab";
-import { evaluateDev } from "./support/program";
 
 /**
  * Joins that can be retried, end to end: the program's own remote commands (as `npm run render`
@@ -9,27 +9,6 @@ import { evaluateDev } from "./support/program";
  * against VMs played by sandboxes with a fake kubeadm that enforces token lifetimes
  * (support/join-lab.ts).
  */
-
-/** The cluster layer's commands: the bring-ups and memberships (HAProxy and the platform's gates are other layers). */
-const CLUSTER_COMMAND = /^(cluster-init|cp-\d+-(bring-up|membership)|worker-\d+-membership)$/;
-
-async function clusterCommands(overrides: Record<string, string> = {}): Promise<{ commands: RemoteCommand[]; addressOf: (node: string) => string; hosts: string[] }> {
-    const cloud = new CommandCapturingCloud();
-    const evaluation = await evaluateDev(overrides, cloud);
-    const commands = remoteCommands(evaluation, cloud).filter((command) => CLUSTER_COMMAND.test(command.name));
-    const addresses = new Map<string, string>();
-    for (const command of commands) {
-        const node = /readonly NODE_NAME='([a-z0-9-]+)'/.exec(command.create ?? "")?.[1];
-        const address = /readonly NODE_ADDRESS='([0-9.]+)'/.exec(command.create ?? "")?.[1];
-        if (node && address) addresses.set(node, address);
-    }
-    const addressOf = (node: string) => {
-        const address = addresses.get(node);
-        if (!address) throw new Error(`no address for ${node}`);
-        return address;
-    };
-    return { commands, addressOf, hosts: [...new Set([...commands.map((command) => command.host), ...addresses.values()])] };
-}
 
 const summary = (steps: readonly StepRecord[]) => steps.map((step) => `${step.name}:${step.op}:${step.ok ? "ok" : "failed"}`);
 const tokenMints = (lab: JoinLab, node: string) => lab.calls().filter((call) => call.includes("token create") && call.includes(node)).length;

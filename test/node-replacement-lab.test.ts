@@ -75,8 +75,8 @@ describe("a replaced control plane joins the running cluster, never initializes 
             const before = lab.calls().length;
             const second = engine.up(withNewInstanceId(commands, ["cp-0-bring-up"], "cp-0-new-instance"));
             assert.deepEqual(summary(second), ["cp-0-bring-up:replace:failed"]);
-            assert.match(second[0].stderr, /boutique-dev-cp-0: step 'find the cluster' failed: .*no control plane to join/);
-            assert.match(second[0].stderr, /restore etcd from its latest snapshot/);
+            assert.match(second[0].stderr, /boutique-dev-cp-0: step 'find the cluster' failed: .*is the cluster's only control plane, so there is none to join/);
+            assert.match(second[0].stderr, /pulumi config set boutique-platform:restoreControlPlaneFromBackup true/);
             assert.deepEqual(lab.calls().slice(before).filter((call) => / kubeadm /.test(call)), [], "neither init nor join");
             assert.equal(initCalls(lab).length, 1, "kubeadm init ran once over the whole history");
             assert.ok(!lab.sandbox(cp0).exists("/etc/kubernetes/admin.conf"), "no second cluster on the new VM");

@@ -167,6 +167,9 @@ fi
 PATH="$HOST_BIN:$SYSTEM_PATH" BOUTIQUE_TEST_ROOT="$HOST_ROOT" STUB_DIR="$HOST_STUB_DIR" LAB_HOST="$host" exec bash -c "$*"
 `;
 
+/** The lab has no Google: its STS and storage refuse at once (a closed local port), instead of the real ones timing out. */
+const NO_GOOGLE = { BOUTIQUE_TEST_STS_URL: "http://127.0.0.1:9/v1/token", BOUTIQUE_TEST_STORAGE_URL: "http://127.0.0.1:9" };
+
 export class JoinLab {
     readonly clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), "join-lab-"));
     private readonly hosts = new Map<string, ScriptSandbox>();
@@ -194,7 +197,7 @@ export class JoinLab {
         if (!sandbox) return { status: 255, stdout: "", stderr: `dial tcp ${host}:22: no such VM in the lab` };
         // HOME is the VM's own: node's stdin is a socket, so bash (as if run by sshd) would source
         // this machine's ~/.bashrc, which is slow here and no part of any VM.
-        const run = sandbox.run(command, { stdin, asCommandString: true, env: { CLUSTER_DIR: this.clusterDir, LAB_HOST: host, HOME: sandbox.dir } });
+        const run = sandbox.run(command, { stdin, asCommandString: true, env: { CLUSTER_DIR: this.clusterDir, LAB_HOST: host, HOME: sandbox.dir, ...NO_GOOGLE } });
         return { status: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
     };
 
