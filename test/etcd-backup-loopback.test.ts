@@ -7,9 +7,8 @@ import { renderEtcdBackupScript } from "../components/node-scripts-etcd-backup";
 import { renderEtcdRestoreScript } from "../components/node-scripts-etcd-restore";
 import { HOST_TOKEN_LIFETIME_SECONDS } from "../components/node-scripts-google";
 import { serviceAccountJwks, serviceAccountKeyId } from "../components/pki";
-import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../components/workload-identity";
 import { etcdScriptSettings } from "./support/etcd-backup-fixtures";
-import { ETCD_IMAGE, EtcdLab } from "./support/etcd-lab";
+import { EtcdLab } from "./support/etcd-lab";
 import { FakeGoogle, FakeGoogleExpectations } from "./support/fake-google";
 import { requireTool } from "./support/tools";
 
@@ -55,14 +54,7 @@ describe("etcd backup and restore: the rendered scripts against a real etcd on l
         for (const tool of ["etcd", "etcdctl"]) requireTool(this, tool, "apt-get install etcd-server etcd-client");
         for (const tool of ["openssl", "curl", "flock"]) requireTool(this, tool, `apt-get install ${tool === "flock" ? "util-linux" : tool}`);
         await lab.setUp();
-        expectations = {
-            jwks: serviceAccountJwks(lab.serviceAccountPublicKeyPem),
-            issuer: identity.issuer,
-            providerAudience: providerAudience(identity.federation),
-            tokenAudience: providerTokenAudience(identity.federation),
-            subject: serviceAccountSubject(identity.serviceAccount),
-            bucket: identity.bucket,
-        };
+        expectations = lab.googleExpectations(identity);
         google = new FakeGoogle(expectations);
         env = await googleEnv(google);
     });
@@ -72,18 +64,7 @@ describe("etcd backup and restore: the rendered scripts against a real etcd on l
         await lab.tearDown();
     });
 
-    async function googleEnv(fake: FakeGoogle): Promise<Record<string, string>> {
-        const base = await fake.start();
-        return {
-            PATH: `${lab.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-            BOUTIQUE_TEST_ROOT: lab.root,
-            BOUTIQUE_TEST_WAIT_SECONDS: "60",
-            BOUTIQUE_TEST_STS_URL: `${base}/v1/token`,
-            BOUTIQUE_TEST_STORAGE_URL: base,
-            FAKE_LAB: lab.dir,
-            FAKE_ETCD_IMAGE: ETCD_IMAGE,
-        };
-    }
+    const googleEnv = async (fake: FakeGoogle): Promise<Record<string, string>> => lab.scriptEnv(await fake.start());
 
     const backup = (reason: string[], extra: Record<string, string> = {}, environment = env) => run(renderEtcdBackupScript(settings), reason, { ...environment, ...extra }, lab.dir);
     const restore = (args: string[], extra: Record<string, string> = {}, expectedMembers = 1) =>

@@ -7,10 +7,8 @@ import { encodeFileBundle } from "../components/node-files";
 import { CONTROL_PLANE_BRING_UP_PATHS, JOIN_PATHS, NODE_PATHS, renderBringUpControlPlaneScript } from "../components/node-scripts";
 import { renderEtcdBackupScript } from "../components/node-scripts-etcd-backup";
 import { SERVICE_ACCOUNT_KEY_PATH } from "../components/node-scripts-google";
-import { serviceAccountJwks } from "../components/pki";
-import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../components/workload-identity";
 import { etcdScriptSettings } from "./support/etcd-backup-fixtures";
-import { ETCD_IMAGE, EtcdLab } from "./support/etcd-lab";
+import { EtcdLab } from "./support/etcd-lab";
 import { FakeGoogle } from "./support/fake-google";
 import { requireTool } from "./support/tools";
 
@@ -62,25 +60,10 @@ describe("bring-up of the only control plane: restore into a real etcd on loopba
         for (const tool of ["etcd", "etcdctl"]) requireTool(this, tool, "apt-get install etcd-server etcd-client");
         for (const tool of ["openssl", "curl", "flock"]) requireTool(this, tool, `apt-get install ${tool === "flock" ? "util-linux" : tool}`);
         await lab.setUp();
-        google = new FakeGoogle({
-            jwks: serviceAccountJwks(lab.serviceAccountPublicKeyPem),
-            issuer: identity.issuer,
-            providerAudience: providerAudience(identity.federation),
-            tokenAudience: providerTokenAudience(identity.federation),
-            subject: serviceAccountSubject(identity.serviceAccount),
-            bucket: identity.bucket,
-        });
+        google = new FakeGoogle(lab.googleExpectations(identity));
         const base = await google.start();
         for (const [tool, text] of [["kubeadm", FAKE_KUBEADM], ["kubectl", FAKE_KUBECTL]] as const) fs.writeFileSync(path.join(lab.bin, tool), text, { mode: 0o755 });
-        env = {
-            PATH: `${lab.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-            BOUTIQUE_TEST_ROOT: lab.root,
-            BOUTIQUE_TEST_WAIT_SECONDS: "60",
-            BOUTIQUE_TEST_STS_URL: `${base}/v1/token`,
-            BOUTIQUE_TEST_STORAGE_URL: base,
-            FAKE_LAB: lab.dir,
-            FAKE_ETCD_IMAGE: ETCD_IMAGE,
-        };
+        env = lab.scriptEnv(base);
     });
 
     after(async () => {

@@ -5,6 +5,10 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { STOPPED_STATIC_PODS } from "../../components/node-scripts-etcd-restore";
+import { HostIdentity } from "../../components/node-scripts-google";
+import { serviceAccountJwks } from "../../components/pki";
+import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../../components/workload-identity";
+import { FakeGoogleExpectations } from "./fake-google";
 
 /**
  * A kubeadm-shaped control plane on loopback for the etcd scripts: a temp root with kubeadm's
@@ -50,6 +54,35 @@ export class EtcdLab {
 
     get endpoint(): string {
         return `https://127.0.0.1:${this.clientPort}`;
+    }
+
+    /** What the fake Google must check for `identity`: it trusts this lab's service-account key. */
+    googleExpectations(identity: HostIdentity): FakeGoogleExpectations {
+        return {
+            jwks: serviceAccountJwks(this.serviceAccountPublicKeyPem),
+            issuer: identity.issuer,
+            providerAudience: providerAudience(identity.federation),
+            tokenAudience: providerTokenAudience(identity.federation),
+            subject: serviceAccountSubject(identity.serviceAccount),
+            bucket: identity.bucket,
+        };
+    }
+
+    /**
+     * The environment a rendered script runs in against this lab: the lab's fakes first on PATH,
+     * the node's paths under the lab's root, and Google's STS and GCS at `googleBase` (a started
+     * fake Google), so every script the tests run sees the same node.
+     */
+    scriptEnv(googleBase: string): Record<string, string> {
+        return {
+            PATH: `${this.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+            BOUTIQUE_TEST_ROOT: this.root,
+            BOUTIQUE_TEST_WAIT_SECONDS: "60",
+            BOUTIQUE_TEST_STS_URL: `${googleBase}/v1/token`,
+            BOUTIQUE_TEST_STORAGE_URL: googleBase,
+            FAKE_LAB: this.dir,
+            FAKE_ETCD_IMAGE: ETCD_IMAGE,
+        };
     }
 
     async setUp(): Promise<void> {
