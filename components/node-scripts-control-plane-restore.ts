@@ -1,7 +1,7 @@
 import { RESTORE_CONTROL_PLANE_KEY } from "../config/stack-config";
 import { ETCD_DATA_DIR, ETCD_PEER_PORT } from "./kubeadm-config";
 import { RESTORE_REVISION_BUMP } from "./node-scripts-etcd-restore";
-import { ETCD_IMAGE_HELPERS, SNAPSHOT_LISTING_HELPERS, SNAPSHOT_TOOL_HELPERS } from "./node-scripts-etcd-snapshot";
+import { ETCD_IMAGE_HELPERS, SNAPSHOT_LISTING_HELPERS, SNAPSHOT_RESTORE_HELPERS, SNAPSHOT_TOOL_HELPERS } from "./node-scripts-etcd-snapshot";
 import { GOOGLE_HELPERS, googleSettings, HostIdentity } from "./node-scripts-google";
 import { bash, rootedPath, shellQuote, validateNodeName } from "./node-scripts-shell";
 
@@ -81,7 +81,7 @@ set_aside_data_dir() {
 # The newest snapshot of this cluster into a fresh data dir: a one-member cluster of this node
 # with the member name and peer URL kubeadm's etcd manifest will give it.
 restore_etcd_data() {
-  local object taken tool status summary
+  local object taken
   start_restore_work
   google_login "$WORK"
   object=$(latest_object) || die "$NODE_NAME: step 'list the snapshots' failed (gs://$BUCKET/$CLUSTER_NAME/); nothing changed"
@@ -91,23 +91,12 @@ restore_etcd_data() {
   gcs_download "$object" "$WORK/snapshot.db"
   find_etcd_image
   ensure_etcd_image
-  tool=$(snapshot_tool run_etcd_image)
-  status=$(run_etcd_image "$tool" snapshot status "$WORK_PATH/snapshot.db" -w json) ||
-    die "$NODE_NAME: step 'verify the snapshot' failed: gs://$BUCKET/$object is not a valid etcd snapshot; nothing changed"
-  summary=$(snapshot_summary "$status") || die "$NODE_NAME: 'snapshot status' gave no revision and key count: $status"
-  log "$NODE_NAME: snapshot verified ($summary); restoring it as member $NODE_NAME ($ETCD_PEER_URL) with $tool from $ETCD_IMAGE"
-  local restore=(snapshot restore "$WORK_PATH/snapshot.db" --data-dir "$WORK_PATH/data" --name "$NODE_NAME"
-    --initial-cluster "$NODE_NAME=$ETCD_PEER_URL" --initial-advertise-peer-urls "$ETCD_PEER_URL")
-  # Revisions must never go back (informers would keep stale caches): etcdutl can bump them.
-  [ "$tool" != etcdutl ] || restore+=(--bump-revision "$REVISION_BUMP" --mark-compacted)
-  run_etcd_image "$tool" "\${restore[@]}" >&2 || die "$NODE_NAME: step 'restore the snapshot' failed; nothing changed"
-  [ -d "$WORK/data/member" ] || die "$NODE_NAME: the restore made no member directory; nothing changed"
+  restore_snapshot_as_member "$NODE_NAME" "$ETCD_PEER_URL" "$object" "$NODE_NAME: "
   set_aside_data_dir
   install -d -m 0755 "$(dirname "$ETCD_DATA")"
   mv -T "$WORK/data" "$ETCD_DATA"
   chmod 0700 "$ETCD_DATA"
   RESTORED="gs://$BUCKET/$object (taken $taken)"
-  RESTORE_TOOL=$tool
 }
 
 # For the refusal: what the bucket holds. Never fails; the refusal itself matters more.
@@ -137,4 +126,11 @@ no_cluster_to_join() {
 }`;
 
 /** Bash helpers of the restore: `no_cluster_to_join` and what it uses. They need the bring-up's helpers (initialize_cluster, start_log). */
-export const CONTROL_PLANE_RESTORE_HELPERS: readonly string[] = [GOOGLE_HELPERS, SNAPSHOT_TOOL_HELPERS, ETCD_IMAGE_HELPERS, SNAPSHOT_LISTING_HELPERS, RESTORE_HELPERS];
+export const CONTROL_PLANE_RESTORE_HELPERS: readonly string[] = [
+    GOOGLE_HELPERS,
+    SNAPSHOT_TOOL_HELPERS,
+    ETCD_IMAGE_HELPERS,
+    SNAPSHOT_RESTORE_HELPERS,
+    SNAPSHOT_LISTING_HELPERS,
+    RESTORE_HELPERS,
+];

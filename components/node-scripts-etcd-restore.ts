@@ -1,6 +1,6 @@
 import { GOOGLE_HELPERS, googleSettings } from "./node-scripts-google";
 import { EtcdBackupScriptSettings } from "./node-scripts-etcd-backup";
-import { ETCD_HELPERS, ETCD_IMAGE_HELPERS, etcdSettings, SNAPSHOT_LISTING_HELPERS } from "./node-scripts-etcd-snapshot";
+import { ETCD_HELPERS, ETCD_IMAGE_HELPERS, etcdSettings, SNAPSHOT_LISTING_HELPERS, SNAPSHOT_RESTORE_HELPERS } from "./node-scripts-etcd-snapshot";
 import { bash, HELPERS, renderScript, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
 export interface EtcdRestoreScriptSettings extends EtcdBackupScriptSettings {
@@ -42,7 +42,7 @@ export function renderEtcdRestoreScript(settings: EtcdRestoreScriptSettings): st
             `readonly REVISION_BUMP=${RESTORE_REVISION_BUMP}`,
             `readonly STATIC_PODS=(${STOPPED_STATIC_PODS.join(" ")})`,
         ],
-        helpers: [HELPERS.waits, ETCD_HELPERS, GOOGLE_HELPERS, ETCD_IMAGE_HELPERS, SNAPSHOT_LISTING_HELPERS],
+        helpers: [HELPERS.waits, ETCD_HELPERS, GOOGLE_HELPERS, ETCD_IMAGE_HELPERS, SNAPSHOT_RESTORE_HELPERS, SNAPSHOT_LISTING_HELPERS],
         body: bash`
 usage() {
   cat >&2 <<'USAGE'
@@ -148,19 +148,7 @@ main() {
   fi
 
   ensure_etcd_image
-  local tool status summary
-  tool=$(snapshot_tool run_etcd_image)
-  status=$(run_etcd_image "$tool" snapshot status "$WORK_PATH/snapshot.db" -w json) ||
-    die "gs://$BUCKET/$object is not a valid etcd snapshot; nothing changed"
-  summary=$(snapshot_summary "$status") || die "'snapshot status' gave no revision and key count: $status"
-  log "snapshot verified ($summary); restoring it as member $ETCD_NAME ($ETCD_PEER_URL) with $tool"
-  local restore=(snapshot restore "$WORK_PATH/snapshot.db" --data-dir "$WORK_PATH/data" --name "$ETCD_NAME"
-    --initial-cluster "$ETCD_NAME=$ETCD_PEER_URL" --initial-advertise-peer-urls "$ETCD_PEER_URL")
-  # Revisions must never go back, or informers keep stale caches: etcdutl bumps them and marks
-  # them compacted (etcd's recovery guide for Kubernetes); etcdctl cannot.
-  [ "$tool" != etcdutl ] || restore+=(--bump-revision "$REVISION_BUMP" --mark-compacted)
-  run_etcd_image "$tool" "\${restore[@]}" >&2 || die "the restore into a fresh data dir failed; nothing changed"
-  [ -d "$WORK/data/member" ] || die "the restore made no member directory; nothing changed"
+  restore_snapshot_as_member "$ETCD_NAME" "$ETCD_PEER_URL" "$object" ""
 
   stop_static_pods
   local data="$ROOT$ETCD_DATA_DIR" kept="$ROOT$ETCD_DATA_DIR.before-restore-$stamp"

@@ -138,6 +138,32 @@ ensure_etcd_image() {
 }`;
 
 /**
+ * Bash helper `restore_snapshot_as_member <name> <peer URL> <object> <message prefix>`: verifies
+ * WORK_PATH/snapshot.db (the download of gs://BUCKET/<object>) with `snapshot status`, then
+ * restores it into WORK_PATH/data as a one-member cluster of <name> at <peer URL>, with etcdutl
+ * or etcdctl of ETCD_IMAGE (left in RESTORE_TOOL), bumping revisions by REVISION_BUMP when
+ * etcdutl can. It needs ETCD_IMAGE_HELPERS, SNAPSHOT_TOOL_HELPERS and HELPERS.messages.
+ */
+export const SNAPSHOT_RESTORE_HELPERS = bash`
+# Only the work dir is written, so every failure can say nothing changed; the caller moves
+# WORK/data into place. Messages start with <message prefix> (the bring-up names its node).
+restore_snapshot_as_member() {
+  local name=$1 peer_url=$2 object=$3 prefix=$4 status summary
+  RESTORE_TOOL=$(snapshot_tool run_etcd_image)
+  status=$(run_etcd_image "$RESTORE_TOOL" snapshot status "$WORK_PATH/snapshot.db" -w json) ||
+    die "\${prefix}step 'verify the snapshot' failed: gs://$BUCKET/$object is not a valid etcd snapshot; nothing changed"
+  summary=$(snapshot_summary "$status") || die "\${prefix}'snapshot status' gave no revision and key count: $status"
+  log "\${prefix}snapshot verified ($summary); restoring it as member $name ($peer_url) with $RESTORE_TOOL from $ETCD_IMAGE"
+  local restore=(snapshot restore "$WORK_PATH/snapshot.db" --data-dir "$WORK_PATH/data" --name "$name"
+    --initial-cluster "$name=$peer_url" --initial-advertise-peer-urls "$peer_url")
+  # Revisions must never go back, or informers keep stale caches: etcdutl bumps them and marks
+  # them compacted (etcd's recovery guide for Kubernetes); etcdctl cannot.
+  [ "$RESTORE_TOOL" != etcdutl ] || restore+=(--bump-revision "$REVISION_BUMP" --mark-compacted)
+  run_etcd_image "$RESTORE_TOOL" "\${restore[@]}" >&2 || die "\${prefix}step 'restore the snapshot' failed; nothing changed"
+  [ -d "$WORK/data/member" ] || die "\${prefix}the restore made no member directory; nothing changed"
+}`;
+
+/**
  * Bash helpers over the bucket's snapshots of CLUSTER_NAME (with GOOGLE_HELPERS, after
  * google_login): `latest_object` (the newest, empty when there is none; fails when the bucket
  * cannot be listed), `snapshot_time <object>` (ISO 8601 UTC, from the name) and
