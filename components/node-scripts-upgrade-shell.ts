@@ -32,6 +32,11 @@ export function ensurePackagesLine(release: KubernetesRelease, packages: readonl
     return `ensure_packages ${kubernetesPackageSpecs(release, packages).map(shellQuote).join(" ")}`;
 }
 
+/** `start_upgrade 'kubeadm=1.32.5-*'` (UPGRADE_OPENING): like ensurePackagesLine, kubeadm's exact pin stays on the line. */
+export function startUpgradeLine(release: KubernetesRelease): string {
+    return `start_upgrade ${kubernetesPackageSpecs(release, ["kubeadm"]).map(shellQuote).join(" ")}`;
+}
+
 /**
  * Settings every upgrade script starts with. `nodeLabel` holds the lines that set NODE_LABEL, the
  * node's name in every message.
@@ -226,4 +231,45 @@ ensure_packages() {
   for spec in "\${names[@]}"; do
     package_at_target "$spec" || die "node $NODE_LABEL: $spec is at '$(package_version "$spec")' after the install, not $TARGET_TAG"
   done
+}`;
+
+
+/**
+ * How every upgrade script opens, first control plane, other control planes and workers alike:
+ * `upgrade_preflight`, `exit_if_upgraded` and `start_upgrade` (needs UPGRADE_PROGRESS,
+ * UPGRADE_VERSION_RULE and UPGRADE_PACKAGES).
+ */
+export const UPGRADE_OPENING = bash`
+# upgrade_preflight <kubeconfig> <cluster check...>: changes nothing. Sets CLUSTER, the release
+# kubeadm last applied (read with <kubeconfig>), and holds it to <cluster check> (called with it:
+# the first control plane, which moves the cluster, refuses only a wrong step; the nodes that
+# follow require it at the target); checks this node's packages; sets MARKER, the target of an
+# unfinished upgrade here (empty when none).
+upgrade_preflight() {
+  CLUSTER=$(read_cluster_version "$1")
+  "\${@:2}" "$CLUSTER"
+  check_node_packages
+  MARKER=$(upgrade_marker)
+}
+
+# exit_if_upgraded <message> <check...>: ends the script (successfully) when no upgrade is
+# unfinished here and <check> finds the node at the target, holding its packages first (a run
+# that did the work may have stopped before holding them).
+exit_if_upgraded() {
+  local message=$1
+  shift
+  if [ "$MARKER" = "$TARGET_TAG" ] || ! "$@"; then return 0; fi
+  ensure_held kubeadm kubelet kubectl
+  log "$message; nothing to do"
+  exit 0
+}
+
+# start_upgrade <kubeadm=1.M.P-*>: the first change on every node: the marker (from here a re-run
+# resumes), the apt source of the target minor, then kubeadm of the target.
+start_upgrade() {
+  mark_upgrade_started
+  step "apt source for $TARGET_TAG"
+  ensure_apt_source
+  step "installing kubeadm $TARGET_TAG"
+  ensure_packages "$@"
 }`;

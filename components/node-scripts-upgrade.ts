@@ -1,7 +1,16 @@
 import { KubernetesRelease, kubernetesVersionText, validateKubernetesRelease } from "./kubernetes-release";
 import { API_WAIT_SECONDS, DRAIN_HELPERS } from "./node-scripts-drain";
 import { bash, HELPERS, renderScript, rootedPath, shellQuote, SYSTEM_PATHS, validateNodeName, validatePositiveSeconds } from "./node-scripts-shell";
-import { ensurePackagesLine, UPGRADE_PACKAGES, UPGRADE_PATHS, UPGRADE_PROGRESS, UPGRADE_VERSION_RULE, upgradeSettings } from "./node-scripts-upgrade-shell";
+import {
+    ensurePackagesLine,
+    startUpgradeLine,
+    UPGRADE_OPENING,
+    UPGRADE_PACKAGES,
+    UPGRADE_PATHS,
+    UPGRADE_PROGRESS,
+    UPGRADE_VERSION_RULE,
+    upgradeSettings,
+} from "./node-scripts-upgrade-shell";
 
 /**
  * In-place upgrades of a running cluster to the next patch or minor, one node at a time, in the
@@ -98,6 +107,7 @@ const controlPlaneHelpers = (to: KubernetesRelease) => [
     UPGRADE_PROGRESS,
     UPGRADE_VERSION_RULE,
     UPGRADE_PACKAGES,
+    UPGRADE_OPENING,
     CONTROL_PLANE_KUBELET(to),
 ];
 
@@ -118,33 +128,23 @@ export function renderUpgradeFirstControlPlaneScript(input: ControlPlaneUpgradeI
         settings: [...settings, rootedPath("ETCD_BACKUP", UPGRADE_PATHS.etcdBackup)],
         helpers: controlPlaneHelpers(input.to),
         body: bash`
+cluster_and_node_at_target() { [ "$CLUSTER" = "$TARGET_TAG" ] && control_plane_node_at_target; }
+
 main() {
-  local cluster marker
   [ -f "$ADMIN_CONF" ] || die "node $NODE_NAME has no \${ADMIN_CONF#"$ROOT"}: this is not the first control plane; nothing changed"
-  cluster=$(read_cluster_version "$ADMIN_CONF")
-  refuse_unless_allowed "the cluster" "$cluster"
-  check_node_packages
-  marker=$(upgrade_marker)
-  if [ "$cluster" = "$TARGET_TAG" ] && [ "$marker" != "$TARGET_TAG" ] && control_plane_node_at_target; then
-    ensure_held kubeadm kubelet kubectl
-    log "the cluster and node $NODE_NAME already run $TARGET_TAG; nothing to do"
-    return 0
-  fi
+  upgrade_preflight "$ADMIN_CONF" refuse_unless_allowed "the cluster"
+  exit_if_upgraded "the cluster and node $NODE_NAME already run $TARGET_TAG" cluster_and_node_at_target
   # Before anything changes, once per upgrade (a resumed run already took it), and never when the
   # control plane is already at the target (only this node's kubelet is left).
-  if [ "$cluster" != "$TARGET_TAG" ] && [ "$marker" != "$TARGET_TAG" ]; then
+  if [ "$CLUSTER" != "$TARGET_TAG" ] && [ "$MARKER" != "$TARGET_TAG" ]; then
     step "etcd snapshot before the control plane changes"
     [ -x "$ETCD_BACKUP" ] || die "\${ETCD_BACKUP#"$ROOT"} is missing: no snapshot, no upgrade; nothing changed"
     run_logged "$ETCD_BACKUP" pre-upgrade || die "the etcd snapshot failed; nothing changed"
   fi
-  mark_upgrade_started
-  step "apt source for $TARGET_TAG"
-  ensure_apt_source
-  step "installing kubeadm $TARGET_TAG"
-  ${ensurePackagesLine(input.to, ["kubeadm"])}
+  ${startUpgradeLine(input.to)}
   # A resumed run applies again: kubeadm may have failed after it recorded the new version
   # (upstream: kubeadm upgrade is idempotent and may be run again after a failure).
-  if [ "$cluster" != "$TARGET_TAG" ] || [ "$marker" = "$TARGET_TAG" ]; then
+  if [ "$CLUSTER" != "$TARGET_TAG" ] || [ "$MARKER" = "$TARGET_TAG" ]; then
     step "kubeadm upgrade plan $TARGET_TAG"
     run_logged kubeadm upgrade plan "$TARGET_TAG" || die "kubeadm upgrade plan $TARGET_TAG failed"
     step "kubeadm upgrade apply $TARGET_TAG"
@@ -181,23 +181,11 @@ export function renderUpgradeControlPlaneScript(input: ControlPlaneUpgradeInput)
         helpers: controlPlaneHelpers(input.to),
         body: bash`
 main() {
-  local cluster marker
   [ -f "$ADMIN_CONF" ] || die "node $NODE_NAME has no \${ADMIN_CONF#"$ROOT"}: not a control plane; nothing changed"
-  cluster=$(read_cluster_version "$ADMIN_CONF")
-  require_cluster_at_target "$cluster"
-  check_node_packages
-  marker=$(upgrade_marker)
-  if [ "$marker" != "$TARGET_TAG" ] && control_plane_node_at_target; then
-    ensure_held kubeadm kubelet kubectl
-    log "node $NODE_NAME already runs $TARGET_TAG; nothing to do"
-    return 0
-  fi
-  mark_upgrade_started
-  step "apt source for $TARGET_TAG"
-  ensure_apt_source
-  step "installing kubeadm $TARGET_TAG"
-  ${ensurePackagesLine(input.to, ["kubeadm"])}
-  if [ "$marker" = "$TARGET_TAG" ] || ! manifests_at_target; then
+  upgrade_preflight "$ADMIN_CONF" require_cluster_at_target
+  exit_if_upgraded "node $NODE_NAME already runs $TARGET_TAG" control_plane_node_at_target
+  ${startUpgradeLine(input.to)}
+  if [ "$MARKER" = "$TARGET_TAG" ] || ! manifests_at_target; then
     step "kubeadm upgrade node"
     run_logged kubeadm upgrade node || die "kubeadm upgrade node failed"
     step "waiting for the API server"
@@ -238,28 +226,16 @@ export function renderUpgradeWorkerScript(input: { readonly to: KubernetesReleas
             `readonly API_WAIT_SECONDS=${API_WAIT_SECONDS}`,
             `readonly KUBELET_HEALTHZ_URL=${shellQuote(KUBELET_HEALTHZ_URL)}`,
         ],
-        helpers: [HELPERS.waits, HELPERS.kubeadmLogs, HELPERS.apt, UPGRADE_PROGRESS, UPGRADE_VERSION_RULE, UPGRADE_PACKAGES],
+        helpers: [HELPERS.waits, HELPERS.kubeadmLogs, HELPERS.apt, UPGRADE_PROGRESS, UPGRADE_VERSION_RULE, UPGRADE_PACKAGES, UPGRADE_OPENING],
         body: bash`
 kubelet_healthy() { [ "$(curl -fsS --max-time 5 "$KUBELET_HEALTHZ_URL" 2>/dev/null)" = ok ]; }
 
 main() {
-  local cluster marker
   [ -f "$KUBELET_CONF" ] || die "node $NODE_LABEL has no \${KUBELET_CONF#"$ROOT"}: it never joined; nothing changed"
   # The kubelet's own credentials may read kubeadm-config (kubeadm upgrade node reads it too).
-  cluster=$(read_cluster_version "$KUBELET_CONF")
-  require_cluster_at_target "$cluster"
-  check_node_packages
-  marker=$(upgrade_marker)
-  if [ "$marker" != "$TARGET_TAG" ] && packages_at_target kubeadm kubelet kubectl; then
-    ensure_held kubeadm kubelet kubectl
-    log "node $NODE_LABEL already runs $TARGET_TAG; nothing to do"
-    return 0
-  fi
-  mark_upgrade_started
-  step "apt source for $TARGET_TAG"
-  ensure_apt_source
-  step "installing kubeadm $TARGET_TAG"
-  ${ensurePackagesLine(input.to, ["kubeadm"])}
+  upgrade_preflight "$KUBELET_CONF" require_cluster_at_target
+  exit_if_upgraded "node $NODE_LABEL already runs $TARGET_TAG" packages_at_target kubeadm kubelet kubectl
+  ${startUpgradeLine(input.to)}
   # On a worker it writes the kubelet configuration of the new release; running it again is harmless.
   step "kubeadm upgrade node"
   run_logged kubeadm upgrade node || die "kubeadm upgrade node failed"
