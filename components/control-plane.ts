@@ -16,7 +16,7 @@ import { CONTROL_PLANE_BRING_UP_PATHS, renderBringUpControlPlaneScript } from ".
 import { JOIN_PATHS } from "./node-scripts-join";
 import { nodeRoll } from "./node-roll";
 import { controlPlaneUpgrade } from "./node-upgrade";
-import { nodeInstanceArgs } from "./node-vm";
+import { nodeInstanceArgs, nodeVmTemplate } from "./node-vm";
 import { gceProviderId } from "./pki";
 import { nodeConnection, SshAccess } from "./ssh";
 import { FederationPool } from "./workload-identity";
@@ -144,19 +144,11 @@ export class ControlPlane extends pulumi.ComponentResource {
             new gcp.compute.Instance(
                 `cp-${i}-vm`,
                 nodeInstanceArgs({
+                    ...nodeVmTemplate(args),
                     instanceName: nodes[i].name,
                     role: "control-plane",
-                    clusterName: args.clusterName,
-                    zone: args.zone,
-                    machineType: args.machineType,
-                    image: args.image,
-                    diskSizeGb: args.diskSizeGb,
-                    subnetwork: args.subnetwork,
                     internalAddress: args.addresses[i].reservation.address,
-                    serviceAccountEmail: args.serviceAccountEmail,
                     sshUser: args.ssh.user,
-                    sshPublicKey: args.sshPublicKey,
-                    startupScript: args.startupScript,
                     labels: { "control-plane-index": String(i) },
                 }),
                 { ...parent, deleteBeforeReplace: true, dependsOn: [rollStart, ...(i > 0 ? [bringUps[i - 1]] : [])] },

@@ -28,6 +28,15 @@ export interface NodeVmArgs {
     readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** What every Kubernetes node's VM shares with the others of its kind (the rest is per node). */
+export type NodeVmTemplate = Pick<NodeVmArgs, "clusterName" | "zone" | "machineType" | "image" | "diskSizeGb" | "subnetwork" | "serviceAccountEmail" | "sshPublicKey" | "startupScript">;
+
+/** The shared part of a node's VM arguments, picked from a component's args. */
+export function nodeVmTemplate(args: NodeVmTemplate): NodeVmTemplate {
+    const { clusterName, zone, machineType, image, diskSizeGb, subnetwork, serviceAccountEmail, sshPublicKey, startupScript } = args;
+    return { clusterName, zone, machineType, image, diskSizeGb, subnetwork, serviceAccountEmail, sshPublicKey, startupScript };
+}
+
 function tagsFor(role: VmRole): string[] {
     switch (role) {
         case "control-plane":

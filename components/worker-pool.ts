@@ -8,7 +8,7 @@ import { cloudNodeLabels } from "./node-labels";
 import { KubernetesRelease } from "./kubernetes-release";
 import { nodeRoll } from "./node-roll";
 import { workerUpgrade } from "./node-upgrade";
-import { nodeInstanceArgs } from "./node-vm";
+import { nodeInstanceArgs, nodeVmTemplate } from "./node-vm";
 import { nodeConnection } from "./ssh";
 import { gceProviderId } from "./pki";
 
@@ -84,20 +84,12 @@ export class WorkerNode extends pulumi.ComponentResource {
         const instance = new gcp.compute.Instance(
             `${name}-vm`,
             nodeInstanceArgs({
+                ...nodeVmTemplate(args),
                 instanceName: this.nodeName,
                 role: "worker",
-                clusterName: args.clusterName,
-                zone: args.zone,
-                machineType: args.machineType,
-                image: args.image,
-                diskSizeGb: args.diskSizeGb,
-                subnetwork: args.subnetwork,
                 internalAddress: args.address.reservation.address,
-                serviceAccountEmail: args.serviceAccountEmail,
                 sshUser: args.cluster.ssh.user,
-                sshPublicKey: args.sshPublicKey,
                 workerJoinPublicKey: args.workerJoinPublicKey,
-                startupScript: args.startupScript,
                 labels: args.pool ? { pool: args.pool.name, "pool-index": String(args.slot) } : { "worker-slot": String(args.slot) },
             }),
             { parent: this, deleteBeforeReplace: true, dependsOn: [roll.start] },
