@@ -8,7 +8,7 @@ import { renderWorkersReadyScript } from "./workers-ready-script";
 export interface WorkersReadyArgs {
     /** The cluster (connection to the first control plane). */
     readonly cluster: Pick<ClusterJoinSettings, "ssh" | "firstControlPlaneAddress">;
-    /** The first control plane's init (ControlPlane.initialized): the gate runs after it, and again after a new one (a replaced cp-0 is a new cluster). */
+    /** The cluster's one-time initialization (ControlPlane.initialized): the gate runs after it (a replaced cp-0 joins the same cluster, so it does not run again). */
     readonly clusterInitialized: pulumi.CustomResource;
     /**
      * Ready, schedulable workers to wait for. The stack passes minWorkers: never above workerCount,
@@ -32,9 +32,9 @@ export class WorkersReady extends pulumi.ComponentResource {
     constructor(name: string, args: WorkersReadyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkersReady", name, {}, opts);
         const script = renderWorkersReadyScript({ minReadyWorkers: args.minReadyWorkers });
-        // Runs on create, and again when its inputs change (minWorkers, the script) or the cluster is
-        // initialized anew (cp-0 replaced: its address is reserved, so the connection alone would not
-        // change). A wait has nothing to undo, so no delete command.
+        // Runs on create, and again when its inputs change (minWorkers, the script). The trigger is the
+        // cluster's one-time initialization, which is never replaced. A wait has nothing to undo, so
+        // no delete command.
         this.gate = new command.remote.Command(
             `${name}-wait`,
             {
