@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ETCD_BACKUP_IDENTITY } from "./etcd-backup";
+import { etcdBackupHostIdentity } from "./etcd-backup";
 import { PendingNodeFile } from "./node-join";
 import { CONTROL_PLANE_BRING_UP_PATHS, ControlPlaneBringUpInput, renderBringUpControlPlaneScript } from "./node-scripts-control-plane";
 import { ControlPlaneRestore } from "./node-scripts-control-plane-restore";
@@ -51,7 +51,7 @@ export function controlPlaneRestoreWiring(args: ControlPlaneRestoreArgs): Contro
         ([bucket, federation]): ControlPlaneRestore => ({
             enabled: args.enabled,
             clusterName: args.clusterName,
-            identity: { issuer: args.issuer, serviceAccount: ETCD_BACKUP_IDENTITY, federation, bucket },
+            identity: etcdBackupHostIdentity(args.issuer, federation, bucket),
         }),
     );
     return {

@@ -131,7 +131,6 @@ export class ControlPlane extends pulumi.ComponentResource {
                 {
                     nodeName: nodes[i].name,
                     template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType, kubernetesVersion: args.kubernetesVersion },
-                    afterControlPlane: false,
                     snapshotFirst: nodes.length === 1,
                     connection: nodeConnection(args.ssh, nodes[i].address),
                     drainTimeoutSeconds: args.drainTimeoutSeconds,
@@ -214,6 +213,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             firstControlPlaneReady: bringUps[0],
             workerJoinPrivateKey: args.workerJoinPrivateKey,
             rollWaitSeconds: args.rollWaitSeconds,
+            controlPlaneSettled: settled[settled.length - 1],
         };
         this.apiEndpoint = pulumi.interpolate`https://${args.endpoint.publicIp}:${API_SERVER_PORT}`;
         this.kubeconfig = pulumi.secret(

@@ -22,6 +22,11 @@ export const ETCD_BACKUP_IDENTITY: KubernetesServiceAccount = { namespace: "kube
  * Create and read, never delete or overwrite: a compromised control plane cannot destroy the
  * backups it would need. Only the bucket's lifecycle rule deletes.
  */
+/** How a control plane's backup, restore and bring-up scripts speak to the bucket. */
+export function etcdBackupHostIdentity(issuer: string, federation: FederationPool, bucket: string): HostIdentity {
+    return { issuer, serviceAccount: ETCD_BACKUP_IDENTITY, federation, bucket };
+}
+
 export const ETCD_BACKUP_BUCKET_ROLES = ["roles/storage.objectCreator", "roles/storage.objectViewer"] as const;
 
 export interface EtcdBackupControlPlane {
@@ -99,9 +104,7 @@ export class EtcdBackup extends pulumi.ComponentResource {
             (role) => new gcp.storage.BucketIAMMember(`${name}-${role.replace(/^roles\/storage\./, "")}`, { bucket: bucket.name, role, member }, parent),
         );
 
-        const identity = pulumi.all([bucket.name, args.federation]).apply(
-            ([bucketName, federation]): HostIdentity => ({ issuer: args.issuer, serviceAccount: ETCD_BACKUP_IDENTITY, federation, bucket: bucketName }),
-        );
+        const identity = pulumi.all([bucket.name, args.federation]).apply(([bucketName, federation]) => etcdBackupHostIdentity(args.issuer, federation, bucketName));
         const installScript = renderInstallEtcdBackupScript(args.schedule);
         const artifacts: Record<string, pulumi.Input<string>> = {};
         args.controlPlanes.forEach((controlPlane, i) => {

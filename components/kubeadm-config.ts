@@ -153,6 +153,10 @@ export function renderInitConfiguration(cluster: ClusterSettings, node: NodeIden
             kind: "InitConfiguration",
             localAPIEndpoint: { advertiseAddress: node.address, bindPort: API_SERVER_BIND_PORT },
             nodeRegistration: nodeRegistration(node, true),
+            // init always creates a bootstrap token (its phase also sets up the RBAC every join needs).
+            // No value is given, so kubeadm generates it and this file holds no secret; the bring-up
+            // deletes it at once, and should that fail, it expires in 15 minutes rather than 24 hours.
+            bootstrapTokens: [{ groups: ["system:bootstrappers:kubeadm:default-node-token"], ttl: "15m0s", usages: ["signing", "authentication"] }],
             // Cilium replaces kube-proxy.
             skipPhases: ["addon/kube-proxy"],
         },

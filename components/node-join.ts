@@ -37,6 +37,12 @@ export interface ClusterJoinSettings {
     readonly workerJoinPrivateKey: pulumi.Input<string>;
     /** How long a node's change waits for the others' (node-roll.ts). */
     readonly rollWaitSeconds: number;
+    /**
+     * The last control plane's roll settled: workers roll after it. Their roll commands run on cp-0,
+     * which must not be replaced under them, and their kubelet must not be upgraded before the
+     * control plane (the version-skew policy).
+     */
+    readonly controlPlaneSettled: pulumi.Resource;
 }
 
 export interface WorkerJoinArgs {

@@ -14,8 +14,6 @@ export function rollWaitSeconds(nodeCount: number, drainTimeoutSeconds: number):
 export interface NodeRollArgs {
     readonly nodeName: string;
     readonly template: NodeTemplate;
-    /** Workers wait for the control plane to run the template's release first (RollStartInput). */
-    readonly afterControlPlane: boolean;
     /** A lone control plane snapshots etcd before its VM changes (RollStartInput). */
     readonly snapshotFirst?: boolean;
     /** Where the roll's commands run: a control plane with admin credentials. */
@@ -42,7 +40,6 @@ export function nodeRoll(prefix: string, args: NodeRollArgs, parent: pulumi.Reso
     const startScript = renderRollStartScript({
         nodeName: args.nodeName,
         template: args.template,
-        afterControlPlane: args.afterControlPlane,
         snapshotFirst: args.snapshotFirst,
         drainTimeoutSeconds: args.drainTimeoutSeconds,
         waitSeconds: args.waitSeconds,

@@ -1,3 +1,4 @@
+import { ETCD_PKI_DIR } from "./node-scripts-etcd-member";
 import { bash, rootedPath, shellQuote, validateNodeName } from "./node-scripts-shell";
 
 /**
@@ -22,7 +23,7 @@ export interface EtcdBackupNames {
     readonly nodeName: string;
 }
 
-export function validateBackupNames(names: EtcdBackupNames): void {
+function validateBackupNames(names: EtcdBackupNames): void {
     validateNodeName(names.clusterName);
     validateNodeName(names.nodeName);
 }
@@ -40,9 +41,9 @@ export function etcdSettings(names: EtcdBackupNames): string[] {
         bash`
 # The client certificate kubeadm issues for etcd health checks, as the etcd container sees it
 # (the pod mounts /etc/kubernetes/pki/etcd from the host).
-readonly ETCD_CA=/etc/kubernetes/pki/etcd/ca.crt
-readonly ETCD_CERT=/etc/kubernetes/pki/etcd/healthcheck-client.crt
-readonly ETCD_KEY=/etc/kubernetes/pki/etcd/healthcheck-client.key`.trim(),
+readonly ETCD_CA=${ETCD_PKI_DIR}/ca.crt
+readonly ETCD_CERT=${ETCD_PKI_DIR}/healthcheck-client.crt
+readonly ETCD_KEY=${ETCD_PKI_DIR}/healthcheck-client.key`.trim(),
     ];
 }
 

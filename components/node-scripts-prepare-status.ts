@@ -13,9 +13,6 @@ export const PREPARE_STATUS_PATH = "/run/boutique/node-prepare-status";
 /** The status fields, one `key=value` line each, in this order. */
 export const PREPARE_STATUS_FIELDS = ["state", "step", "attempt", "error", "time"] as const;
 
-/** What an attempt is doing: running a step, failed in one (systemd retries), or finished. */
-export type PrepareState = "running" | "failed" | "prepared";
-
 /**
  * The prepare script's `log` and `die` (in place of HELPERS.messages): the same output, and die's
  * message is kept for the status file.

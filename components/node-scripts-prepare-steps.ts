@@ -25,6 +25,12 @@ export const KUBERNETES_SYSCTLS: readonly (readonly [key: string, value: string]
     ["kernel.keys.root_maxbytes", "25000000"],
 ];
 
+/** The apt source and keyring of pkgs.k8s.io: preparation writes them, an upgrade moves them to the next minor. */
+export const KUBERNETES_APT_FILES = {
+    source: "/etc/apt/sources.list.d/kubernetes.list",
+    keyring: "/etc/apt/keyrings/kubernetes-apt-keyring.gpg",
+} as const;
+
 export const KUBERNETES_KERNEL_MODULES = ["overlay", "br_netfilter"] as const;
 
 /**

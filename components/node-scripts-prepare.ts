@@ -1,6 +1,6 @@
 import { IMAGE_CREDENTIALS } from "./image-credentials";
 import { KUBERNETES_PACKAGES, kubernetesAptRepository, kubernetesAptVersionPattern, KubernetesRelease, kubernetesVersionTag, validateKubernetesRelease } from "./kubernetes-release";
-import { INSTALL_IF_CHANGED, KERNEL_AND_CREDENTIAL_STEPS, packageSteps } from "./node-scripts-prepare-steps";
+import { INSTALL_IF_CHANGED, KERNEL_AND_CREDENTIAL_STEPS, KUBERNETES_APT_FILES, packageSteps } from "./node-scripts-prepare-steps";
 import { PREPARE_STATUS_HELPERS, PREPARE_STATUS_MESSAGES, PREPARE_STATUS_PATH } from "./node-scripts-prepare-status";
 import { bash, NODE_PATHS, renderScript, rootedPath, shellQuote, SYSTEM_PATHS, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
@@ -63,8 +63,8 @@ export function renderPrepareNodeScript(input: { readonly kubernetesVersion: Kub
             rootedPath("PREPARE_STATUS", PREPARE_STATUS_PATH),
             rootedPath("KUBELET_CONF", SYSTEM_PATHS.kubeletKubeconfig),
             rootedPath("FSTAB", "/etc/fstab"),
-            rootedPath("KEYRING", "/etc/apt/keyrings/kubernetes-apt-keyring.gpg"),
-            rootedPath("K8S_SOURCES", "/etc/apt/sources.list.d/kubernetes.list"),
+            rootedPath("KEYRING", KUBERNETES_APT_FILES.keyring),
+            rootedPath("K8S_SOURCES", KUBERNETES_APT_FILES.source),
             rootedPath("MODULES_CONF", "/etc/modules-load.d/boutique-kubernetes.conf"),
             "# Sorts after Ubuntu's and GCE's files in /etc/sysctl.d, so its values win at boot.",
             rootedPath("SYSCTL_CONF", "/etc/sysctl.d/99-zz-boutique-kubernetes.conf"),

@@ -102,11 +102,6 @@ export interface RollStartInput {
     readonly nodeName: string;
     readonly template: NodeTemplate;
     /**
-     * Workers: first wait until the control plane runs the template's release (kubeadm-config),
-     * so no kubelet is ever newer than the API server (the version-skew policy).
-     */
-    readonly afterControlPlane: boolean;
-    /**
      * A lone control plane: snapshot etcd (the installed backup command) before its VM changes, so a
      * replacement restores the state of that moment, not of the last scheduled backup.
      */
@@ -132,21 +127,12 @@ export function renderRollStartScript(input: RollStartInput): string {
         settings: [
             ...settings(input.nodeName),
             `readonly DRAIN_TIMEOUT_SECONDS=${input.drainTimeoutSeconds} WAIT_SECONDS=${input.waitSeconds}`,
-            `readonly CONTROL_PLANE_RELEASE=${shellQuote(input.afterControlPlane ? kubernetesVersionTag(input.template.kubernetesVersion) : "")}`,
             `readonly SNAPSHOT_FIRST=${input.snapshotFirst ? 1 : 0}`,
             rootedPath("ETCD_BACKUP", ETCD_BACKUP_COMMAND),
         ],
         helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
         body: bash`
-control_plane_at_release() {
-  kc_bounded -n kube-system get configmap kubeadm-config -o 'jsonpath={.data.ClusterConfiguration}' | grep -Eq "^kubernetesVersion: $CONTROL_PLANE_RELEASE$"
-}
-
 main() {
-  if [ -n "$CONTROL_PLANE_RELEASE" ]; then
-    retry_for "$WAIT_SECONDS" control_plane_at_release ||
-      die "$NODE_NAME: step 'wait for the control plane' failed: the cluster did not reach $CONTROL_PLANE_RELEASE within $(wait_limit "$WAIT_SECONDS")s"
-  fi
   retry_for "$WAIT_SECONDS" take_lease || die "$NODE_NAME: step 'take the roll lease' failed: another node held it for $(wait_limit "$WAIT_SECONDS")s"
   if [ "$SNAPSHOT_FIRST" = 1 ] && { [ ! -x "$ETCD_BACKUP" ] || ! "$ETCD_BACKUP" pre-change >&2; }; then
     give_lease_back

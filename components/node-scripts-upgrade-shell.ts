@@ -1,5 +1,6 @@
 import { kubernetesAptRepository, kubernetesAptVersionPattern, KubernetesPackage, kubernetesPackageSpecs, KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
 import { ETCD_BACKUP_COMMAND } from "./node-scripts-etcd-snapshot";
+import { KUBERNETES_APT_FILES } from "./node-scripts-prepare-steps";
 import { bash, NODE_PATHS, rootedPath, shellQuote, TEST_ROOT_SETTING } from "./node-scripts-shell";
 
 /**
@@ -11,8 +12,8 @@ import { bash, NODE_PATHS, rootedPath, shellQuote, TEST_ROOT_SETTING } from "./n
 /** Files the upgrade scripts read or write on a node. */
 export const UPGRADE_PATHS = {
     /** The same files node preparation writes (node-scripts-prepare.ts); an upgrade moves them to the next minor. */
-    aptSource: "/etc/apt/sources.list.d/kubernetes.list",
-    aptKeyring: "/etc/apt/keyrings/kubernetes-apt-keyring.gpg",
+    aptSource: KUBERNETES_APT_FILES.source,
+    aptKeyring: KUBERNETES_APT_FILES.keyring,
     /**
      * Holds the target tag from the first change of an upgrade until its last step is done, so a
      * re-run after a failure resumes (no second snapshot; kubeadm upgrade runs again, which upstream

@@ -10,10 +10,9 @@
  *   renderJoinWorkerScript (cp-0, per worker: mints the attempt's token and runs renderJoinNodeScript
  *   on the worker over SSH), renderRemoveNodeScript (a control plane, per node; for a control plane
  *   also its etcd member), renderRollStartScript and renderRollFinishScript (a control plane, around
- *   a node's VM change), renderCordonAndDrainScript and renderUncordonScript (a control plane,
- *   around a node's upgrade).
+ *   a node's VM change or upgrade).
  * One concern per file: shared shell pieces, node preparation, HAProxy, joins, control-plane
- * bring-up, draining, removal, etcd membership, rolls, maintenance, upgrades.
+ * bring-up, draining, removal, etcd membership, rolls, upgrades.
  */
 export { asRootCommand, NODE_PATHS, ROOT_SCRIPT_DELIMITER, SYSTEM_PATHS } from "./node-scripts-shell";
 export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, renderPrepareNodeScript } from "./node-scripts-prepare";
@@ -24,6 +23,5 @@ export { CLUSTER_PROBE_SECONDS, CONTROL_PLANE_BRING_UP_PATHS, renderBringUpContr
 export { ROLL_LEASE, renderRollFinishScript, renderRollStartScript } from "./node-scripts-roll";
 export { API_WAIT_SECONDS } from "./node-scripts-drain";
 export { READY_HEARTBEAT_STALE_SECONDS, removalTimeBoundSeconds, type RemoveNodeInput, renderRemoveNodeScript } from "./node-scripts-remove";
-export { renderCordonAndDrainScript, renderUncordonScript } from "./node-scripts-maintenance";
 // In-place upgrades (kubeadm upgrade apply/node, kubelet), each on the node it upgrades.
 export { type ControlPlaneUpgradeInput, KUBELET_HEALTHZ_URL, renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "./node-scripts-upgrade";

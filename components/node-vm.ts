@@ -37,6 +37,17 @@ export function nodeVmTemplate(args: NodeVmTemplate): NodeVmTemplate {
     return { clusterName, zone, machineType, image, diskSizeGb, subnetwork, serviceAccountEmail, sshPublicKey, startupScript };
 }
 
+/**
+ * GCE's `ssh-keys` metadata: one `<user>:<public key> <comment>` line per key. The guest agent
+ * authorizes each for the user (with passwordless sudo).
+ */
+export function sshKeysMetadata(user: string, keys: readonly { readonly publicKey: string; readonly comment: string }[]): string {
+    for (const { publicKey, comment } of keys) {
+        if (/[\r\n]/.test(publicKey) || !/^[A-Za-z0-9._@-]+$/.test(comment)) throw new Error(`ssh-keys: a key must be one line and its comment a single word, got comment ${JSON.stringify(comment)}`);
+    }
+    return keys.map(({ publicKey, comment }) => `${user}:${publicKey.trim()} ${comment}`).join("\n");
+}
+
 function tagsFor(role: VmRole): string[] {
     switch (role) {
         case "control-plane":
@@ -79,9 +90,9 @@ export function nodeInstanceArgs(args: NodeVmArgs): gcp.compute.InstanceArgs {
         tags: tagsFor(args.role),
         labels: { cluster: args.clusterName, role: args.role, "managed-by": "pulumi", ...args.labels },
         metadata: {
-            "ssh-keys": args.workerJoinPublicKey
-                ? pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}\n${args.sshUser}:${args.workerJoinPublicKey} ${args.sshUser}-worker-join`
-                : pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
+            "ssh-keys": pulumi.all([args.sshPublicKey, args.workerJoinPublicKey]).apply(([own, join]) =>
+                sshKeysMetadata(args.sshUser, [{ publicKey: own, comment: args.sshUser }, ...(join === undefined ? [] : [{ publicKey: join, comment: `${args.sshUser}-worker-join` }])]),
+            ),
             "block-project-ssh-keys": "true",
             // OS Login would ignore the program's key; this cluster's SSH is the program's alone.
             "enable-oslogin": "FALSE",

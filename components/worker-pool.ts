@@ -67,19 +67,19 @@ export class WorkerNode extends pulumi.ComponentResource {
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkerNode", name, {}, opts);
         this.nodeName = args.pool ? poolNodeName(args.clusterName, args.pool.name, args.slot) : workerNodeName(args.clusterName, args.slot);
-        // An image, disk or machine type change reaches one node at a time (node-roll.ts).
+        // An image, disk, machine type or release change reaches one node at a time (node-roll.ts),
+        // workers after the control planes.
         const roll = nodeRoll(
             name,
             {
                 nodeName: this.nodeName,
                 template: { image: args.image, diskSizeGb: args.diskSizeGb, machineType: args.machineType, kubernetesVersion: args.kubernetesVersion },
-                afterControlPlane: true,
                 connection: nodeConnection(args.cluster.ssh, args.cluster.firstControlPlaneAddress),
                 drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
                 waitSeconds: args.cluster.rollWaitSeconds,
             },
             this,
-            [],
+            [args.cluster.controlPlaneSettled],
         );
         const instance = new gcp.compute.Instance(
             `${name}-vm`,

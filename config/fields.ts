@@ -72,12 +72,6 @@ export const cidrItem = z.string({ error: "must list CIDRs as text" }).transform
 const EXAMPLE_RELEASE = "1.32.4";
 
 /**
- * The name components/control-plane.ts still imports; the same type as KubernetesRelease.
- * @deprecated import KubernetesRelease from components/kubernetes-release.ts.
- */
-export type KubernetesVersion = KubernetesRelease;
-
-/**
  * The cluster's one Kubernetes release, exact to the patch: every node installs and holds exactly
  * this kubelet/kubeadm/kubectl, so a node added months later matches the API server.
  */

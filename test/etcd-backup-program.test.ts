@@ -71,6 +71,9 @@ describe("etcd backups in the program (Pulumi mocks)", function () {
         for (const i of [0, 1, 2]) {
             const install = byName(three, `etcd-backup-install-cp-${i}`);
             assert.ok(["etcd-backup-objectCreator", "etcd-backup-objectViewer"].every((grant) => install.dependsOn.includes(grant)), `cp-${i} waits for the grants`);
+            assert.ok(install.dependsOn.includes(`cp-${i}-bring-up`), `cp-${i}'s install waits for its bring-up`);
+            // A replaced control plane (a new bring-up id) gets the scripts and the timer again.
+            assert.equal((inputs(install).triggers as unknown[] | undefined)?.length, 1, `cp-${i}'s install is triggered by its bring-up`);
             const files = decodeBundle(String(inputs(install).stdin));
             assert.deepEqual([...files.keys()].sort(), [ETCD_BACKUP_COMMAND, ETCD_RESTORE_COMMAND, ETCD_BACKUP_UNIT_PATHS.service, ETCD_BACKUP_UNIT_PATHS.timer].sort());
             const backup = files.get(ETCD_BACKUP_COMMAND)?.content ?? "";

@@ -67,8 +67,8 @@ describe("kubeadm configs (v1beta4)", () => {
         );
     });
 
-    it("the init config holds no secret: no bootstrap token, no certificate key", () => {
-        assert.equal(init.bootstrapTokens, undefined);
+    it("the init config holds no secret: its bootstrap token has no value (kubeadm generates it) and lives 15 minutes; no certificate key", () => {
+        assert.deepEqual(init.bootstrapTokens, [{ groups: ["system:bootstrappers:kubeadm:default-node-token"], ttl: "15m0s", usages: ["signing", "authentication"] }]);
         assert.equal(init.certificateKey, undefined);
     });
 

@@ -6,7 +6,7 @@ import { callIndex, withSandbox } from "./support/scripts-sandbox";
 /** roll-start's own steps against stub tools (the Lease under concurrency is test/roll-lease.test.ts). */
 
 const TEMPLATE = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-2", kubernetesVersion: { minor: 32, patch: 4 } };
-const lone = renderRollStartScript({ nodeName: "boutique-cp-0", template: TEMPLATE, afterControlPlane: false, snapshotFirst: true, drainTimeoutSeconds: 60, waitSeconds: 600 });
+const lone = renderRollStartScript({ nodeName: "boutique-cp-0", template: TEMPLATE, snapshotFirst: true, drainTimeoutSeconds: 60, waitSeconds: 600 });
 const rules = [
     { match: "^kubectl .* get node boutique-cp-0 --ignore-not-found -o name", stdout: "node/boutique-cp-0" },
     { match: "^kubectl .* get lease boutique-node-roll --ignore-not-found -o jsonpath=\\{\\.spec\\.holderIdentity\\}$", stdout: "boutique-cp-0" },

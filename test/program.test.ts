@@ -62,6 +62,29 @@ describe("the program (dev stack, mock runtime)", function () {
         }
     });
 
+    it("the key cp-0 joins workers with opens workers only: not the control planes, not HAProxy", () => {
+        const vms = instances(evaluation);
+        const keyLines = (vm: (typeof vms)[number]) => String(vm.inputs.metadata["ssh-keys"]).split("\n");
+        const haproxy = vms.find((vm) => vm.name === "haproxy-vm");
+        assert.ok(haproxy);
+        const programKey = keyLines(haproxy)[0];
+        assert.match(programKey, /^pulumi:ssh-ed25519 \S+ pulumi$/);
+        const joinKeys = new Set<string>();
+        for (const vm of vms) {
+            const [own, join, ...rest] = keyLines(vm);
+            assert.equal(own, programKey, vm.name);
+            assert.deepEqual(rest, [], vm.name);
+            if (vm.name.startsWith("worker-")) {
+                assert.match(join, /^pulumi:ssh-ed25519 \S+ pulumi-worker-join$/, vm.name);
+                joinKeys.add(join);
+            } else {
+                assert.equal(join, undefined, `${vm.name} must not accept the worker join key`);
+            }
+        }
+        assert.equal(joinKeys.size, 1, "one join key for every worker");
+        assert.ok(!joinKeys.has(programKey.replace(/ pulumi$/, " pulumi-worker-join")), "the join key is not the program's key");
+    });
+
     it("no firewall rule opens 22, 6443 or 10250 to 0.0.0.0/0; every rule names target tags", () => {
         for (const rule of ofType(evaluation, "gcp:compute/firewall:Firewall")) {
             const inputs = rule.inputs as { sourceRanges?: string[]; targetTags?: string[]; allows: { ports?: string[] }[] };

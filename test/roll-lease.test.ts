@@ -15,13 +15,8 @@ const WAIT_SECONDS = 40;
 const CHANGE_MS = 150;
 const BACK_READY_AFTER_MS = 300;
 
-// Built as values, not literals, so the inputs carry what the other engineer's upcoming fields need
-// (kubernetesVersion, afterControlPlane) and still compile against the interface before them.
 const template = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-4", kubernetesVersion: { minor: 32, patch: 4 } };
-const startScript = (nodeName: string) => {
-    const input = { nodeName, template, afterControlPlane: false, drainTimeoutSeconds: 30, waitSeconds: 21_000 };
-    return renderRollStartScript(input);
-};
+const startScript = (nodeName: string) => renderRollStartScript({ nodeName, template, drainTimeoutSeconds: 30, waitSeconds: 21_000 });
 const finishScript = (nodeName: string) => {
     const input = { nodeName, template, readyWaitSeconds: 1800 };
     return renderRollFinishScript(input);

@@ -1,6 +1,5 @@
 import {
     renderApplyHaproxyConfigScript,
-    renderCordonAndDrainScript,
     renderBringUpControlPlaneScript,
     renderJoinNodeScript,
     renderJoinWorkerScript,
@@ -10,7 +9,6 @@ import {
     renderRemoveNodeScript,
     renderRollFinishScript,
     renderRollStartScript,
-    renderUncordonScript,
 } from "../../components/node-scripts";
 import { renderWorkersReadyScript } from "../../components/workers-ready-script";
 import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
@@ -45,14 +43,11 @@ export function renderedScripts(): RenderedScript[] {
         { label: "join-worker", script: renderJoinWorkerScript({ nodeName: "boutique-worker-3", nodeAddress: "10.10.0.35", sshUser: "pulumi" }) },
         { label: "remove-node, worker", script: renderRemoveNodeScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
         { label: "remove-node, control plane", script: renderRemoveNodeScript({ nodeName: "boutique-cp-2", drainTimeoutSeconds: 300, controlPlane: true }) },
-        { label: "cordon-and-drain", script: renderCordonAndDrainScript({ nodeName: "boutique-worker-3", drainTimeoutSeconds: 300 }) },
-        { label: "uncordon, any kubelet", script: renderUncordonScript({ nodeName: "boutique-worker-3", readyWaitSeconds: 600 }) },
-        { label: "uncordon, kubelet v1.32.4", script: renderUncordonScript({ nodeName: "boutique-worker-3", kubeletVersion: "v1.32.4", readyWaitSeconds: 600 }) },
-        { label: "roll-start, worker", script: renderRollStartScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, afterControlPlane: true, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
-        { label: "roll-start, control plane", script: renderRollStartScript({ nodeName: "boutique-cp-1", template: ROLL_TEMPLATE, afterControlPlane: false, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
+        { label: "roll-start, worker", script: renderRollStartScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
+        { label: "roll-start, control plane", script: renderRollStartScript({ nodeName: "boutique-cp-1", template: ROLL_TEMPLATE, drainTimeoutSeconds: 300, waitSeconds: 21_000 }) },
         {
             label: "roll-start, the only control plane (snapshot first)",
-            script: renderRollStartScript({ nodeName: "boutique-cp-0", template: ROLL_TEMPLATE, afterControlPlane: false, snapshotFirst: true, drainTimeoutSeconds: 300, waitSeconds: 21_000 }),
+            script: renderRollStartScript({ nodeName: "boutique-cp-0", template: ROLL_TEMPLATE, snapshotFirst: true, drainTimeoutSeconds: 300, waitSeconds: 21_000 }),
         },
         { label: "roll-finish", script: renderRollFinishScript({ nodeName: "boutique-worker-3", template: ROLL_TEMPLATE, readyWaitSeconds: 1800 }) },
         { label: "workers-ready, 2 workers", script: renderWorkersReadyScript({ minReadyWorkers: 2 }) },
