@@ -2,7 +2,7 @@ import { bash, rootedPath, shellQuote, SYSTEM_PATHS, TEST_ROOT_SETTING } from ".
 
 /**
  * The bash that finds a node and drains it, shared by every script that takes a node out of
- * service (removal, control-plane leave, upgrade and replacement maintenance).
+ * service (removal, a control plane's own upgrade, and the rolls around a node's change).
  */
 
 /** How long a script waits for the API server to answer. */

@@ -205,9 +205,9 @@ export const KUBELET_HEALTHZ_URL = "http://127.0.0.1:10248/healthz";
 
 /**
  * Upgrades a worker, on the worker (no admin credentials there): apt source, kubeadm, `kubeadm
- * upgrade node`, kubelet and kubectl, restart, local kubelet health. The caller cordons and drains
- * it before, and waits for Ready and uncordons after, from a control plane
- * (node-scripts-maintenance.ts).
+ * upgrade node`, kubelet and kubectl, restart, local kubelet health. Its roll drains it before, and
+ * waits for Ready with the new kubelet and uncordons it after, from a control plane
+ * (node-scripts-roll.ts).
  */
 export function renderUpgradeWorkerScript(input: { readonly to: KubernetesRelease }): string {
     validateKubernetesRelease(input.to);
