@@ -238,7 +238,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             `cp-${i}-membership`,
             {
                 connection: nodeConnection(args.ssh, nodes[remover].address),
-                create: "true",
+                // No create: it must not dial the other control plane, which on a new cluster comes up after this one.
                 delete: asRootCommand(removeScript(nodes[i].name, args.drainTimeoutSeconds, true)),
                 triggers: [instance.instanceId],
             },
