@@ -46,7 +46,9 @@ EOF
 # holder has not renewed it for its duration, and fails (for retry_for) while another holds it.
 take_lease() {
   local held holder renewed version
-  if lease_manifest | kc_bounded create -f - >/dev/null 2>&1; then
+  # A here-string, not a pipe: with pipefail, a kubectl that answers before reading its stdin
+  # would fail the writer (SIGPIPE) and read as a refusal.
+  if kc_bounded create -f - >/dev/null 2>&1 <<<"$(lease_manifest)"; then
     log "took the roll lease for $HOLDER"
     return 0
   fi
@@ -57,7 +59,7 @@ take_lease() {
   if [ "$(($(date -u +%s) - $(date -u -d "$renewed" +%s 2>/dev/null || echo 0)))" -gt ${ROLL_LEASE_SECONDS} ]; then
     # Compare-and-swap on the version read: of two waiters taking over the same expired Lease,
     # the API server lets one replace it; the other gets a Conflict and keeps waiting.
-    if lease_manifest "$version" | kc_bounded replace -f - >/dev/null 2>&1; then
+    if kc_bounded replace -f - >/dev/null 2>&1 <<<"$(lease_manifest "$version")"; then
       log "took over the roll lease from $holder, who had not renewed it since $renewed"
       return 0
     fi
