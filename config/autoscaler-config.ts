@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { IMAGE_REFERENCE, jsonObject } from "./fields";
+import { imageProblem } from "./fields";
+import { jsonObject } from "./json-fields";
 
 /**
  * The Cluster Autoscaler and our scaler in the cluster. One structured stack config key,
@@ -50,7 +51,9 @@ export function autoscalerReleaseProblem(kubernetesMinor: number): string | unde
     return `autoscaler.enabled needs a cluster-autoscaler release for Kubernetes 1.${kubernetesMinor}; releases are pinned for ${pinned.join(", ")}`;
 }
 
-const STATE_BACKEND = /^gs:\/\/([^/\s]+)(\/\S*)?$/;
+// The prefix is a path of plain segments: the URL becomes the scaler's PULUMI_BACKEND_URL, and
+// Kubernetes expands $(VAR) in a container's env values, command and args.
+const STATE_BACKEND = /^gs:\/\/([^/\s]+)(\/[A-Za-z0-9._-]+)*\/?$/;
 const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 const KMS_PROVIDER = /^gcpkms:\/\/(projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/keyRings\/[\w-]{1,63}\/cryptoKeys\/[\w-]{1,63})$/;
 const REQUIRED = ["scalerImage", "stateBackend", "secretsProvider"] as const;
@@ -60,12 +63,14 @@ const autoscalerFields = z
         enabled: z.boolean({ error: "must be true or false" }).optional(),
         scalerImage: z
             .string({ error: "must be an image reference" })
-            .regex(IMAGE_REFERENCE, "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/boutique-scaler:1.0.0")
-            .refine((image) => !image.endsWith(":latest"), "must pin a tag or digest, not latest (a restart must run the same program)")
+            .superRefine((image, ctx) => {
+                const problem = imageProblem(image);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
             .optional(),
         stateBackend: z
             .string({ error: "must be a gs:// URL" })
-            .regex(STATE_BACKEND, "must be a gs://<bucket>[/<prefix>] URL (the scaler reaches GCS with the cluster's federated identity)")
+            .regex(STATE_BACKEND, "must be a gs://<bucket>[/<prefix>] URL, the prefix of letters, digits, . _ - and / only (the scaler reaches GCS with the cluster's federated identity)")
             .refine((url) => BUCKET.test(STATE_BACKEND.exec(url)?.[1] ?? ""), "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores")
             .optional(),
         secretsProvider: z

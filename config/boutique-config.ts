@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { flag, IMAGE_REFERENCE, jsonList, text } from "./fields";
+import { flag, imageProblem, quoted, rawText } from "./fields";
+import { jsonList } from "./json-fields";
 
 /** Online Boutique's Deployments (chart 0.10.x), the names a forked image may replace. */
 export const BOUTIQUE_SERVICES = [
@@ -28,12 +29,45 @@ export interface BoutiqueConfig {
 
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
+/** Names that resolve inside a cluster, a VPC or a host rather than on the internet, by their last label. */
+const PRIVATE_TOP_LABELS = ["svc", "local", "internal", "localhost", "arpa", "test", "invalid", "alt", "home", "lan", "corp", "intranet"];
+
+/**
+ * Namespaces a pod resolves `<service>.<namespace>` in (its search path adds `.svc.cluster.local`):
+ * Kubernetes' own, and every one the platform creates whose name is also a valid last label.
+ * test/stack-config.test.ts keeps the list in step with the namespaces the program creates.
+ */
+export const CLUSTER_NAMESPACES = ["default", "boutique", "monitoring", "logging", "tracing", "otel", "autoscaler", "flagger"];
+
+/** At most this many shop host names (each is a Gateway and VirtualService host). */
+export const MAX_BOUTIQUE_HOSTS = 64;
+
+/**
+ * Why `host` cannot be a public host name of the shop, or undefined. The shop's VirtualService binds
+ * its hosts to the ingress gateway and to `mesh`, so an in-cluster name there would capture the
+ * mesh's own traffic to that name (kubernetes.default.svc, frontend.boutique) and a metadata or
+ * VPC name (metadata.google.internal) would be served by the shop.
+ */
+export function boutiqueHostProblem(host: string): string | undefined {
+    if (!DNS_NAME.test(host)) return `has ${quoted(host)}, not a DNS name such as shop.example.com (never *: Istio forbids it beside mesh)`;
+    const labels = host.split(".");
+    const last = labels[labels.length - 1];
+    if (PRIVATE_TOP_LABELS.includes(last) || host.endsWith(".cluster.local")) return `has ${quoted(host)}, a name that resolves inside a cluster, VPC or host (.${last}), not a public host name`;
+    if (labels.length === 2 && CLUSTER_NAMESPACES.includes(last)) return `has ${quoted(host)}, which pods resolve as service ${labels[0]} in namespace ${last}: the mesh's traffic to it would reach the shop`;
+    return undefined;
+}
+
+const boutiqueHost = z.string({ error: "must list host names as text" }).superRefine((host, ctx) => {
+    const problem = boutiqueHostProblem(host);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
 /** Decoders of the shop's keys. `boutiqueImages` is an object, so Pulumi.yaml cannot declare it (see UNDECLARED_KEYS). */
 export const boutiqueKeys = {
     enableBoutique: flag,
     boutiqueLoadGenerator: flag,
-    boutiqueHosts: jsonList(z.string().regex(DNS_NAME, "must list DNS names such as shop.example.com (never *: Istio forbids it beside mesh)"), '["shop.example.com"]'),
-    boutiqueImages: text.optional().transform((value, ctx): BoutiqueConfig["images"] => {
+    boutiqueHosts: jsonList(boutiqueHost, '["shop.example.com"]', MAX_BOUTIQUE_HOSTS),
+    boutiqueImages: rawText.optional().transform((value, ctx): BoutiqueConfig["images"] => {
         if (value === undefined || value.trim() === "") return {};
         let raw: unknown;
         try {
@@ -47,9 +81,13 @@ export const boutiqueKeys = {
         }
         const images: Partial<Record<BoutiqueService, string>> = {};
         for (const [service, image] of Object.entries(raw)) {
-            if (!(BOUTIQUE_SERVICES as readonly string[]).includes(service)) ctx.addIssue({ code: "custom", message: `names ${service}, which is not one of ${BOUTIQUE_SERVICES.join(", ")}` });
-            else if (typeof image !== "string" || !IMAGE_REFERENCE.test(image)) ctx.addIssue({ code: "custom", message: `gives ${service} ${JSON.stringify(image)}, not an image reference with an explicit tag or digest` });
-            else images[service as BoutiqueService] = image;
+            if (!(BOUTIQUE_SERVICES as readonly string[]).includes(service)) {
+                ctx.addIssue({ code: "custom", message: `boutiqueImages names ${quoted(service)}, which is not one of ${BOUTIQUE_SERVICES.join(", ")}` });
+                continue;
+            }
+            const problem = typeof image === "string" ? imageProblem(image) : "must be an image reference (text)";
+            if (problem) ctx.addIssue({ code: "custom", message: `boutiqueImages.${service} ${problem}` });
+            else images[service as BoutiqueService] = image as string;
         }
         return images;
     }),

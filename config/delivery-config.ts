@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { jsonObject } from "./fields";
+import { jsonObject } from "./json-fields";
 
 /**
  * How the frontend is released (Flagger). One structured stack config key, `delivery`, set with
@@ -83,17 +83,20 @@ export const SEED_DELIVERY: DeliveryConfig = {
 };
 
 const percent = (what: string) => z.number({ error: `must be a number (${what})` }).int("must be a whole number").min(1, "must be from 1 to 100").max(100, "must be from 1 to 100");
-const positive = z.number({ error: "must be a number" }).int("must be a whole number").min(1, "must be 1 or more");
+/** A whole number from 1 to `max`: Flagger's fields are int32, and each bound is far above a sane value. */
+const upTo = (max: number) => z.number({ error: "must be a number" }).int("must be a whole number").min(1, `must be from 1 to ${max}`).max(max, `must be from 1 to ${max}`);
+/** A match value or a channel name: short, and ending up in a VirtualService or an alert provider. */
+const shortText = (what: string) => z.string({ error: `must be text (${what})` }).max(256, `must be at most 256 characters (${what})`);
 const duration = z.string({ error: 'must be a duration such as "30s" or "1m"' }).regex(/^[1-9][0-9]*(s|m)$/, 'must be a duration such as "30s" or "1m"');
-const headerName = z.string().regex(/^[a-z0-9-]+$/i, "must be an HTTP header name");
+const headerName = z.string().regex(/^[a-z0-9-]{1,128}$/i, "must be an HTTP header name");
 
 const matchRule = z.union(
     [
         z
-            .object({ header: headerName, exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() })
+            .object({ header: headerName, exact: shortText("exact").optional(), prefix: shortText("prefix").optional(), regex: shortText("regex").optional() })
             .strict()
             .refine((rule) => [rule.exact, rule.prefix, rule.regex].filter((v) => v !== undefined).length === 1, "a header rule needs exactly one of exact, prefix, regex"),
-        z.object({ cookie: z.string().min(1, "a cookie rule needs a regex") }).strict(),
+        z.object({ cookie: shortText("cookie").min(1, "a cookie rule needs a regex") }).strict(),
     ],
     { error: 'must be {header, exact|prefix|regex} or {cookie}, e.g. {"header": "x-canary", "exact": "beta"}' },
 );
@@ -103,18 +106,18 @@ const deliveryFields = z
         strategy: z.enum(DELIVERY_STRATEGIES, { error: `must be one of ${DELIVERY_STRATEGIES.join(", ")}` }).optional(),
         interval: duration.optional(),
         threshold: percent("failed checks before rollback").optional(),
-        progressDeadlineSeconds: positive.optional(),
+        progressDeadlineSeconds: upTo(86_400).optional(),
         maxWeight: percent("% of traffic").optional(),
         stepWeight: percent("% of traffic").optional(),
-        stepWeights: z.array(percent("% of traffic")).min(1, "must list at least one weight").optional(),
-        iterations: positive.optional(),
-        match: z.array(matchRule).optional(),
+        stepWeights: z.array(percent("% of traffic")).min(1, "must list at least one weight").max(100, "must list at most 100 weights").optional(),
+        iterations: upTo(1000).optional(),
+        match: z.array(matchRule).max(16, "must list at most 16 rules").optional(),
         mirror: z.boolean({ error: "must be true or false" }).optional(),
         mirrorWeight: percent("% of traffic").optional(),
         metrics: z
             .object({
                 minSuccessRate: z.number().min(0, "must be from 0 to 100").max(100, "must be from 0 to 100").optional(),
-                maxLatencyMs: positive.optional(),
+                maxLatencyMs: upTo(600_000).optional(),
                 sli: z.boolean().optional(),
                 maxErrorRatePercent: z.number().min(0, "must be from 0 to 100").max(100, "must be from 0 to 100").optional(),
             })
@@ -127,7 +130,7 @@ const deliveryFields = z
         alerting: z
             .object({
                 provider: z.enum(ALERT_PROVIDERS, { error: `must be one of ${ALERT_PROVIDERS.join(", ")}` }),
-                channel: z.string().optional(),
+                channel: shortText("channel").optional(),
                 severity: z.enum(["info", "warn", "error"], { error: "must be info, warn or error" }).optional(),
             })
             .strict()

@@ -5,13 +5,48 @@ import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
 /**
  * Decoders for single config values. Pulumi hands every value to the program as text (lists as
  * JSON), so each decoder starts from a string and ends at the typed value, with a message that
- * says what is allowed.
+ * says what is allowed. A decoder never normalises: the value it accepts is the value every
+ * reader gets, including the ones that read the raw config themselves (the gcp provider reads
+ * gcp:project; a trimmed check of "my-project\n" would pass a value the provider then rejects).
  */
 
-export const text = z.string({ error: (issue) => (issue.input === undefined ? "is not set" : "must be text") });
+/** The longest value any key takes: far above every real one, far below what slows a pattern or a JSON parse. */
+export const MAX_VALUE_LENGTH = 16_384;
+
+/** How much of a bad value a message quotes. */
+export const QUOTED_PREFIX_LENGTH = 64;
+
+/** A value as a message quotes it: JSON-quoted (control characters escaped), at most QUOTED_PREFIX_LENGTH characters of it. */
+export function quoted(value: string): string {
+    const characters = [...value];
+    if (characters.length <= QUOTED_PREFIX_LENGTH) return JSON.stringify(value);
+    return `${JSON.stringify(characters.slice(0, QUOTED_PREFIX_LENGTH).join(""))}… (${characters.length} characters)`;
+}
+
+// C0 and C1 controls, DEL, and the Unicode format/separator characters that reorder or hide text
+// (bidirectional overrides, zero-width characters, line and paragraph separators).
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+
+/** Why a piece of text cannot be a config value or a string inside one, or undefined. */
+export function textProblem(value: string): string | undefined {
+    if (value.length > MAX_VALUE_LENGTH) return `must be at most ${MAX_VALUE_LENGTH} characters (has ${value.length})`;
+    if (INVISIBLE.test(value)) return "must not contain control or invisible characters (newlines, tabs, NUL, bidirectional or zero-width marks)";
+    return undefined;
+}
+
+/** Any value's text, bounded in size; JSON values (lists, objects) start here. */
+export const rawText = z
+    .string({ error: (issue) => (issue.input === undefined ? "is not set" : "must be text") })
+    .max(MAX_VALUE_LENGTH, { message: `must be at most ${MAX_VALUE_LENGTH} characters`, abort: true });
+
+/** A scalar value: bounded, printable, with nothing around it that a check could trim and a reader could not. */
+export const text = rawText.superRefine((value, ctx) => {
+    const problem = value !== value.trim() ? "must not start or end with whitespace (a trailing newline is the usual paste mistake)" : textProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem, abort: true });
+});
 
 export function matching(pattern: RegExp, allowed: string) {
-    return text.trim().regex(pattern, `must be ${allowed}`);
+    return text.regex(pattern, `must be ${allowed}`);
 }
 
 export const gcpProjectId = matching(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a Google Cloud project ID (6-30 lowercase letters, digits or hyphens)");
@@ -21,48 +56,29 @@ export const gcpRegion = matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud regio
 /** registry[:port]/path[:tag | @sha256:digest]: a pinned image reference (a tag or a digest is required). */
 export const IMAGE_REFERENCE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
-export const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]+$/, "a Compute Engine machine type such as e2-standard-4");
+/** Why `image` is not a pinned image reference, or undefined: a tag or digest is required, and `latest` pins nothing. */
+export function imageProblem(image: string): string | undefined {
+    if (image.length > 512 || !IMAGE_REFERENCE.test(image)) return "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/app:1.0.0";
+    if (/:latest$/.test(image)) return "must pin a tag or digest, not latest (a restarted or added pod must run the same image)";
+    return undefined;
+}
 
-export const wholeNumber = text.trim().regex(/^-?\d+$/, "must be a whole number").transform(Number);
+export const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]{1,60}$/, "a Compute Engine machine type such as e2-standard-4");
 
+/** A whole number from `min` to `max`, both finite: every consumer (Kubernetes int32 fields, shell arithmetic) takes it. */
 export function wholeNumberIn(min: number, max: number) {
-    const allowed = max === Infinity ? `a whole number, ${min} or more` : `a whole number from ${min} to ${max}`;
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) throw new RangeError(`wholeNumberIn(${min}, ${max}): bounds must be safe integers`);
+    const allowed = `a whole number from ${min} to ${max}`;
     return text
-        .trim()
-        .regex(/^-?\d+$/, `must be ${allowed}`)
+        .regex(/^-?\d{1,16}$/, `must be ${allowed}`)
         .transform(Number)
         .pipe(z.number().min(min, `must be ${allowed}`).max(max, `must be ${allowed}`));
 }
 
 export const cidr = text.transform((value, ctx): Ipv4Network => {
-    const parsed = parseIpv4Cidr(value.trim());
+    const parsed = parseIpv4Cidr(value);
     if (!isIpv4Network(parsed)) {
         ctx.addIssue({ code: "custom", message: `${parsed.error}; must be an IPv4 network such as 10.10.0.0/24` });
-        return z.NEVER;
-    }
-    return parsed;
-});
-
-/** A JSON list (how Pulumi passes `type: array` values), each item decoded by `item`. */
-export function jsonList<T extends z.ZodType>(item: T, example: string) {
-    return text
-        .transform((value, ctx): unknown => {
-            try {
-                return JSON.parse(value);
-            } catch {
-                ctx.addIssue({ code: "custom", message: `must be a list, e.g. ${example}` });
-                return z.NEVER;
-            }
-        })
-        .pipe(z.array(item, { error: `must be a list, e.g. ${example}` }));
-}
-
-export const slotNumber = z.number({ error: "must list whole numbers" }).int("must list whole numbers").min(0, "must list slot numbers that are 0 or more");
-
-export const cidrItem = z.string({ error: "must list CIDRs as text" }).transform((value, ctx): Ipv4Network => {
-    const parsed = parseIpv4Cidr(value.trim());
-    if (!isIpv4Network(parsed)) {
-        ctx.addIssue({ code: "custom", message: `has "${value}", which ${parsed.error}` });
         return z.NEVER;
     }
     return parsed;
@@ -73,10 +89,11 @@ const EXAMPLE_RELEASE = "1.32.4";
 
 /**
  * The cluster's one Kubernetes release, exact to the patch: every node installs and holds exactly
- * this kubelet/kubeadm/kubectl, so a node added months later matches the API server.
+ * this kubelet/kubeadm/kubectl, so a node added months later matches the API server. Minor and
+ * patch have at most three digits and no leading zero: the text is the release's own name.
  */
 export const kubernetesVersion = text.transform((value, ctx): KubernetesRelease => {
-    const match = /^v?1\.(\d+)(?:\.(\d+))?$/.exec(value.trim());
+    const match = /^v?1\.(0|[1-9]\d{0,2})(?:\.(0|[1-9]\d{0,2}))?$/.exec(value);
     const minor = match ? Number(match[1]) : NaN;
     if (!match || minor < OLDEST_KUBERNETES_MINOR) {
         ctx.addIssue({
@@ -96,47 +113,11 @@ export const kubernetesVersion = text.transform((value, ctx): KubernetesRelease 
 });
 
 /** Pulumi passes booleans as "true"/"false". */
-export const flag = text
-    .trim()
-    .refine((value) => value === "true" || value === "false", "must be true or false")
-    .transform((value) => value === "true");
+export const flag = text.refine((value) => value === "true" || value === "false", "must be true or false").transform((value) => value === "true");
 
 /** One of a closed set of words. */
 export function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
     return text
-        .trim()
         .refine((value): value is T[number] => (choices as readonly string[]).includes(value), `must be one of ${choices.join(", ")}`)
         .transform((value) => value as T[number]);
-}
-
-/** Where a zod issue sits inside an object, as the user names it: "stepWeights[2]", "metrics.sli". */
-export function fieldPath(path: readonly PropertyKey[]): string {
-    return path.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`)).join("");
-}
-
-/**
- * A structured key (Pulumi hands objects over as JSON): absent or empty decodes as {}; every
- * issue names the field as the user writes it, `<key>.<field> <message>`.
- */
-export function jsonObject<T extends z.ZodType<object>>(key: string, fields: T, example: string) {
-    return text.optional().transform((value, ctx): z.output<T> => {
-        let raw: unknown = {};
-        if (value !== undefined && value.trim() !== "") {
-            try {
-                raw = JSON.parse(value);
-            } catch {
-                ctx.addIssue({ code: "custom", message: `must be an object, e.g. ${example}` });
-                return z.NEVER;
-            }
-        }
-        const parsed = fields.safeParse(raw);
-        if (parsed.success) return parsed.data;
-        for (const issue of parsed.error.issues) {
-            const where = issue.path.length > 0 ? `${key}.${fieldPath(issue.path)} ` : `${key} `;
-            const message =
-                issue.code === "unrecognized_keys" ? `has unknown field(s) ${issue.keys.join(", ")}` : issue.code === "invalid_type" && issue.path.length === 0 ? "must be an object" : issue.message;
-            ctx.addIssue({ code: "custom", message: `${where}${message}` });
-        }
-        return z.NEVER;
-    });
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import { checkKubernetesUpgrade, readDeployedRelease } from "./deployed-release";
 import { parseStackConfig, StackConfig } from "./stack-config";
 
@@ -12,7 +13,14 @@ export { DEPLOYED_RELEASE_OUTPUT, deployedReleaseOutput } from "./deployed-relea
  * and never downgrades).
  */
 export async function readStackConfig(): Promise<StackConfig> {
-    const config = parseStackConfig(pulumi.runtime.allConfig());
+    const raw = pulumi.runtime.allConfig();
+    const config = parseStackConfig(raw, Object.keys(raw).filter(isSecretKey));
     checkKubernetesUpgrade(config, await readDeployedRelease());
     return config;
+}
+
+/** Whether the stack holds `key` as a secret: @pulumi/pulumi's own check (internal; a missing one hides nothing extra). */
+function isSecretKey(key: string): boolean {
+    const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret?: (key: string) => boolean };
+    return isConfigSecret?.(key) ?? false;
 }

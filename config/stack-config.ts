@@ -1,16 +1,18 @@
 import { z } from "zod";
 import { KNOWN_MACHINE_TYPES } from "../scaler/node-capacity";
 import { workerSlotCapacity } from "./address-plan";
-import { cidrsOverlap, Ipv4Network } from "./cidr";
+import { Ipv4Network } from "./cidr";
 import { KubernetesRelease } from "../components/kubernetes-release";
-import { cidr, cidrItem, flag, gcpProjectId, gcpRegion, jsonList, kubernetesVersion, machineType, matching, slotNumber, text, wholeNumberIn } from "./fields";
+import { cidr, flag, gcpProjectId, gcpRegion, kubernetesVersion, machineType, matching, quoted, text, wholeNumberIn } from "./fields";
+import { cidrItem, jsonList, slotNumber } from "./json-fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { EtcdBackupConfig, etcdBackupKeys, toEtcdBackupConfig } from "./etcd-backup-config";
+import { MAX_ADMIN_CIDRS, networkProblems } from "./network-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { ENCRYPTED_PLACEHOLDER } from "./stack-files";
-import { liveWorkerSlots, WorkerScale } from "./worker-slots";
+import { liveWorkerSlots, MAX_WORKER_SLOTS, WorkerScale } from "./worker-slots";
 
 export const PROJECT = "boutique-platform";
 
@@ -37,7 +39,7 @@ export interface StackConfig {
         readonly subnet: Ipv4Network;
         readonly pods: Ipv4Network;
         readonly services: Ipv4Network;
-        /** Who may reach the API server and the SSH bastion. */
+        /** Who may reach the API server and the SSH bastion: together at most a /8, unless internet-wide access is meant. */
         readonly adminCidrs: readonly Ipv4Network[];
     };
     readonly nodes: { readonly image: string; readonly diskSizeGb: number; readonly drainTimeoutSeconds: number };
@@ -65,21 +67,21 @@ const keys = {
     clusterName: matching(/^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$/, "a lowercase DNS label of at most 20 characters (it prefixes VM and service-account names)"),
     kubernetesVersion: kubernetesVersion,
     controlPlaneCount: text
-        .trim()
         .refine((value) => value === "1" || value === "3", "must be 1 or 3 (etcd needs an odd number of members)")
         .transform((value) => (value === "1" ? 1 : 3) as 1 | 3),
     controlPlaneMachineType: machineType,
     restoreControlPlaneFromBackup: flag,
-    workerCount: wholeNumberIn(0, Infinity),
-    minWorkers: wholeNumberIn(0, Infinity),
-    maxWorkers: wholeNumberIn(1, Infinity),
-    retiredWorkerSlots: jsonList(slotNumber, "[1, 4]"),
+    workerCount: wholeNumberIn(0, MAX_WORKER_SLOTS),
+    minWorkers: wholeNumberIn(0, MAX_WORKER_SLOTS),
+    maxWorkers: wholeNumberIn(1, MAX_WORKER_SLOTS),
+    retiredWorkerSlots: jsonList(slotNumber.max(MAX_WORKER_SLOTS - 1, `must list slot numbers below ${MAX_WORKER_SLOTS}`), "[1, 4]", MAX_WORKER_SLOTS),
     workerMachineType: machineType,
     haproxyMachineType: machineType,
     subnetCidr: cidr,
     podCidr: cidr,
     serviceCidr: cidr,
-    adminCidrs: jsonList(cidrItem, '["203.0.113.0/24"]'),
+    adminCidrs: jsonList(cidrItem, '["203.0.113.0/24"]', MAX_ADMIN_CIDRS),
+    allowInternetWideAdminAccess: flag,
     nodeImage: matching(/^[a-z0-9-]+\/[a-z0-9-]+$/, "an image as <project>/<family or image>, e.g. ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
     nodeDiskSizeGb: wholeNumberIn(20, 65536),
     drainTimeoutSeconds: wholeNumberIn(30, 3600),
@@ -88,10 +90,7 @@ const keys = {
     ...etcdBackupKeys,
     delivery,
     // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
-    deliveryAlertWebhookUrl: text
-        .trim()
-        .refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL")
-        .optional(),
+    deliveryAlertWebhookUrl: text.refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL").optional(),
     autoscaler,
 };
 
@@ -106,8 +105,11 @@ export const UNDECLARED_KEYS = {
     boutiqueImages: 'an object of service -> image (pulumi config set --path boutiqueImages.frontend <image>); defaults to the chart\'s images',
 } as const;
 
-/** Never echoed in error messages. */
+/** Never echoed in error messages (nor is any key the stack holds as a secret). */
 const SECRET_KEYS: readonly KeyName[] = ["deliveryAlertWebhookUrl"];
+
+/** JSON objects: messages name their fields, never quote the value (any field may hold a secret). */
+const STRUCTURED_KEYS: readonly KeyName[] = ["delivery", "autoscaler", "boutiqueImages"];
 
 type KeyName = keyof typeof keys;
 type Decoded = z.output<z.ZodObject<typeof keys>>;
@@ -147,16 +149,12 @@ function crossKeyProblems(c: Decoded): Problem[] {
     if (min > max) add("minWorkers", `must not exceed maxWorkers (${max})`);
     else if (count < min || count > max) add("workerCount", `must be between minWorkers (${min}) and maxWorkers (${max})`);
 
-    const subnet = c.subnetCidr;
-    const capacity = workerSlotCapacity(subnet);
-    if (max > capacity) {
-        add("subnetCidr", `has room for ${capacity} worker slots, fewer than maxWorkers (${max}); use a shorter prefix`);
-    }
-
+    const capacity = workerSlotCapacity(c.subnetCidr);
     const retired = c.retiredWorkerSlots;
-    const duplicates = retired.filter((slot, i) => retired.indexOf(slot) !== i);
-    if (duplicates.length > 0) {
-        add("retiredWorkerSlots", `must not repeat a slot (repeated: ${[...new Set(duplicates)].join(", ")})`);
+    const seen = new Set<number>();
+    const repeated = new Set(retired.filter((slot) => seen.size === seen.add(slot).size));
+    if (repeated.size > 0) {
+        add("retiredWorkerSlots", `must not repeat a slot (repeated: ${[...repeated].slice(0, 10).join(", ")}${repeated.size > 10 ? ", …" : ""})`);
     } else if (count <= max && max <= capacity) {
         const live = liveWorkerSlots({ count, retiredSlots: retired });
         const highest = live[live.length - 1];
@@ -164,27 +162,7 @@ function crossKeyProblems(c: Decoded): Problem[] {
             add("retiredWorkerSlots", `leaves workerCount ${count} needing slot ${highest}, but the IP pool has slots 0..${max - 1} (maxWorkers ${max}); un-retire a slot or raise maxWorkers`);
         }
     }
-
-    const networks: [KeyName, Ipv4Network][] = [
-        ["subnetCidr", subnet],
-        ["podCidr", c.podCidr],
-        ["serviceCidr", c.serviceCidr],
-    ];
-    networks.forEach(([key, network], i) =>
-        networks.slice(0, i).forEach(([otherKey, other]) => {
-            if (cidrsOverlap(network, other)) add(key, `overlaps ${fullKey(otherKey)} (${other.cidr}); the node, pod and service ranges must be disjoint`);
-        }),
-    );
-    // kube-controller-manager gives each node a /24 of the pod range.
-    const nodes = c.controlPlaneCount + max;
-    const podSlots = 2 ** Math.max(0, 24 - c.podCidr.prefixLength);
-    if (podSlots < nodes) add("podCidr", `has ${podSlots} per-node /24 ranges, fewer than the ${nodes} nodes (control planes + maxWorkers)`);
-    if (c.serviceCidr.prefixLength < 12) add("serviceCidr", "must be /12 or narrower (the API server's limit for IPv4 service ranges)");
-
-    const admin = c.adminCidrs;
-    if (admin.length === 0) add("adminCidrs", "must list at least one network allowed to reach the API server and SSH");
-    const wide = admin.filter((network) => network.prefixLength < 8).map((network) => network.cidr);
-    if (wide.length > 0) add("adminCidrs", `must not contain ranges wider than /8 (${wide.join(", ")}): they open SSH and the API server to the internet`);
+    problems.push(...networkProblems(c));
     problems.push(...platformProblems(c));
     if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring)) add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
     if (c.delivery.alerting && !c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
@@ -206,25 +184,31 @@ export class StackConfigError extends Error {
     }
 }
 
-function describe(raw: Readonly<Record<string, string | undefined>>, name: KeyName): string {
+function describe(raw: Readonly<Record<string, string | undefined>>, name: KeyName, secretKeys: ReadonlySet<string>): string {
     const key = fullKey(name);
     const value = raw[key];
     if (value === undefined) return `${key} (not set)`;
-    return SECRET_KEYS.includes(name) ? `${key} ([secret])` : `${key} = ${JSON.stringify(value)}`;
+    if (SECRET_KEYS.includes(name) || secretKeys.has(key)) return `${key} ([secret])`;
+    if (STRUCTURED_KEYS.includes(name)) return key;
+    return `${key} = ${quoted(value)}`;
 }
 
 /**
  * Validates the raw config map (full key -> text, as Pulumi provides it) into a StackConfig.
  * Throws one StackConfigError that names, for each bad value, the key, the value and what is allowed.
  */
-export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>): StackConfig {
+export function parseStackConfig(raw: Readonly<Record<string, string | undefined>>, secretKeys: Iterable<string> = []): StackConfig {
     const names = Object.keys(keys) as KeyName[];
     const parsed = z.object(keys).safeParse(Object.fromEntries(names.map((name) => [name, raw[fullKey(name)]])));
     const problems: Problem[] = parsed.success
         ? crossKeyProblems(parsed.data)
         : parsed.error.issues.map((issue) => ({ key: issue.path[0] as KeyName, message: issue.message }));
     if (!parsed.success || problems.length > 0) {
-        throw new StackConfigError(problems.map(({ key, message }) => `${describe(raw, key)}: ${message}`));
+        const secret = new Set(secretKeys);
+        const byKey = new Map<KeyName, string[]>();
+        for (const { key, message } of problems) byKey.set(key, [...(byKey.get(key) ?? []), message]);
+        // One line per key: its first messages (a decoder may find several things wrong with one value).
+        throw new StackConfigError([...byKey].map(([key, messages]) => `${describe(raw, key, secret)}: ${[...new Set(messages)].slice(0, 5).join("; ")}`));
     }
     const c = parsed.data;
     return {

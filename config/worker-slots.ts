@@ -55,3 +55,6 @@ export function poolNodeName(clusterName: string, pool: string, index: number): 
 export function workerNodeName(clusterName: string, slot: number): string {
     return poolNodeName(clusterName, "worker", slot);
 }
+
+/** The most worker slots a stack may have: Kubernetes supports clusters of up to 5,000 nodes ("Considerations for large clusters"). */
+export const MAX_WORKER_SLOTS = 5000;

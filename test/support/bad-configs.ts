@@ -2,13 +2,13 @@
 export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>; readonly message: string }[] = [
     { overrides: { controlPlaneCount: "2" }, message: 'boutique-platform:controlPlaneCount = "2": must be 1 or 3 (etcd needs an odd number of members)' },
     { overrides: { controlPlaneCount: "0" }, message: 'boutique-platform:controlPlaneCount = "0": must be 1 or 3 (etcd needs an odd number of members)' },
-    { overrides: { workerCount: "-1" }, message: 'boutique-platform:workerCount = "-1": must be a whole number, 0 or more' },
-    { overrides: { workerCount: "2.5" }, message: 'boutique-platform:workerCount = "2.5": must be a whole number, 0 or more' },
-    { overrides: { workerCount: "three" }, message: 'boutique-platform:workerCount = "three": must be a whole number, 0 or more' },
+    { overrides: { workerCount: "-1" }, message: 'boutique-platform:workerCount = "-1": must be a whole number from 0 to 5000' },
+    { overrides: { workerCount: "2.5" }, message: 'boutique-platform:workerCount = "2.5": must be a whole number from 0 to 5000' },
+    { overrides: { workerCount: "three" }, message: 'boutique-platform:workerCount = "three": must be a whole number from 0 to 5000' },
     { overrides: { workerCount: "7" }, message: 'boutique-platform:workerCount = "7": must be between minWorkers (2) and maxWorkers (6)' },
     { overrides: { workerCount: "1" }, message: 'boutique-platform:workerCount = "1": must be between minWorkers (2) and maxWorkers (6)' },
     { overrides: { minWorkers: "8" }, message: 'boutique-platform:minWorkers = "8": must not exceed maxWorkers (6)' },
-    { overrides: { maxWorkers: "0", minWorkers: "0", workerCount: "0" }, message: 'boutique-platform:maxWorkers = "0": must be a whole number, 1 or more' },
+    { overrides: { maxWorkers: "0", minWorkers: "0", workerCount: "0" }, message: 'boutique-platform:maxWorkers = "0": must be a whole number from 1 to 5000' },
     {
         overrides: { maxWorkers: "250" },
         message: 'boutique-platform:subnetCidr = "10.10.0.0/24": has room for 222 worker slots, fewer than maxWorkers (250); use a shorter prefix',
@@ -41,7 +41,8 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
     { overrides: { adminCidrs: "[]" }, message: 'boutique-platform:adminCidrs = "[]": must list at least one network allowed to reach the API server and SSH' },
     {
         overrides: { adminCidrs: '["0.0.0.0/0"]' },
-        message: 'boutique-platform:adminCidrs = "[\\"0.0.0.0/0\\"]": must not contain ranges wider than /8 (0.0.0.0/0): they open SSH and the API server to the internet',
+        message:
+            'boutique-platform:adminCidrs = "[\\"0.0.0.0/0\\"]": admits 4272881664 public addresses together, more than one /8 (16777216): that opens SSH and the API server to much of the internet; narrow it, or set boutique-platform:allowInternetWideAdminAccess to true to say that is meant',
     },
     { overrides: { adminCidrs: '["203.0.113.300/24"]' }, message: 'boutique-platform:adminCidrs = "[\\"203.0.113.300/24\\"]": has "203.0.113.300/24", which is not an IPv4 address with a prefix length' },
     { overrides: { adminCidrs: "203.0.113.0/24" }, message: 'boutique-platform:adminCidrs = "203.0.113.0/24": must be a list, e.g. ["203.0.113.0/24"]' },
@@ -112,28 +113,28 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
         overrides: { enableIstio: "false", enableKiali: "false" },
         message: 'boutique-platform:enableBoutique = "true": needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)',
     },
-    { overrides: { boutiqueHosts: '["*"]' }, message: 'boutique-platform:boutiqueHosts = "[\\"*\\"]": must list DNS names such as shop.example.com (never *: Istio forbids it beside mesh)' },
+    { overrides: { boutiqueHosts: '["*"]' }, message: 'boutique-platform:boutiqueHosts = "[\\"*\\"]": has "*", not a DNS name such as shop.example.com (never *: Istio forbids it beside mesh)' },
     {
         overrides: { boutiqueImages: '{"frontend": "frontend:latest-ish spaces"}' },
-        message: 'boutique-platform:boutiqueImages = "{\\"frontend\\": \\"frontend:latest-ish spaces\\"}": gives frontend "frontend:latest-ish spaces", not an image reference with an explicit tag or digest',
+        message: 'boutique-platform:boutiqueImages: boutiqueImages.frontend must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/app:1.0.0',
     },
     {
         overrides: { boutiqueImages: '{"frontnd": "registry.example.com/shop/frontend:v1"}' },
         message:
-            'boutique-platform:boutiqueImages = "{\\"frontnd\\": \\"registry.example.com/shop/frontend:v1\\"}": names frontnd, which is not one of adservice, cartservice, checkoutservice, currencyservice, emailservice, frontend, loadgenerator, paymentservice, productcatalogservice, recommendationservice, shippingservice',
+            'boutique-platform:boutiqueImages: boutiqueImages names "frontnd", which is not one of adservice, cartservice, checkoutservice, currencyservice, emailservice, frontend, loadgenerator, paymentservice, productcatalogservice, recommendationservice, shippingservice',
     },
     {
         overrides: { delivery: '{"strategy":"rolling"}' },
-        message: 'boutique-platform:delivery = "{\\"strategy\\":\\"rolling\\"}": delivery.strategy must be one of canary, ab, bluegreen',
+        message: 'boutique-platform:delivery: delivery.strategy must be one of canary, ab, bluegreen',
     },
     {
         overrides: { delivery: '{"stepWeight":30}' },
-        message: 'boutique-platform:delivery = "{\\"stepWeight\\":30}": delivery.stepWeight 30 must not exceed delivery.maxWeight (25)',
+        message: 'boutique-platform:delivery: delivery.stepWeight 30 must not exceed delivery.maxWeight (25)',
     },
     {
         overrides: { delivery: '{"strategy":"ab"}' },
         message:
-            'boutique-platform:delivery = "{\\"strategy\\":\\"ab\\"}": delivery.match must name who gets the new version for strategy ab, e.g. [{"header": "x-canary", "exact": "beta"}]',
+            'boutique-platform:delivery: delivery.match must name who gets the new version for strategy ab, e.g. [{"header": "x-canary", "exact": "beta"}]',
     },
-    { overrides: { delivery: '{"threshold":0}' }, message: 'boutique-platform:delivery = "{\\"threshold\\":0}": delivery.threshold must be from 1 to 100' },
+    { overrides: { delivery: '{"threshold":0}' }, message: 'boutique-platform:delivery: delivery.threshold must be from 1 to 100' },
 ];
