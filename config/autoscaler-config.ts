@@ -72,6 +72,7 @@ const autoscalerFields = z
             .string({ error: "must be a gs:// URL" })
             .regex(STATE_BACKEND, "must be a gs://<bucket>[/<prefix>] URL, the prefix of letters, digits, . _ - and / only (the scaler reaches GCS with the cluster's federated identity)")
             .refine((url) => BUCKET.test(STATE_BACKEND.exec(url)?.[1] ?? ""), "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores")
+            .refine((url) => !url.split("/").slice(3).some((segment) => segment === "." || segment === ".."), "must not have . or .. in its prefix (the state would land outside the prefix named)")
             .optional(),
         secretsProvider: z
             .string({ error: "must be a gcpkms:// URL" })

@@ -66,7 +66,11 @@ const boutiqueHost = z.string({ error: "must list host names as text" }).superRe
 export const boutiqueKeys = {
     enableBoutique: flag,
     boutiqueLoadGenerator: flag,
-    boutiqueHosts: jsonList(boutiqueHost, '["shop.example.com"]', MAX_BOUTIQUE_HOSTS),
+    boutiqueHosts: jsonList(boutiqueHost, '["shop.example.com"]', MAX_BOUTIQUE_HOSTS).superRefine((hosts, ctx) => {
+        const seen = new Set<string>();
+        const repeated = hosts.find((host) => seen.size === seen.add(host).size);
+        if (repeated !== undefined) ctx.addIssue({ code: "custom", message: `must not repeat a host name (repeated: ${quoted(repeated)})` });
+    }),
     boutiqueImages: rawText.optional().transform((value, ctx): BoutiqueConfig["images"] => {
         if (value === undefined || value.trim() === "") return {};
         let raw: unknown;

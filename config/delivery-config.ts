@@ -130,7 +130,10 @@ const deliveryFields = z
         alerting: z
             .object({
                 provider: z.enum(ALERT_PROVIDERS, { error: `must be one of ${ALERT_PROVIDERS.join(", ")}` }),
-                channel: shortText("channel").optional(),
+                channel: z
+                    .string({ error: "must be a channel name" })
+                    .regex(/^[#@]?[A-Za-z0-9._-]{1,80}$/, "must be a channel name: up to 80 letters, digits, . _ or -, optionally after # or @")
+                    .optional(),
                 severity: z.enum(["info", "warn", "error"], { error: "must be info, warn or error" }).optional(),
             })
             .strict()

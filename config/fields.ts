@@ -70,7 +70,8 @@ export function wholeNumberIn(min: number, max: number) {
     if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) throw new RangeError(`wholeNumberIn(${min}, ${max}): bounds must be safe integers`);
     const allowed = `a whole number from ${min} to ${max}`;
     return text
-        .regex(/^-?\d{1,16}$/, `must be ${allowed}`)
+        // Canonical decimal only: no sign on zero, no leading zeros, no exponent or hex.
+        .regex(/^(0|-?[1-9]\d{0,15})$/, `must be ${allowed}`)
         .transform(Number)
         .pipe(z.number().min(min, `must be ${allowed}`).max(max, `must be ${allowed}`));
 }

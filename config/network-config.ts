@@ -57,6 +57,9 @@ export function networkProblems(c: NetworkKeys): { key: NetworkKey; message: str
 
 function adminProblem(networks: readonly Ipv4Network[], internetWideAllowed: boolean): string | undefined {
     if (networks.length === 0) return "must list at least one network allowed to reach the API server and SSH";
+    const seen = new Set<string>();
+    const repeated = networks.find((network) => seen.size === seen.add(network.cidr).size);
+    if (repeated) return `must not repeat a network (repeated: ${repeated.cidr})`;
     const admitted = publicUnionSize(networks);
     if (admitted > ADMIN_UNION_LIMIT && !internetWideAllowed) {
         return `admits ${admitted} public addresses together, more than one /8 (${ADMIN_UNION_LIMIT}): that opens SSH and the API server to much of the internet; narrow it, or set boutique-platform:allowInternetWideAdminAccess to true to say that is meant`;

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { UsageError } from "./cli";
+import { quoteInput, UsageError } from "./cli";
+import { requireStackName } from "./stack-name";
 
 /**
  * Reads a stack's configuration the way the Pulumi CLI hands it to the program: Pulumi.yaml's
@@ -62,15 +63,17 @@ export function qualifyKey(project: string, key: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
 }
 
+/** The project's own Pulumi.<stack>.yaml: a bare stack name only, so the path never leaves `root`. */
 export function stackFilePath(root: string, stack: string): string {
-    return path.join(root, `Pulumi.${stack}.yaml`);
+    return path.join(root, `Pulumi.${requireStackName(stack)}.yaml`);
 }
 
 /**
  * The config map for `stack`, with `overrides` (key -> text, short or full keys) applied last.
- * Throws if the stack file does not exist.
+ * Throws a usage error if `stack` is not a bare stack name or its file does not exist.
  */
 export function loadStackConfigMap(root: string, stack: string, overrides: Readonly<Record<string, string>> = {}): StackConfigMap {
+    const file = stackFilePath(root, stack); // the name is checked before anything is read
     const project = readProjectFile(root);
     const values: Record<string, string> = { ...projectDefaults(project) };
     const secretKeys = new Set<string>();
@@ -79,9 +82,8 @@ export function loadStackConfigMap(root: string, stack: string, overrides: Reado
             secretKeys.add(qualifyKey(project.name, name));
         }
     }
-    const file = stackFilePath(root, stack);
     if (!fs.existsSync(file)) {
-        throw new Error(`no stack file ${path.basename(file)} in ${root}`);
+        throw new UsageError(`no stack file ${path.basename(file)} in ${root}`);
     }
     const stackDoc = readYaml(file) as { config?: Record<string, unknown> } | null;
     for (const [key, value] of Object.entries(stackDoc?.config ?? {})) {
@@ -100,11 +102,12 @@ export function loadStackConfigMap(root: string, stack: string, overrides: Reado
 
 /** Parses "key=value" arguments (as given to --set) into an overrides map. */
 export function parseAssignments(assignments: readonly string[]): Record<string, string> {
-    const overrides: Record<string, string> = {};
+    // No prototype: a key such as __proto__ is a key like any other.
+    const overrides = Object.create(null) as Record<string, string>;
     for (const assignment of assignments) {
         const at = assignment.indexOf("=");
         if (at <= 0) {
-            throw new UsageError(`expected key=value, got "${assignment}"`);
+            throw new UsageError(`expected key=value, got ${quoteInput(assignment)}`);
         }
         overrides[assignment.slice(0, at).trim()] = assignment.slice(at + 1);
     }

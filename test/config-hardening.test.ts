@@ -3,6 +3,8 @@ import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { publicUnionSize, rangeUseProblem, unionSize } from "../config/special-ranges";
 import { parseIpv4Cidr, isIpv4Network, Ipv4Network } from "../config/cidr";
 import { devConfigMap } from "./fixtures";
+import { boutiqueHostProblem, CLUSTER_NAMESPACES } from "../config/boutique-config";
+import { evaluateDev } from "./support/program";
 
 /**
  * The findings of the bad-input campaign (issue 14), one per case: each was accepted before the
@@ -110,5 +112,23 @@ describe("config hardening (the bad-input campaign's findings)", () => {
         assert.equal(unionSize(["10.0.0.0/8", "10.1.0.0/16", "11.0.0.0/8", "203.0.113.0/24", "203.0.113.128/25"].map(network)), 2 * 2 ** 24 + 256);
         assert.equal(unionSize([]), 0);
         assert.equal(unionSize([network("0.0.0.0/0")]), 2 ** 32);
+    });
+});
+
+describe("config seams", () => {
+    it("knows every namespace the program creates that a shop host could name as <service>.<namespace>", async function () {
+        this.timeout(120_000);
+        const evaluation = await evaluateDev();
+        const namespaces = new Set<string>();
+        for (const resource of evaluation.resources) {
+            const inputs = resource.inputs as { metadata?: { name?: unknown }; namespace?: unknown };
+            if (resource.type === "kubernetes:core/v1:Namespace" && typeof inputs.metadata?.name === "string") namespaces.add(inputs.metadata.name);
+            if (resource.type.startsWith("kubernetes:helm") && typeof inputs.namespace === "string") namespaces.add(inputs.namespace);
+        }
+        assert.ok(namespaces.size >= 8, [...namespaces].join(", "));
+        // A namespace with a hyphen cannot be a last label (the host pattern wants letters there).
+        const nameable = [...namespaces].filter((namespace) => /^[a-z]{2,63}$/.test(namespace));
+        assert.deepEqual(nameable.filter((namespace) => !CLUSTER_NAMESPACES.includes(namespace)), []);
+        for (const namespace of nameable) assert.match(boutiqueHostProblem(`frontend.${namespace}`) ?? "", /which pods resolve as service frontend/);
     });
 });
