@@ -11,7 +11,7 @@ import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
  */
 
 /** The longest value any key takes: far above every real one, far below what slows a pattern or a JSON parse. */
-export const MAX_VALUE_LENGTH = 16_384;
+export const MAX_VALUE_LENGTH = 65_536;
 
 /** How much of a bad value a message quotes. */
 export const QUOTED_PREFIX_LENGTH = 64;

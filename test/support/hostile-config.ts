@@ -31,7 +31,7 @@ const TEXT_PAYLOADS: Readonly<Record<Exclude<HostileClass, "set">, readonly stri
     yaml: [": x", "a: b", "- a", "{a: 1}", "[a]", "!!js/function 'f'", "&a *a", "# c", "a\n  b: c", "yes", "~", "null", "0x1F", ".inf", "--- x"],
     haproxy: ["a\n  bind :1", "a bind :1", "%[req.hdr(host)]", "a#b", "a\\ b", "backend x", "server x 1.2.3.4:80", "\r\nuse_backend x"],
     path: ["../../etc/passwd", "/etc/passwd", "~/.ssh/id_rsa", "..", "a/../../b", "C:\\x", "file:///etc/passwd", "gs://bucket/../x"],
-    size: ["a".repeat(300), "a".repeat(16_385), "a".repeat(MIB), "9".repeat(400), "-".repeat(70)],
+    size: ["a".repeat(300), "a".repeat(65_537), "a".repeat(MIB), "9".repeat(400), "-".repeat(70)],
     unicode: ["ｗｏｒｋｅｒ", "１２", "٣", "еxample", "a\u202eb", "a\u200bb", "😀", "a\u0000b", "é", "İ", "\ufeffx", "a\u2028b"],
     type: ["", "null", "true", "false", "[]", "{}", "[1]", "1.5", '"x"', '{"a":1}', "0"],
     range: ["-1", "-0", "9007199254740993", "1e309", "NaN", "Infinity", "4294967296", "2147483648", "00000000000000000003", "1.0"],
