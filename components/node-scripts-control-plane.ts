@@ -105,7 +105,7 @@ cleanup() {
   if [ -n "$TOKEN_ID" ]; then
     kubeadm token delete --kubeconfig "$BRING_UP_CONF" "$TOKEN_ID" >/dev/null 2>&1 || log "could not delete this attempt's token $TOKEN_ID (it expires in ${JOIN_TOKEN_TTL})"
   fi
-  rm -f "$BRING_UP_CONF"${restore ? `
+  rm -f "$BRING_UP_CONF" "$JOIN_CONFIG_COPY"${restore ? `
   # The restore's downloads (a snapshot holds every Secret) never outlive the run.
   rm -rf "$WORK"` : ""}
 }

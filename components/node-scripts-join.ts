@@ -36,27 +36,34 @@ export const NODE_REGISTER_WAIT_SECONDS = 120;
 
 /**
  * `join_with_token <token>`: kubeadm join with the attempt's token put in place of the
- * placeholder, in a root-only copy that is removed afterwards. A failed join prints a redacted
- * log tail and resets the node, so the next attempt starts clean.
+ * placeholder, in a root-only copy (JOIN_CONFIG_COPY) that is removed afterwards; a script that
+ * includes this removes it on EXIT too, in case it dies first. The token never reaches an
+ * argument, which any local user reads in `ps`: bash substitutes it, printf (a builtin) writes it.
+ * A failed join prints a redacted log tail and resets the node, so the next attempt starts clean.
  */
 export const JOIN_WITH_TOKEN = bash`
+JOIN_CONFIG_COPY=''
+
 join_with_token() {
-  local config
+  local template
   [[ $1 =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "$NODE_NAME: no valid bootstrap token for this attempt"
-  grep -q "${BOOTSTRAP_TOKEN_PLACEHOLDER}" "$KUBEADM_JOIN_CONFIG" || die "$NODE_NAME: the join config has no token placeholder"
-  config=$(mktemp "$(dirname "$KUBEADM_JOIN_CONFIG")/.join.XXXXXX") || die "cannot create a temp file for the join config"
-  sed "s/${BOOTSTRAP_TOKEN_PLACEHOLDER}/$1/" "$KUBEADM_JOIN_CONFIG" >"$config"
+  template=$(<"$KUBEADM_JOIN_CONFIG") || die "$NODE_NAME: cannot read the join config"
+  [[ $template == *${BOOTSTRAP_TOKEN_PLACEHOLDER}* ]] || die "$NODE_NAME: the join config has no token placeholder"
+  # mktemp creates it 0600.
+  JOIN_CONFIG_COPY=$(mktemp "$(dirname "$KUBEADM_JOIN_CONFIG")/.join.XXXXXX") || die "cannot create a temp file for the join config"
+  # Quoted, so bash takes the replacement literally (an unquoted & would stand for the match).
+  printf '%s\n' "\${template//${BOOTSTRAP_TOKEN_PLACEHOLDER}/"$1"}" >"$JOIN_CONFIG_COPY"
   start_log "$LOG"
   log "$NODE_NAME: running kubeadm join (full output in \${LOG#"$ROOT"})"
-  if ! kubeadm join --config "$config" >>"$LOG" 2>&1; then
-    rm -f "$config"
+  if ! kubeadm join --config "$JOIN_CONFIG_COPY" >>"$LOG" 2>&1; then
+    rm -f "$JOIN_CONFIG_COPY"
     log "$NODE_NAME: kubeadm join failed; the end of its log, secrets redacted:"
     print_redacted_tail "$LOG"
     # A half-joined node (kubelet.conf written, or an etcd member added) would block a retry.
     kubeadm reset -f >>"$LOG" 2>&1 || log "kubeadm reset -f failed too; see \${LOG#"$ROOT"}"
     die "$NODE_NAME: step 'kubeadm join' failed (node reset; the next up retries with a new token)"
   fi
-  rm -f "$config"
+  rm -f "$JOIN_CONFIG_COPY"
 }`;
 
 /** The node's part of a worker join, run as root on the worker over SSH from a control plane (stdin: its bundle, then the token file). */
@@ -90,7 +97,7 @@ main() {
     log "$NODE_NAME already joined (\${KUBELET_CONF#"$ROOT"} exists); nothing to do"
     return 0
   fi
-  trap 'rm -f "$TOKEN_FILE"' EXIT
+  trap 'rm -f "$TOKEN_FILE" "$JOIN_CONFIG_COPY"' EXIT
   BUNDLE_ROOT="$ROOT" install_files_from_stdin || die "$NODE_NAME: could not install the files from stdin"
   [ -f "$KUBEADM_JOIN_CONFIG" ] || die "$NODE_NAME: the files on stdin had no join config"
   [ -f "$TOKEN_FILE" ] || die "$NODE_NAME: the files on stdin had no bootstrap token"

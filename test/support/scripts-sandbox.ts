@@ -1,4 +1,4 @@
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -63,11 +63,21 @@ done <"$STUB_DIR/rules"
 exit 0
 `;
 
+export interface RunOptions {
+    readonly stdin?: string;
+    readonly env?: Record<string, string>;
+    readonly shell?: "bash" | "sh";
+    readonly asCommandString?: boolean;
+    /** The script's arguments (not with asCommandString). */
+    readonly args?: readonly string[];
+}
+
 export class ScriptSandbox {
     readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "node-scripts-"));
     /** What the scripts see as "/". */
     readonly root = path.join(this.dir, "root");
-    private readonly bin = path.join(this.dir, "bin");
+    /** The stubs and fakes, first on PATH. */
+    readonly bin = path.join(this.dir, "bin");
 
     constructor(tools: readonly string[], rules: readonly StubRule[] = []) {
         fs.mkdirSync(this.root);
@@ -108,27 +118,60 @@ export class ScriptSandbox {
     }
 
     /** Runs `script` with bash (or runs a command string with `shell -c`), stubs first on PATH. */
-    run(script: string, options: { stdin?: string; env?: Record<string, string>; shell?: "bash" | "sh"; asCommandString?: boolean } = {}): ScriptRun {
+    run(script: string, options: RunOptions = {}): ScriptRun {
+        const [command, args, env] = this.prepareRun(script, options);
+        const result = spawnSync(command, args, { input: options.stdin ?? "", encoding: "utf8", timeout: 30_000, env });
+        if (result.error) throw result.error;
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: this.calls() };
+    }
+
+    /** As `run`, without blocking this process (for fakes it serves itself, e.g. a fake Google on loopback). */
+    runAsync(script: string, options: RunOptions = {}): Promise<ScriptRun> {
+        const [command, args, env] = this.prepareRun(script, options);
+        return new Promise((resolve, reject) => {
+            const child = spawn(command, args, { env });
+            let [stdout, stderr] = ["", ""];
+            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+            const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
+            child.on("error", reject);
+            child.stdin.end(options.stdin ?? "");
+            child.on("close", (status) => {
+                clearTimeout(timeout);
+                resolve({ status, stdout, stderr, calls: this.calls() });
+            });
+        });
+    }
+
+    /** Moves the stub of `tool` aside (still answering by the rules at `stubAside(tool)`) for a fake that wraps it. */
+    wrapStub(tool: string, wrapper: string): void {
+        fs.mkdirSync(path.dirname(this.stubAside(tool)), { recursive: true });
+        fs.renameSync(path.join(this.bin, tool), this.stubAside(tool));
+        fs.writeFileSync(path.join(this.bin, tool), wrapper, { mode: 0o755 });
+    }
+
+    stubAside(tool: string): string {
+        return path.join(this.dir, "stubs-aside", tool);
+    }
+
+    private prepareRun(script: string, options: RunOptions): [string, string[], NodeJS.ProcessEnv] {
         fs.rmSync(path.join(this.dir, "calls"), { force: true });
         const file = path.join(this.dir, "script.sh");
         fs.writeFileSync(file, script, { mode: 0o700 });
-        const args = options.asCommandString ? ["-c", script] : [file];
-        const result = spawnSync(options.shell ?? "bash", args, {
-            input: options.stdin ?? "",
-            encoding: "utf8",
-            timeout: 30_000,
-            env: {
-                PATH: `${this.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-                STUB_DIR: this.dir,
-                BOUTIQUE_TEST_ROOT: this.root,
-                BOUTIQUE_TEST_WAIT_SECONDS: "0",
-                ...options.env,
-            },
-        });
-        if (result.error) throw result.error;
+        const args = options.asCommandString ? ["-c", script] : [file, ...(options.args ?? [])];
+        const env = {
+            PATH: `${this.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+            STUB_DIR: this.dir,
+            BOUTIQUE_TEST_ROOT: this.root,
+            BOUTIQUE_TEST_WAIT_SECONDS: "0",
+            ...options.env,
+        };
+        return [options.shell ?? "bash", args, env];
+    }
+
+    private calls(): string[] {
         const callsFile = path.join(this.dir, "calls");
-        const calls = fs.existsSync(callsFile) ? fs.readFileSync(callsFile, "utf8").split("\n").filter((line) => line !== "") : [];
-        return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+        return fs.existsSync(callsFile) ? fs.readFileSync(callsFile, "utf8").split("\n").filter((line) => line !== "") : [];
     }
 
     cleanup(): void {
