@@ -4,7 +4,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT_ROOT } from "./fixtures";
-import { shellcheck } from "./support/scripts-shellcheck";
 import { requireTool } from "./support/tools";
 
 const CI = path.join(PROJECT_ROOT, ".ci");
@@ -35,11 +34,14 @@ const PREAMBLE = [
 ];
 
 describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", () => {
-    it("pass shellcheck", function () {
+    it("every script in .ci/ passes shellcheck", function () {
         requireTool(this, "shellcheck", "apt-get install shellcheck");
-        for (const script of ["pulumi-job", "install-pulumi", "run"]) {
-            const check = shellcheck(fs.readFileSync(path.join(CI, script), "utf8"));
-            assert.ok(check.passed, `${script}:\n${check.report}`);
+        const scripts = fs.readdirSync(CI).sort();
+        for (const script of ["ci-context", "google-auth", "install-helm", "install-pulumi", "pulumi-job", "run"]) assert.ok(scripts.includes(script), script);
+        for (const script of scripts) {
+            // shellcheck reads stdin: sources are resolved from here, as `source=` names them.
+            const run = spawnSync("shellcheck", ["--shell=bash", "--external-sources", script], { cwd: CI, encoding: "utf8" });
+            assert.equal(run.status, 0, `${script}:\n${run.stdout}${run.stderr}`);
         }
     });
 
@@ -91,6 +93,61 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
             assert.match(job.stderr, message);
             assert.deepEqual(job.calls, [], String(message));
         }
+    });
+
+    /** The test-only variables a deploy or a scale refuses, each with a value a test would give it. */
+    const TEST_HOOKS: Record<string, string> = {
+        GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token", // even Google's own: only tests set it
+        GOOGLE_IAM_CREDENTIALS_URL: "http://127.0.0.1:8080/v1",
+        GCE_METADATA_TOKEN_URL: "http://127.0.0.1:8080/token",
+        STORAGE_EMULATOR_HOST: "http://127.0.0.1:9023",
+        BOUTIQUE_TEST_ROOT: "/tmp/root",
+        BOUTIQUE_TEST_WAIT_SECONDS: "0",
+        BOUTIQUE_TEST_STS_URL: "http://127.0.0.1:8080/v1/token",
+        BOUTIQUE_TEST_STORAGE_URL: "http://127.0.0.1:8080",
+        BOUTIQUE_TEST_SOMETHING_NEW: "1",
+    };
+
+    it("up and scale refuse any variable only tests may set (even empty), naming it, before any Pulumi call; preview stays as it was", () => {
+        for (const [name, value] of [...Object.entries(TEST_HOOKS), ["GOOGLE_STS_URL", ""]]) {
+            for (const action of ["up", "scale"]) {
+                const job = runJob([action, "dev"], { WORKERS: "5", [name]: value });
+                assert.equal(job.status, 2, `${action} with ${name}=${value}: ${job.stderr}`);
+                assert.match(job.stderr, new RegExp(`pulumi-job: ${name} is set: a variable only tests may set; ${action} refuses it`));
+                assert.deepEqual(job.calls, [], `${action} with ${name}`);
+            }
+        }
+        const all = runJob(["up", "dev"], TEST_HOOKS);
+        assert.match(all.stderr, new RegExp(`${Object.keys(TEST_HOOKS).slice(0, 4).join(" ")} \\S*BOUTIQUE_TEST_\\S+ .* are set`));
+        const preview = runJob(["preview", "dev"], TEST_HOOKS);
+        assert.equal(preview.status, 0, preview.stderr);
+    });
+
+    it("in a CI job, up and scale run only in the default branch's protected pipeline; preview runs anywhere", () => {
+        const protectedMain = { CI: "true", CI_JOB_ID: "7", CI_COMMIT_REF_PROTECTED: "true", CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", WORKERS: "5" };
+        for (const action of ["up", "scale"]) {
+            const job = runJob([action, "dev"], protectedMain);
+            assert.equal(job.status, 0, `${action}: ${job.stderr}`);
+            const refused: Record<string, string | undefined>[] = [
+                { CI_COMMIT_REF_PROTECTED: "false" },
+                { CI_COMMIT_REF_PROTECTED: undefined },
+                { CI_COMMIT_BRANCH: "feature/x" },
+                { CI_COMMIT_BRANCH: undefined }, // a merge request or tag pipeline
+                { CI_COMMIT_BRANCH: "", CI_DEFAULT_BRANCH: "" },
+                { CI: "false", CI_COMMIT_REF_PROTECTED: "false" }, // CI=false does not make it a test
+            ];
+            for (const change of refused) {
+                const refusedJob = runJob([action, "dev"], { ...protectedMain, ...change });
+                assert.equal(refusedJob.status, 2, `${action} ${JSON.stringify(change)}: ${refusedJob.stderr}`);
+                assert.match(refusedJob.stderr, new RegExp(`pulumi-job: ${action} runs only in the default branch's protected pipelines`));
+                assert.deepEqual(refusedJob.calls, []);
+            }
+            const hooked = runJob([action, "dev"], { ...protectedMain, BOUTIQUE_TEST_ROOT: "/tmp/root" });
+            assert.equal(hooked.status, 2);
+            assert.match(hooked.stderr, /BOUTIQUE_TEST_ROOT is set: a variable only tests may set/);
+        }
+        const preview = runJob(["preview", "dev"], { CI: "true", CI_JOB_ID: "7", CI_COMMIT_REF_PROTECTED: "false", CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main" });
+        assert.equal(preview.status, 0, preview.stderr);
     });
 
     it("install-pulumi refuses a version that is not one, and reuses an installed CLI without downloading", () => {

@@ -62,18 +62,119 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
 
     it("a merge request runs test and a preview of every stack, and deploys nothing", () => {
         assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event" }), ["test", "preview: [dev]"]);
+        // Protection does not matter to a preview (the read-mostly account).
+        assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_REF_PROTECTED: "false" }), ["test", "preview: [dev]"]);
     });
 
-    it("the default branch runs test and the deploy (and builds the scaler image once its repository is set)", () => {
-        assert.deepEqual(pipeline({ CI_COMMIT_BRANCH: "main", CI_PIPELINE_SOURCE: "push" }), ["test", "deploy: [dev]"]);
-        assert.deepEqual(pipeline({ CI_COMMIT_BRANCH: "main", CI_PIPELINE_SOURCE: "push", SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" }), ["test", "scaler-image", "deploy: [dev]"]);
-        assert.deepEqual(pipeline({ CI_COMMIT_BRANCH: "feature/x", CI_PIPELINE_SOURCE: "push" }), ["test"], "another branch only tests");
+    /** The default branch's protected pipeline (what GitLab sets on a push to the protected main). */
+    const PROTECTED_MAIN = { CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", CI_COMMIT_REF_PROTECTED: "true" };
+
+    it("the default branch's protected pipeline runs test and the deploy (and builds the scaler image once its repository is set)", () => {
+        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push" }), ["test", "deploy: [dev]"]);
+        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push", SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" }), ["test", "scaler-image", "deploy: [dev]"]);
+        assert.deepEqual(pipeline({ CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main", CI_PIPELINE_SOURCE: "push" }), ["test"], "another branch only tests");
     });
 
-    it("the scale job runs only in a pipeline triggered with WORKERS, and alone", () => {
-        for (const source of ["api", "trigger", "web"]) assert.deepEqual(pipeline({ WORKERS: "5", CI_PIPELINE_SOURCE: source }), ["scale"], source);
-        assert.deepEqual(pipeline({ WORKERS: "5", CI_PIPELINE_SOURCE: "push" }), [], "a push never scales");
-        assert.ok(!pipeline({ CI_PIPELINE_SOURCE: "api" }).includes("scale"), "an API pipeline without WORKERS does not scale");
+    it("deploy, scale and the scaler image (the deploy account's jobs) are absent unless the pipeline is the default branch's and protected", () => {
+        const image = { SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" };
+        const others: [string, Record<string, string>][] = [
+            ["the default branch, not protected", { CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", CI_COMMIT_REF_PROTECTED: "false" }],
+            ["another protected branch", { CI_COMMIT_BRANCH: "release/1", CI_DEFAULT_BRANCH: "main", CI_COMMIT_REF_PROTECTED: "true" }],
+            ["another branch, not protected", { CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main", CI_COMMIT_REF_PROTECTED: "false" }],
+        ];
+        // One pipeline source of each kind per ref (each gitlab-ci-local run takes seconds).
+        for (const [name, ref] of others) {
+            assert.deepEqual(pipeline({ ...ref, ...image, CI_PIPELINE_SOURCE: "push" }), ["test"], `${name}, push`);
+            assert.deepEqual(pipeline({ ...ref, WORKERS: "5", CI_PIPELINE_SOURCE: "api" }), [], `${name}, api with WORKERS`);
+        }
+        assert.deepEqual(pipeline({ ...others[0][1], ...image, CI_PIPELINE_SOURCE: "web" }), ["test"], "the default branch, not protected, from the web form");
+    });
+
+    it("the scale job runs only in a pipeline of the protected default branch triggered with WORKERS, and alone", () => {
+        for (const source of ["api", "trigger", "web", "pipeline"]) assert.deepEqual(pipeline({ ...PROTECTED_MAIN, WORKERS: "5", CI_PIPELINE_SOURCE: source }), ["scale"], source);
+        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, WORKERS: "5", CI_PIPELINE_SOURCE: "push" }), [], "a push never scales");
+        assert.ok(!pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "api" }).includes("scale"), "an API pipeline without WORKERS does not scale");
+    });
+
+    describe("the deploy account's jobs, run by gitlab-ci-local (shell executor, pulumi and npm faked)", () => {
+        const PROVIDER = "projects/123456789012/locations/global/workloadIdentityPools/gitlab-a1b2c3/providers/gitlab";
+        const b64url = (text: string) => Buffer.from(text).toString("base64url");
+        const now = Math.floor(Date.now() / 1000);
+        const ID_TOKEN = [{ alg: "RS256", typ: "JWT" }, { iss: "https://gitlab.example.com", aud: `https://iam.googleapis.com/${PROVIDER}`, exp: now + 3600 }, "sig"]
+            .map((part) => b64url(typeof part === "string" ? part : JSON.stringify(part)))
+            .join(".");
+        let scratch: string;
+
+        /** A copy of .gitlab-ci.yml and .ci/ in a git repository of its own, with recorders for pulumi and npm where the job looks for them. */
+        before(function () {
+            scratch = fs.mkdtempSync(path.join(os.tmpdir(), "gcl-jobs-"));
+            const git = (...args: string[]) => spawnSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd: scratch, encoding: "utf8" });
+            git("init", "-q", "-b", "main");
+            fs.copyFileSync(CI_FILE, path.join(scratch, ".gitlab-ci.yml"));
+            fs.cpSync(path.join(PROJECT_ROOT, ".ci"), path.join(scratch, ".ci"), { recursive: true });
+            // install-pulumi finds the "installed" CLI; the recorders log each call.
+            const cli = path.join(scratch, ".pulumi-home", "cli", "3.248.0", "pulumi");
+            fs.mkdirSync(cli, { recursive: true });
+            for (const tool of ["pulumi", "npm"]) fs.writeFileSync(path.join(cli, tool), `#!/usr/bin/env bash\necho "${tool} $*" >> "${scratch}/calls.log"\n`, { mode: 0o755 });
+            fs.mkdirSync(path.join(scratch, "node_modules", ".bin"), { recursive: true });
+            fs.writeFileSync(path.join(scratch, "node_modules", ".bin", "tsx"), "#!/bin/sh\n", { mode: 0o755 });
+            git("add", "-A");
+            git("commit", "-q", "-m", "jobs");
+        });
+        after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+        /** Runs one job of a protected default-branch pipeline; returns its output and the pulumi/npm calls it made. */
+        function runJob(job: string, variables: Record<string, string>) {
+            const log = path.join(scratch, "calls.log");
+            fs.rmSync(log, { force: true });
+            const all = {
+                ...PROTECTED_MAIN,
+                // Every job has an image, so gitlab-ci-local would use /builds: keep the job in the scratch copy.
+                CI_BUILDS_DIR: path.join(scratch, "builds"),
+                PULUMI_HOME: path.join(scratch, ".pulumi-home"),
+                GITLAB_OIDC_TOKEN: ID_TOKEN,
+                CI_SERVER_URL: "https://gitlab.example.com",
+                GCP_WORKLOAD_IDENTITY_PROVIDER: PROVIDER,
+                GCP_DEPLOY_SERVICE_ACCOUNT: "boutique-ci-deploy@boutique-dev-000000.iam.gserviceaccount.com",
+                PULUMI_BACKEND_URL: "gs://boutique-dev-000000-pulumi-state",
+                PULUMI_SECRETS_PROVIDER: "gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets",
+                ...variables,
+            };
+            const args = ["--force-shell-executor", "--no-color", ...Object.entries(all).flatMap(([key, value]) => ["--variable", `${key}=${value}`]), job];
+            const home = fs.mkdtempSync(path.join(os.tmpdir(), "gcl-home-"));
+            const run = spawnSync(GITLAB_CI_LOCAL, args, { cwd: scratch, encoding: "utf8", env: { ...process.env, HOME: home, NO_COLOR: "1" }, timeout: 120_000 });
+            fs.rmSync(home, { recursive: true, force: true });
+            const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
+            return { status: run.status, output: `${run.stdout}${run.stderr}`, calls };
+        }
+
+        it("deploy runs the real job to pulumi up when nothing is wrong (the harness is real)", () => {
+            const job = runJob("deploy: [dev]", {});
+            assert.equal(job.status, 0, job.output);
+            assert.equal(job.calls.at(-1), "pulumi up --non-interactive --stack dev --yes --diff --policy-pack policy", job.output);
+        });
+
+        it("deploy and scale refuse a variable only tests may set, in the script, before any Pulumi call", () => {
+            const cases: [string, Record<string, string>, RegExp][] = [
+                ["deploy: [dev]", { BOUTIQUE_TEST_ROOT: "/tmp/root" }, /pulumi-job: BOUTIQUE_TEST_ROOT is set: a variable only tests may set; up refuses it/],
+                ["deploy: [dev]", { GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token" }, /pulumi-job: GOOGLE_STS_URL is set: a variable only tests may set; up refuses it/],
+                ["scale", { WORKERS: "3", CI_PIPELINE_SOURCE: "api", BOUTIQUE_TEST_WAIT_SECONDS: "0" }, /pulumi-job: BOUTIQUE_TEST_WAIT_SECONDS is set: a variable only tests may set; scale refuses it/],
+            ];
+            for (const [name, variables, refusal] of cases) {
+                const job = runJob(name, variables);
+                assert.notEqual(job.status, 0, `${name} ${JSON.stringify(variables)}: ${job.output}`);
+                assert.match(job.output, refusal);
+                assert.deepEqual(job.calls, [], `${name}: Pulumi was called`);
+            }
+        });
+
+        it("a refusal by .ci/google-auth stops the job there: no job goes on without its credentials", () => {
+            const job = runJob("deploy: [dev]", { GOOGLE_STS_URL: "https://evil.example/v1/token" });
+            assert.notEqual(job.status, 0, job.output);
+            assert.match(job.output, /google-auth: GOOGLE_STS_URL is set and is not Google's endpoint/);
+            assert.doesNotMatch(job.output, /\$ \.ci\/pulumi-job/, "the script ran after the credentials were refused");
+            assert.deepEqual(job.calls, []);
+        });
     });
 
     describe("Google access: id_tokens through STS, never a key", () => {
@@ -89,6 +190,12 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
             for (const [name, job] of google) {
                 assert.deepEqual(job.id_tokens, { GITLAB_OIDC_TOKEN: { aud: "https://iam.googleapis.com/$GCP_WORKLOAD_IDENTITY_PROVIDER" } }, name);
                 assert.match(JSON.stringify([job.before_script, job.script]), /\.ci\/google-auth (credentials|access-token)/, name);
+            }
+            for (const [name, job] of google) {
+                // .ci/google-auth reads and writes JSON with node: the image has it, or the job installs it first.
+                const image = String((job.image as { name?: string } | undefined)?.name);
+                const steps = JSON.stringify(job.before_script ?? []);
+                assert.ok(image.startsWith("node:") || /dnf -y .*install .*nodejs/.test(steps), `${name} (${image}): no node for .ci/google-auth`);
             }
             const [, preview] = google.find(([name]) => name === "preview") ?? [];
             assert.deepEqual(preview?.variables, { GCP_SERVICE_ACCOUNT: "$GCP_PREVIEW_SERVICE_ACCOUNT" }, "merge requests preview as the read-mostly account");
