@@ -14,6 +14,8 @@ export const SCALER_DNS_NAMES = [SCALER_HOST, `${SCALER_HOST}.cluster.local`, SC
 
 const CLOUD_PROVIDER = "externalgrpc";
 const RELEASE = "cluster-autoscaler";
+/** The chart's "cluster-autoscaler.instance-name" labels, on its pods and its Service alike; the chart names itself "<cloudProvider>-<chart>". */
+const CHART_LABELS = { "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/name": `${CLOUD_PROVIDER}-${CHARTS.clusterAutoscaler.chart}` } as const;
 
 /**
  * The cluster-autoscaler's release and what it mounts at configDir: the cloud-config file from a
@@ -25,8 +27,10 @@ export const CLUSTER_AUTOSCALER = {
     configMap: `${RELEASE}-cloud-config`,
     configSecret: `${RELEASE}-cloud-config`,
     configDir: "/config",
-    /** The chart's Service labels: the chart names itself "<cloudProvider>-<chart>". */
-    serviceLabels: { "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/name": `${CLOUD_PROVIDER}-${CHARTS.clusterAutoscaler.chart}` },
+    serviceLabels: CHART_LABELS,
+    podLabels: CHART_LABELS,
+    /** Its metrics and health port (the chart's containerPort, fixed in its template). */
+    metricsPort: 8085,
 } as const;
 
 /** File names inside the mounted Secret. */

@@ -1,5 +1,6 @@
 import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, SCALER } from "./autoscaler-values";
 import { KubernetesObject, workload } from "./kubernetes-object";
+import { MONITORING_NAMESPACE } from "./monitoring-objects";
 import { credentialConfigMapData, CredentialMount, credentialFilePath, credentialVolume, FederationPool } from "./workload-identity";
 
 /** Where the scaler finds what it mounts. */
@@ -124,10 +125,44 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
     );
 }
 
+/** Prometheus's pods (the operator labels them so) in the monitoring namespace. */
+const PROMETHEUS_PEER = {
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } },
+    podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+} as const;
+
+/**
+ * Ingress to the autoscaler namespace: none by default; the autoscaler's pods reach the
+ * scaler's gRPC port, Prometheus the scaler's and the autoscaler's metrics ports, nothing else.
+ * The kubelet's probes come from the node itself, which Cilium admits whatever the policies
+ * (its agent's allow-localhost defaults to auto, i.e. always; the chart's values set neither it
+ * nor a policyEnforcementMode other than "default"). Egress stays open: a scale update is a
+ * whole `pulumi up` (Google's APIs at addresses no policy can list, the API server through
+ * HAProxy, SSH to the nodes, DNS), and an egress list that missed one would fail an update.
+ */
+export function autoscalerNetworkPolicies(): KubernetesObject[] {
+    const policy = (name: string, podSelector: object, ingress: object[]): KubernetesObject => ({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name, namespace: SCALER.namespace, labels: { "app.kubernetes.io/part-of": LABELS["app.kubernetes.io/part-of"] } },
+        spec: { podSelector, policyTypes: ["Ingress"], ingress },
+    });
+    const tcp = (port: number) => [{ protocol: "TCP", port }];
+    return [
+        policy("default-deny-ingress", {}, []),
+        policy(SCALER.name, { matchLabels: LABELS }, [
+            { from: [{ podSelector: { matchLabels: CLUSTER_AUTOSCALER.podLabels } }], ports: tcp(SCALER.grpcPort) },
+            { from: [PROMETHEUS_PEER], ports: tcp(SCALER.httpPort) },
+        ]),
+        policy(CLUSTER_AUTOSCALER.release, { matchLabels: CLUSTER_AUTOSCALER.podLabels }, [{ from: [PROMETHEUS_PEER], ports: tcp(CLUSTER_AUTOSCALER.metricsPort) }]),
+    ];
+}
+
 /**
  * The scaler in the cluster (the mTLS Secret is created apart: it holds a private key): its
- * service account, Google credential configuration, Deployment and Service. It runs on the control plane, so a scale-down can
- * never remove the node it runs on and a scale update never redeploys it.
+ * service account, Google credential configuration, Deployment and Service, and the namespace's
+ * NetworkPolicies. It runs on the control plane, so a scale-down can never remove the node it
+ * runs on and a scale update never redeploys it.
  */
 export function scalerObjects(args: ScalerObjectsArgs): KubernetesObject[] {
     const metadata = (name: string) => ({ name, namespace: SCALER.namespace, labels: LABELS });
@@ -147,6 +182,7 @@ export function scalerObjects(args: ScalerObjectsArgs): KubernetesObject[] {
                 ],
             },
         },
+        ...autoscalerNetworkPolicies(),
     ];
 }
 

@@ -14,7 +14,7 @@ export function loadCloudProvider(protoFile: string = PROTO_FILE): grpc.ServiceC
     return loaded.clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider;
 }
 
-type UnaryCall = (request: object, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
+type UnaryCall = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
 export type CloudProviderClient = grpc.Client & Record<string, UnaryCall>;
 
 export function cloudProviderClient(address: string, protoFile: string = PROTO_FILE, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): CloudProviderClient {
@@ -23,8 +23,8 @@ export function cloudProviderClient(address: string, protoFile: string = PROTO_F
 }
 
 /** One RPC as a promise; rejects with the ServiceError (its `code` is the gRPC status). */
-export function callRpc(client: CloudProviderClient, method: string, request: object = {}): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => client[method].call(client, request, (error, response) => (error ? reject(error) : resolve(response))));
+export function callRpc(client: CloudProviderClient, method: string, request: object = {}, options: grpc.CallOptions = {}): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => client[method].call(client, request, options, (error, response) => (error ? reject(error) : resolve(response))));
 }
 
 export interface RunningScaler {

@@ -6,6 +6,8 @@ import { AutoscalingOptions, groupOptions, secondsOf } from "./provision-budget"
 import { templateNodeInfoResponse } from "./template-node";
 import { decreaseTarget, deleteNodes, increase } from "./worker-changes";
 import { loadCloudProvider } from "./client";
+import { bounded } from "./bounded-text";
+import { refuseOversized } from "./request-limits";
 import type { CloudProviderService, Expired } from "./cloud-provider";
 
 /** Scale requests by kind and outcome, for the metrics endpoint. */
@@ -91,7 +93,7 @@ export function cloudProviderHandlers(service: CloudProviderService) {
         // A node the group would add, for scale-up from zero (with a node of the group, the autoscaler copies that one).
         NodeGroupTemplateNodeInfo: (request: { id: string }) => {
             const spec = service.template(checkGroup(state(), request.id));
-            if (!spec) throw new ScaleError(grpc.status.NOT_FOUND, `no template for node group "${request.id}"`);
+            if (!spec) throw new ScaleError(grpc.status.NOT_FOUND, `no template for node group "${bounded(request.id)}"`);
             return templateNodeInfoResponse(spec);
         },
         NodeGroupGetOptions: (request: { id: string; defaults?: Partial<AutoscalingOptions> }) => {
@@ -103,7 +105,13 @@ export function cloudProviderHandlers(service: CloudProviderService) {
     } satisfies Record<string, Handler<never, unknown>>;
 }
 
-/** Registers the handlers: refusals answer their gRPC status with their message; anything else is INTERNAL without the raw text. */
+/** The most of a refusal's message a status carries: gRPC sends it in a header, which a client may not take whole (nghttp2: 64 KiB). */
+const MAX_DETAILS_CHARS = 512;
+
+/**
+ * Registers the handlers: refusals answer their gRPC status with their message (bounded); anything else is INTERNAL
+ * without the raw text. Ids longer than any real one are refused first, before a handler sees the request.
+ */
 export function addCloudProvider(server: grpc.Server, service: CloudProviderService, log: Logger, observe: RequestObserver): void {
     const handlers = cloudProviderHandlers(service) as Record<string, Handler<unknown, unknown>>;
     const unary =
@@ -112,7 +120,10 @@ export function addCloudProvider(server: grpc.Server, service: CloudProviderServ
             const started = process.hrtime.bigint();
             const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
             Promise.resolve()
-                .then(() => handle(call.request, expiry(call)))
+                .then(() => {
+                    refuseOversized(call.request);
+                    return handle(call.request, expiry(call));
+                })
                 .then(
                     (response) => {
                         observe(kind, "ok", seconds());
@@ -121,8 +132,9 @@ export function addCloudProvider(server: grpc.Server, service: CloudProviderServ
                     (error: unknown) => {
                         if (error instanceof ScaleError) {
                             observe(kind, "refused", seconds());
-                            log.info({ rpc: kind, code: grpc.status[error.code] }, error.message);
-                            callback({ code: error.code, details: error.message });
+                            const details = bounded(error.message, MAX_DETAILS_CHARS);
+                            log.info({ rpc: kind, code: grpc.status[error.code] }, details);
+                            callback({ code: error.code, details });
                         } else {
                             observe(kind, "error", seconds());
                             log.error({ rpc: kind, err: error }, "request failed");

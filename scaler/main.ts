@@ -12,6 +12,8 @@ import { GuardedStack, OwnLocks, updateMarkerFile } from "./guarded-stack";
 import { RecordedScaleStack } from "./scale-record";
 import { RequestTimesFile } from "./request-times";
 import { StackPort } from "./stack-port";
+import { ConnectionFlags, connectionLimits, DEFAULT_CONNECTION_FLAGS, grpcServerOptions, listenGrpc } from "./grpc-listener";
+import { boundedLogOptions } from "./log-limits";
 import { observabilityServer, ScalerMetrics } from "./observability";
 import { ReloadingCredentials, reloadingCredentials, TlsFiles } from "./server-credentials";
 import { UpdateLoop } from "./update-loop";
@@ -21,6 +23,7 @@ const USAGE = `The Cluster Autoscaler's external gRPC cloud provider for this st
 usage: npm run scaler -- (--stack <name> [--scale-record <file> [--own-lock-host <name>]] | --dry-run [--state <file>] [--up-seconds <n>])
                          (--cert <file> --key <file> --ca <file> [--cert-refresh-seconds 60] | --insecure)
                          [--listen 127.0.0.1:8086] [--http 127.0.0.1:9464] [--stop-timeout 25] [--log-level info]
+                         [--idle-seconds ${DEFAULT_CONNECTION_FLAGS.idleSeconds}] [--max-connections ${DEFAULT_CONNECTION_FLAGS.maxConnections}]
 
   --stack       the Pulumi stack to scale (default dev), through the Automation API: needs the
                 Pulumi CLI, the stack's state backend and cloud credentials, as pulumi up does
@@ -37,7 +40,10 @@ usage: npm run scaler -- (--stack <name> [--scale-record <file> [--own-lock-host
   --cert-refresh-seconds  how often the three files are read again: renewed ones serve new connections
   --insecure    no TLS at all (local experiments only)
   --stop-timeout  on SIGTERM/SIGINT, how long a running update is waited for before exiting with 1
-  --listen      gRPC address          --http  health, readiness and /metrics`;
+  --listen      gRPC address          --http  health, readiness and /metrics
+  --idle-seconds  a gRPC connection with no call in flight this long is closed (one that never
+                finishes its TLS handshake or HTTP/2 preface, after at most 10 s)
+  --max-connections  gRPC connections open at once; more are closed as they arrive`;
 
 function hostPort(value: string, flag: string): { host: string; port: number } {
     const match = /^(.*):(\d{1,5})$/.exec(value);
@@ -60,11 +66,19 @@ export interface ScalerOptions {
     /** How long a stop waits for a running update. */
     readonly stopTimeoutSeconds: number;
     readonly logLevel: string;
+    /** How long an idle gRPC connection lives and how many may be open. */
+    readonly connections: ConnectionFlags;
 }
 
 function seconds(value: string, flag: string, min: number): number {
     const number = Number(value);
     if (!(number >= min)) throw new UsageError(`${flag} ${value}: expected a number of seconds, at least ${min}`);
+    return number;
+}
+
+function count(value: string, flag: string): number {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < 1) throw new UsageError(`${flag} ${value}: expected a whole number, at least 1`);
     return number;
 }
 
@@ -88,6 +102,8 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
             // Kubernetes' default grace period is 30 s: leave the process a few to exit.
             "stop-timeout": { type: "string", default: "25" },
             "log-level": { type: "string", default: "info" },
+            "idle-seconds": { type: "string", default: String(DEFAULT_CONNECTION_FLAGS.idleSeconds) },
+            "max-connections": { type: "string", default: String(DEFAULT_CONNECTION_FLAGS.maxConnections) },
         },
         strict: true,
     });
@@ -115,6 +131,7 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
         ...(values["own-lock-host"] !== undefined ? { ownLockHost: values["own-lock-host"] } : {}),
         stopTimeoutSeconds: seconds(values["stop-timeout"], "--stop-timeout", 0),
         logLevel: values["log-level"],
+        connections: { idleSeconds: seconds(values["idle-seconds"], "--idle-seconds", 0.1), maxConnections: count(values["max-connections"], "--max-connections") },
     };
 }
 
@@ -140,7 +157,7 @@ async function main(argv: string[]): Promise<void> {
     const tls = serverCredentials(options.tls);
     const { listen, http: httpAddress } = options;
 
-    const log = pino({ level: options.logLevel });
+    const log = pino(boundedLogOptions(options.logLevel));
     const projectRoot = path.resolve(__dirname, "..");
     const { driver, ownLocks } = await stackDriver(options, projectRoot, log);
     const recorded = options.scaleRecord ? await RecordedScaleStack.open(driver, options.scaleRecord) : driver;
@@ -164,9 +181,12 @@ async function main(argv: string[]): Promise<void> {
         updates.request();
     }
 
-    const server = new grpc.Server();
+    const limits = connectionLimits(options.connections);
+    const server = new grpc.Server(grpcServerOptions(limits));
     service.addToServer(server);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${listen.host}:${listen.port}`, tls.credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    const grpcListener = await listenGrpc(server, tls.credentials, listen, limits, () => metrics.droppedConnections.inc());
+    metrics.connections = () => grpcListener.connections();
+    const port = grpcListener.port;
     await tls.watch(log.child({ component: "tls" }));
     serving = true;
     const http = observabilityServer(metrics, () => serving);
@@ -186,6 +206,7 @@ async function main(argv: string[]): Promise<void> {
         stack.close();
         log.info({ signal, updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds }, "stopping: no new requests or updates; a running update may finish");
         // Requests under way are answered (their change is already recorded); then the port closes.
+        grpcListener.stopAccepting();
         const answered = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
         await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, remaining()))]);
         if (!(await stack.settled(remaining()))) {

@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { liveWorkerSlots, poolNodeName, WorkerScale } from "../config/worker-slots";
 import { LOKI_POOL } from "../components/loki-values";
 import { gceProviderId, parseGceProviderId } from "../components/pki";
+import { bounded } from "./bounded-text";
 
 /**
  * The `workers` node group as the Cluster Autoscaler sees it, computed from the desired stack
@@ -120,7 +121,7 @@ export function groupIds(state: PoolState): GroupId[] {
 
 export function checkGroup(state: PoolState, id: string): GroupId {
     const known = groupIds(state).find((group) => group === id);
-    if (!known) throw new ScaleError(status.NOT_FOUND, `no node group "${id}" (this provider has ${groupIds(state).map((group) => `"${group}"`).join(", ")})`);
+    if (!known) throw new ScaleError(status.NOT_FOUND, `no node group "${bounded(id)}" (this provider has ${groupIds(state).map((group) => `"${group}"`).join(", ")})`);
     return known;
 }
 

@@ -13,6 +13,10 @@ export class ScalerMetrics {
         buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 1, 5],
         registers: [this.registry],
     });
+    /** Connections closed on arrival: the gRPC port already had --max-connections, none of them silent. */
+    readonly droppedConnections = new Counter({ name: "scaler_grpc_connections_dropped_total", help: "gRPC connections closed on arrival (at --max-connections)", registers: [this.registry] });
+    /** Open gRPC connections, once the port listens. */
+    connections: () => number = () => 0;
     readonly updates = new Histogram({
         name: "scaler_update_duration_seconds",
         help: "pulumi up durations by outcome (succeeded, concurrent, failed)",
@@ -34,6 +38,15 @@ export class ScalerMetrics {
             });
         gauge("scaler_desired_workers", "Workers the stack config asks for", (s) => s.desired);
         gauge("scaler_deployed_workers", "Workers the last successful update deployed", (s) => s.deployed);
+        const connections = () => this.connections();
+        new Gauge({
+            name: "scaler_grpc_connections",
+            help: "Open gRPC connections",
+            registers: [this.registry],
+            collect() {
+                this.set(connections());
+            },
+        });
     }
 }
 

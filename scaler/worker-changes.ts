@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { liveWorkerSlots, scaleOfSlots, WorkerScale } from "../config/worker-slots";
 import { parseGceProviderId } from "../components/pki";
+import { bounded } from "./bounded-text";
 import { indexOf, PoolState, ScaleError, takenSlots, WORKERS_GROUP } from "./node-group";
 
 /**
@@ -46,10 +47,10 @@ export function deleteNodes(state: PoolState, providerIds: readonly string[]): W
     const leaving: number[] = [];
     const seen = new Set<number>();
     for (const id of providerIds) {
-        if (!parseGceProviderId(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${id}" is not gce://<project>/<zone>/<instance>`);
+        if (!parseGceProviderId(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${bounded(id)}" is not gce://<project>/<zone>/<instance>`);
         const slot = indexOf(state.spec, "worker", id);
-        if (slot === undefined || !taken.has(slot)) throw new ScaleError(status.NOT_FOUND, `node ${id} is not in node group "${WORKERS_GROUP}"`);
-        if (seen.has(slot)) throw new ScaleError(status.INVALID_ARGUMENT, `node ${id} is listed twice`);
+        if (slot === undefined || !taken.has(slot)) throw new ScaleError(status.NOT_FOUND, `node ${bounded(id)} is not in node group "${WORKERS_GROUP}"`);
+        if (seen.has(slot)) throw new ScaleError(status.INVALID_ARGUMENT, `node ${bounded(id)} is listed twice`);
         seen.add(slot);
         if (desired.has(slot)) leaving.push(slot);
     }

@@ -18,6 +18,11 @@ export class ScalerProcess {
         return this.running?.httpAddress ?? "";
     }
 
+    /** Everything it logged so far (stdout and stderr). */
+    output(): string {
+        return this.running?.output() ?? "";
+    }
+
     /** SIGKILL: a crash, mid-whatever. */
     kill(): Promise<void> {
         const child = this.running?.child;

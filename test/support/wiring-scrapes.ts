@@ -73,7 +73,7 @@ function peerMatches(peer: Json, policyNamespace: string, other: Pod, model: Clu
 }
 
 /** Whether the NetworkPolicies selecting `pod` let `other` in (direction ingress) or out to `other` (egress), on `port`. */
-function networkPolicyAllows(model: ClusterModel, pod: Pod, other: Pod, port: ContainerPort, direction: "Ingress" | "Egress"): boolean {
+export function networkPolicyAllows(model: ClusterModel, pod: Pod, other: Pod, port: ContainerPort, direction: "Ingress" | "Egress"): boolean {
     const policies = model.objects.filter(
         (object) =>
             object.kind === "NetworkPolicy" &&
