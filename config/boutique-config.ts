@@ -1,5 +1,6 @@
+import { quoteInput } from "./cli";
 import { z } from "zod";
-import { flag, imageProblem, quoted, rawText } from "./fields";
+import { flag, imageProblem, rawText } from "./fields";
 import { jsonList } from "./json-fields";
 
 /** Online Boutique's Deployments (chart 0.10.x), the names a forked image may replace. */
@@ -49,11 +50,11 @@ export const MAX_BOUTIQUE_HOSTS = 64;
  * VPC name (metadata.google.internal) would be served by the shop.
  */
 export function boutiqueHostProblem(host: string): string | undefined {
-    if (!DNS_NAME.test(host)) return `has ${quoted(host)}, not a DNS name such as shop.example.com (never *: Istio forbids it beside mesh)`;
+    if (!DNS_NAME.test(host)) return `has ${quoteInput(host)}, not a DNS name such as shop.example.com (never *: Istio forbids it beside mesh)`;
     const labels = host.split(".");
     const last = labels[labels.length - 1];
-    if (PRIVATE_TOP_LABELS.includes(last) || host.endsWith(".cluster.local")) return `has ${quoted(host)}, a name that resolves inside a cluster, VPC or host (.${last}), not a public host name`;
-    if (labels.length === 2 && CLUSTER_NAMESPACES.includes(last)) return `has ${quoted(host)}, which pods resolve as service ${labels[0]} in namespace ${last}: the mesh's traffic to it would reach the shop`;
+    if (PRIVATE_TOP_LABELS.includes(last) || host.endsWith(".cluster.local")) return `has ${quoteInput(host)}, a name that resolves inside a cluster, VPC or host (.${last}), not a public host name`;
+    if (labels.length === 2 && CLUSTER_NAMESPACES.includes(last)) return `has ${quoteInput(host)}, which pods resolve as service ${labels[0]} in namespace ${last}: the mesh's traffic to it would reach the shop`;
     return undefined;
 }
 
@@ -69,7 +70,7 @@ export const boutiqueKeys = {
     boutiqueHosts: jsonList(boutiqueHost, '["shop.example.com"]', MAX_BOUTIQUE_HOSTS).superRefine((hosts, ctx) => {
         const seen = new Set<string>();
         const repeated = hosts.find((host) => seen.size === seen.add(host).size);
-        if (repeated !== undefined) ctx.addIssue({ code: "custom", message: `must not repeat a host name (repeated: ${quoted(repeated)})` });
+        if (repeated !== undefined) ctx.addIssue({ code: "custom", message: `must not repeat a host name (repeated: ${quoteInput(repeated)})` });
     }),
     boutiqueImages: rawText.optional().transform((value, ctx): BoutiqueConfig["images"] => {
         if (value === undefined || value.trim() === "") return {};
@@ -86,7 +87,7 @@ export const boutiqueKeys = {
         const images: Partial<Record<BoutiqueService, string>> = {};
         for (const [service, image] of Object.entries(raw)) {
             if (!(BOUTIQUE_SERVICES as readonly string[]).includes(service)) {
-                ctx.addIssue({ code: "custom", message: `boutiqueImages names ${quoted(service)}, which is not one of ${BOUTIQUE_SERVICES.join(", ")}` });
+                ctx.addIssue({ code: "custom", message: `boutiqueImages names ${quoteInput(service)}, which is not one of ${BOUTIQUE_SERVICES.join(", ")}` });
                 continue;
             }
             const problem = typeof image === "string" ? imageProblem(image) : "must be an image reference (text)";

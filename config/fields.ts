@@ -13,16 +13,6 @@ import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
 /** The longest value any key takes: far above every real one, far below what slows a pattern or a JSON parse. */
 export const MAX_VALUE_LENGTH = 65_536;
 
-/** How much of a bad value a message quotes. */
-export const QUOTED_PREFIX_LENGTH = 64;
-
-/** A value as a message quotes it: JSON-quoted (control characters escaped), at most QUOTED_PREFIX_LENGTH characters of it. */
-export function quoted(value: string): string {
-    const characters = [...value];
-    if (characters.length <= QUOTED_PREFIX_LENGTH) return JSON.stringify(value);
-    return `${JSON.stringify(characters.slice(0, QUOTED_PREFIX_LENGTH).join(""))}… (${characters.length} characters)`;
-}
-
 // C0 and C1 controls, DEL, and the Unicode format/separator characters that reorder or hide text
 // (bidirectional overrides, zero-width characters, line and paragraph separators).
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;

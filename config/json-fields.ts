@@ -1,6 +1,7 @@
+import { quoteInput } from "./cli";
 import { z } from "zod";
 import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
-import { quoted, rawText, textProblem } from "./fields";
+import { rawText, textProblem } from "./fields";
 
 /**
  * Decoders for the values Pulumi passes as JSON: lists (`type: array`) and objects (set with
@@ -56,7 +57,7 @@ export const slotNumber = z.number({ error: "must list whole numbers" }).int("mu
 export const cidrItem = z.string({ error: "must list CIDRs as text" }).transform((value, ctx): Ipv4Network => {
     const parsed = parseIpv4Cidr(value);
     if (!isIpv4Network(parsed)) {
-        ctx.addIssue({ code: "custom", message: `has ${quoted(value)}, which ${parsed.error}` });
+        ctx.addIssue({ code: "custom", message: `has ${quoteInput(value)}, which ${parsed.error}` });
         return z.NEVER;
     }
     return parsed;

@@ -1,6 +1,6 @@
+import { quoteInput } from "./cli";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
-import { quoted } from "./fields";
 import { networkBounds, publicUnionSize, rangeUseProblem, RangeUse } from "./special-ranges";
 
 /** The network keys, decoded, and the two that bound them. */
@@ -69,7 +69,7 @@ function adminProblem(networks: readonly Ipv4Network[], internetWideAllowed: boo
         // wholly inside them (127.0.0.0/8 alone) is still a mistake.
         if (internetWideAllowed && !liesInsideRefusedRange(network)) continue;
         const problem = rangeUseProblem(network, "admin");
-        if (problem) return `has ${quoted(network.cidr)}, which ${problem}`;
+        if (problem) return `has ${quoteInput(network.cidr)}, which ${problem}`;
     }
     return undefined;
 }

@@ -1,9 +1,10 @@
+import { quoteInput } from "./cli";
 import { z } from "zod";
 import { KNOWN_MACHINE_TYPES } from "../scaler/node-capacity";
 import { workerSlotCapacity } from "./address-plan";
 import { Ipv4Network } from "./cidr";
 import { KubernetesRelease } from "../components/kubernetes-release";
-import { cidr, flag, gcpProjectId, gcpRegion, kubernetesVersion, machineType, matching, quoted, text, wholeNumberIn } from "./fields";
+import { cidr, flag, gcpProjectId, gcpRegion, kubernetesVersion, machineType, matching, text, wholeNumberIn } from "./fields";
 import { cidrItem, jsonList, slotNumber } from "./json-fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
@@ -190,7 +191,7 @@ function describe(raw: Readonly<Record<string, string | undefined>>, name: KeyNa
     if (value === undefined) return `${key} (not set)`;
     if (SECRET_KEYS.includes(name) || secretKeys.has(key)) return `${key} ([secret])`;
     if (STRUCTURED_KEYS.includes(name)) return key;
-    return `${key} = ${quoted(value)}`;
+    return `${key} = ${quoteInput(value)}`;
 }
 
 /**

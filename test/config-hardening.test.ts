@@ -31,7 +31,7 @@ function network(cidr: string): Ipv4Network {
 const EVERY_SLASH_8 = JSON.stringify(Array.from({ length: 256 }, (_, i) => `${i}.0.0.0/8`));
 
 const REFUSED: readonly [string, Record<string, string>, RegExp][] = [
-    ["all 256 /8 networks as admin sources (each one alone was allowed)", { adminCidrs: EVERY_SLASH_8 }, /^boutique-platform:adminCidrs = "\[\\"0\.0\.0\.0\/8\\",.*"… \(3475 characters\): admits 4272881664 public addresses together, more than one \/8/],
+    ["all 256 /8 networks as admin sources (each one alone was allowed)", { adminCidrs: EVERY_SLASH_8 }, /^boutique-platform:adminCidrs = "\[\\"0\.0\.0\.0\/8\\",.*"\.\.\. \(3475 characters\): admits 4272881664 public addresses together, more than one \/8/],
     ["two /8s together", { adminCidrs: '["11.0.0.0/8", "12.0.0.0/8"]' }, /admits 33554432 public addresses together/],
     ["a loopback admin source", { adminCidrs: '["127.0.0.1/32"]' }, /adminCidrs = .*has "127\.0\.0\.1\/32", which reaches into 127\.0\.0\.0\/8, loopback \(RFC 1122\)/],
     ["a link-local admin source", { adminCidrs: '["169.254.169.254/32"]' }, /link-local \(the metadata server's 169\.254\.169\.254\) \(RFC 3927\)/],
@@ -53,12 +53,12 @@ const REFUSED: readonly [string, Record<string, string>, RegExp][] = [
     ["a service.namespace name as a shop host", { boutiqueHosts: '["frontend.boutique"]' }, /which pods resolve as service frontend in namespace boutique/],
     ["$(VAR) in the state backend (Kubernetes expands it in the scaler's env)", { autoscaler: autoscalerWith({ stateBackend: "gs://boutique-dev-000000-pulumi-state/$(HOME)" }) }, /^boutique-platform:autoscaler: autoscaler\.stateBackend must be a gs:\/\/<bucket>\[\/<prefix>\] URL, the prefix of letters/],
     ["a shop image tagged latest (the scaler's was already refused)", { boutiqueImages: '{"frontend": "registry.example.com/shop/frontend:latest"}' }, /^boutique-platform:boutiqueImages: boutiqueImages\.frontend must pin a tag or digest, not latest/],
-    ["a 200,000-entry retiredWorkerSlots (quadratic: 27.6 s before)", { retiredWorkerSlots: JSON.stringify(Array.from({ length: 200_000 }, (_, i) => i)) }, /^boutique-platform:retiredWorkerSlots = "\[0,1,2,.*"… \(1288891 characters\): must be at most 65536 characters/],
-    ["6,000 retired slots (within the size limit, beyond the slot limit)", { retiredWorkerSlots: JSON.stringify(Array.from({ length: 6000 }, (_, i) => i % 10)) }, /^boutique-platform:retiredWorkerSlots = "\[0,1,2,.*"… \(12001 characters\): must list at most 5000 entries/],
+    ["a 200,000-entry retiredWorkerSlots (quadratic: 27.6 s before)", { retiredWorkerSlots: JSON.stringify(Array.from({ length: 200_000 }, (_, i) => i)) }, /^boutique-platform:retiredWorkerSlots = "\[0,1,2,.*"\.\.\. \(1288891 characters\): must be at most 65536 characters/],
+    ["6,000 retired slots (within the size limit, beyond the slot limit)", { retiredWorkerSlots: JSON.stringify(Array.from({ length: 6000 }, (_, i) => i % 10)) }, /^boutique-platform:retiredWorkerSlots = "\[0,1,2,.*"\.\.\. \(12001 characters\): must list at most 5000 entries/],
     ["a progress deadline beyond int32 (Flagger's field)", { delivery: '{"progressDeadlineSeconds": 1e300}' }, /^boutique-platform:delivery: delivery\.progressDeadlineSeconds must be/],
     ["a NUL inside a structured value", { delivery: '{"alerting": {"provider": "slack", "channel": "ops\\u0000"}}' }, /^boutique-platform:delivery: delivery has a string that must not contain control or invisible characters/],
     ["a bidirectional override in a host", { boutiqueHosts: '["shop.example.com\\u202e"]' }, /has a string that must not contain control or invisible characters/],
-    ["JSON nested 10,000 deep", { adminCidrs: "[".repeat(5000) + "]".repeat(5000) }, /^boutique-platform:adminCidrs = "\[\[\[.*"… \(10000 characters\): nests deeper than 8 levels/],
+    ["JSON nested 10,000 deep", { adminCidrs: "[".repeat(5000) + "]".repeat(5000) }, /^boutique-platform:adminCidrs = "\[\[\[.*"\.\.\. \(10000 characters\): nests deeper than 8 levels/],
 ];
 
 function autoscalerWith(fields: Record<string, unknown>): string {
@@ -79,7 +79,7 @@ describe("config hardening (the bad-input campaign's findings)", () => {
     it("quotes at most 64 characters of a bad value, and never one under a secret or structured key", () => {
         const secret = "hunter2-" + "s".repeat(40);
         const [long] = problemsFor({ clusterName: "x".repeat(10_000) });
-        assert.match(long, /^boutique-platform:clusterName = "x{64}"… \(10000 characters\): /);
+        assert.match(long, /^boutique-platform:clusterName = "x{64}"\.\.\. \(10000 characters\): /);
         const [underSecret] = problemsFor({ clusterName: secret }, ["boutique-platform:clusterName"]);
         assert.equal(underSecret.startsWith("boutique-platform:clusterName ([secret]): "), true, underSecret);
         const [structured] = problemsFor({ delivery: JSON.stringify({ alerting: { provider: "pager", channel: secret }, [secret]: 1 }) });
