@@ -4,7 +4,8 @@ import { parseArgs } from "util";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import pino from "pino";
-import { runCli, UsageError } from "../config/cli";
+import { parseCount, quoteInput, runCli, UsageError } from "../config/cli";
+import { requireStackName } from "../config/stack-name";
 import { AutomationStack } from "./automation-stack";
 import { CloudProviderService } from "./cloud-provider";
 import { DryRunStack } from "./dry-run-stack";
@@ -46,8 +47,9 @@ usage: npm run scaler -- (--stack <name> [--scale-record <file> [--own-lock-host
   --max-connections  gRPC connections open at once; more are closed as they arrive`;
 
 function hostPort(value: string, flag: string): { host: string; port: number } {
-    const match = /^(.*):(\d{1,5})$/.exec(value);
-    if (!match || Number(match[2]) > 65535) throw new UsageError(`${flag} ${value}: expected host:port`);
+    // A host name, an IPv4 address or a bracketed IPv6 one, and a port.
+    const match = /^([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(\d{1,5})$/.exec(value);
+    if (!match || Number(match[2]) > 65535) throw new UsageError(`${flag} ${quoteInput(value)}: expected host:port`);
     return { host: match[1], port: Number(match[2]) };
 }
 
@@ -70,16 +72,24 @@ export interface ScalerOptions {
     readonly connections: ConnectionFlags;
 }
 
+/** Seconds in plain decimal (Number() would also take "0x5", " 5" and "1e3"), from `min` to a day. */
 function seconds(value: string, flag: string, min: number): number {
-    const number = Number(value);
-    if (!(number >= min)) throw new UsageError(`${flag} ${value}: expected a number of seconds, at least ${min}`);
+    const number = /^\d{1,5}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
+    if (!(number >= min && number <= 86_400)) throw new UsageError(`${flag} ${quoteInput(value)}: expected a number of seconds from ${min} to 86400, in decimal digits`);
     return number;
 }
 
 function count(value: string, flag: string): number {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < 1) throw new UsageError(`${flag} ${value}: expected a whole number, at least 1`);
+    const number = parseCount(flag, value, 10_000);
+    if (number < 1) throw new UsageError(`${flag} ${quoteInput(value)}: expected a whole number, at least 1`);
     return number;
+}
+
+/** pino's levels: an unknown one would throw at start, after the options were accepted. */
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function refuse(message: string): never {
+    throw new UsageError(message);
 }
 
 export function scalerOptions(argv: readonly string[]): ScalerOptions {
@@ -125,12 +135,12 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
         listen: hostPort(values.listen, "--listen"),
         http: hostPort(values.http, "--http"),
         ...(values["dry-run"] ? { dryRun: { state: values.state, upSeconds } } : {}),
-        stack: values.stack,
+        stack: requireStackName(values.stack),
         ...(values["scale-record"] ? { scaleRecord: values["scale-record"] } : {}),
         tls,
         ...(values["own-lock-host"] !== undefined ? { ownLockHost: values["own-lock-host"] } : {}),
         stopTimeoutSeconds: seconds(values["stop-timeout"], "--stop-timeout", 0),
-        logLevel: values["log-level"],
+        logLevel: LOG_LEVELS.includes(values["log-level"]) ? values["log-level"] : refuse(`--log-level ${quoteInput(values["log-level"])}: expected one of ${LOG_LEVELS.join(", ")}`),
         connections: { idleSeconds: seconds(values["idle-seconds"], "--idle-seconds", 0.1), maxConnections: count(values["max-connections"], "--max-connections") },
     };
 }
