@@ -1,12 +1,16 @@
 # The scaler's image: this program, the Pulumi CLI and its provider plugins, and the scaler.
-# Build from the repository root:  docker build -t <registry>/boutique-scaler:<version> .
+# Build from the repository root, for the nodes (amd64) whatever the workstation is:
+#   docker build --platform linux/amd64 -t <registry>/boutique-scaler:<version> .
 # The Pulumi CLI is pinned to the @pulumi/pulumi version in package.json (a test keeps them equal).
 FROM node:20-bookworm-slim
 
 ARG PULUMI_VERSION=3.248.0
-RUN apt-get update \
+# Set by the builder from --platform: the CLI of the image's architecture (Pulumi names amd64 x64).
+ARG TARGETARCH=amd64
+RUN case "${TARGETARCH}" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) echo "no Pulumi CLI for ${TARGETARCH}" >&2; exit 1 ;; esac \
+    && apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates curl \
-    && curl -fsSL https://get.pulumi.com/releases/sdk/pulumi-v${PULUMI_VERSION}-linux-x64.tar.gz | tar -xz -C /opt \
+    && curl -fsSL "https://get.pulumi.com/releases/sdk/pulumi-v${PULUMI_VERSION}-linux-${arch}.tar.gz" | tar -xz -C /opt \
     && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 ENV PATH=/opt/pulumi:$PATH \

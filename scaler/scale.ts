@@ -27,7 +27,8 @@ usage: npm run scale -- (--workers <n> | --remove <node> [--remove <node> ...] |
   --keep-deployed  set the stack config's scale to the deployed one (the autoscaler's), so a
                    \`pulumi up\` from this checkout does not undo it; runs no update
   --no-up          record the new size in the stack config, do not run the update
-  --stack     the Pulumi stack (default dev), through the Automation API; --dry-run: a local file
+  --stack     the Pulumi stack, through the Automation API (required: there is no default stack);
+              --dry-run instead: a local file, starting from the dev example
               (a bare stack name: letters, digits, -, _, .; at most 100; no "/", no leading . or -)
 
 Counts are decimal digits only (--workers 0-${MAX_WORKERS_ARGUMENT}, --up-seconds 0-${MAX_UP_SECONDS}).
@@ -128,7 +129,7 @@ async function main(argv: string[]): Promise<void> {
         options: {
             workers: { type: "string" },
             remove: { type: "string", multiple: true, default: [] },
-            stack: { type: "string", default: "dev" },
+            stack: { type: "string" },
             "dry-run": { type: "boolean", default: false },
             state: { type: "string", default: path.join(".scaler", "state.json") },
             "up-seconds": { type: "string", default: "30" },
@@ -144,11 +145,13 @@ async function main(argv: string[]): Promise<void> {
     // Every refusal of the command line comes before the stack is opened.
     const workers = values.workers === undefined ? undefined : parseCount("--workers", values.workers, MAX_WORKERS_ARGUMENT);
     const upSeconds = parseCount("--up-seconds", values["up-seconds"], MAX_UP_SECONDS);
-    const stackName = requireStackName(values.stack);
+    // No default: a stack someone forgot to name must not be the example's (or anyone's).
+    if (values.stack === undefined && !values["dry-run"]) throw new UsageError("give --stack <name> (pulumi stack ls lists them), or --dry-run");
+    const stackName = values.stack === undefined ? undefined : requireStackName(values.stack);
     const remove = values.remove.map(requireNode);
     if (values["dry-run"]) requireStateFile(values.state);
     const projectRoot = path.resolve(__dirname, "..");
-    const stack = values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await selectStack(stackName, projectRoot);
+    const stack = stackName === undefined || values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await selectStack(stackName, projectRoot);
     console.log(values["keep-deployed"] ? await keepDeployedScale(stack) : await scale(stack, { workers, remove }, values["no-up"]));
 }
 

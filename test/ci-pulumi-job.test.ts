@@ -27,17 +27,17 @@ function runJob(args: string[], env: Record<string, string | undefined>, autosca
     return { status: run.status, stderr: run.stderr, calls };
 }
 
-const PREAMBLE = [
+const SELECT = [
     "pulumi login --non-interactive gs://boutique-dev-000000-pulumi-state",
     "pulumi stack select --non-interactive --create --secrets-provider gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets dev",
-    "npm run --silent scale -- --stack dev --keep-deployed",
 ];
+const KEEP_DEPLOYED = "npm run --silent scale -- --stack dev --keep-deployed";
 
 describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", () => {
     it("every script in .ci/ passes shellcheck", function () {
         requireTool(this, "shellcheck", "apt-get install shellcheck");
         const scripts = fs.readdirSync(CI).sort();
-        for (const script of ["ci-context", "google-auth", "install-helm", "install-pulumi", "pulumi-job", "run"]) assert.ok(scripts.includes(script), script);
+        for (const script of ["ci-context", "google-auth", "install-helm", "install-pulumi", "pulumi-at-deployed-scale", "pulumi-job", "run"]) assert.ok(scripts.includes(script), script);
         for (const script of scripts) {
             // shellcheck reads stdin: sources are resolved from here, as `source=` names them.
             const run = spawnSync("shellcheck", ["--shell=bash", "--external-sources", script], { cwd: CI, encoding: "utf8" });
@@ -48,7 +48,8 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
     it("preview: keeps the deployed scale, then previews with the policy pack and changes nothing", () => {
         const job = runJob(["preview", "dev"], {});
         assert.equal(job.status, 0, job.stderr);
-        assert.deepEqual(job.calls, [...PREAMBLE, "pulumi preview --non-interactive --stack dev --diff --policy-pack policy"]);
+        // Through .ci/pulumi-at-deployed-scale, the sequence `npm run up` runs for people.
+        assert.deepEqual(job.calls, [...SELECT, KEEP_DEPLOYED, "pulumi preview --stack dev --non-interactive --diff --policy-pack policy"]);
     });
 
     it("up: runs the image this pipeline built when the stack has the autoscaler, then deploys with the policy pack", () => {
@@ -56,10 +57,11 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
         const job = runJob(["up", "dev"], env);
         assert.equal(job.status, 0, job.stderr);
         assert.deepEqual(job.calls, [
-            ...PREAMBLE,
+            ...SELECT,
             "pulumi config get --stack dev --path autoscaler.enabled",
             "pulumi config set --stack dev --path autoscaler.scalerImage europe-west1-docker.pkg.dev/boutique-dev-000000/platform/boutique-scaler:0a1b2c3d",
-            "pulumi up --non-interactive --stack dev --yes --diff --policy-pack policy",
+            KEEP_DEPLOYED,
+            "pulumi up --stack dev --non-interactive --yes --diff --policy-pack policy",
         ]);
         const without = runJob(["up", "dev"], env, "false");
         assert.ok(!without.calls.some((call) => call.includes("config set")), "no image set for a stack without the autoscaler");
@@ -68,7 +70,7 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
     it("scale: sets exactly WORKERS through npm run scale, after keeping the deployed scale", () => {
         const job = runJob(["scale", "dev"], { WORKERS: "5" });
         assert.equal(job.status, 0, job.stderr);
-        assert.deepEqual(job.calls, [...PREAMBLE, "npm run --silent scale -- --stack dev --workers 5"]);
+        assert.deepEqual(job.calls, [...SELECT, KEEP_DEPLOYED, "npm run --silent scale -- --stack dev --workers 5"]);
     });
 
     it("takes a passphrase secrets provider when the passphrase is set", () => {
@@ -82,6 +84,9 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
             [["scale", "dev"], { WORKERS: "five" }, /WORKERS = "five": must be a whole number of workers/],
             [["scale", "dev"], {}, /WORKERS = "": must be a whole number of workers/],
             [["destroy", "dev"], {}, /unknown operation "destroy": must be preview, up or scale/],
+            // CI passes "$STACK": unset, it is empty, and there is no default stack to fall back on.
+            [["up", ""], {}, /no stack: set the CI\/CD variable STACK .* to the Pulumi stack this project deploys/],
+            [["preview", ""], {}, /no stack: set the CI\/CD variable STACK/],
             [["up", "dev; rm -rf /"], {}, /stack "dev; rm -rf \/": must be a stack name such as dev/],
             [["up", "dev"], { PULUMI_BACKEND_URL: "file://~" }, /PULUMI_BACKEND_URL = "file:\/\/~": must be the state bucket, gs:\/\/<bucket>/],
             [["up", "dev"], { PULUMI_SECRETS_PROVIDER: undefined }, /PULUMI_SECRETS_PROVIDER = "": must be the KMS key/],

@@ -61,17 +61,17 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
     });
 
     it("a merge request runs test and a preview of every stack, and deploys nothing", () => {
-        assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event" }), ["test", "preview: [dev]"]);
+        assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event" }), ["test", "preview"]);
         // Protection does not matter to a preview (the read-mostly account).
-        assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_REF_PROTECTED: "false" }), ["test", "preview: [dev]"]);
+        assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_REF_PROTECTED: "false" }), ["test", "preview"]);
     });
 
     /** The default branch's protected pipeline (what GitLab sets on a push to the protected main). */
     const PROTECTED_MAIN = { CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", CI_COMMIT_REF_PROTECTED: "true" };
 
     it("the default branch's protected pipeline runs test and the deploy (and builds the scaler image once its repository is set)", () => {
-        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push" }), ["test", "deploy: [dev]"]);
-        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push", SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" }), ["test", "scaler-image", "deploy: [dev]"]);
+        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push" }), ["test", "deploy"]);
+        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push", SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" }), ["test", "scaler-image", "deploy"]);
         assert.deepEqual(pipeline({ CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main", CI_PIPELINE_SOURCE: "push" }), ["test"], "another branch only tests");
     });
 
@@ -88,6 +88,23 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
             assert.deepEqual(pipeline({ ...ref, WORKERS: "5", CI_PIPELINE_SOURCE: "api" }), [], `${name}, api with WORKERS`);
         }
         assert.deepEqual(pipeline({ ...others[0][1], ...image, CI_PIPELINE_SOURCE: "web" }), ["test"], "the default branch, not protected, from the web form");
+    });
+
+    it("names no stack of its own: STACK comes from the project's CI/CD variables (no default, no matrix of the example stack)", () => {
+        const file = parse(fs.readFileSync(CI_FILE, "utf8")) as Record<string, Record<string, unknown>>;
+        assert.equal(file.variables.STACK, undefined, "a default STACK");
+        for (const job of ["preview", "deploy", "scale"]) {
+            assert.equal(file[job].parallel, undefined, `${job} has a matrix`);
+            assert.deepEqual(file[job].script, [`.ci/pulumi-job ${job === "deploy" ? "up" : job} "\${STACK:-}"`], job);
+        }
+        assert.doesNotMatch(fs.readFileSync(CI_FILE, "utf8"), /STACK:\s*\[?\s*dev\b|pulumi-job \w+ dev\b/, "the example stack is named");
+    });
+
+    it("the scaler image is built for the nodes' architecture (amd64), whatever the runner's", () => {
+        const file = parse(fs.readFileSync(CI_FILE, "utf8")) as Record<string, { script: string[] }>;
+        const builds = file["scaler-image"].script.filter((line) => /\bbuildah build\b/.test(line));
+        assert.equal(builds.length, 1);
+        assert.match(builds[0], /--platform linux\/amd64(\s|$)/);
     });
 
     it("the scale job runs only in a pipeline of the protected default branch triggered with WORKERS, and alone", () => {
@@ -138,6 +155,7 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
                 GCP_DEPLOY_SERVICE_ACCOUNT: "boutique-ci-deploy@boutique-dev-000000.iam.gserviceaccount.com",
                 PULUMI_BACKEND_URL: "gs://boutique-dev-000000-pulumi-state",
                 PULUMI_SECRETS_PROVIDER: "gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets",
+                STACK: "prod",
                 ...variables,
             };
             const args = ["--force-shell-executor", "--no-color", ...Object.entries(all).flatMap(([key, value]) => ["--variable", `${key}=${value}`]), job];
@@ -149,15 +167,24 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         }
 
         it("deploy runs the real job to pulumi up when nothing is wrong (the harness is real)", () => {
-            const job = runJob("deploy: [dev]", {});
+            const job = runJob("deploy", {});
             assert.equal(job.status, 0, job.output);
-            assert.equal(job.calls.at(-1), "pulumi up --non-interactive --stack dev --yes --diff --policy-pack policy", job.output);
+            assert.equal(job.calls.at(-1), "pulumi up --stack prod --non-interactive --yes --diff --policy-pack policy", job.output);
+        });
+
+        it("deploy and scale without the STACK variable refuse, saying to set it, before any Pulumi call", () => {
+            for (const [name, variables] of [["deploy", {}], ["scale", { WORKERS: "3", CI_PIPELINE_SOURCE: "api" }]] as const) {
+                const job = runJob(name, { ...variables, STACK: "" });
+                assert.notEqual(job.status, 0, job.output);
+                assert.match(job.output, /pulumi-job: no stack: set the CI\/CD variable STACK/);
+                assert.deepEqual(job.calls, [], name);
+            }
         });
 
         it("deploy and scale refuse a variable only tests may set, in the script, before any Pulumi call", () => {
             const cases: [string, Record<string, string>, RegExp][] = [
-                ["deploy: [dev]", { BOUTIQUE_TEST_ROOT: "/tmp/root" }, /pulumi-job: BOUTIQUE_TEST_ROOT is set: a variable only tests may set; up refuses it/],
-                ["deploy: [dev]", { GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token" }, /pulumi-job: GOOGLE_STS_URL is set: a variable only tests may set; up refuses it/],
+                ["deploy", { BOUTIQUE_TEST_ROOT: "/tmp/root" }, /pulumi-job: BOUTIQUE_TEST_ROOT is set: a variable only tests may set; up refuses it/],
+                ["deploy", { GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token" }, /pulumi-job: GOOGLE_STS_URL is set: a variable only tests may set; up refuses it/],
                 ["scale", { WORKERS: "3", CI_PIPELINE_SOURCE: "api", BOUTIQUE_TEST_WAIT_SECONDS: "0" }, /pulumi-job: BOUTIQUE_TEST_WAIT_SECONDS is set: a variable only tests may set; scale refuses it/],
             ];
             for (const [name, variables, refusal] of cases) {
@@ -169,7 +196,7 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         });
 
         it("a refusal by .ci/google-auth stops the job there: no job goes on without its credentials", () => {
-            const job = runJob("deploy: [dev]", { GOOGLE_STS_URL: "https://evil.example/v1/token" });
+            const job = runJob("deploy", { GOOGLE_STS_URL: "https://evil.example/v1/token" });
             assert.notEqual(job.status, 0, job.output);
             assert.match(job.output, /google-auth: GOOGLE_STS_URL is set and is not Google's endpoint/);
             assert.doesNotMatch(job.output, /\$ \.ci\/pulumi-job/, "the script ran after the credentials were refused");

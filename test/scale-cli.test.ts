@@ -8,6 +8,7 @@ import { keepDeployedScale, scale } from "../scaler/scale";
 import { RETIRED_SLOTS_KEY, WORKER_COUNT_KEY } from "../scaler/stack-port";
 import { PROJECT_ROOT } from "./fixtures";
 import { diffDev } from "./support/program";
+import { runScript } from "./support/cli-child";
 
 describe("npm run scale (people and CI; the scaler's code path)", function () {
     this.timeout(120_000);
@@ -36,6 +37,15 @@ describe("npm run scale (people and CI; the scaler's code path)", function () {
         const before = fs.readFileSync(path.join(dir, "state.json"), "utf8");
         await assert.rejects(scale(stack, { workers: 9, remove: [] }, false), (error: ScaleError) => /size 9 is outside the group's bounds \[2, 6\]/.test(error.message));
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), before);
+    });
+
+    it("has no default stack: without --stack or --dry-run it is a usage error, before any stack is opened", async () => {
+        for (const args of [["--workers", "4"], ["--keep-deployed"], ["--remove", "boutique-dev-worker-1", "--no-up"]]) {
+            const { status, stderr } = await runScript("scaler/scale.ts", args);
+            assert.equal(status, 2, `${args.join(" ")}: ${stderr}`);
+            assert.match(stderr, /give --stack <name> \(pulumi stack ls lists them\), or --dry-run/);
+            assert.match(stderr, /usage: npm run scale/);
+        }
     });
 
     describe("--keep-deployed (CI's up from a checkout keeps the autoscaler's scale)", () => {
