@@ -27,6 +27,7 @@ import { OtelCollector } from "./components/otel-collector";
 import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./components/otel-collector-values";
 import { LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO_OTLP_ENDPOINT, TEMPO_URL } from "./components/service-addresses";
 import { Tracing } from "./components/tracing";
+import { GRAFANA_PORT_FORWARD, iapSshCommand, KIALI_PORT_FORWARD, shopUrl, sshCommand } from "./components/access-commands";
 
 /**
  * The program: the validated config (checked against what the stack deployed), then the platform
@@ -242,5 +243,12 @@ export = async () => {
         sshPrivateKey: access.sshPrivateKey,
         /** The release every node runs; the next update's config is checked against it. */
         kubernetesVersion: deployedReleaseOutput(config.kubernetesVersion),
+        // Commands for this stack, whatever it is called (README names none of its addresses).
+        shopUrl: config.boutique.enabled && istio && monitoring ? haproxy.publicIp.apply(shopUrl) : undefined,
+        /** cp-0 through HAProxy, as the program connects; <key file> holds `sshPrivateKey`. */
+        sshCommand: pulumi.all([haproxy.publicIp, ipPool.controlPlanes[0].ip]).apply(([bastionIp, nodeIp]) => sshCommand({ user: access.sshUser, bastionIp, nodeIp })),
+        iapSshCommand: iapSshCommand({ instance: controlPlane.nodeNames[0], zone: gcp.zone, project: gcp.project }),
+        grafanaPortForward: monitoring ? GRAFANA_PORT_FORWARD : undefined,
+        kialiPortForward: layers.kiali && istio && monitoring ? KIALI_PORT_FORWARD : undefined,
     };
 };
