@@ -233,4 +233,12 @@ describe("docs: every command that names something of ours names what the code h
             mismatches.join("\n"),
         );
     });
+
+    it("builds every image for the nodes' architecture (amd64), whatever the laptop's", () => {
+        const builds = DOCS.flatMap((file) => snippetsOf(file, fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")))
+            .filter((snippet) => !snippet.inline && /\b(docker|buildah)\s+(buildx\s+)?build\b/.test(snippet.text));
+        assert.ok(builds.length > 0, "no image build found in the docs: the reader is broken");
+        const unpinned = builds.filter((snippet) => !/--platform[ =]linux\/amd64\b/.test(snippet.text)).map((snippet) => `${snippet.file}:${snippet.line}: ${snippet.text.trim()}`);
+        assert.deepStrictEqual(unpinned, []);
+    });
 });

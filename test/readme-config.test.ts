@@ -68,7 +68,7 @@ describe("a new stack and README's config commands", () => {
                 if (runs.length === 0) continue;
                 const fresh = bootstrap || runs.some((block) => /config set gcp:project/.test(block.script));
                 const root = bootstrap ? BOOTSTRAP_ROOT : PROJECT_ROOT;
-                const workspace = new ConfigWorkspace(root, fresh ? "fresh" : "dev", fresh ? undefined : fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"), bootstrap ? bootstrapOutputs : devOutputs);
+                const workspace = new ConfigWorkspace(root, fresh ? "fresh" : "dev", fresh ? undefined : fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"), bootstrap ? bootstrapOutputs : devOutputs, bootstrapOutputs);
                 for (const block of runs) {
                     const where = `README line ${block.line} (${section})`;
                     const run = workspace.run(block);

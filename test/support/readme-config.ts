@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PROJECT_ROOT } from "../fixtures";
 import { fakePulumiEnv, installFakePulumi } from "./fake-pulumi";
 
 /**
@@ -91,6 +92,7 @@ export class ConfigWorkspace {
         readonly stack: string,
         startFrom: string | undefined,
         outputs: Readonly<Record<string, unknown>>,
+        bootstrapOutputs: Readonly<Record<string, unknown>>,
     ) {
         installFakePulumi(this.bin);
         // curl answers as ifconfig.me would: the caller's public address.
@@ -98,6 +100,11 @@ export class ConfigWorkspace {
         fs.symlinkSync(path.join(projectRoot, "Pulumi.yaml"), path.join(this.dir, "Pulumi.yaml"));
         fs.writeFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), startFrom ?? "config: {}\n");
         fs.writeFileSync(path.join(this.dir, ".fake-outputs.json"), JSON.stringify(outputs));
+        // `pulumi -C bootstrap stack output …`: the CI bootstrap's outputs, beside the stack's project.
+        const bootstrap = path.join(this.dir, "bootstrap");
+        fs.mkdirSync(bootstrap);
+        fs.symlinkSync(path.join(PROJECT_ROOT, "bootstrap", "Pulumi.yaml"), path.join(bootstrap, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(bootstrap, ".fake-outputs.json"), JSON.stringify(bootstrapOutputs));
     }
 
     get stackFile(): string {
@@ -106,8 +113,8 @@ export class ConfigWorkspace {
 
     run(block: ConfigBlock): BlockRun {
         const snapshots = fs.mkdtempSync(path.join(this.dir, "snapshots-"));
-        // `cd bootstrap` lands in this workspace itself: it already is the project the block configures.
-        const script = block.script.replace(/^\s*cd\s+(bootstrap|\.\.)\s*$/gm, ":");
+        // A block that configures the bootstrap runs in a workspace of its own: `cd bootstrap` stays put.
+        const script = block.bootstrap ? block.script.replace(/^\s*cd\s+(bootstrap|\.\.)\s*$/gm, ":") : block.script;
         const result = spawnSync("bash", ["-euo", "pipefail", "-c", script], {
             cwd: this.dir,
             encoding: "utf8",
