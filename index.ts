@@ -25,8 +25,10 @@ import { LOKI_PLACEMENT, LOKI_POOL } from "./components/loki-values";
 import { Monitoring } from "./components/monitoring";
 import { OtelCollector } from "./components/otel-collector";
 import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./components/otel-collector-values";
-import { LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO_OTLP_ENDPOINT, TEMPO_URL } from "./components/service-addresses";
+import { LOKI, LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO, TEMPO_OTLP_ENDPOINT, TEMPO_URL } from "./components/service-addresses";
 import { Tracing } from "./components/tracing";
+import { VolumeRelease } from "./components/volume-release";
+import { MONITORING_NAMESPACE } from "./components/monitoring-objects";
 import { GRAFANA_PORT_FORWARD, iapSshCommand, KIALI_PORT_FORWARD, shopUrl, sshCommand } from "./components/access-commands";
 
 /**
@@ -93,6 +95,8 @@ export = async () => {
         sshPrivateKey: access.sshPrivateKey,
         controlPlanes: ipPool.controlPlanes.map((address, i) => ({ name: `cp-${i}`, address: address.ip })),
         workers: workerSlots.map((slot) => ({ name: `worker-${slot}`, address: ipPool.workers[slot].ip })),
+        // A destroy deletes the rules every connection of the program crosses only after the bastion (README: Teardown).
+        outlives: network.programPathRules,
     });
 
     // The etcd backup bucket, made below (its installs wait for the bring-ups): a lone replaced
@@ -120,6 +124,7 @@ export = async () => {
     const etcdBackup = new EtcdBackup("etcd-backup", {
         project: gcp.project,
         location: gcp.region,
+        onDestroy: platform.bucketsOnDestroy,
         clusterName,
         retentionDays: config.etcdBackup.retentionDays,
         schedule: config.etcdBackup.schedule,
@@ -178,6 +183,7 @@ export = async () => {
                   region: gcp.region,
                   clusterName,
                   retentionDays: platform.loki.retentionDays,
+                  bucketOnDestroy: platform.bucketsOnDestroy,
                   replicas: platform.loki.replicas,
                   storageClass: storage.storageClass,
                   federation: federation.pool,
@@ -189,6 +195,20 @@ export = async () => {
           )
         : undefined;
     const tracing = layers.tracing ? new Tracing("tracing", { storageClass: storage.storageClass, after: withNodes }, onCluster) : undefined;
+    // On destroy, the claims' Persistent Disks are deleted through the CSI driver before it and the cluster go.
+    const claimOwners = [
+        ...(monitoring ? [{ namespace: MONITORING_NAMESPACE, release: monitoring.release }] : []),
+        ...(logging ? [{ namespace: LOKI.namespace, release: logging.release }] : []),
+        ...(tracing ? [{ namespace: TEMPO.namespace, release: tracing.release }] : []),
+    ];
+    if (platform.storageProvider === "gce-pd" && claimOwners.length > 0) {
+        new VolumeRelease("storage-volumes", {
+            namespaces: claimOwners.map((owner) => owner.namespace),
+            controlPlaneAddress: ipPool.controlPlanes[0].ip,
+            ssh: haproxy.ssh,
+            after: [storage, controlPlane.provider, controlPlane.initialized, ...claimOwners.map((owner) => owner.release)],
+        });
+    }
     if (logging || tracing) {
         // Waits for no backend: a failing Tempo must not keep logs from Loki (exporters queue and retry while one starts).
         new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes }, onCluster);

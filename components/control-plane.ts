@@ -121,6 +121,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             "nodes/cp-0/audit-policy.yaml": renderAuditPolicy(),
         };
         const bringUps: command.remote.Command[] = [];
+        const vms: gcp.compute.Instance[] = [];
         const settled: command.remote.Command[] = [];
         let previousUpgrade: command.remote.Command | undefined;
         // A template change (image, disk, machine type, release) reaches one control plane at a time:
@@ -163,6 +164,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         for (let i = 0; i < nodes.length; i++) {
             const nodeRollPair = i === 0 ? firstRoll : roll(i);
             const vm = i === 0 ? first : instance(i, nodeRollPair.start);
+            vms.push(vm);
             const membership = nodes.length > 1 ? this.removal(i, nodes, args, vm) : undefined;
             const script: pulumi.Input<string> =
                 i === 0 && restore ? restore.bringUpScript({ nodeName: nodes[0].name, nodeAddress: nodes[0].address, apiServerEndpoint }) : bringUpScript(i, false);
@@ -223,7 +225,8 @@ export class ControlPlane extends pulumi.ComponentResource {
                     renderKubeconfig({ clusterName: args.clusterName, server, caCertPem, userName: "admin", clientCertPem, clientKeyPem }),
                 ),
         );
-        this.provider = new k8s.Provider(`${name}-kubernetes`, { kubeconfig: this.kubeconfig }, { ...parent, dependsOn: [this.initialized] });
+        // Every control plane VM: a destroy deletes them only after every Kubernetes object (etcd keeps quorum while the API is in use).
+        this.provider = new k8s.Provider(`${name}-kubernetes`, { kubeconfig: this.kubeconfig }, { ...parent, dependsOn: [this.initialized, ...vms] });
         this.registerOutputs({ nodeNames: this.nodeNames, apiEndpoint: this.apiEndpoint, kubeconfig: this.kubeconfig, artifacts });
     }
 

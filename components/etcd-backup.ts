@@ -2,6 +2,8 @@ import * as command from "@pulumi/command";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { BucketsOnDestroy } from "../config/platform-config";
+import { bucketOnDestroy } from "./bucket-on-destroy";
 import { scheduleProblem } from "../config/etcd-backup-config";
 import { etcdBackupFiles, renderEtcdBackupService, renderEtcdBackupTimer, renderInstallEtcdBackupScript } from "./etcd-backup-units";
 import { encodeFileBundle } from "./node-files";
@@ -41,6 +43,8 @@ export interface EtcdBackupArgs {
     readonly project: string;
     /** Bucket location (the cluster's region). */
     readonly location: string;
+    /** Whether a destroy keeps the bucket and its snapshots (config bucketsOnDestroy). */
+    readonly onDestroy: BucketsOnDestroy;
     readonly clusterName: string;
     /** Days a snapshot is kept (1..3650); the lifecycle rule deletes it, and its noncurrent versions, after that. */
     readonly retentionDays: number;
@@ -77,6 +81,7 @@ export class EtcdBackup extends pulumi.ComponentResource {
         super("boutique:cluster:EtcdBackup", name, {}, opts);
         checkArgs(args);
         const parent = { parent: this };
+        const onDestroy = bucketOnDestroy(args.onDestroy);
         // Bucket names are global: a suffix keeps this one unique (and free after a destroy).
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, parent);
         const bucket = new gcp.storage.Bucket(
@@ -88,7 +93,7 @@ export class EtcdBackup extends pulumi.ComponentResource {
                 publicAccessPrevention: "enforced",
                 // With no delete grant an object is never replaced; versions are a second net under admins' mistakes.
                 versioning: { enabled: true },
-                forceDestroy: false,
+                forceDestroy: onDestroy.forceDestroy,
                 lifecycleRules: [
                     // A live snapshot past retention becomes noncurrent (the bucket is versioned) ...
                     { action: { type: "Delete" }, condition: { age: args.retentionDays, withState: "LIVE" } },
@@ -97,7 +102,7 @@ export class EtcdBackup extends pulumi.ComponentResource {
                 ],
                 labels: { cluster: args.clusterName, "managed-by": "pulumi", purpose: "etcd-backup" },
             },
-            parent,
+            { ...parent, ...onDestroy.options },
         );
         const member = pulumi.output(args.federation).apply((federation) => federatedPrincipal(federation, ETCD_BACKUP_IDENTITY));
         const grants = ETCD_BACKUP_BUCKET_ROLES.map(

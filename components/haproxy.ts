@@ -27,6 +27,11 @@ export interface HaproxyEntryPointArgs {
     readonly controlPlanes: readonly HaproxyServer[];
     /** Ingress backends (every live worker). A scale change changes only this, and only ingress.cfg. */
     readonly workers: readonly HaproxyServer[];
+    /**
+     * What the VM must outlive on a destroy (the firewall rules the program's connections cross):
+     * everything that dials through the bastion or the API depends on the VM, so they go last.
+     */
+    readonly outlives?: readonly pulumi.Resource[];
 }
 
 /**
@@ -79,7 +84,7 @@ export class HaproxyEntryPoint extends pulumi.ComponentResource {
                 sshPublicKey: args.sshPublicKey,
                 startupScript,
             }),
-            { ...parent, deleteBeforeReplace: true },
+            { ...parent, deleteBeforeReplace: true, dependsOn: [...(args.outlives ?? [])] },
         );
         this.publicIp = publicAddress.address;
         this.internalIp = args.internalAddress.ip;

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { namespace } from "./cluster-objects";
 import { helmRelease } from "./helm-charts";
+import { BucketsOnDestroy } from "../config/platform-config";
 import { LokiBucket } from "./loki-bucket";
 import { LOKI_CREDENTIALS, LOKI_SERVICE_ACCOUNT, LokiPlacement, lokiValues } from "./loki-values";
 import { LOKI } from "./service-addresses";
@@ -14,6 +15,8 @@ export interface LoggingArgs {
     readonly clusterName: string;
     /** Days Loki keeps logs (its compactor deletes older ones). */
     readonly retentionDays: number;
+    /** Whether a destroy keeps the bucket (config bucketsOnDestroy). */
+    readonly bucketOnDestroy: BucketsOnDestroy;
     /** Replicas of each of write, read and backend. */
     readonly replicas: number;
     readonly storageClass: string;
@@ -45,6 +48,7 @@ export class Logging extends pulumi.ComponentResource {
                 location: args.region,
                 clusterName: args.clusterName,
                 retentionDays: args.retentionDays,
+                onDestroy: args.bucketOnDestroy,
                 federation: args.federation,
                 lokiServiceAccount: { namespace: LOKI.namespace, name: LOKI_SERVICE_ACCOUNT },
             },

@@ -1,6 +1,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { BucketsOnDestroy } from "../config/platform-config";
+import { bucketOnDestroy } from "./bucket-on-destroy";
 import { federatedPrincipal, FederationPool, KubernetesServiceAccount } from "./workload-identity";
 
 /** Days the bucket keeps an object past Loki's own retention: Loki deletes first, the bucket is the backstop. */
@@ -13,6 +15,8 @@ export interface LokiBucketArgs {
     readonly project: string;
     /** Bucket location (the cluster's region). */
     readonly location: string;
+    /** Whether a destroy keeps the bucket and its chunks (config bucketsOnDestroy). */
+    readonly onDestroy: BucketsOnDestroy;
     readonly clusterName: string;
     readonly retentionDays: number;
     /** The cluster's Workload Identity Federation (ClusterFederation). */
@@ -31,6 +35,7 @@ export class LokiBucket extends pulumi.ComponentResource {
     constructor(name: string, args: LokiBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:platform:LokiBucket", name, {}, opts);
         const parent = { parent: this };
+        const onDestroy = bucketOnDestroy(args.onDestroy);
         if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1) throw new Error(`retentionDays ${args.retentionDays} must be a whole number of days, 1 or more`);
         // Bucket names are global: a suffix keeps this one unique.
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, parent);
@@ -42,11 +47,11 @@ export class LokiBucket extends pulumi.ComponentResource {
                 uniformBucketLevelAccess: true,
                 publicAccessPrevention: "enforced",
                 versioning: { enabled: false },
-                forceDestroy: false,
+                forceDestroy: onDestroy.forceDestroy,
                 lifecycleRules: [{ action: { type: "Delete" }, condition: { age: args.retentionDays + LIFECYCLE_MARGIN_DAYS } }],
                 labels: { cluster: args.clusterName, "managed-by": "pulumi" },
             },
-            parent,
+            { ...parent, ...onDestroy.options },
         );
         new gcp.storage.BucketIAMMember(
             `${name}-loki-access`,

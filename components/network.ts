@@ -2,6 +2,13 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { firewallRules } from "./firewall-rules";
 
+/**
+ * The rules the program's own connections cross: the runner's SSH and API traffic to HAProxy,
+ * HAProxy's SSH to the nodes and its API traffic to the control planes, a control plane's
+ * kubectl through HAProxy. The HAProxy VM depends on them, so a destroy deletes them last.
+ */
+export const PROGRAM_PATH_RULES: readonly string[] = ["admin", "cluster-egress-admin", "ssh-from-bastion", "api-server", "api-endpoint"];
+
 export interface NetworkArgs {
     readonly region: string;
     /** The node subnet's IPv4 range. */
@@ -24,6 +31,8 @@ export class Network extends pulumi.ComponentResource {
     readonly subnetwork: gcp.compute.Subnetwork;
     /** The one address the cluster's outbound traffic comes from (allow-list it elsewhere). */
     readonly egressIp: pulumi.Output<string>;
+    /** PROGRAM_PATH_RULES' firewall rules: what everything that dials in must be deleted before. */
+    readonly programPathRules: readonly gcp.compute.Firewall[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:Network", name, {}, opts);
@@ -69,8 +78,9 @@ export class Network extends pulumi.ComponentResource {
             parent,
         );
         const clusterEgress = args.admitClusterEgress ? pulumi.interpolate`${this.egressIp}/32` : undefined;
+        const programPathRules: gcp.compute.Firewall[] = [];
         for (const rule of firewallRules({ adminCidrs: args.adminCidrs, clusterEgress })) {
-            new gcp.compute.Firewall(
+            const firewall = new gcp.compute.Firewall(
                 `${name}-allow-${rule.name}`,
                 {
                     network: this.network.id,
@@ -83,7 +93,9 @@ export class Network extends pulumi.ComponentResource {
                 },
                 parent,
             );
+            if (PROGRAM_PATH_RULES.includes(rule.name)) programPathRules.push(firewall);
         }
+        this.programPathRules = programPathRules;
         this.registerOutputs({ network: this.network.id, subnetwork: this.subnetwork.id, egressIp: this.egressIp });
     }
 }

@@ -9,6 +9,14 @@ export type PlatformLayer = (typeof PLATFORM_LAYERS)[number];
 export const STORAGE_PROVIDERS = ["gce-pd", "local-path"] as const;
 export type StorageProvider = (typeof STORAGE_PROVIDERS)[number];
 
+/**
+ * What a destroy does with the buckets that hold data (Loki's chunks, the etcd snapshots): `keep`
+ * leaves them and their objects (Pulumi forgets them; the destroy completes), `delete` empties
+ * and deletes them.
+ */
+export const BUCKETS_ON_DESTROY = ["keep", "delete"] as const;
+export type BucketsOnDestroy = (typeof BUCKETS_ON_DESTROY)[number];
+
 /** The validated platform section of the stack config. */
 export interface PlatformConfig {
     /** Which optional layers are installed (Cilium and the default StorageClass always are). */
@@ -16,6 +24,7 @@ export interface PlatformConfig {
     readonly storageProvider: StorageProvider;
     /** Share of requests Istio traces, 1-100 (%). */
     readonly traceSamplingPercent: number;
+    readonly bucketsOnDestroy: BucketsOnDestroy;
     readonly loki: {
         readonly retentionDays: number;
         /** Replicas of each of write, read and backend (they spread one per node). */
@@ -38,6 +47,7 @@ export const platformKeys = {
     enableKiali: flag,
     storageProvider: oneOf(STORAGE_PROVIDERS),
     traceSamplingPercent: wholeNumberIn(1, 100),
+    bucketsOnDestroy: oneOf(BUCKETS_ON_DESTROY),
     lokiRetentionDays: wholeNumberIn(1, 3650),
     lokiReplicas: wholeNumberIn(1, 9),
     lokiNodeCount: wholeNumberIn(0, MAX_LOKI_NODES),
@@ -67,6 +77,7 @@ export function toPlatformConfig(c: Decoded): PlatformConfig {
         layers: { istio: c.enableIstio, monitoring: c.enableMonitoring, logging: c.enableLogging, tracing: c.enableTracing, kiali: c.enableKiali },
         storageProvider: c.storageProvider,
         traceSamplingPercent: c.traceSamplingPercent,
+        bucketsOnDestroy: c.bucketsOnDestroy,
         loki: { retentionDays: c.lokiRetentionDays, replicas: c.lokiReplicas, nodeCount: c.lokiNodeCount, machineType: c.lokiMachineType },
     };
 }

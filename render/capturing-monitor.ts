@@ -13,6 +13,12 @@ export interface Registration {
     readonly dependencyUrns: readonly string[];
     /** Inputs in the engine's wire form: secrets stay wrapped in their signature objects. */
     readonly inputs: Record<string, unknown>;
+    /** The provider reference ("urn::id") a custom resource is managed by, if any. */
+    readonly providerRef?: string;
+    /** The resource whose deletion makes this one's delete step pointless (the `deletedWith` option). */
+    readonly deletedWithUrn?: string;
+    /** `retainOnDelete`: a destroy drops the resource from the state and leaves it in the cloud. */
+    readonly retainOnDelete: boolean;
     /** A component's registered outputs (wire form), once registerOutputs ran. */
     outputs?: Record<string, unknown>;
 }
@@ -26,6 +32,9 @@ interface RegisterResourceRequest {
     getCustom(): boolean;
     getParent(): string;
     getDependenciesList(): string[];
+    getProvider(): string;
+    getDeletedwith(): string;
+    getRetainondelete(): boolean;
     getAdditionalsecretoutputsList(): string[];
     getObject(): Struct | undefined;
 }
@@ -82,6 +91,9 @@ export class CapturingMonitor extends MockMonitor {
                     custom: req.getCustom(),
                     parentUrn: req.getParent() || undefined,
                     dependencyUrns: req.getDependenciesList(),
+                    providerRef: req.getProvider() || undefined,
+                    deletedWithUrn: req.getDeletedwith() || undefined,
+                    retainOnDelete: req.getRetainondelete(),
                     inputs,
                 };
                 this.registrations.push(registration);

@@ -30,8 +30,25 @@ export interface Evaluation {
     readonly comparableInputs: ReadonlyMap<string, unknown>;
     /** Generated files the components registered as `artifacts` outputs: relative path -> text. */
     readonly artifacts: Readonly<Record<string, string>>;
+    /** What orders or skips each resource's delete step besides dependsOn and parent, by name (test/support/destroy-plan.ts). */
+    readonly deleteLinks?: ReadonlyMap<string, DeleteLinks>;
     /** The stack's outputs, secrets as "[secret]". */
     readonly stackOutputs: Readonly<Record<string, unknown>>;
+}
+
+/** A resource's provider (deleted after it) and `deletedWith` target (whose deletion skips its delete step), by name. */
+export interface DeleteLinks {
+    readonly provider?: string;
+    readonly deletedWith?: string;
+    /** Left in the cloud by a destroy (retainOnDelete). */
+    readonly retained?: boolean;
+}
+
+function deleteLinks(registration: Registration, byUrn: ReadonlyMap<string, Registration>): DeleteLinks {
+    const named = (urn: string | undefined) => (urn === undefined ? undefined : (byUrn.get(urn)?.name ?? nameOf(urn)));
+    // A provider reference is "<urn>::<id>"; the URN itself contains "::".
+    const providerUrn = registration.providerRef?.slice(0, registration.providerRef.lastIndexOf("::"));
+    return { provider: named(providerUrn), deletedWith: named(registration.deletedWithUrn), ...(registration.retainOnDelete ? { retained: true } : {}) };
 }
 
 export interface EvaluateOptions {
@@ -160,6 +177,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         resources,
         comparableInputs: new Map(registrations.map((registration) => [resourceKey(registration), redact(registration.inputs, secretDigest)])),
         artifacts: mergeArtifacts(collectArtifacts(registrations), kubernetesArtifacts(resources)),
+        deleteLinks: new Map(registrations.map((registration) => [registration.name, deleteLinks(registration, byUrn)])),
         stackOutputs: redact(registrations.find((registration) => registration.type === "pulumi:pulumi:Stack")?.outputs ?? {}) as Record<string, unknown>,
     };
 }

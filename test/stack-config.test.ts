@@ -62,6 +62,6 @@ describe("stack config", () => {
 
     it("declares the keys it reads (gcp:* come from the stack file)", () => {
         assert.deepEqual(CONFIG_KEYS.filter((key) => key.startsWith("gcp:")), ["gcp:project", "gcp:region", "gcp:zone"]);
-        assert.equal(CONFIG_KEYS.length, 42);
+        assert.equal(CONFIG_KEYS.length, 43);
     });
 });
