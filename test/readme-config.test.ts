@@ -18,7 +18,8 @@ import { ConfigBlock, configBlocks, ConfigWorkspace } from "./support/readme-con
  * config that validates at every `pulumi up` and renders at the end of each block.
  */
 
-const README = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+/** README and the docs/ pages, each read as its own sequence of sections. */
+const DOCS = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
 const BOOTSTRAP_ROOT = path.join(PROJECT_ROOT, "bootstrap");
 
 /** The config a stack file holds, as the CLI hands it to the program (defaults first). */
@@ -51,9 +52,11 @@ describe("a new stack and README's config commands", () => {
         assert.equal(JSON.stringify(evaluation.resources).includes("boutique-dev"), false);
     });
 
-    it("runs every README block that changes config, top to bottom per section: each `up` validates, each block's end renders", async function () {
+    it("runs every README and docs block that changes config, top to bottom per section: each `up` validates, each block's end renders", async function () {
         this.timeout(600_000);
-        const { blocks, syntaxSpans } = configBlocks(README);
+        const found = DOCS.map((file) => ({ file, ...configBlocks(fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")) }));
+        const blocks = found.flatMap(({ file, blocks: inFile }) => inFile.map((block) => ({ ...block, section: `${file}: ${block.section}` })));
+        const syntaxSpans = found.reduce((sum, { syntaxSpans: spans }) => sum + spans, 0);
         assert.ok(blocks.length >= 8, `${blocks.length} blocks`);
         const devOutputs = (await evaluateDev()).stackOutputs;
         const bootstrapOutputs = (await evaluateBootstrap()).stackOutputs;
@@ -70,7 +73,7 @@ describe("a new stack and README's config commands", () => {
                 const root = bootstrap ? BOOTSTRAP_ROOT : PROJECT_ROOT;
                 const workspace = new ConfigWorkspace(root, fresh ? "fresh" : "dev", fresh ? undefined : fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"), bootstrap ? bootstrapOutputs : devOutputs, bootstrapOutputs);
                 for (const block of runs) {
-                    const where = `README line ${block.line} (${section})`;
+                    const where = `${section.split(": ")[0]} line ${block.line} (${section.slice(section.indexOf(": ") + 2)})`;
                     const run = workspace.run(block);
                     if (run.status !== 0) {
                         failures.push(`${where}: the commands failed: ${run.stderr.trim().slice(0, 300)}`);

@@ -8,7 +8,8 @@ import * as path from "path";
  * integers numbers; top-level values stay strings; a secret is stored as {secure: ...});
  * `pulumi up`/`preview` snapshot the stack file (what an update would read); `pulumi stack
  * output <name>` answers from a JSON file of real outputs (the program's, evaluated offline).
- * Everything else is a no-op. It stands for the CLI, which this machine does not have.
+ * Everything else is a no-op. `npm run up` (the repository's script: keep the deployed scale, then
+ * `pulumi up`) is an update too; any other npm command is a no-op. It stands for the CLI, which this machine does not have.
  */
 const SCRIPT = String.raw`#!/usr/bin/env node
 "use strict";
@@ -86,6 +87,8 @@ if (command === "config" && (sub === "set" || sub === "rm")) {
   const dir = process.env.FAKE_PULUMI_SNAPSHOTS;
   const n = fs.readdirSync(dir).length;
   fs.writeFileSync(path.join(dir, String(n).padStart(3, "0") + ".yaml"), fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : "");
+} else if (command === "stack" && (sub === "--show-name" || more.includes("--show-name"))) {
+  process.stdout.write(stack + "\n");
 } else if (command === "stack" && sub === "output") {
   const outputs = JSON.parse(fs.readFileSync(path.join(cwd, ".fake-outputs.json"), "utf8"));
   const name = more.filter((w) => !w.startsWith("--"))[0];
@@ -95,10 +98,16 @@ if (command === "config" && (sub === "set" || sub === "rm")) {
 }
 `;
 
-/** Writes the fake `pulumi` into `binDir` (first on PATH for the commands under test). */
+const NPM = `#!/usr/bin/env bash
+if [ "$1" = run ] && [ "$2" = up ]; then exec pulumi up; fi
+exit 0
+`;
+
+/** Writes the fake `pulumi` (and `npm`, for `npm run up`) into `binDir` (first on PATH for the commands under test). */
 export function installFakePulumi(binDir: string): void {
     fs.mkdirSync(binDir, { recursive: true });
     fs.writeFileSync(path.join(binDir, "pulumi"), SCRIPT, { mode: 0o755 });
+    fs.writeFileSync(path.join(binDir, "npm"), NPM, { mode: 0o755 });
 }
 
 /** The environment the fake reads: which stack, where `up` snapshots go, and the yaml module. */

@@ -57,7 +57,7 @@ export function configBlocks(markdown: string): { blocks: ConfigBlock[]; syntaxS
         if (fenceStart === undefined) return void (fenceStart = index);
         const body = lines.slice(fenceStart + 1, index);
         if (body.some((text) => CONFIG_COMMAND.test(text))) {
-            const kept = body.filter((text) => /\bpulumi\s/.test(text) || /^\s*cd\s/.test(text));
+            const kept = body.filter((text) => /\bpulumi\s/.test(text) || /\bnpm run up\b/.test(text) || /^\s*cd\s/.test(text));
             found.push({ section: sectionAt(fenceStart), line: fenceStart + 2, script: substitute(kept.join("\n")), bootstrap: kept.some((text) => /^\s*cd\s+bootstrap\b/.test(text)) });
         }
         fenceStart = undefined;
