@@ -1,6 +1,6 @@
 import * as path from "path";
 import { parseArgs } from "util";
-import { fileSystemProblem, runCli } from "../config/cli";
+import { ECHO_LIMIT, fileSystemProblem, quoteInput, runCli } from "../config/cli";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { slotChanges } from "../config/worker-slots";
 import { renderCharts } from "./chart-files";
@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
         // The change is made to a stack that deployed `current` (its release is checked against it).
         cloud.deployedOutputs = current.stackOutputs;
         const changed = await evaluate(changes);
-        console.log(`${project}/${stack}: ${values.diff.join(" ")}`);
+        // Each change as the user typed it, bounded (a value may be up to 64 KiB).
+        console.log(`${project}/${stack}: ${values.diff.map((change) => (change.length > ECHO_LIMIT ? quoteInput(change) : change)).join(" ")}`);
         const diff = diffEvaluations(current, changed);
         console.log(formatDiff(diff));
         // The scaler targets the slots whose workers differ (scaler/cloud-provider.ts, attemptStarting).

@@ -111,6 +111,15 @@ describe("npm run render (the CLI, end to end)", function () {
         assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): none$/m);
     });
 
+    it("--diff echoes a long change bounded, as every message quotes a value", () => {
+        const hosts = JSON.stringify(Array.from({ length: 60 }, (_, i) => `shop-${i}.example.com`));
+        const diff = render("--diff", `boutiqueHosts=${hosts}`);
+        assert.equal(diff.status, 0, diff.stderr);
+        const [first] = diff.stdout.split("\n");
+        assert.match(first, /^boutique-platform\/dev: "boutiqueHosts=\[.{40,}"\.\.\. \(\d+ characters\)$/);
+        assert.ok(first.length < 200, first);
+    });
+
     it("--diff of a change that is not a scale names what a scale update would leave undone", () => {
         const diff = render("--diff", "nodeDiskSizeGb=60");
         assert.equal(diff.status, 0, diff.stderr);
