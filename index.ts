@@ -259,7 +259,7 @@ export = async () => {
         /** The scaler's Google identity (grant it more only if a scale update needs it). */
         scalerServiceAccount: autoscaling?.scalerServiceAccountEmail,
         sshUser: access.sshUser,
-        /** For `ssh -J`: the program's key (secret). */
+        /** The program's key (secret), for sshCommand's <key file>. */
         sshPrivateKey: access.sshPrivateKey,
         /** The release every node runs; the next update's config is checked against it. */
         kubernetesVersion: deployedReleaseOutput(config.kubernetesVersion),

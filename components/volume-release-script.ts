@@ -1,3 +1,5 @@
+import { bash, HELPERS, renderScript, rootedPath, SYSTEM_PATHS, TEST_ROOT_SETTING, validatePositiveSeconds } from "./node-scripts-shell";
+
 /** How long a destroy waits for the claims' disks to be deleted before it stops (and can be run again). */
 export const VOLUME_RELEASE_TIMEOUT_SECONDS = 1200;
 
@@ -15,46 +17,62 @@ export function renderReleaseVolumesScript(namespaces: readonly string[], timeou
     for (const namespace of namespaces) {
         if (!NAMESPACE_PATTERN.test(namespace)) throw new Error(`renderReleaseVolumesScript: "${namespace}" is not a namespace name`);
     }
-    return `#!/usr/bin/env bash
-set -euo pipefail
-export KUBECONFIG=/etc/kubernetes/admin.conf
-namespaces=(${namespaces.join(" ")})
-deadline=$((SECONDS + ${timeoutSeconds}))
-
-for ns in "\${namespaces[@]}"; do
-  kubectl get namespace "$ns" >/dev/null 2>&1 || continue
-  if [ -n "$(kubectl -n "$ns" get statefulset -o name)" ]; then kubectl -n "$ns" scale statefulset --all --replicas=0; fi
-  kubectl -n "$ns" delete pvc --all --wait=false
-done
-
-# PVs still bound to a claim in one of the namespaces: "<namespace>/<claim> <pv> <disk>".
+    validatePositiveSeconds("timeoutSeconds", timeoutSeconds);
+    return renderScript({
+        name: "release-volumes",
+        purpose: [
+            "Before a destroy deletes the platform's releases, the CSI driver and the cluster: stops the",
+            "StatefulSets of the namespaces below, deletes their claims and waits for the driver to delete",
+            "their Persistent Disks. Runs as root over SSH on the first control plane; safe to run again.",
+        ],
+        settings: [
+            "umask 077",
+            TEST_ROOT_SETTING,
+            rootedPath("ADMIN_CONF", SYSTEM_PATHS.adminKubeconfig),
+            `readonly NAMESPACES=(${namespaces.join(" ")})`,
+            `readonly WAIT_SECONDS=${timeoutSeconds}`,
+        ],
+        helpers: [
+            HELPERS.waits,
+            HELPERS.kubectl,
+            bash`
+# remaining: the PVs still bound to a claim in one of NAMESPACES, "<namespace>/<claim> <pv> <disk>".
 remaining() {
-  kubectl get pv -o jsonpath='{range .items[*]}{.spec.claimRef.namespace}/{.spec.claimRef.name} {.metadata.name} {.spec.csi.volumeHandle}{"\\n"}{end}' |
-    grep -E "^($(IFS='|'; echo "\${namespaces[*]}"))/" || true
+  kc get pv -o jsonpath='{range .items[*]}{.spec.claimRef.namespace}/{.spec.claimRef.name} {.metadata.name} {.spec.csi.volumeHandle}{"\n"}{end}' |
+    grep -E "^($(IFS='|'; echo "\${NAMESPACES[*]}"))/" || true
 }
 
-# Pods being deleted on nodes that are not Ready (their VM is gone): nothing will confirm their end.
+# force_stuck_pods: pods being deleted on nodes that are not Ready (their VM is gone): nothing will confirm their end.
 force_stuck_pods() {
-  local not_ready
-  not_ready=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}' | awk '$2 != "True" {print $1}')
+  local not_ready ns pod node
+  not_ready=$(kc get nodes -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | awk '$2 != "True" {print $1}')
   [ -n "$not_ready" ] || return 0
-  for ns in "\${namespaces[@]}"; do
-    kubectl -n "$ns" get pods -o jsonpath='{range .items[?(@.metadata.deletionTimestamp)]}{.metadata.name} {.spec.nodeName}{"\\n"}{end}' 2>/dev/null |
+  for ns in "\${NAMESPACES[@]}"; do
+    kc -n "$ns" get pods -o jsonpath='{range .items[?(@.metadata.deletionTimestamp)]}{.metadata.name} {.spec.nodeName}{"\n"}{end}' 2>/dev/null |
       while read -r pod node; do
-        if grep -qxF "$node" <<<"$not_ready"; then kubectl -n "$ns" delete pod "$pod" --force --grace-period=0 || true; fi
+        if grep -qxF "$node" <<<"$not_ready"; then kc -n "$ns" delete pod "$pod" --force --grace-period=0 || true; fi
       done
   done
+}`,
+        ],
+        body: bash`
+main() {
+  local ns left deadline
+  for ns in "\${NAMESPACES[@]}"; do
+    kc get namespace "$ns" >/dev/null 2>&1 || continue
+    if [ -n "$(kc -n "$ns" get statefulset -o name)" ]; then kc -n "$ns" scale statefulset --all --replicas=0; fi
+    kc -n "$ns" delete pvc --all --wait=false
+  done
+  deadline=$((SECONDS + $(wait_limit "$WAIT_SECONDS")))
+  while left=$(remaining) && [ -n "$left" ]; do
+    [ "$SECONDS" -lt "$deadline" ] ||
+      die "after $(wait_limit "$WAIT_SECONDS")s these volumes (claim, PV, disk) are not deleted yet; run the destroy again, or delete the disks by hand:"$'\n'"$left"
+    force_stuck_pods
+    sleep 10
+  done
+  log "no volume of \${NAMESPACES[*]} is left"
 }
 
-while left=$(remaining) && [ -n "$left" ]; do
-  if ((SECONDS > deadline)); then
-    echo "release-volumes: after ${timeoutSeconds}s these volumes (claim, PV, disk) are not deleted yet; run the destroy again, or delete the disks by hand:" >&2
-    echo "$left" >&2
-    exit 1
-  fi
-  force_stuck_pods
-  sleep 10
-done
-echo "release-volumes: no volume of \${namespaces[*]} is left"
-`;
+main "$@"`,
+    });
 }

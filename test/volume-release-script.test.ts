@@ -6,7 +6,7 @@ import * as path from "path";
 import { renderReleaseVolumesScript } from "../components/volume-release-script";
 
 /** Runs the script against a fake kubectl: `pvRounds` listings still show the claim's PV, then none. */
-function run(pvRounds: number, timeoutSeconds = 600): { status: number | null; stderr: string; calls: string[] } {
+function run(pvRounds: number, waitSeconds?: number): { status: number | null; stderr: string; calls: string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "release-volumes-"));
     const calls = path.join(dir, "calls");
     fs.writeFileSync(
@@ -23,8 +23,12 @@ esac
         { mode: 0o755 },
     );
     fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\n", { mode: 0o755 });
-    const result = spawnSync("bash", ["-c", renderReleaseVolumesScript(["monitoring", "logging"], timeoutSeconds)], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
-    return { status: result.status, stderr: result.stderr, calls: fs.readFileSync(calls, "utf8").trim().split("\n") };
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, ...(waitSeconds === undefined ? {} : { BOUTIQUE_TEST_WAIT_SECONDS: String(waitSeconds) }) };
+    const result = spawnSync("bash", ["-c", renderReleaseVolumesScript(["monitoring", "logging"])], { env, encoding: "utf8" });
+    // Every call goes through kc: the admin kubeconfig, then the arguments.
+    const lines = fs.readFileSync(calls, "utf8").trim().split("\n");
+    assert.ok(lines.every((line) => line.startsWith("--kubeconfig /etc/kubernetes/admin.conf ")), lines.join("\n"));
+    return { status: result.status, stderr: result.stderr, calls: lines.map((line) => line.replace("--kubeconfig /etc/kubernetes/admin.conf ", "")) };
 }
 
 describe("the destroy-time volume release (release-volumes)", () => {
@@ -40,6 +44,7 @@ describe("the destroy-time volume release (release-volumes)", () => {
 
     it("fails on the timeout, naming the disks left (only the claims of its namespaces)", () => {
         const { status, stderr } = run(1_000_000, 0);
+        assert.match(stderr, /release-volumes: error: after 0s these volumes/);
         assert.equal(status, 1);
         assert.match(stderr, /logging\/data-loki-0 pvc-1 disk-1/);
         assert.doesNotMatch(stderr, /other\/x/);

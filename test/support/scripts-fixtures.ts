@@ -1,3 +1,4 @@
+import { renderReleaseVolumesScript } from "../../components/volume-release-script";
 import {
     renderApplyHaproxyConfigScript,
     renderBringUpControlPlaneScript,
@@ -58,5 +59,6 @@ export function renderedScripts(): RenderedScript[] {
         { label: "upgrade-first-control-plane (to 1.33.1)", script: renderUpgradeFirstControlPlaneScript({ nodeName: "boutique-cp-0", to: { minor: 33, patch: 1 }, drainTimeoutSeconds: 300 }) },
         { label: "upgrade-control-plane (to 1.33.1)", script: renderUpgradeControlPlaneScript({ nodeName: "boutique-cp-1", to: { minor: 33, patch: 1 }, drainTimeoutSeconds: 300 }) },
         { label: "upgrade-worker (to 1.33.1)", script: renderUpgradeWorkerScript({ to: { minor: 33, patch: 1 } }) },
+        { label: "release-volumes (destroy)", script: renderReleaseVolumesScript(["monitoring", "logging", "tracing"]) },
     ];
 }

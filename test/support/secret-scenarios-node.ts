@@ -106,6 +106,12 @@ export const NODE_SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
         recorded: [/^kubectl .* uncordon boutique-worker-3$/, /^kubectl .* delete lease boutique-node-roll$/],
     },
     "workers-ready, 2 workers": { ...ROLL, rules: [READY_WORKERS], minCommands: 2, recorded: [/^kubectl .* get nodes /, /^awk /] },
+    "release-volumes (destroy)": {
+        ...ROLL,
+        rules: [{ match: " get pv -o jsonpath=", stdout: "" }],
+        minCommands: 7,
+        recorded: [/^kubectl .* -n logging delete pvc --all --wait=false$/, /^kubectl .* get pv /],
+    },
     "workers-ready, none (scale from zero)": { ...ROLL, rules: [READY_WORKERS], minCommands: 2, recorded: [/^kubectl .* get nodes /, /^awk /] },
     "install-etcd-backup": {
         node: "control-plane",
