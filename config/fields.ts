@@ -46,10 +46,23 @@ export const gcpRegion = matching(/^[a-z]+-[a-z]+[0-9]+$/, "a Google Cloud regio
 /** registry[:port]/path[:tag | @sha256:digest]: a pinned image reference (a tag or a digest is required). */
 export const IMAGE_REFERENCE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
+/**
+ * Why `image` floats, or undefined when it is pinned: a digest, or a tag other than `latest`.
+ * Judges any reference a pod may carry (a chart's tag@digest included), not its shape.
+ */
+export function imagePinProblem(image: string): string | undefined {
+    if (/@sha256:[a-f0-9]{64}$/.test(image)) return undefined;
+    // The tag follows the last ":" after the last "/" (a registry's port comes before a "/").
+    const tag = /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf("/") + 1))?.[1];
+    if (tag === undefined) return "has no tag or digest (it means latest)";
+    if (tag === "latest") return "is tagged latest";
+    return undefined;
+}
+
 /** Why `image` is not a pinned image reference, or undefined: a tag or digest is required, and `latest` pins nothing. */
 export function imageProblem(image: string): string | undefined {
     if (image.length > 512 || !IMAGE_REFERENCE.test(image)) return "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/app:1.0.0";
-    if (/:latest$/.test(image)) return "must pin a tag or digest, not latest (a restarted or added pod must run the same image)";
+    if (imagePinProblem(image)) return "must pin a tag or digest, not latest (a restarted or added pod must run the same image)";
     return undefined;
 }
 

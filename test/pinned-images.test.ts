@@ -1,11 +1,13 @@
 import { strict as assert } from "assert";
 import { KubernetesObject } from "../components/kubernetes-object";
+import { imagePinProblem } from "../config/fields";
 import { PlacedObject, RENDERED_STACK_NAMES, renderedSuite } from "./support/platform-render";
 
 /**
  * Every container the cluster would run names a pinned image: a tag other than `latest`, or a
  * digest. Checked on what the real charts render and the program applies, so a chart default
- * or a program manifest that floats is caught, not only a config value (config/fields.ts).
+ * or a program manifest that floats is caught, not only a config value (the same rule,
+ * config/fields.ts imagePinProblem).
  */
 
 /** Every `image` of every container, init container and ephemeral container anywhere in `object`. */
@@ -26,16 +28,6 @@ export function containerImages(object: unknown): string[] {
     return images;
 }
 
-/** Why `image` floats, or undefined when it is pinned. */
-export function floatingImageProblem(image: string): string | undefined {
-    if (/@sha256:[a-f0-9]{64}$/.test(image)) return undefined;
-    // The tag is what follows the last ":" after the last "/" (a registry's port comes before a "/").
-    const tag = /:([\w][\w.-]{0,127})$/.exec(image.slice(image.lastIndexOf("/") + 1))?.[1];
-    if (tag === undefined) return "has no tag or digest (it means latest)";
-    if (tag === "latest") return "is tagged latest";
-    return undefined;
-}
-
 /**
  * Istio's gateway chart renders `image: auto` in a pod labelled for injection: the injector
  * replaces it with the proxy image of istiod's own (pinned) release.
@@ -48,7 +40,7 @@ function injectedByIstio(object: KubernetesObject): boolean {
 function floating(objects: readonly PlacedObject[]): string[] {
     return objects.flatMap(({ source, object }) =>
         containerImages(object).flatMap((image) => {
-            const problem = image === "auto" && injectedByIstio(object) ? undefined : floatingImageProblem(image);
+            const problem = image === "auto" && injectedByIstio(object) ? undefined : imagePinProblem(image);
             return problem ? [`[${source}] ${object.kind} ${object.metadata?.name ?? "?"}: ${image} ${problem}`] : [];
         }),
     );
