@@ -1,7 +1,7 @@
 import { quoteInput } from "./cli";
 import { z } from "zod";
 import { flag, imageProblem, rawText } from "./fields";
-import { jsonList } from "./json-fields";
+import { jsonList, repeatedValues } from "./json-fields";
 
 /** Online Boutique's Deployments (chart 0.10.x), the names a forked image may replace. */
 export const BOUTIQUE_SERVICES = [
@@ -68,8 +68,7 @@ export const boutiqueKeys = {
     enableBoutique: flag,
     boutiqueLoadGenerator: flag,
     boutiqueHosts: jsonList(boutiqueHost, '["shop.example.com"]', MAX_BOUTIQUE_HOSTS).superRefine((hosts, ctx) => {
-        const seen = new Set<string>();
-        const repeated = hosts.find((host) => seen.size === seen.add(host).size);
+        const [repeated] = repeatedValues(hosts);
         if (repeated !== undefined) ctx.addIssue({ code: "custom", message: `must not repeat a host name (repeated: ${quoteInput(repeated)})` });
     }),
     boutiqueImages: rawText.optional().transform((value, ctx): BoutiqueConfig["images"] => {

@@ -52,6 +52,12 @@ export function jsonList<T extends z.ZodType>(item: T, example: string, maxItems
         .pipe(z.array(item, { error: `must be a list, e.g. ${example}` }).max(maxItems, `must list at most ${maxItems} entries`));
 }
 
+/** The values that occur more than once in `items`, each once, in order of their second occurrence (linear). */
+export function repeatedValues<T>(items: readonly T[]): T[] {
+    const seen = new Set<T>();
+    return [...new Set(items.filter((item) => seen.size === seen.add(item).size))];
+}
+
 export const slotNumber = z.number({ error: "must list whole numbers" }).int("must list whole numbers").min(0, "must list slot numbers that are 0 or more");
 
 export const cidrItem = z.string({ error: "must list CIDRs as text" }).transform((value, ctx): Ipv4Network => {

@@ -1,7 +1,8 @@
 import { quoteInput } from "./cli";
+import { repeatedValues } from "./json-fields";
 import { workerSlotCapacity } from "./address-plan";
 import { cidrsOverlap, Ipv4Network } from "./cidr";
-import { networkBounds, publicUnionSize, rangeUseProblem, RangeUse } from "./special-ranges";
+import { liesInsideRefusedRange, publicUnionSize, rangeUseProblem, RangeUse } from "./special-ranges";
 
 /** The network keys, decoded, and the two that bound them. */
 export interface NetworkKeys {
@@ -57,9 +58,8 @@ export function networkProblems(c: NetworkKeys): { key: NetworkKey; message: str
 
 function adminProblem(networks: readonly Ipv4Network[], internetWideAllowed: boolean): string | undefined {
     if (networks.length === 0) return "must list at least one network allowed to reach the API server and SSH";
-    const seen = new Set<string>();
-    const repeated = networks.find((network) => seen.size === seen.add(network.cidr).size);
-    if (repeated) return `must not repeat a network (repeated: ${repeated.cidr})`;
+    const [repeated] = repeatedValues(networks.map((network) => network.cidr));
+    if (repeated !== undefined) return `must not repeat a network (repeated: ${repeated})`;
     const admitted = publicUnionSize(networks);
     if (admitted > ADMIN_UNION_LIMIT && !internetWideAllowed) {
         return `admits ${admitted} public addresses together, more than one /8 (${ADMIN_UNION_LIMIT}): that opens SSH and the API server to much of the internet; narrow it, or set boutique-platform:allowInternetWideAdminAccess to true to say that is meant`;
@@ -67,21 +67,9 @@ function adminProblem(networks: readonly Ipv4Network[], internetWideAllowed: boo
     for (const network of networks) {
         // With the override, a wide range such as 0.0.0.0/0 may span special ranges; one that lies
         // wholly inside them (127.0.0.0/8 alone) is still a mistake.
-        if (internetWideAllowed && !liesInsideRefusedRange(network)) continue;
+        if (internetWideAllowed && !liesInsideRefusedRange(network, "admin")) continue;
         const problem = rangeUseProblem(network, "admin");
         if (problem) return `has ${quoteInput(network.cidr)}, which ${problem}`;
     }
     return undefined;
-}
-
-function liesInsideRefusedRange(network: Ipv4Network): boolean {
-    const [first, last] = networkBounds(network);
-    // Its first and last address alone tell: a refused range holds both, or the network spans more than refused space.
-    const firstAlone = rangeUseProblem({ cidr: `${addressText(first)}/32`, prefixLength: 32, size: 1 }, "admin");
-    const lastAlone = rangeUseProblem({ cidr: `${addressText(last)}/32`, prefixLength: 32, size: 1 }, "admin");
-    return firstAlone !== undefined && firstAlone === lastAlone;
-}
-
-function addressText(value: number): string {
-    return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join(".");
 }

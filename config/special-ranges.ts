@@ -81,6 +81,12 @@ export function rangeUseProblem(network: Ipv4Network, use: RangeUse): string | u
     return undefined;
 }
 
+/** Whether `network` lies wholly inside one special range that refuses this use (127.0.0.0/8 alone, 224.0.0.0/8). */
+export function liesInsideRefusedRange(network: Ipv4Network, use: RangeUse): boolean {
+    const [first, last] = networkBounds(network);
+    return TABLE.some(({ bounds: [start, end], allowedIn }) => start <= first && last <= end && !allowedIn.includes(use));
+}
+
 const USE_WORDS: Readonly<Record<RangeUse, string>> = {
     admin: "as a source of admin traffic",
     subnet: "as the nodes' subnet",

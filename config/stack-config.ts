@@ -5,7 +5,7 @@ import { workerSlotCapacity } from "./address-plan";
 import { Ipv4Network } from "./cidr";
 import { KubernetesRelease } from "../components/kubernetes-release";
 import { cidr, flag, gcpProjectId, gcpRegion, kubernetesVersion, machineType, matching, text, wholeNumberIn } from "./fields";
-import { cidrItem, jsonList, slotNumber } from "./json-fields";
+import { cidrItem, jsonList, repeatedValues, slotNumber } from "./json-fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
@@ -152,10 +152,9 @@ function crossKeyProblems(c: Decoded): Problem[] {
 
     const capacity = workerSlotCapacity(c.subnetCidr);
     const retired = c.retiredWorkerSlots;
-    const seen = new Set<number>();
-    const repeated = new Set(retired.filter((slot) => seen.size === seen.add(slot).size));
-    if (repeated.size > 0) {
-        add("retiredWorkerSlots", `must not repeat a slot (repeated: ${[...repeated].slice(0, 10).join(", ")}${repeated.size > 10 ? ", …" : ""})`);
+    const repeated = repeatedValues(retired);
+    if (repeated.length > 0) {
+        add("retiredWorkerSlots", `must not repeat a slot (repeated: ${repeated.slice(0, 10).join(", ")}${repeated.length > 10 ? ", …" : ""})`);
     } else if (count <= max && max <= capacity) {
         const live = liveWorkerSlots({ count, retiredSlots: retired });
         const highest = live[live.length - 1];
