@@ -1,7 +1,7 @@
 import { quoteInput } from "./cli";
 import { z } from "zod";
 import { flag, imageProblem, rawText } from "./fields";
-import { jsonList, repeatedValues } from "./json-fields";
+import { jsonList, parseJson, repeatedValues } from "./json-fields";
 
 /** Online Boutique's Deployments (chart 0.10.x), the names a forked image may replace. */
 export const BOUTIQUE_SERVICES = [
@@ -73,12 +73,12 @@ export const boutiqueKeys = {
     }),
     boutiqueImages: rawText.optional().transform((value, ctx): BoutiqueConfig["images"] => {
         if (value === undefined || value.trim() === "") return {};
-        let raw: unknown;
-        try {
-            raw = JSON.parse(value);
-        } catch {
-            raw = undefined;
+        const parsed = parseJson(value);
+        if ("problem" in parsed && parsed.problem !== "is not valid JSON") {
+            ctx.addIssue({ code: "custom", message: `boutiqueImages ${parsed.problem}` });
+            return z.NEVER;
         }
+        const raw = "value" in parsed ? parsed.value : undefined;
         if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
             ctx.addIssue({ code: "custom", message: 'must be an object of service -> image, e.g. {"frontend": "registry.example.com/shop/frontend:v1.2.3"}' });
             return z.NEVER;

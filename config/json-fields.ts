@@ -13,7 +13,7 @@ import { rawText, textProblem } from "./fields";
 const MAX_DEPTH = 8;
 
 /** Parses `value` and checks every string in it; a problem instead of a value when either fails. */
-function parseJson(value: string): { readonly value: unknown } | { readonly problem: string } {
+export function parseJson(value: string): { readonly value: unknown } | { readonly problem: string } {
     let parsed: unknown;
     try {
         parsed = JSON.parse(value);
