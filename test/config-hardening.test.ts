@@ -2,7 +2,9 @@ import { strict as assert } from "assert";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { publicUnionSize, rangeUseProblem, unionSize } from "../config/special-ranges";
 import { parseIpv4Cidr, isIpv4Network, Ipv4Network } from "../config/cidr";
-import { devConfigMap } from "./fixtures";
+import { devConfigMap, PROJECT_ROOT } from "./fixtures";
+import { evaluateProgram } from "../render/evaluate";
+import { MockCloud } from "../render/mock-cloud";
 import { boutiqueHostProblem, CLUSTER_NAMESPACES } from "../config/boutique-config";
 import { evaluateDev } from "./support/program";
 
@@ -130,5 +132,18 @@ describe("config seams", () => {
         const nameable = [...namespaces].filter((namespace) => /^[a-z]{2,63}$/.test(namespace));
         assert.deepEqual(nameable.filter((namespace) => !CLUSTER_NAMESPACES.includes(namespace)), []);
         for (const namespace of nameable) assert.match(boutiqueHostProblem(`frontend.${namespace}`) ?? "", /which pods resolve as service frontend/);
+    });
+});
+
+describe("config secrets through the runtime", () => {
+    it("never quotes a value the stack holds as a secret, whatever its key (the program reads the runtime's secret keys)", async function () {
+        this.timeout(120_000);
+        const values = { ...devConfigMap(), "boutique-platform:clusterName": "Hunter2-Not-A-Label" };
+        const evaluation = evaluateProgram({ projectRoot: PROJECT_ROOT, project: "boutique-platform", stack: "dev", cloud: new MockCloud(), config: { values, secretKeys: ["boutique-platform:clusterName"] } });
+        await assert.rejects(evaluation, (error: Error) => {
+            assert.match(error.message, /boutique-platform:clusterName \(\[secret\]\): must be a lowercase DNS label/);
+            assert.doesNotMatch(error.message, /Hunter2/);
+            return true;
+        });
     });
 });
