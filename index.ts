@@ -21,7 +21,8 @@ import { BOUTIQUE_NAMESPACE, OnlineBoutique } from "./components/online-boutique
 import { frontendDelivery, ProgressiveDelivery } from "./components/progressive-delivery";
 import { Kiali } from "./components/kiali";
 import { Logging } from "./components/logging";
-import { LOKI_PLACEMENT, LOKI_POOL } from "./components/loki-values";
+import { LOKI_PLACEMENT } from "./components/loki-values";
+import { LOKI_POOL } from "./config/node-pools";
 import { Monitoring } from "./components/monitoring";
 import { OtelCollector } from "./components/otel-collector";
 import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./components/otel-collector-values";

@@ -9,7 +9,8 @@
  */
 
 import type { ResourceTransform } from "@pulumi/pulumi";
-import { isRecord, listAt as list, mappingAt as at } from "./kubernetes-object";
+import { listAt as list, mappingAt as at } from "./kubernetes-object";
+import { isRecord } from "../config/records";
 import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "./otel-collector-values";
 
 /** On every Deployment's pods: which service they are, whatever Flagger renames `app` to. */

@@ -17,7 +17,7 @@ import { JOIN_PATHS } from "./node-scripts-join";
 import { nodeRoll } from "./node-roll";
 import { controlPlaneUpgrade } from "./node-upgrade";
 import { nodeInstanceArgs, nodeVmTemplate } from "./node-vm";
-import { gceProviderId } from "./pki";
+import { gceProviderId } from "../config/provider-ids";
 import { nodeConnection, SshAccess } from "./ssh";
 import { FederationPool } from "./workload-identity";
 

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import type { NodeTaint } from "../config/node-pools";
 import { CONTROL_PLANE_PATHS } from "./control-plane-files";
 import { imageCredentialKubeletArgs } from "./image-credentials";
 import { KubernetesRelease, kubernetesVersionTag } from "./kubernetes-release";
@@ -24,12 +25,6 @@ export interface ClusterSettings {
     readonly podCidr: string;
     readonly serviceCidr: string;
     readonly serviceAccountIssuer: string;
-}
-
-export interface NodeTaint {
-    readonly key: string;
-    readonly value?: string;
-    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
 }
 
 export interface NodeIdentity {

@@ -1,3 +1,5 @@
+import { isRecord } from "../config/records";
+
 /**
  * A Kubernetes object as plain data: what the pure renderers return and the components hand to
  * `@pulumi/kubernetes` (and what tests validate against real schemas).
@@ -20,11 +22,6 @@ export interface KubernetesObject {
 export function objectId(object: KubernetesObject): string {
     const { kind, metadata } = object;
     return metadata.namespace ? `${kind}/${metadata.namespace}/${metadata.name}` : `${kind}/${metadata.name}`;
-}
-
-/** A JSON/YAML mapping (not null, not a list): how code that reads parsed or recorded data tells them apart. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** `value[key]` when it is a mapping, else an empty one: how optional nested fields of parsed objects are read. */

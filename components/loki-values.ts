@@ -1,19 +1,11 @@
 import { HelmValues } from "./helm-charts";
-import { NodeTaint } from "./kubeadm-config";
-import type { DedicatedPool } from "./worker-pool";
+import { LOKI_POOL, NodeTaint } from "../config/node-pools";
 import { CredentialMount, credentialFilePath, credentialVolume, FederationPool } from "./workload-identity";
 
 /** Where Loki's pods find their Google credentials: a projected volume (credential file + token). */
 export const LOKI_CREDENTIALS: CredentialMount = { configMap: "loki-gcp-credentials", mountPath: "/var/run/secrets/gcp" };
 
 export const LOKI_SERVICE_ACCOUNT = "loki";
-
-/** The dedicated Loki nodes: labelled for Loki's node selector, tainted so nothing else lands there. */
-export const LOKI_POOL = {
-    name: "loki",
-    labels: { "boutique.dev/pool": "loki" },
-    taints: [{ key: "dedicated", value: "loki", effect: "NoSchedule" }],
-} as const satisfies DedicatedPool;
 
 export interface LokiPlacement {
     readonly nodeSelector: Readonly<Record<string, string>>;

@@ -2,13 +2,24 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { grantProjectRoles } from "./iam-grants";
-import { PD_CSI_NODE_ACCESS } from "./storage-objects-pd";
 
 /** The user the program's SSH key logs in as; the GCE guest agent creates it with passwordless sudo. */
 export const BOOTSTRAP_USER = "pulumi";
 
 /** What the nodes' own service account may do: write logs and metrics, read monitoring config, pull images from Artifact Registry. Nothing else. */
 export const NODE_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/monitoring.viewer", "roles/artifactregistry.reader"] as const;
+
+/**
+ * What the nodes' service account needs for the PD CSI driver (platform/storage-objects-pd.ts)
+ * to work through ADC: every VM (control plane and workers) carries the same dedicated service account with the
+ * `cloud-platform` scope, so the metadata server hands the driver that account's tokens, and
+ * IAM alone decides what it may do. The controller creates, attaches, detaches, resizes and
+ * deletes disks (compute.storageAdmin, in the project); attaching a disk to a VM that runs as
+ * a service account requires acting as that account (iam.serviceAccountUser, on the account
+ * itself only).
+ */
+export const PD_CSI_NODE_ACCESS = { projectRoles: ["roles/compute.storageAdmin"], actAsSelf: "roles/iam.serviceAccountUser" } as const;
+
 export const HAPROXY_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter"] as const;
 
 export interface NodeAccessArgs {

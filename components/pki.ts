@@ -49,33 +49,3 @@ export function serviceAccountJwks(publicKeyPem: string): { readonly keys: reado
     if (!n || !e) throw new Error("the RSA public key has no modulus or exponent");
     return { keys: [{ kty: "RSA", n, e, kid: serviceAccountKeyId(publicKeyPem), alg: "RS256", use: "sig" }] };
 }
-
-/** The kubelet provider id the Cluster Autoscaler matches node-group instances by. */
-/** The three names a GCE provider id is made of, each with the pattern GCE allows. */
-const GCE_NAME_PATTERNS = {
-    project: /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
-    zone: /^[a-z]+-[a-z]+[0-9]+-[a-z]$/,
-    instance: /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
-} as const;
-
-export interface GceInstanceRef {
-    readonly project: string;
-    readonly zone: string;
-    readonly instance: string;
-}
-
-export function gceProviderId(project: string, zone: string, instance: string): string {
-    const parts: GceInstanceRef = { project, zone, instance };
-    for (const [what, pattern] of Object.entries(GCE_NAME_PATTERNS) as [keyof GceInstanceRef, RegExp][]) {
-        if (!pattern.test(parts[what])) throw new Error(`gceProviderId: ${what} ${JSON.stringify(parts[what])} is not a valid GCE ${what} name`);
-    }
-    return `gce://${project}/${zone}/${instance}`;
-}
-
-/** gce://<project>/<zone>/<instance> back into its parts; undefined for anything else. */
-export function parseGceProviderId(providerId: string): GceInstanceRef | undefined {
-    const match = /^gce:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(providerId);
-    if (!match) return undefined;
-    const parts: GceInstanceRef = { project: match[1], zone: match[2], instance: match[3] };
-    return (Object.entries(GCE_NAME_PATTERNS) as [keyof GceInstanceRef, RegExp][]).every(([what, pattern]) => pattern.test(parts[what])) ? parts : undefined;
-}

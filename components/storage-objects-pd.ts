@@ -26,17 +26,6 @@ export const PD_CSI_IMAGES = {
     nodeDriverRegistrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.13.0",
 } as const;
 
-/**
- * What the nodes' service account needs for the driver to work through ADC:
- * every VM (control plane and workers) carries the same dedicated service account with the
- * `cloud-platform` scope, so the metadata server hands the driver that account's tokens, and
- * IAM alone decides what it may do. The controller creates, attaches, detaches, resizes and
- * deletes disks (compute.storageAdmin, in the project); attaching a disk to a VM that runs as
- * a service account requires acting as that account (iam.serviceAccountUser, on the account
- * itself only).
- */
-export const PD_CSI_NODE_ACCESS = { projectRoles: ["roles/compute.storageAdmin"], actAsSelf: "roles/iam.serviceAccountUser" } as const;
-
 const CONTROLLER_SA = "csi-gce-pd-controller-sa";
 const NODE_SA = "csi-gce-pd-node-sa";
 const APP_LABELS = { app: "gcp-compute-persistent-disk-csi-driver" };

@@ -3,7 +3,7 @@ import { KubernetesObject } from "./kubernetes-object";
 import { gcePdCsiObjects, PD_CSI_DRIVER } from "./storage-objects-pd";
 import { LOCAL_PATH_PROVISIONER, localPathObjects } from "./storage-objects-local";
 
-export { gcePdCsiObjects, PD_CSI_DRIVER, PD_CSI_IMAGES, PD_CSI_NAMESPACE, PD_CSI_NODE_ACCESS } from "./storage-objects-pd";
+export { gcePdCsiObjects, PD_CSI_DRIVER, PD_CSI_IMAGES, PD_CSI_NAMESPACE } from "./storage-objects-pd";
 export { LOCAL_PATH_DIRECTORY, LOCAL_PATH_IMAGES, LOCAL_PATH_NAMESPACE, LOCAL_PATH_PROVISIONER, localPathObjects } from "./storage-objects-local";
 
 /** The cluster's default StorageClass: claims that name no class (Helm charts' defaults) get it. */

@@ -2,15 +2,14 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { poolNodeName, workerNodeName } from "../config/worker-slots";
 import { ReservedAddress } from "./ip-pool";
-import { NodeTaint } from "./kubeadm-config";
 import { ClusterJoinSettings, joinWorker } from "./node-join";
-import { cloudNodeLabels } from "./node-labels";
+import { cloudNodeLabels, DedicatedPool } from "../config/node-pools";
 import { KubernetesRelease } from "./kubernetes-release";
 import { nodeRoll } from "./node-roll";
 import { workerUpgrade } from "./node-upgrade";
 import { nodeInstanceArgs, nodeVmTemplate } from "./node-vm";
 import { nodeConnection } from "./ssh";
-import { gceProviderId } from "./pki";
+import { gceProviderId } from "../config/provider-ids";
 
 /** What every worker VM shares. */
 export interface WorkerTemplate {
@@ -41,14 +40,7 @@ export interface WorkerPoolArgs extends WorkerTemplate {
     readonly addresses: readonly ReservedAddress[];
 }
 
-
 /** A dedicated pool: its nodes register with these labels and taints, so only pods that tolerate and select them land there. */
-export interface DedicatedPool {
-    /** Names the nodes (`<cluster>-<name>-<index>`) and their resources. */
-    readonly name: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly taints: readonly NodeTaint[];
-}
 
 export interface WorkerNodeArgs extends WorkerTemplate {
     readonly slot: number;

@@ -1,6 +1,6 @@
 // Helpers for reading a resource's inputs, which arrive as untyped JSON (from the engine, behind a
 // proxy that throws on values a preview does not know yet, which it reports as "can't check").
-import { isRecord } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 
 export { isRecord };
 

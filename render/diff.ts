@@ -1,5 +1,5 @@
 import { Evaluation, RenderedResource, resourceKey } from "./evaluate";
-import { isRecord } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 
 export interface ResourceRef {
     readonly type: string;

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import { loadAll } from "js-yaml";
 import { ChartSource } from "../components/helm-charts";
-import { isRecord, KubernetesObject } from "../components/kubernetes-object";
+import { KubernetesObject } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 
 /**
  * The real Helm, driven offline: `helm template` of a pinned chart archive with the values the

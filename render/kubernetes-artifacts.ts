@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { renderRuleFile, RuleGroup } from "../components/alert-rules";
-import { isRecord } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 import { HELM_CHART, HELM_RELEASE } from "./chart-releases";
 import { RenderedResource } from "./evaluate";
 

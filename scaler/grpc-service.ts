@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { LOKI_POOL } from "../components/loki-values";
+import { LOKI_POOL } from "../config/node-pools";
 import { checkGroup, GroupId, groupIds, indexOf, LOKI_GROUP, PoolState, refuseFixedSize, ScaleError, WORKERS_GROUP } from "./node-group";
 import { AutoscalingOptions, groupOptions, secondsOf } from "./provision-budget";
 import { templateNodeInfoResponse } from "./template-node";

@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { liveWorkerSlots, poolNodeName, WorkerScale } from "../config/worker-slots";
-import { LOKI_POOL } from "../components/loki-values";
-import { gceProviderId, parseGceProviderId } from "../components/pki";
+import { LOKI_POOL } from "../config/node-pools";
+import { gceProviderId, parseGceProviderId } from "../config/provider-ids";
 import { bounded } from "./bounded-text";
 
 /**

@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { MAX_WORKER_SLOTS } from "../config/worker-slots";
 import { ScaleError } from "./node-group";
+import { isRecord } from "../config/records";
 
 /**
  * How big a request's ids may be. The autoscaler (cloudprovider/externalgrpc) sends node group
@@ -13,7 +14,6 @@ export const MAX_ID_BYTES = 1024;
 /** A delete names nodes of one group, which never holds more than the stack's worker slots. */
 export const MAX_NODES_PER_REQUEST = MAX_WORKER_SLOTS;
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 function refuseLongId(what: string, value: unknown): void {
     if (typeof value !== "string") return;

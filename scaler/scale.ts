@@ -6,7 +6,7 @@ import { deleteNodes, resize } from "./worker-changes";
 import { fileSystemProblem, parseCount, quoteInput, requireDirectoryPath, runCli, UsageError } from "../config/cli";
 import { StackConfigError } from "../config/stack-config";
 import { requireStackName } from "../config/stack-name";
-import { parseGceProviderId } from "../components/pki";
+import { parseGceProviderId } from "../config/provider-ids";
 import { DryRunStack } from "./dry-run-stack";
 import { deployedScale, poolState, scaleChanges, StackPort, WORKER_COUNT_KEY } from "./stack-port";
 

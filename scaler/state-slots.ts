@@ -1,4 +1,4 @@
-import { isRecord } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 
 /**
  * The worker slots whose VMs a stack's state holds: the resources `pulumi stack export` lists

@@ -1,10 +1,9 @@
 import * as path from "path";
 import { status } from "@grpc/grpc-js";
 import * as protobuf from "protobufjs";
-import { LOKI_POOL } from "../components/loki-values";
-import type { NodeTaint } from "../components/kubeadm-config";
-import { cloudNodeLabels } from "../components/node-labels";
-import { gceProviderId } from "../components/pki";
+import { cloudNodeLabels, LOKI_POOL } from "../config/node-pools";
+import type { NodeTaint } from "../config/node-pools";
+import { gceProviderId } from "../config/provider-ids";
 import type { StackConfig } from "../config/stack-config";
 import { liveWorkerSlots, poolNodeName } from "../config/worker-slots";
 import { nodeResources, ResourceList, UnknownMachineTypeError } from "./node-capacity";

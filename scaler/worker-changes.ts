@@ -1,6 +1,6 @@
 import { status } from "@grpc/grpc-js";
 import { liveWorkerSlots, scaleOfSlots, WorkerScale } from "../config/worker-slots";
-import { parseGceProviderId } from "../components/pki";
+import { parseGceProviderId } from "../config/provider-ids";
 import { bounded } from "./bounded-text";
 import { indexOf, PoolState, ScaleError, takenSlots, WORKERS_GROUP } from "./node-group";
 

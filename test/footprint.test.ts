@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { isRecord } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 import { Evaluation, evaluateProgram } from "../render/evaluate";
 import { ADDRESS, Footprint, footprintOf, INSTANCE, quantityToDiskGb, VOLUME_CLAIMS } from "../render/footprint";
 import { cpuQuotaOf, diskQuotaOf, HOURS_PER_MONTH, monthlyCost, PRICES, quotaTotals, RegionPrices, vmHourPrice } from "../render/footprint-cost";

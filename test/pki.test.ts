@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as crypto from "crypto";
-import { discoveryTokenCaCertHash, gceProviderId, parseGceProviderId, serviceAccountJwks, serviceAccountKeyId } from "../components/pki";
+import { discoveryTokenCaCertHash, serviceAccountJwks, serviceAccountKeyId } from "../components/pki";
+import { gceProviderId, parseGceProviderId } from "../config/provider-ids";
 import { generateKeyPair, selfSignedCertificate } from "../render/mock-pki";
 
 describe("PKI facts computed in the program", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import { parse, parseAllDocuments } from "yaml";
 import { SERVICE_ACCOUNT_ISSUER } from "../components/control-plane";
-import { LOKI_POOL } from "../components/loki-values";
+import { LOKI_POOL } from "../config/node-pools";
 import { GRAFANA_URL, grafanaAdminSecretData } from "../components/monitoring-objects";
 import { OTEL_COLLECTOR, OTEL_COLLECTOR_HOST } from "../components/otel-collector-values";
 import { FLAGGER_PRINCIPAL } from "../components/progressive-delivery";

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, SCALER } from "../components/autoscaler-values";
-import { isRecord, KubernetesObject, listAt, objectId } from "../components/kubernetes-object";
+import { KubernetesObject, listAt, objectId } from "../components/kubernetes-object";
+import { isRecord } from "../config/records";
 import { autoscalerNetworkPolicies } from "../components/scaler-objects";
 import { ClusterModel, clusterModel, ContainerPort, Pod, selects } from "./support/cluster-model";
 import { loadSchemas, validateObject } from "./support/kubernetes-schemas";

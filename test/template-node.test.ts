@@ -4,7 +4,7 @@ import { status } from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { parseAllDocuments } from "yaml";
 import { renderInitConfiguration, renderJoinConfiguration } from "../components/kubeadm-config";
-import { LOKI_POOL } from "../components/loki-values";
+import { LOKI_POOL } from "../config/node-pools";
 import { binaryQuantity, KNOWN_MACHINE_TYPES, machineShape, nodeResources } from "../scaler/node-capacity";
 import { ScaleError } from "../scaler/node-group";
 import { encodeNode, NodeTemplateSpec, nodeTemplateSpecs, templateNode, templateNodeInfoResponse } from "../scaler/template-node";

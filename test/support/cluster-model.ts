@@ -1,5 +1,6 @@
 import { loadAll } from "js-yaml";
-import { isRecord, listAt as list, mappingAt as at, KubernetesObject } from "../../components/kubernetes-object";
+import { listAt as list, mappingAt as at, KubernetesObject } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluate";
 import { PlacedObject } from "./platform-render";
 

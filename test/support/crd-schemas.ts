@@ -1,6 +1,7 @@
 import { isIPv4, isIPv6 } from "net";
 import Ajv, { ValidateFunction } from "ajv";
-import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { errorLine, groupVersion } from "./kubernetes-schemas";
 
 /**

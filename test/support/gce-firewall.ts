@@ -1,4 +1,4 @@
-import { isRecord } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluate";
 
 /**

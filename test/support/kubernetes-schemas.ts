@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
-import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { SECRET } from "../../render/evaluate";
 import { PROJECT_ROOT } from "../fixtures";
 

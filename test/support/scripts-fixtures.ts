@@ -1,18 +1,6 @@
 import { renderReleaseVolumesScript } from "../../components/volume-release-script";
-import {
-    renderApplyHaproxyConfigScript,
-    renderBringUpControlPlaneScript,
-    renderJoinNodeScript,
-    renderJoinWorkerScript,
-    renderPrepareHaproxyScript,
-    renderPrepareNodeScript,
-    renderPrepareNodeStartupScript,
-    renderRemoveNodeScript,
-    renderRollFinishScript,
-    renderRollStartScript,
-} from "../../components/node-scripts";
+import { renderApplyHaproxyConfigScript, renderBringUpControlPlaneScript, renderJoinNodeScript, renderJoinWorkerScript, renderPrepareHaproxyScript, renderPrepareNodeScript, renderPrepareNodeStartupScript, renderRemoveNodeScript, renderRollFinishScript, renderRollStartScript, renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
 import { renderWorkersReadyScript } from "../../components/workers-ready-script";
-import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
 import { renderInstallEtcdBackupScript } from "../../components/etcd-backup-units";
 import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backup";
 import { renderEtcdRestoreScript } from "../../components/node-scripts-etcd-restore";

@@ -1,5 +1,6 @@
 import { parse } from "yaml";
-import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { namespaceLabelMap, selectsExactly } from "./cluster-model";
 import { PlacedObject } from "./platform-render";
 import { KnownService } from "./wiring-addresses";

@@ -1,5 +1,6 @@
 import { parse } from "yaml";
-import { isRecord, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { namespaceLabelMap, selectsExactly, sidecarInjected } from "./cluster-model";
 import { PlacedObject } from "./platform-render";
 import { Address, addressesInSite, clusterHost, configMapsOf, knownNamespaces, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";

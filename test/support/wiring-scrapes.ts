@@ -1,5 +1,6 @@
 import { load } from "js-yaml";
-import { isRecord, listAt as list, mappingAt as at, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { listAt as list, mappingAt as at, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluate";
 import { ClusterModel, ContainerPort, namespaceLabelsOf, nodesFor, Pod, selects, selectsExactly, SIDECAR_UNCAPTURED_PORTS } from "./cluster-model";
 import { firewallAllows, firewallRulesOf, FirewallRule, Instance, instancesOf } from "./gce-firewall";
