@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CiAccess } from "../components/ci-access";
+import { CiAccess } from "../components/ci/ci-access";
 import { parseBootstrapConfig } from "../config/bootstrap-config";
 
 // Run once per Google Cloud project by a person with Owner (README "GitLab CI"); CI then runs

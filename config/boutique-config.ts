@@ -36,7 +36,7 @@ const PRIVATE_TOP_LABELS = ["svc", "local", "internal", "localhost", "arpa", "te
 /**
  * Namespaces a pod resolves `<service>.<namespace>` in (its search path adds `.svc.cluster.local`):
  * Kubernetes' own, and every one the platform creates whose name is also a valid last label.
- * test/stack-config.test.ts keeps the list in step with the namespaces the program creates.
+ * test/config/stack-config.test.ts keeps the list in step with the namespaces the program creates.
  */
 export const CLUSTER_NAMESPACES = ["default", "boutique", "monitoring", "logging", "tracing", "otel", "autoscaler", "flagger"];
 

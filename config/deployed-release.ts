@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesRelease, kubernetesVersionText } from "../components/kubernetes-release";
+import { KubernetesRelease, kubernetesVersionText } from "./kubernetes-release";
 import { kubernetesVersion } from "./fields";
 import { kubernetesUpgradeProblem } from "./kubernetes-upgrade";
 import { fullKey, StackConfig, StackConfigError } from "./stack-config";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { KubernetesRelease, OLDEST_KUBERNETES_MINOR } from "../components/kubernetes-release";
+import { KubernetesRelease, OLDEST_KUBERNETES_MINOR } from "./kubernetes-release";
 import { isIpv4Network, Ipv4Network, parseIpv4Cidr } from "./cidr";
 
 /**

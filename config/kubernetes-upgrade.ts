@@ -1,10 +1,10 @@
-import type { KubernetesRelease } from "../components/kubernetes-release";
-import { kubernetesVersionText } from "../components/kubernetes-release";
+import type { KubernetesRelease } from "./kubernetes-release";
+import { kubernetesVersionText } from "./kubernetes-release";
 
 /**
  * Which `kubernetesVersion` changes a running cluster can take. kubeadm upgrades one minor at a
  * time and never downgrades (upstream "Upgrading kubeadm clusters" and the version-skew policy).
- * The node scripts (components/node-scripts-upgrade.ts) check the same rule again at run time,
+ * The node scripts (components/cluster/rendered/node-scripts-upgrade.ts) check the same rule again at run time,
  * against the versions the cluster and the node really run.
  */
 

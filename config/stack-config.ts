@@ -1,9 +1,9 @@
 import { quoteInput } from "./cli";
 import { z } from "zod";
-import { KNOWN_MACHINE_TYPES } from "../scaler/node-capacity";
+import { KNOWN_MACHINE_TYPES } from "./node-capacity";
 import { workerSlotCapacity } from "./address-plan";
 import { Ipv4Network } from "./cidr";
-import { KubernetesRelease } from "../components/kubernetes-release";
+import { KubernetesRelease } from "./kubernetes-release";
 import { cidr, flag, gcpProjectId, gcpRegion, kubernetesVersion, machineType, matching, text, wholeNumberIn } from "./fields";
 import { cidrItem, jsonList, repeatedValues, slotNumber } from "./json-fields";
 import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autoscaler-config";
@@ -171,7 +171,7 @@ function crossKeyProblems(c: Decoded): Problem[] {
     if (release) add("autoscaler", release);
     // Scaling from zero, the autoscaler simulates a template node: its capacity must be known.
     if (c.autoscaler && min === 0 && !KNOWN_MACHINE_TYPES.includes(c.workerMachineType)) {
-        add("workerMachineType", `is not in the scaler's machine table (scaler/node-capacity.ts), which its template node needs to scale up from minWorkers 0; use a listed type or add this one with its vCPUs and memory`);
+        add("workerMachineType", `is not in the scaler's machine table (config/node-capacity.ts), which its template node needs to scale up from minWorkers 0; use a listed type or add this one with its vCPUs and memory`);
     }
     return problems;
 }

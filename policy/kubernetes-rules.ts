@@ -1,6 +1,6 @@
 import { parseAllDocuments } from "yaml";
 import { at, isRecord, lower, Props, recordsIn, shown } from "./props";
-import type { Rule } from "./rules";
+import type { Rule } from "./rule";
 
 const WEAK_MTLS_MODES = ["PERMISSIVE", "DISABLE"];
 const isWeakMode = (mode: unknown): boolean => typeof mode === "string" && WEAK_MTLS_MODES.includes(mode.toUpperCase());

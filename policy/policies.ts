@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import type { Rule } from "./rules";
+import type { Rule } from "./rule";
 
 /**
  * A rule as a Pulumi resource policy: it reads only its own resource types and reports each

@@ -1,15 +1,7 @@
-import { CLUSTER_PORTS, NETWORK_TAGS } from "../components/firewall-rules";
+import { CLUSTER_PORTS, NETWORK_TAGS } from "../components/cluster/firewall-rules";
 import { noAnonymousDashboards, strictMtls } from "./kubernetes-rules";
 import { at, isRecord, lower, Props, recordsIn, shown, stringsIn } from "./props";
-
-/** One guardrail: the resource types it reads and what it finds wrong in one resource's inputs. */
-export interface Rule {
-    readonly name: string;
-    readonly description: string;
-    readonly resourceTypes: readonly string[];
-    /** One message per violation, naming the offending field and value; empty when compliant. */
-    check(props: Props): string[];
-}
+import type { Rule } from "./rule";
 
 const VM_TYPES = ["gcp:compute/instance:Instance", "gcp:compute/instanceTemplate:InstanceTemplate"];
 

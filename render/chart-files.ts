@@ -2,7 +2,7 @@ import { StackConfig } from "../config/stack-config";
 import { UsageError } from "../config/cli";
 import { chartDirs, findHelm } from "./helm";
 import { renderDeclaredReleases } from "./chart-releases";
-import { Evaluation } from "./evaluate";
+import { Evaluation } from "./evaluation";
 import { dump } from "js-yaml";
 
 /**

@@ -1,13 +1,14 @@
 import { UsageError } from "../config/cli";
 import { StackConfig } from "../config/stack-config";
-import { transformBoutiqueObject } from "../components/boutique-transforms";
-import { ChartSource } from "../components/helm-charts";
-import { KubernetesObject } from "../components/kubernetes-object";
+import { transformBoutiqueObject } from "../components/delivery/boutique-transforms";
+import { ChartSource } from "../components/shared/helm-charts";
+import { KubernetesObject } from "../components/shared/kubernetes-object";
 import { isRecord } from "../config/records";
-import { kubernetesVersionText } from "../components/kubernetes-release";
-import { BOUTIQUE_NAMESPACE } from "../components/online-boutique";
-import { frontendDelivery } from "../components/progressive-delivery";
-import { Evaluation, RenderedResource } from "./evaluate";
+import { kubernetesVersionText } from "../config/kubernetes-release";
+import { BOUTIQUE_NAMESPACE } from "../components/delivery/online-boutique";
+import { frontendDelivery } from "../components/delivery/progressive-delivery";
+import { Evaluation } from "./evaluation";
+import { RenderedResource } from "./evaluation";
 import { chartArchiveName, findChartArchive, helmTemplate } from "./helm";
 
 export const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";

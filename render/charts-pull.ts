@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { runCli, UsageError } from "../config/cli";
-import { ChartSource, CHARTS } from "../components/helm-charts";
+import { ChartSource, CHARTS } from "../components/shared/helm-charts";
 import { CHART_CACHE_DIR, chartArchiveName, chartDirs, findChartArchive, findHelm } from "./helm";
 
 const USAGE = `Fills the chart cache (${CHART_CACHE_DIR}/) with every chart the program pins, at its pinned

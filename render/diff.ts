@@ -1,4 +1,6 @@
-import { Evaluation, RenderedResource, resourceKey } from "./evaluate";
+import { resourceKey } from "./evaluate";
+import { Evaluation } from "./evaluation";
+import { RenderedResource } from "./evaluation";
 import { isRecord } from "../config/records";
 
 export interface ResourceRef {

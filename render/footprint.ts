@@ -1,6 +1,6 @@
 import { isRecord } from "../config/records";
-import { machineShape } from "../scaler/node-capacity";
-import { RenderedResource } from "./evaluate";
+import { machineShape } from "../config/node-capacity";
+import { RenderedResource } from "./evaluation";
 
 /**
  * What a stack occupies in Google Cloud, read from its rendered resources (never typed in):
@@ -68,7 +68,7 @@ export function quantityToDiskGb(quantity: string): number {
 /**
  * Where each chart's claims are in its values: the size, the switch that turns them on (absent:
  * always on when the size is set) and the replica count (absent: one). Every PVC the platform's
- * releases create is here; test/footprint.test.ts compares these with the rendered values.
+ * releases create is here; test/render/footprint.test.ts compares these with the rendered values.
  */
 export const VOLUME_CLAIMS: readonly { readonly release: string; readonly owner: string; readonly size: string; readonly enabled?: string; readonly replicas?: string }[] = [
     { release: "kube-prometheus-stack", owner: "prometheus", size: "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage", replicas: "prometheus.prometheusSpec.replicas" },

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadAll } from "js-yaml";
-import { ChartSource } from "../components/helm-charts";
-import { KubernetesObject } from "../components/kubernetes-object";
+import { ChartSource } from "../components/shared/helm-charts";
+import { KubernetesObject } from "../components/shared/kubernetes-object";
 import { isRecord } from "../config/records";
 
 /**

@@ -1,8 +1,8 @@
 import { stringify } from "yaml";
-import { renderRuleFile, RuleGroup } from "../components/alert-rules";
+import { renderRuleFile, RuleGroup } from "../components/platform/alert-rules";
 import { isRecord } from "../config/records";
 import { HELM_CHART, HELM_RELEASE } from "./chart-releases";
-import { RenderedResource } from "./evaluate";
+import { RenderedResource } from "./evaluation";
 
 export const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
 /** Typed objects (`kubernetes:core/v1:Secret`...): everything of the provider except its components and releases. */

@@ -1,7 +1,7 @@
 /**
  * The few @pulumi/pulumi internals the offline renderer needs, in one place. They are not part
  * of the SDK's public API, which is why package.json pins @pulumi/pulumi to an exact version;
- * every program test (test/program.test.ts, test/render-cli.test.ts)
+ * every program test (test/program.test.ts, test/render/render-cli.test.ts)
  * fails loudly if an upgrade moves them.
  */
 import * as settings from "@pulumi/pulumi/runtime/settings";

@@ -1,5 +1,6 @@
 import { EvaluationDiff, ResourceRef } from "./diff";
-import { RenderedResource, resourceKey } from "./evaluate";
+import { resourceKey } from "./evaluate";
+import { RenderedResource } from "./evaluation";
 
 /**
  * What a scale update (the scaler's targeted `pulumi up`, without --target-dependents) would

@@ -1,4 +1,4 @@
-import { RenderedResource } from "./evaluate";
+import { RenderedResource } from "./evaluation";
 
 /** Resource counts per top-level component (the stack's direct children) and per type. */
 export function summarize(resources: readonly RenderedResource[]): Map<string, Map<string, number>> {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { quoteInput, requireDirectoryPath, UsageError } from "../config/cli";
-import { Evaluation } from "./evaluate";
+import { Evaluation } from "./evaluation";
 
 /**
  * The file every render writes first into its folder: the proof that the folder is a render's

@@ -8,10 +8,10 @@ import { repairedScale } from "./scale-repair";
 import { provisionBudgetSeconds, provisionDeadlineSeconds, RECENT_UPDATES } from "./provision-budget";
 import { RequestTimes, RequestTimesInMemory } from "./request-times";
 import { nodeTemplateSpecs, NodeTemplateSpec } from "./template-node";
-import { addCloudProvider, RequestObserver } from "./grpc-service";
 import { UpdateLoop, UpdateOutcome } from "./update-loop";
 
-export type { RequestObserver } from "./grpc-service";
+/** Told of every answered request: its kind, how it ended and how long it took. */
+export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error", seconds: number) => void;
 
 export interface CloudProviderOptions {
     /**
@@ -252,10 +252,6 @@ export class CloudProviderService {
             const message = `not created within ${Math.round(deadlineMs / 1000)} s of the request (updates are slower than expected, or another update holds the stack)`;
             return { ...instance, error: { code: "provision-timeout", message, errorClass: OTHER_ERROR_CLASS } };
         });
-    }
-
-    addToServer(server: grpc.Server): void {
-        addCloudProvider(server, this, this.log, (kind, outcome, seconds) => this.observe(kind, outcome, seconds));
     }
 }
 

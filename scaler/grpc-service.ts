@@ -11,7 +11,6 @@ import { refuseOversized } from "./request-limits";
 import type { CloudProviderService, Expired } from "./cloud-provider";
 
 /** Scale requests by kind and outcome, for the metrics endpoint. */
-export type RequestObserver = (kind: string, outcome: "ok" | "refused" | "error", seconds: number) => void;
 
 interface GrpcNode {
     readonly providerID: string;
@@ -112,7 +111,9 @@ const MAX_DETAILS_CHARS = 512;
  * Registers the handlers: refusals answer their gRPC status with their message (bounded); anything else is INTERNAL
  * without the raw text. Ids longer than any real one are refused first, before a handler sees the request.
  */
-export function addCloudProvider(server: grpc.Server, service: CloudProviderService, log: Logger, observe: RequestObserver): void {
+export function addCloudProvider(server: grpc.Server, service: CloudProviderService, log: Logger): void {
+    // Read at each call: the scaler sets its metrics observer after the handlers are registered.
+    const observe: CloudProviderService["observe"] = (kind, outcome, seconds) => service.observe(kind, outcome, seconds);
     const handlers = cloudProviderHandlers(service) as Record<string, Handler<unknown, unknown>>;
     const unary =
         (kind: string, handle: Handler<unknown, unknown>): grpc.handleUnaryCall<unknown, unknown> =>

@@ -8,6 +8,7 @@ import { parseCount, quoteInput, runCli, UsageError } from "../config/cli";
 import { requireStackName } from "../config/stack-name";
 import { AutomationStack } from "./automation-stack";
 import { CloudProviderService } from "./cloud-provider";
+import { addCloudProvider } from "./grpc-service";
 import { DryRunStack } from "./dry-run-stack";
 import { GuardedStack, OwnLocks, updateMarkerFile } from "./guarded-stack";
 import { RecordedScaleStack } from "./scale-record";
@@ -193,7 +194,7 @@ async function main(argv: string[]): Promise<void> {
 
     const limits = connectionLimits(options.connections);
     const server = new grpc.Server(grpcServerOptions(limits));
-    service.addToServer(server);
+    addCloudProvider(server, service, log);
     const grpcListener = await listenGrpc(server, tls.credentials, listen, limits, () => metrics.droppedConnections.inc());
     metrics.connections = () => grpcListener.connections();
     const port = grpcListener.port;

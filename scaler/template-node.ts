@@ -6,7 +6,7 @@ import type { NodeTaint } from "../config/node-pools";
 import { gceProviderId } from "../config/provider-ids";
 import type { StackConfig } from "../config/stack-config";
 import { liveWorkerSlots, poolNodeName } from "../config/worker-slots";
-import { nodeResources, ResourceList, UnknownMachineTypeError } from "./node-capacity";
+import { nodeResources, ResourceList, UnknownMachineTypeError } from "../config/node-capacity";
 import { GroupId, LOKI_GROUP, ScaleError, WORKERS_GROUP } from "./node-group";
 
 /**

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { Evaluation, RenderedResource } from "../render/evaluate";
+import { Evaluation } from "../render/evaluation";
+import { RenderedResource } from "../render/evaluation";
 import { destroyPlan, destroyPlanOf } from "./support/destroy-plan";
 import { RENDERED_STACKS } from "./support/platform-render";
 import { evaluateDev } from "./support/program";

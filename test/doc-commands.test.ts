@@ -5,7 +5,7 @@ import * as path from "path";
 import { parseBootstrapConfig } from "../config/bootstrap-config";
 import { CONFIG_KEYS, parseStackConfig, PROJECT, StackConfigError, UNDECLARED_KEYS } from "../config/stack-config";
 import { readProjectFile } from "../config/stack-files";
-import { Evaluation } from "../render/evaluate";
+import { Evaluation } from "../render/evaluation";
 import { Category, isPlaceholder, Reference, referencesOf, snippetsOf } from "./support/doc-commands";
 import { evaluateBootstrap, evaluateDev } from "./support/program";
 import { devConfigMap, PROJECT_ROOT } from "./fixtures";

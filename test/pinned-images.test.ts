@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { KubernetesObject } from "../components/kubernetes-object";
+import { KubernetesObject } from "../components/shared/kubernetes-object";
 import { imagePinProblem } from "../config/fields";
 import { PlacedObject, RENDERED_STACK_NAMES, renderedSuite } from "./support/platform-render";
 

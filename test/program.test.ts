@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { StackConfigError } from "../config/stack-config";
-import { Evaluation, SECRET } from "../render/evaluate";
+import { SECRET } from "../render/evaluate";
+import { Evaluation } from "../render/evaluation";
 import { BAD_CONFIGS } from "./support/bad-configs";
 import { byName, evaluateDev, ofType, RecordingCloud } from "./support/program";
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { RUN_AS } from "../components/scaler-objects";
+import { RUN_AS } from "../components/autoscaling/scaler-objects";
 import * as fs from "fs";
 import * as path from "path";
 import { renderConfigTable, TABLE_END, TABLE_START } from "../config/config-table";

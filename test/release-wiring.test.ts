@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { parse, stringify } from "yaml";
-import { KubernetesObject, objectId } from "../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../components/shared/kubernetes-object";
 import { isRecord } from "../config/records";
 import { PlacedObject, RENDERED_STACK_NAMES, RenderedPlatform, renderedSuite } from "./support/platform-render";
 import { describeResolution, effectivePort, resolveAddresses, RuntimeServiceRule } from "./support/wiring-addresses";

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { KubernetesObject } from "../components/kubernetes-object";
+import { KubernetesObject } from "../components/shared/kubernetes-object";
 import { Crd, CrdSchemas, fromGoPattern, isCrd } from "./support/crd-schemas";
 import { builtInGroups, groupVersion, loadSchemas, validateObject, Validator, withRedactedMaps } from "./support/kubernetes-schemas";
 import { PlacedObject, PROGRAM_SOURCE, RENDERED_STACK_NAMES, renderedSuite } from "./support/platform-render";

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { KubernetesObject } from "../components/kubernetes-object";
-import { RenderedResource } from "../render/evaluate";
+import { KubernetesObject } from "../components/shared/kubernetes-object";
+import { RenderedResource } from "../render/evaluation";
 import { clusterModel } from "./support/cluster-model";
 import { PlacedObject, RENDERED_STACK_NAMES, RenderedPlatform, renderedSuite } from "./support/platform-render";
 import { checkScrapes, ScrapeReport } from "./support/wiring-scrapes";

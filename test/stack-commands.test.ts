@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Evaluation } from "../render/evaluate";
+import { Evaluation } from "../render/evaluation";
 import { PROJECT_ROOT } from "./fixtures";
 import { byName, evaluateBootstrap, evaluateDev, ofType } from "./support/program";
 import { renderedSuite } from "./support/platform-render";

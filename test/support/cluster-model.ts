@@ -1,7 +1,7 @@
 import { loadAll } from "js-yaml";
-import { listAt as list, mappingAt as at, KubernetesObject } from "../../components/kubernetes-object";
+import { listAt as list, mappingAt as at, KubernetesObject } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
-import { RenderedResource } from "../../render/evaluate";
+import { RenderedResource } from "../../render/evaluation";
 import { PlacedObject } from "./platform-render";
 
 /**

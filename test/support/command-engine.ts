@@ -1,5 +1,5 @@
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
-import { Evaluation } from "../../render/evaluate";
+import { Evaluation } from "../../render/evaluation";
 import { MockCloud, unwrapSecrets } from "../../render/mock-cloud";
 
 /**

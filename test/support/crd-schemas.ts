@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from "net";
 import Ajv, { ValidateFunction } from "ajv";
-import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
 import { errorLine, groupVersion } from "./kubernetes-schemas";
 

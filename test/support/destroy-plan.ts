@@ -1,4 +1,6 @@
-import { DeleteLinks, Evaluation, RenderedResource } from "../../render/evaluate";
+import { DeleteLinks } from "../../render/evaluation";
+import { Evaluation } from "../../render/evaluation";
+import { RenderedResource } from "../../render/evaluation";
 
 /**
  * `pulumi destroy` on the rendered graph, as the engine schedules it: a resource is deleted only

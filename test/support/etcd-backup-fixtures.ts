@@ -1,5 +1,5 @@
-import { EtcdRestoreScriptSettings } from "../../components/node-scripts-etcd-restore";
-import { FederationPool } from "../../components/workload-identity";
+import { EtcdRestoreScriptSettings } from "../../components/cluster/rendered/node-scripts-etcd-restore";
+import { FederationPool } from "../../components/shared/workload-identity";
 
 /** A federation as ClusterFederation reports it (project number, pool id with its suffix, provider). */
 export const FIXTURE_FEDERATION: FederationPool = { projectNumber: "123456789012", poolId: "boutique-a1b2c3", providerId: "kubernetes" };

@@ -4,10 +4,10 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { STOPPED_STATIC_PODS } from "../../components/node-scripts-etcd-restore";
-import { HostIdentity } from "../../components/node-scripts-google";
-import { serviceAccountJwks } from "../../components/pki";
-import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../../components/workload-identity";
+import { STOPPED_STATIC_PODS } from "../../components/cluster/rendered/node-scripts-etcd-restore";
+import { HostIdentity } from "../../components/cluster/rendered/node-scripts-google";
+import { serviceAccountJwks } from "../../components/cluster/pki";
+import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../../components/shared/workload-identity";
 import { FakeGoogleExpectations } from "./fake-google";
 
 /**

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { Jwk } from "../../components/pki";
+import { Jwk } from "../../components/cluster/pki";
 
 /**
  * Google's STS and the GCS JSON API, as far as the etcd backup scripts use them, on loopback.

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { KubernetesObject } from "../../components/kubernetes-object";
+import { KubernetesObject } from "../../components/shared/kubernetes-object";
 import { PROJECT_ROOT } from "../fixtures";
 import { Crd, CrdSchemas, isCrd } from "./crd-schemas";
 

@@ -1,5 +1,5 @@
 import { isRecord } from "../../config/records";
-import { RenderedResource } from "../../render/evaluate";
+import { RenderedResource } from "../../render/evaluation";
 
 /**
  * The VPC's firewall as the program declares it (gcp:compute/firewall:Firewall inputs), and the

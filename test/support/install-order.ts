@@ -1,6 +1,6 @@
-import { KubernetesObject } from "../../components/kubernetes-object";
+import { KubernetesObject } from "../../components/shared/kubernetes-object";
 import { crdApiVersions, DeclaredRelease, kubeVersionOf } from "../../render/chart-releases";
-import { RenderedResource } from "../../render/evaluate";
+import { RenderedResource } from "../../render/evaluation";
 import { CONFIG_GROUP } from "../../render/kubernetes-artifacts";
 import { chartDirs, findChartArchive, helmTemplate } from "../../render/helm";
 import { PROJECT_ROOT } from "../fixtures";

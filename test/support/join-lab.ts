@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NODE_PATHS } from "../../components/node-scripts";
-import { bash } from "../../components/node-scripts-shell";
+import { NODE_PATHS } from "../../components/cluster/rendered/node-scripts";
+import { bash } from "../../components/cluster/rendered/node-scripts-shell";
 import { CommandRunner } from "./command-engine";
 import { ScriptSandbox } from "./scripts-sandbox";
 

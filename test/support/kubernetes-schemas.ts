@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
 import { SECRET } from "../../render/evaluate";
 import { PROJECT_ROOT } from "../fixtures";

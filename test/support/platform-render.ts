@@ -1,8 +1,8 @@
 import { StackConfig } from "../../config/stack-config";
-import { CHARTS } from "../../components/helm-charts";
-import { KubernetesObject } from "../../components/kubernetes-object";
+import { CHARTS } from "../../components/shared/helm-charts";
+import { KubernetesObject } from "../../components/shared/kubernetes-object";
 import { ChartRender, renderDeclaredReleases } from "../../render/chart-releases";
-import { Evaluation } from "../../render/evaluate";
+import { Evaluation } from "../../render/evaluation";
 import { chartDirs, findChartArchive, findHelm, HELM_VERSION } from "../../render/helm";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
 import { evaluateDev, manifestObjects } from "./program";

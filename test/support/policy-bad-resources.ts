@@ -1,4 +1,4 @@
-import { RenderedResource } from "../../render/evaluate";
+import { RenderedResource } from "../../render/evaluation";
 
 /** A resources.json record, as the policy pack tests feed it to the policies. */
 export type ResourceRecord = Pick<RenderedResource, "type" | "name" | "inputs">;

@@ -1,11 +1,13 @@
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { parseAllDocuments } from "yaml";
-import { KubernetesObject } from "../../components/kubernetes-object";
+import { KubernetesObject } from "../../components/shared/kubernetes-object";
 import * as path from "path";
 import { BOOTSTRAP_PROJECT } from "../../config/bootstrap-config";
 import { loadStackConfigMap } from "../../config/stack-files";
 import { diffEvaluations, EvaluationDiff } from "../../render/diff";
-import { Evaluation, evaluateProgram, RenderedResource } from "../../render/evaluate";
+import { evaluateProgram } from "../../render/evaluate";
+import { Evaluation } from "../../render/evaluation";
+import { RenderedResource } from "../../render/evaluation";
 import { MockCloud, unwrapSecrets } from "../../render/mock-cloud";
 import { PROJECT_ROOT } from "../fixtures";
 

@@ -1,7 +1,8 @@
 import * as crypto from "crypto";
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { ChangedResource, EvaluationDiff } from "../../render/diff";
-import { Evaluation, RenderedResource } from "../../render/evaluate";
+import { Evaluation } from "../../render/evaluation";
+import { RenderedResource } from "../../render/evaluation";
 import { MockCloud, unwrapSecrets } from "../../render/mock-cloud";
 
 /**

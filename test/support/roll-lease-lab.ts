@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { bash } from "../../components/node-scripts-shell";
+import { bash } from "../../components/cluster/rendered/node-scripts-shell";
 
 /**
  * A cluster for the roll scripts (node-scripts-roll.ts) run as real concurrent processes: a fake

@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
 import { callRpc, cloudProviderClient, CloudProviderClient } from "../../scaler/client";
 import { CloudProviderOptions, CloudProviderService } from "../../scaler/cloud-provider";
+import { addCloudProvider } from "../../scaler/grpc-service";
 import { DryRunStack } from "../../scaler/dry-run-stack";
 import { UpdateLoop } from "../../scaler/update-loop";
 import { loadStackConfigMap } from "../../config/stack-files";
@@ -48,7 +49,7 @@ export class ScalerLab {
     async start(): Promise<void> {
         const service = await CloudProviderService.start(this.stack, this.updates, pino({ level: "silent" }), this.options);
         this.server = new grpc.Server();
-        service.addToServer(this.server);
+        addCloudProvider(this.server, service, pino({ level: "silent" }));
         const port = await new Promise<number>((resolve, reject) =>
             this.server!.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
         );

@@ -1,9 +1,9 @@
-import { renderReleaseVolumesScript } from "../../components/volume-release-script";
-import { renderApplyHaproxyConfigScript, renderBringUpControlPlaneScript, renderJoinNodeScript, renderJoinWorkerScript, renderPrepareHaproxyScript, renderPrepareNodeScript, renderPrepareNodeStartupScript, renderRemoveNodeScript, renderRollFinishScript, renderRollStartScript, renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/node-scripts";
-import { renderWorkersReadyScript } from "../../components/workers-ready-script";
-import { renderInstallEtcdBackupScript } from "../../components/etcd-backup-units";
-import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backup";
-import { renderEtcdRestoreScript } from "../../components/node-scripts-etcd-restore";
+import { renderReleaseVolumesScript } from "../../components/platform/volume-release-script";
+import { renderApplyHaproxyConfigScript, renderBringUpControlPlaneScript, renderJoinNodeScript, renderJoinWorkerScript, renderPrepareHaproxyScript, renderPrepareNodeScript, renderPrepareNodeStartupScript, renderRemoveNodeScript, renderRollFinishScript, renderRollStartScript, renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../components/cluster/rendered/node-scripts";
+import { renderWorkersReadyScript } from "../../components/cluster/rendered/workers-ready-script";
+import { renderInstallEtcdBackupScript } from "../../components/cluster/rendered/etcd-backup-units";
+import { renderEtcdBackupScript } from "../../components/cluster/rendered/node-scripts-etcd-backup";
+import { renderEtcdRestoreScript } from "../../components/cluster/rendered/node-scripts-etcd-restore";
 import { etcdScriptSettings } from "./etcd-backup-fixtures";
 
 const ROLL_TEMPLATE = { image: "ubuntu-os-cloud/ubuntu-2404-lts-amd64", diskSizeGb: 50, machineType: "e2-standard-4", kubernetesVersion: { minor: 32, patch: 4 } };

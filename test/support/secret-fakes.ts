@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { bash } from "../../components/node-scripts-shell";
+import { bash } from "../../components/cluster/rendered/node-scripts-shell";
 import { ScriptSandbox } from "./scripts-sandbox";
 
 /**

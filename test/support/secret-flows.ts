@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { CONTROL_PLANE_PATHS } from "../../components/control-plane-files";
-import { SHARED_PKI_PATHS } from "../../components/control-plane-bundle";
-import { encodeFileBundle, NodeFile } from "../../components/node-files";
-import { BOOTSTRAP_TOKEN_PLACEHOLDER } from "../../components/kubeadm-config";
-import { CONTROL_PLANE_BRING_UP_PATHS, JOIN_PATHS } from "../../components/node-scripts";
+import { CONTROL_PLANE_PATHS } from "../../components/cluster/rendered/control-plane-files";
+import { SHARED_PKI_PATHS } from "../../components/cluster/control-plane-bundle";
+import { encodeFileBundle, NodeFile } from "../../components/cluster/rendered/node-files";
+import { BOOTSTRAP_TOKEN_PLACEHOLDER } from "../../components/cluster/rendered/kubeadm-config";
+import { CONTROL_PLANE_BRING_UP_PATHS, JOIN_PATHS } from "../../components/cluster/rendered/node-scripts";
 import { FAKE_FILES, noteLines } from "./secret-fakes";
 import { SecretKit } from "./secret-kit";
 import { Flow } from "./secret-lab";

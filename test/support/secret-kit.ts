@@ -1,6 +1,6 @@
 import * as crypto from "crypto";
-import { renderEncryptionConfiguration } from "../../components/control-plane-files";
-import { renderKubeconfig } from "../../components/kubeconfig";
+import { renderEncryptionConfiguration } from "../../components/cluster/rendered/control-plane-files";
+import { renderKubeconfig } from "../../components/cluster/rendered/kubeconfig";
 import { CommandRecord } from "./argv-recorder";
 
 /**

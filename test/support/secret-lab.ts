@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { CONTROL_PLANE_PATHS } from "../../components/control-plane-files";
-import { SHARED_PKI_PATHS } from "../../components/control-plane-bundle";
-import { NODE_PATHS, SYSTEM_PATHS } from "../../components/node-scripts";
-import { serviceAccountJwks } from "../../components/pki";
-import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../../components/workload-identity";
+import { CONTROL_PLANE_PATHS } from "../../components/cluster/rendered/control-plane-files";
+import { SHARED_PKI_PATHS } from "../../components/cluster/control-plane-bundle";
+import { NODE_PATHS, SYSTEM_PATHS } from "../../components/cluster/rendered/node-scripts";
+import { serviceAccountJwks } from "../../components/cluster/pki";
+import { providerAudience, providerTokenAudience, serviceAccountSubject } from "../../components/shared/workload-identity";
 import { ArgvRecorder, CommandRecord } from "./argv-recorder";
 import { etcdScriptSettings } from "./etcd-backup-fixtures";
 import { FakeGoogle } from "./fake-google";

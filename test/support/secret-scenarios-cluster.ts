@@ -1,7 +1,7 @@
-import { encodeFileBundle } from "../../components/node-files";
-import { JOIN_PATHS } from "../../components/node-scripts";
-import { ETCD_BACKUP_COMMAND } from "../../components/node-scripts-etcd-snapshot";
-import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backup";
+import { encodeFileBundle } from "../../components/cluster/rendered/node-files";
+import { JOIN_PATHS } from "../../components/cluster/rendered/node-scripts";
+import { ETCD_BACKUP_COMMAND } from "../../components/cluster/rendered/node-scripts-etcd-snapshot";
+import { renderEtcdBackupScript } from "../../components/cluster/rendered/node-scripts-etcd-backup";
 import { etcdScriptSettings } from "./etcd-backup-fixtures";
 import {
     ACCESS_TOKEN_USED,

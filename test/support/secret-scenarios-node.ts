@@ -1,11 +1,11 @@
 import * as fs from "fs";
 import * as path from "path";
-import { etcdBackupFiles } from "../../components/etcd-backup-units";
-import { renderImageCredentialProvider } from "../../components/image-credentials";
-import { encodeFileBundle } from "../../components/node-files";
-import { KUBERNETES_SYSCTLS, NODE_PATHS } from "../../components/node-scripts";
-import { renderEtcdBackupScript } from "../../components/node-scripts-etcd-backup";
-import { renderEtcdRestoreScript } from "../../components/node-scripts-etcd-restore";
+import { etcdBackupFiles } from "../../components/cluster/rendered/etcd-backup-units";
+import { renderImageCredentialProvider } from "../../components/cluster/rendered/image-credentials";
+import { encodeFileBundle } from "../../components/cluster/rendered/node-files";
+import { KUBERNETES_SYSCTLS, NODE_PATHS } from "../../components/cluster/rendered/node-scripts";
+import { renderEtcdBackupScript } from "../../components/cluster/rendered/node-scripts-etcd-backup";
+import { renderEtcdRestoreScript } from "../../components/cluster/rendered/node-scripts-etcd-restore";
 import { etcdScriptSettings } from "./etcd-backup-fixtures";
 import { kubeconfigRead } from "./secret-flows";
 import { kubeconfigNotingKubectl } from "./secret-fakes";

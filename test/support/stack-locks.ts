@@ -1,6 +1,6 @@
-import { SCALER_HOSTNAME } from "../../components/scaler-objects";
+import { SCALER_HOSTNAME } from "../../components/autoscaling/scaler-objects";
 
-/** The host name the scaler's pod uses (components/scaler-objects.ts sets it). */
+/** The host name the scaler's pod uses (components/autoscaling/scaler-objects.ts sets it). */
 export const OWN_HOST = SCALER_HOSTNAME;
 
 export interface LockOwner {

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import type { KubernetesRelease } from "../../components/kubernetes-release";
-import { UPGRADE_PATHS } from "../../components/node-scripts-upgrade-shell";
+import type { KubernetesRelease } from "../../config/kubernetes-release";
+import { UPGRADE_PATHS } from "../../components/cluster/rendered/node-scripts-upgrade-shell";
 import { callIndex } from "./scripts-sandbox";
 import { FakeNode, FakeNodeSetup } from "./upgrade-fakes";
 

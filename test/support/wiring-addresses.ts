@@ -1,4 +1,4 @@
-import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
 import { PlacedObject } from "./platform-render";
 import { Address, addressesInSite, FoundAddress, knownNamespaces, PlacedValues, scanSites } from "./wiring-scan";

@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
 import { PlacedObject } from "./platform-render";
 

@@ -1,7 +1,7 @@
 import { load } from "js-yaml";
-import { listAt as list, mappingAt as at, KubernetesObject, objectId } from "../../components/kubernetes-object";
+import { listAt as list, mappingAt as at, KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
-import { RenderedResource } from "../../render/evaluate";
+import { RenderedResource } from "../../render/evaluation";
 import { ClusterModel, ContainerPort, namespaceLabelsOf, nodesFor, Pod, selects, selectsExactly, SIDECAR_UNCAPTURED_PORTS } from "./cluster-model";
 import { firewallAllows, firewallRulesOf, FirewallRule, Instance, instancesOf } from "./gce-firewall";
 
