@@ -96,7 +96,7 @@ export = async () => {
         sshPrivateKey: access.sshPrivateKey,
         controlPlanes: ipPool.controlPlanes.map((address, i) => ({ name: `cp-${i}`, address: address.ip })),
         workers: workerSlots.map((slot) => ({ name: `worker-${slot}`, address: ipPool.workers[slot].ip })),
-        // A destroy deletes the rules every connection of the program crosses only after the bastion (README: Teardown).
+        // A destroy deletes the rules every connection of the program crosses only after the bastion (docs/operations.md: Tearing down).
         outlives: network.programPathRules,
     });
 
@@ -121,7 +121,7 @@ export = async () => {
         rollWaitSeconds: rollWaitSeconds(config.controlPlane.count + config.workers.max + platform.loki.nodeCount, config.nodes.drainTimeoutSeconds),
     });
 
-    // etcd snapshots from every control plane to a versioned bucket, on a timer; keyless (README: etcd backups).
+    // etcd snapshots from every control plane to a versioned bucket, on a timer; keyless (docs/operations.md: etcd backups and restoring etcd).
     const etcdBackup = new EtcdBackup("etcd-backup", {
         project: gcp.project,
         location: gcp.region,
@@ -264,7 +264,7 @@ export = async () => {
         sshPrivateKey: access.sshPrivateKey,
         /** The release every node runs; the next update's config is checked against it. */
         kubernetesVersion: deployedReleaseOutput(config.kubernetesVersion),
-        // Commands for this stack, whatever it is called (README names none of its addresses).
+        // Commands for this stack, whatever it is called (README and docs/ name none of its addresses).
         shopUrl: config.boutique.enabled && istio && monitoring ? haproxy.publicIp.apply(shopUrl) : undefined,
         /** cp-0 through HAProxy, as the program connects; <key file> holds `sshPrivateKey`. */
         sshCommand: pulumi.all([haproxy.publicIp, ipPool.controlPlanes[0].ip]).apply(([bastionIp, nodeIp]) => sshCommand({ user: access.sshUser, bastionIp, nodeIp })),

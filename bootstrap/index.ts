@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CiAccess } from "../components/ci/ci-access";
 import { parseBootstrapConfig } from "../config/bootstrap-config";
 
-// Run once per Google Cloud project by a person with Owner (README "GitLab CI"); CI then runs
+// Run once per Google Cloud project by a person with Owner (docs/ci.md); CI then runs
 // the platform's stacks with what this creates, and no key exists anywhere.
 const config = parseBootstrapConfig(pulumi.runtime.allConfig());
 const access = new CiAccess("ci", config);

@@ -5,7 +5,7 @@ import { jsonObject } from "./json-fields";
  * How the frontend is released (Flagger). One structured stack config key, `delivery`, set with
  * `pulumi config set --path delivery.<field> <value>`; every field is optional and defaults to
  * the seed's canary. Pulumi.yaml cannot declare it: project config types are string, integer,
- * boolean and array only, so it is documented in README and validated here.
+ * boolean and array only, so it is documented in docs/delivery.md and validated here.
  */
 
 export const DELIVERY_STRATEGIES = ["canary", "ab", "bluegreen"] as const;

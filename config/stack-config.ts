@@ -138,11 +138,11 @@ function crossKeyProblems(c: Decoded): Problem[] {
 
     // Refused rather than ignored: a "true" that does nothing would promise a recovery that three
     // control planes get another way (a replaced one joins the other two; losing all three is
-    // README's manual restore).
+    // docs/operations.md's manual restore).
     if (c.restoreControlPlaneFromBackup && c.controlPlaneCount !== 1) {
         add(
             "restoreControlPlaneFromBackup",
-            `applies only with controlPlaneCount 1, not ${c.controlPlaneCount}: a replaced control plane of ${c.controlPlaneCount} joins the others, and losing them all is the manual restore in README's "etcd backups and restoring etcd"; set it to false`,
+            `applies only with controlPlaneCount 1, not ${c.controlPlaneCount}: a replaced control plane of ${c.controlPlaneCount} joins the others, and losing them all is the manual restore in docs/operations.md, "etcd backups and restoring etcd"; set it to false`,
         );
     }
 

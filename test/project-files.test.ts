@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { RUN_AS } from "../components/autoscaling/scaler-objects";
 import * as fs from "fs";
 import * as path from "path";
-import { renderConfigTable, TABLE_END, TABLE_START } from "../config/config-table";
+import { CONFIG_PAGE, renderConfigTable, TABLE_END, TABLE_START } from "../config/config-table";
 import { CONFIG_KEYS, PROJECT, UNDECLARED_KEYS } from "../config/stack-config";
 import { readProjectFile } from "../config/stack-files";
 import { devConfig, PROJECT_ROOT } from "./fixtures";
@@ -26,11 +26,16 @@ describe("project files", () => {
         assert.doesNotThrow(() => devConfig());
     });
 
-    it("README's config reference is the one generated from Pulumi.yaml (npm run docs:config)", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-        const section = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END) + TABLE_END.length);
+    it(`${CONFIG_PAGE}'s config reference is the one generated from Pulumi.yaml (npm run docs:config)`, () => {
+        const page = fs.readFileSync(path.join(PROJECT_ROOT, CONFIG_PAGE), "utf8");
+        assert.ok(page.includes(TABLE_START) && page.includes(TABLE_END), `${CONFIG_PAGE} has the config-table markers`);
+        const section = page.slice(page.indexOf(TABLE_START), page.indexOf(TABLE_END) + TABLE_END.length);
         assert.equal(section, renderConfigTable(project));
         assert.ok(section.split("\n").length >= Object.keys(project.config).length + 4);
+        // One generated table only: README links the page instead of holding a copy.
+        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        assert.ok(!readme.includes(TABLE_START), "README.md still holds a config table");
+        assert.ok(readme.includes(`(${CONFIG_PAGE})`), `README.md links ${CONFIG_PAGE}`);
     });
 
     it("README gives the two commands and .ci/run runs README's test command", () => {

@@ -7,7 +7,7 @@ import { byName, evaluateBootstrap, evaluateDev, ofType } from "./support/progra
 import { renderedSuite } from "./support/platform-render";
 
 /**
- * Issue 15: the commands README gives must fit every stack, so the stack outputs them from what it
+ * Issue 15: the commands README and docs/ give must fit every stack, so the stack outputs them from what it
  * declares. Each output is checked against the rendered resources it names (dev stack, mock runtime).
  */
 

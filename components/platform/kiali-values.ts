@@ -28,7 +28,7 @@ export function kialiValues(args: KialiValuesArgs): HelmValues {
     return {
         external_services: {
             prometheus: { url: args.prometheusUrl },
-            // Links open in the admin's browser: Grafana through the port-forward README gives.
+            // Links open in the admin's browser: Grafana through the port-forward docs/platform.md gives.
             grafana: {
                 enabled: true,
                 internal_url: args.grafanaUrl,

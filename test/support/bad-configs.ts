@@ -73,7 +73,7 @@ export const BAD_CONFIGS: readonly { readonly overrides: Record<string, string>;
     {
         overrides: { restoreControlPlaneFromBackup: "true", controlPlaneCount: "3" },
         message:
-            'boutique-platform:restoreControlPlaneFromBackup = "true": applies only with controlPlaneCount 1, not 3: a replaced control plane of 3 joins the others, and losing them all is the manual restore in README\'s "etcd backups and restoring etcd"; set it to false',
+            'boutique-platform:restoreControlPlaneFromBackup = "true": applies only with controlPlaneCount 1, not 3: a replaced control plane of 3 joins the others, and losing them all is the manual restore in docs/operations.md, "etcd backups and restoring etcd"; set it to false',
     },
     { overrides: { workerMachineType: "big" }, message: 'boutique-platform:workerMachineType = "big": must be a Compute Engine machine type such as e2-standard-4' },
     {
