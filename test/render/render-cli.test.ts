@@ -82,7 +82,7 @@ describe("npm run render (the CLI, end to end)", function () {
     });
 
     it("npm run bench prints its figures for the counts given", () => {
-        const bench = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "render/bench.ts"), "2", "4"], {
+        const bench = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "bench/render.ts"), "2", "4"], {
             cwd: PROJECT_ROOT,
             encoding: "utf8",
             timeout: 120_000,

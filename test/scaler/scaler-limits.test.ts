@@ -8,7 +8,7 @@ import pino from "pino";
 import { ScaleError } from "../../scaler/node-group";
 import { boundedLogOptions } from "../../scaler/log-limits";
 import { MAX_ID_BYTES, MAX_NODES_PER_REQUEST, refuseOversized } from "../../scaler/request-limits";
-import { closedWithin, http2Session, openSilentSockets, openStalledHandshake, ProbeTls, timedCall } from "../../scaler/limit-probes";
+import { closedWithin, http2Session, openSilentSockets, openStalledHandshake, ProbeTls, timedCall } from "../../bench/limit-probes";
 import { upstreamClient, UPSTREAM_PROTO } from "../support/scaler-lab";
 import { ScalerProcess } from "../support/scaler-process";
 import { issue, testCa } from "../support/test-pki";

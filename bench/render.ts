@@ -1,8 +1,8 @@
 import * as path from "path";
 import { performance } from "perf_hooks";
 import { loadStackConfigMap, readProjectFile } from "../config/stack-files";
-import { evaluateProgram } from "./evaluate";
-import { MockCloud } from "./mock-cloud";
+import { evaluateProgram } from "../render/evaluate";
+import { MockCloud } from "../render/mock-cloud";
 
 /**
  * Prints what evaluating the program costs under the mock runtime as the worker pool grows:

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as http2 from "http2";
 import * as net from "net";
 import * as grpc from "@grpc/grpc-js";
-import type { CloudProviderClient } from "./client";
+import type { CloudProviderClient } from "../scaler/client";
 
 /**
  * What a hostile or broken client does to the scaler, as small probes: the limits test and

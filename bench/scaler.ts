@@ -5,9 +5,9 @@ import { performance } from "perf_hooks";
 import { parseArgs } from "util";
 import { loadStackConfigMap } from "../config/stack-files";
 import { ChildProcess, spawn } from "child_process";
-import { callRpc, cloudProviderClient, CloudProviderClient, spawnScaler } from "./client";
-import { DryRunStack } from "./dry-run-stack";
-import { WORKER_COUNT_KEY } from "./stack-port";
+import { callRpc, cloudProviderClient, CloudProviderClient, spawnScaler } from "../scaler/client";
+import { DryRunStack } from "../scaler/dry-run-stack";
+import { WORKER_COUNT_KEY } from "../scaler/stack-port";
 import { PROJECT } from "../config/stack-config";
 
 /**
@@ -77,7 +77,7 @@ async function latencies(target: Target, method: string, callers: number, perCal
 
 /** `bench-baseline.ts` answering `responses`; resolves with its gRPC address once it listens. */
 function spawnBaseline(responses: Record<string, object>): Promise<{ child: ChildProcess; grpcAddress: string }> {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "bench-baseline.ts")], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "scaler-baseline.ts")], {
         cwd: ROOT,
         env: { ...process.env, BASELINE_RESPONSES: JSON.stringify(responses) },
         stdio: ["ignore", "pipe", "inherit"],

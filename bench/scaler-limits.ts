@@ -5,7 +5,7 @@ import { parseArgs } from "util";
 import * as grpc from "@grpc/grpc-js";
 // The tests' CA: self-signed certificates for the mTLS run, nothing kept.
 import { issue, testCa } from "../test/support/test-pki";
-import { CloudProviderClient, cloudProviderClient, RunningScaler, spawnScaler } from "./client";
+import { CloudProviderClient, cloudProviderClient, RunningScaler, spawnScaler } from "../scaler/client";
 import { closedWithin, openSilentSockets, openUnreadStreams, ProbeTls, rssMiB, timedCall } from "./limit-probes";
 
 /**

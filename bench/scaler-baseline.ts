@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { loadCloudProvider } from "./client";
+import { loadCloudProvider } from "../scaler/client";
 
 /**
  * The benchmark's yardstick: a grpc-js server on the same .proto that answers the measured RPCs
