@@ -41,7 +41,7 @@ export interface ControlPlaneBringUpInput {
 // Without a restore input: one of several control planes, or a program that offers none.
 const NO_CLUSTER_TO_JOIN = bash`
 no_cluster_to_join() {
-  die "$NODE_NAME: step 'find the cluster' failed: no API server answered at $API_ENDPOINT for $(wait_limit "$CLUSTER_PROBE_SECONDS")s, so there is no control plane to join. A replaced control plane never creates a new cluster: bring another control plane back first, or, if this was the only one, restore etcd from its latest snapshot (docs/operations.md, 'etcd backups and restoring etcd')"
+  die "$NODE_NAME: step 'find the cluster' failed: no API server answered at $API_ENDPOINT for $(wait_limit "$CLUSTER_PROBE_SECONDS")s, so there is no control plane to join. A replaced control plane never creates a new cluster: bring another control plane back first, or, if this was the only one, restore etcd from its latest snapshot (README, 'Restoring etcd')"
 }`;
 
 /**

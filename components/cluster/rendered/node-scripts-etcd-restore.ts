@@ -30,7 +30,7 @@ export function renderEtcdRestoreScript(settings: EtcdRestoreScriptSettings): st
         name: "boutique-etcd-restore",
         purpose: [
             "Usage: boutique-etcd-restore (--latest | --object NAME) [--as-single-member]",
-            "Restores this control plane's etcd from a snapshot in the backup bucket (docs/operations.md: restoring",
+            "Restores this control plane's etcd from a snapshot in the backup bucket (README: restoring",
             "etcd). Keyless like the backup: works while the API server is down. Runs as root.",
         ],
         settings: [
@@ -51,7 +51,7 @@ usage: boutique-etcd-restore (--latest | --object NAME) [--as-single-member]
   --object NAME        one object of the bucket, e.g. <cluster>/<node>/20250101T000000Z-scheduled.db
   --as-single-member   restore even though the cluster has more than one etcd member: this node
                        becomes a one-member cluster, the other control planes must be reset and
-                       joined again (docs/operations.md: restoring etcd)
+                       joined again (README: restoring etcd)
 USAGE
   exit 2
 }
@@ -144,7 +144,7 @@ main() {
   local members
   members=$(member_count)
   if [ "$members" -gt 1 ] && [ "$single" = 0 ]; then
-    die "the cluster has $members etcd members: restoring one of them is a different procedure (docs/operations.md: restoring etcd); with --as-single-member this node becomes a one-member cluster and the other control planes must be reset and joined again"
+    die "the cluster has $members etcd members: restoring one of them is a different procedure (README: restoring etcd); with --as-single-member this node becomes a one-member cluster and the other control planes must be reset and joined again"
   fi
 
   ensure_etcd_image
