@@ -3,7 +3,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 /** The project's own TypeScript: what `tsc -p .` compiles (tsconfig.json's include). */
-const SOURCE_ROOTS = ["index.ts", "bench", "config", "components", "render", "scaler", "policy", "test"];
+const SOURCE_ROOTS = ["index.ts", "bench", "bootstrap", "config", "components", "render", "scaler", "policy", "test"];
 
 /** Which folders each part of the program may import from; the most specific entry applies. */
 export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
@@ -21,6 +21,8 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     policy: ["config", "components", "policy"],
     render: ["config", "components", "scaler", "render"],
     "index.ts": ["config", "components"],
+    // The once-per-project stack (CI identities, state bucket, KMS key).
+    bootstrap: ["config", "components/shared", "components/ci"],
     bench: ["config", "components", "scaler", "render", "bench", "test/support"],
     test: ["config", "components", "scaler", "render", "policy", "bench", "test", "index.ts"],
 };
