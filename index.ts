@@ -149,18 +149,34 @@ export = async () => {
     // Dedicated Loki nodes (optional): tainted, so only Loki's pods land there; never autoscaled.
     const lokiNodes =
         layers.logging && platform.loki.nodeCount > 0
-            ? new DedicatedNodePool("loki-pool", { ...nodeDefaults, machineType: platform.loki.machineType, pool: LOKI_POOL, addresses: ipPool.lokiNodes, cluster: controlPlane.joinSettings })
+            ? new DedicatedNodePool("loki-pool", {
+                  ...nodeDefaults,
+                  machineType: platform.loki.machineType,
+                  pool: LOKI_POOL,
+                  addresses: ipPool.lokiNodes,
+                  cluster: controlPlane.joinSettings,
+              })
             : undefined;
 
     // The platform, in install order, on the new cluster. Pods other than Cilium's need workers: the
     // releases wait for minWorkers schedulable nodes, never for the pool itself, so nothing outside
     // the pool depends on a worker and a scale update targets the workers alone.
     const onCluster = { providers: [controlPlane.provider] };
-    const cni = new Cni("cni", { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] }, onCluster);
-    const workersReady = new WorkersReady("workers-ready", { cluster: controlPlane.joinSettings, clusterInitialized: controlPlane.initialized, minReadyWorkers: config.workers.min });
+    const cni = new Cni(
+        "cni",
+        { apiServerHost: haproxy.internalIp, apiServerPort: API_SERVER_PORT, podCidr: config.network.pods.cidr, after: [controlPlane.initialized] },
+        onCluster,
+    );
+    const workersReady = new WorkersReady("workers-ready", {
+        cluster: controlPlane.joinSettings,
+        clusterInitialized: controlPlane.initialized,
+        minReadyWorkers: config.workers.min,
+    });
     const storage = new DefaultStorage("storage", { provider: platform.storageProvider, after: [cni, workersReady] }, onCluster);
     const withNodes = [storage, workersReady];
-    const collectorTraces = layers.tracing ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent } : undefined;
+    const collectorTraces = layers.tracing
+        ? { host: OTEL_COLLECTOR_HOST, port: OTEL_COLLECTOR.grpcPort, samplingPercent: platform.traceSamplingPercent }
+        : undefined;
     const istio = layers.istio ? new IstioMesh("istio", { tracing: collectorTraces, after: [cni, workersReady] }, onCluster) : undefined;
     const monitoring = layers.monitoring
         ? new Monitoring(
@@ -176,25 +192,26 @@ export = async () => {
               onCluster,
           )
         : undefined;
-    const logging = layers.logging && federation
-        ? new Logging(
-              "logging",
-              {
-                  project: gcp.project,
-                  region: gcp.region,
-                  clusterName,
-                  retentionDays: platform.loki.retentionDays,
-                  bucketOnDestroy: platform.bucketsOnDestroy,
-                  replicas: platform.loki.replicas,
-                  storageClass: storage.storageClass,
-                  federation: federation.pool,
-                  monitoring: monitoring?.release,
-                  placement: lokiNodes ? LOKI_PLACEMENT : undefined,
-                  after: lokiNodes ? [...withNodes, lokiNodes] : withNodes,
-              },
-              onCluster,
-          )
-        : undefined;
+    const logging =
+        layers.logging && federation
+            ? new Logging(
+                  "logging",
+                  {
+                      project: gcp.project,
+                      region: gcp.region,
+                      clusterName,
+                      retentionDays: platform.loki.retentionDays,
+                      bucketOnDestroy: platform.bucketsOnDestroy,
+                      replicas: platform.loki.replicas,
+                      storageClass: storage.storageClass,
+                      federation: federation.pool,
+                      monitoring: monitoring?.release,
+                      placement: lokiNodes ? LOKI_PLACEMENT : undefined,
+                      after: lokiNodes ? [...withNodes, lokiNodes] : withNodes,
+                  },
+                  onCluster,
+              )
+            : undefined;
     const tracing = layers.tracing ? new Tracing("tracing", { storageClass: storage.storageClass, after: withNodes }, onCluster) : undefined;
     // On destroy, the claims' Persistent Disks are deleted through the CSI driver before it and the cluster go.
     const claimOwners = [
@@ -212,10 +229,18 @@ export = async () => {
     }
     if (logging || tracing) {
         // Waits for no backend: a failing Tempo must not keep logs from Loki (exporters queue and retry while one starts).
-        new OtelCollector("collector", { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes }, onCluster);
+        new OtelCollector(
+            "collector",
+            { lokiOtlpEndpoint: logging && LOKI_OTLP_ENDPOINT, tempoOtlpEndpoint: tracing && TEMPO_OTLP_ENDPOINT, after: withNodes },
+            onCluster,
+        );
     }
     if (layers.kiali && istio && monitoring) {
-        new Kiali("kiali-console", { grafanaAdminPassword: monitoring.grafanaAdminPassword, tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] }, onCluster);
+        new Kiali(
+            "kiali-console",
+            { grafanaAdminPassword: monitoring.grafanaAdminPassword, tempoUrl: tracing && TEMPO_URL, after: [istio, monitoring] },
+            onCluster,
+        );
     }
 
     // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
@@ -267,7 +292,9 @@ export = async () => {
         // Commands for this stack, whatever it is called (README and docs/ name none of its addresses).
         shopUrl: config.boutique.enabled && istio && monitoring ? haproxy.publicIp.apply(shopUrl) : undefined,
         /** cp-0 through HAProxy, as the program connects; <key file> holds `sshPrivateKey`. */
-        sshCommand: pulumi.all([haproxy.publicIp, ipPool.controlPlanes[0].ip]).apply(([bastionIp, nodeIp]) => sshCommand({ user: access.sshUser, bastionIp, nodeIp })),
+        sshCommand: pulumi
+            .all([haproxy.publicIp, ipPool.controlPlanes[0].ip])
+            .apply(([bastionIp, nodeIp]) => sshCommand({ user: access.sshUser, bastionIp, nodeIp })),
         iapSshCommand: iapSshCommand({ instance: controlPlane.nodeNames[0], zone: gcp.zone, project: gcp.project }),
         grafanaPortForward: monitoring ? GRAFANA_PORT_FORWARD : undefined,
         kialiPortForward: layers.kiali && istio && monitoring ? KIALI_PORT_FORWARD : undefined,

@@ -74,7 +74,10 @@ export function closedWithin(socket: net.Socket, withinMs: number): Promise<numb
 /** An HTTP/2 connection to the scaler, as a gRPC client's transport would open it. */
 export function http2Session(address: string, credentials?: ProbeTls): Promise<http2.ClientHttp2Session> {
     const authority = credentials ? `https://${address}` : `http://${address}`;
-    const session = http2.connect(authority, credentials ? { ca: credentials.ca, cert: credentials.cert, key: credentials.key, servername: credentials.servername, ALPNProtocols: ["h2"] } : {});
+    const session = http2.connect(
+        authority,
+        credentials ? { ca: credentials.ca, cert: credentials.cert, key: credentials.key, servername: credentials.servername, ALPNProtocols: ["h2"] } : {},
+    );
     return new Promise((resolve, reject) => {
         session.once("remoteSettings", () => resolve(session));
         session.once("error", reject);
@@ -96,7 +99,12 @@ export async function openUnreadStreams(address: string, count: number, perSessi
         sessions.push(session);
         for (let i = 0; i < Math.min(perSession, count - opened); i++) {
             const stream = session.request(
-                { ":method": "POST", ":path": "/clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider/NodeGroups", "content-type": "application/grpc", te: "trailers" },
+                {
+                    ":method": "POST",
+                    ":path": "/clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider/NodeGroups",
+                    "content-type": "application/grpc",
+                    te: "trailers",
+                },
                 { endStream: false },
             );
             stream.on("error", () => undefined);

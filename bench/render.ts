@@ -20,7 +20,12 @@ async function main(counts: number[]): Promise<void> {
             stack: "dev",
             cloud: new MockCloud(),
             // One Loki replica, so the small warm-up pool (minWorkers 1) is valid config too.
-            config: loadStackConfigMap(projectRoot, "dev", { workerCount: String(workers), minWorkers: "1", maxWorkers: String(Math.max(workers, 1)), lokiReplicas: "1" }),
+            config: loadStackConfigMap(projectRoot, "dev", {
+                workerCount: String(workers),
+                minWorkers: "1",
+                maxWorkers: String(Math.max(workers, 1)),
+                lokiReplicas: "1",
+            }),
         });
     await evaluate(1); // warm-up: module loading and JIT are not the program's cost
     const rows: { workers: number; resources: number; seconds: number }[] = [];
@@ -35,7 +40,9 @@ async function main(counts: number[]): Promise<void> {
         const previous = rows[i - 1];
         const perWorker = previous ? ((row.resources - previous.resources) / (row.workers - previous.workers)).toFixed(1) : "-";
         const msPerWorker = previous ? (((row.seconds - previous.seconds) * 1000) / (row.workers - previous.workers)).toFixed(1) : "-";
-        console.log(`${String(row.workers).padStart(7)}  ${String(row.resources).padStart(9)}  ${row.seconds.toFixed(2).padStart(7)}  ${perWorker.padStart(17)}  ${msPerWorker.padStart(10)}`);
+        console.log(
+            `${String(row.workers).padStart(7)}  ${String(row.resources).padStart(9)}  ${row.seconds.toFixed(2).padStart(7)}  ${perWorker.padStart(17)}  ${msPerWorker.padStart(10)}`,
+        );
     });
     console.log("* increment from the previous row (resources include the worker's reserved address)");
 }

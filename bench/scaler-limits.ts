@@ -20,7 +20,11 @@ import { closedWithin, openSilentSockets, openUnreadStreams, ProbeTls, rssMiB, t
  */
 
 const { values } = parseArgs({
-    options: { streams: { type: "string", default: "10000" }, sockets: { type: "string", default: "1000" }, "id-bytes": { type: "string", default: String(1024 * 1024) } },
+    options: {
+        streams: { type: "string", default: "10000" },
+        sockets: { type: "string", default: "1000" },
+        "id-bytes": { type: "string", default: String(1024 * 1024) },
+    },
 });
 const STREAMS = Number(values.streams);
 const SOCKETS = Number(values.sockets);
@@ -94,7 +98,8 @@ async function measure(mode: Mode, dir: string): Promise<void> {
         const beforeSockets = rssMiB(pid);
         const sockets = await openSilentSockets(scaler.grpcAddress, SOCKETS);
         await sleep(1000);
-        const openAfter = (ms: number) => Promise.all(sockets.map((socket) => closedWithin(socket, ms))).then((closed) => closed.filter((at) => at === undefined).length);
+        const openAfter = (ms: number) =>
+            Promise.all(sockets.map((socket) => closedWithin(socket, ms))).then((closed) => closed.filter((at) => at === undefined).length);
         line(`${SOCKETS} silent sockets`, `RSS ${mib(rssMiB(pid))} (${delta(rssMiB(pid) - beforeSockets)}), ${await openAfter(300)} open after 1 s`);
         line("", await during());
         line("", `${await openAfter(11_000)} of them still open 12 s after connecting`);
@@ -105,7 +110,10 @@ async function measure(mode: Mode, dir: string): Promise<void> {
             const beforeId = rssMiB(pid);
             const answer = await timedCall(connected, "NodeGroupTargetSize", { id: "x".repeat(bytes) }, 5000);
             await sleep(300);
-            line(`id of ${bytes} bytes`, `${grpc.status[answer.code]} in ${Math.round(answer.milliseconds)} ms, log +${scaler.output().length - logged} bytes, RSS ${mib(rssMiB(pid))} (${delta(rssMiB(pid) - beforeId)})`);
+            line(
+                `id of ${bytes} bytes`,
+                `${grpc.status[answer.code]} in ${Math.round(answer.milliseconds)} ms, log +${scaler.output().length - logged} bytes, RSS ${mib(rssMiB(pid))} (${delta(rssMiB(pid) - beforeId)})`,
+            );
             line("", `then ${await during()} (the connected client's channel carried the id)`);
         }
         connected.close();

@@ -26,7 +26,6 @@ import { PROJECT } from "../config/stack-config";
 
 const ROOT = path.resolve(__dirname, "..");
 
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** CPU seconds a process has used (user + system), from /proc (Linux). */
@@ -69,7 +68,10 @@ async function latencies(target: Target, method: string, callers: number, perCal
     const seconds = (performance.now() - started) / 1000;
     const serverCpuUs = ((cpuSeconds(target.pid) - cpuBefore) / samples.length) * 1e6;
     const clientCpuUs = ((cpuSeconds(process.pid) - clientCpuBefore) / samples.length) * 1e6;
-    const handling = handledBefore && target.httpAddress ? `; in the scaler's handler p99 ${handlingPercentile(handledBefore, await handlingBuckets(target.httpAddress, method), 99)}` : "";
+    const handling =
+        handledBefore && target.httpAddress
+            ? `; in the scaler's handler p99 ${handlingPercentile(handledBefore, await handlingBuckets(target.httpAddress, method), 99)}`
+            : "";
     samples.sort((a, b) => a - b);
     const mode = pauseMs > 0 ? `paced ${pauseMs} ms` : "back to back";
     return `${target.label.padEnd(8)} ${method.padEnd(20)} ${mode.padEnd(13)} ${String(samples.length).padStart(6)} calls ${String(Math.round(samples.length / seconds)).padStart(6)}/s  p50 ${percentile(samples, 50).toFixed(2).padStart(6)} ms  p99 ${percentile(samples, 99).toFixed(2).padStart(6)} ms  max ${samples[samples.length - 1].toFixed(2).padStart(7)} ms  CPU/call server ${serverCpuUs.toFixed(0)} us, callers ${clientCpuUs.toFixed(0)} us${handling}`;
@@ -109,7 +111,6 @@ function handlingPercentile(before: Map<number, number>, after: Map<number, numb
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 /**
  * Keeps an update running through each measurement: `fresh()` reuses the update it started if at
  * least half of its `up` is still ahead, otherwise waits for the running one to finish and starts
@@ -140,8 +141,22 @@ class RunningUpdate {
 }
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { callers: { type: "string", default: "100" }, burst: { type: "string", default: "20" }, "up-seconds": { type: "string", default: "5" }, calls: { type: "string", default: "20" }, "pause-ms": { type: "string", default: "100" } } });
-    const [callers, burst, upSeconds, perCaller, pauseMs] = [Number(values.callers), Number(values.burst), Number(values["up-seconds"]), Number(values.calls), Number(values["pause-ms"])];
+    const { values } = parseArgs({
+        options: {
+            callers: { type: "string", default: "100" },
+            burst: { type: "string", default: "20" },
+            "up-seconds": { type: "string", default: "5" },
+            calls: { type: "string", default: "20" },
+            "pause-ms": { type: "string", default: "100" },
+        },
+    });
+    const [callers, burst, upSeconds, perCaller, pauseMs] = [
+        Number(values.callers),
+        Number(values.burst),
+        Number(values["up-seconds"]),
+        Number(values.calls),
+        Number(values["pause-ms"]),
+    ];
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "scaler-bench-"));
     const state = path.join(dir, "state.json");
     // Room for the burst and the updates started between measurements (the dev /24 holds 222 slots).
@@ -155,7 +170,9 @@ async function main(): Promise<void> {
     const methods = ["NodeGroupTargetSize", "NodeGroupNodes"];
     let baseline: { child: ChildProcess; client: CloudProviderClient } | undefined;
     try {
-        console.log(`node ${process.version}, ${os.cpus().length} CPUs shared by callers and server; scaler on a dry-run stack, up = ${upSeconds} s; ${callers} concurrent callers`);
+        console.log(
+            `node ${process.version}, ${os.cpus().length} CPUs shared by callers and server; scaler on a dry-run stack, up = ${upSeconds} s; ${callers} concurrent callers`,
+        );
         const stack = new DryRunStack(state, 0, ROOT);
         const running = new RunningUpdate(stack, c, upSeconds);
         const answers = Object.fromEntries(await Promise.all(methods.map(async (method) => [method, await callRpc(c, method, { id: "workers" })] as const)));
@@ -185,7 +202,9 @@ async function main(): Promise<void> {
         for (let i = 0; i < 600 && Number((await stack.readDeployed())[WORKER_COUNT_KEY]) !== target; i++) await new Promise((r) => setTimeout(r, 100));
         const ups = stack.updates().length - before;
         const max = Number(config[`${PROJECT}:maxWorkers`]);
-        console.log(`burst of ${burst} IncreaseSize(1) in ${burstMs.toFixed(0)} ms during an update: size ${start} -> ${target} (expected ${Math.min(start + burst, max)}), ${ups} more up run(s) to deploy it`);
+        console.log(
+            `burst of ${burst} IncreaseSize(1) in ${burstMs.toFixed(0)} ms during an update: size ${start} -> ${target} (expected ${Math.min(start + burst, max)}), ${ups} more up run(s) to deploy it`,
+        );
     } finally {
         c.close();
         baseline?.client.close();
@@ -195,7 +214,10 @@ async function main(): Promise<void> {
     }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-});
+main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+    },
+);

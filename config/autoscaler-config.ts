@@ -70,13 +70,29 @@ const autoscalerFields = z
             .optional(),
         stateBackend: z
             .string({ error: "must be a gs:// URL" })
-            .regex(STATE_BACKEND, "must be a gs://<bucket>[/<prefix>] URL, the prefix of letters, digits, . _ - and / only (the scaler reaches GCS with the cluster's federated identity)")
-            .refine((url) => BUCKET.test(STATE_BACKEND.exec(url)?.[1] ?? ""), "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores")
-            .refine((url) => !url.split("/").slice(3).some((segment) => segment === "." || segment === ".."), "must not have . or .. in its prefix (the state would land outside the prefix named)")
+            .regex(
+                STATE_BACKEND,
+                "must be a gs://<bucket>[/<prefix>] URL, the prefix of letters, digits, . _ - and / only (the scaler reaches GCS with the cluster's federated identity)",
+            )
+            .refine(
+                (url) => BUCKET.test(STATE_BACKEND.exec(url)?.[1] ?? ""),
+                "must name a valid bucket: 3-63 lowercase letters, digits, dots, hyphens or underscores",
+            )
+            .refine(
+                (url) =>
+                    !url
+                        .split("/")
+                        .slice(3)
+                        .some((segment) => segment === "." || segment === ".."),
+                "must not have . or .. in its prefix (the state would land outside the prefix named)",
+            )
             .optional(),
         secretsProvider: z
             .string({ error: "must be a gcpkms:// URL" })
-            .regex(KMS_PROVIDER, "must be gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (a passphrase would be a secret to ship)")
+            .regex(
+                KMS_PROVIDER,
+                "must be gcpkms://projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key> (a passphrase would be a secret to ship)",
+            )
             .optional(),
         scaleDownUnneededTime: z
             .string({ error: "must be a duration" })
@@ -92,24 +108,27 @@ const autoscalerFields = z
     .strict();
 
 /** The `autoscaler` decoder: undefined when not enabled; when enabled, the three places it needs are required. */
-export const autoscaler = jsonObject("autoscaler", autoscalerFields, '{"enabled": true, "scalerImage": "<registry>/boutique-scaler:1.0.0", "stateBackend": "gs://<bucket>", "secretsProvider": "gcpkms://…"}').transform(
-    (fields, ctx): AutoscalerConfig | undefined => {
-        const { scalerImage, stateBackend, secretsProvider } = fields;
-        if (!fields.enabled) {
-            const set = Object.keys(fields).filter((field) => field !== "enabled");
-            if (set.length > 0) ctx.addIssue({ code: "custom", message: `autoscaler.${set[0]} is set but autoscaler.enabled is not true` });
-            return undefined;
-        }
-        if (scalerImage === undefined || stateBackend === undefined || secretsProvider === undefined) {
-            for (const field of REQUIRED.filter((name) => fields[name] === undefined)) ctx.addIssue({ code: "custom", message: `autoscaler.${field} must be set when autoscaler.enabled is true` });
-            return z.NEVER;
-        }
-        return {
-            scalerImage,
-            stateBackend: { url: stateBackend, bucket: STATE_BACKEND.exec(stateBackend)?.[1] ?? "" },
-            secretsProvider: { url: secretsProvider, kmsKey: KMS_PROVIDER.exec(secretsProvider)?.[1] ?? "" },
-            scaleDownUnneededTime: fields.scaleDownUnneededTime ?? "10m",
-            scaleUpdateMinutes: fields.scaleUpdateMinutes ?? DEFAULT_SCALE_UPDATE_MINUTES,
-        };
-    },
-);
+export const autoscaler = jsonObject(
+    "autoscaler",
+    autoscalerFields,
+    '{"enabled": true, "scalerImage": "<registry>/boutique-scaler:1.0.0", "stateBackend": "gs://<bucket>", "secretsProvider": "gcpkms://…"}',
+).transform((fields, ctx): AutoscalerConfig | undefined => {
+    const { scalerImage, stateBackend, secretsProvider } = fields;
+    if (!fields.enabled) {
+        const set = Object.keys(fields).filter((field) => field !== "enabled");
+        if (set.length > 0) ctx.addIssue({ code: "custom", message: `autoscaler.${set[0]} is set but autoscaler.enabled is not true` });
+        return undefined;
+    }
+    if (scalerImage === undefined || stateBackend === undefined || secretsProvider === undefined) {
+        for (const field of REQUIRED.filter((name) => fields[name] === undefined))
+            ctx.addIssue({ code: "custom", message: `autoscaler.${field} must be set when autoscaler.enabled is true` });
+        return z.NEVER;
+    }
+    return {
+        scalerImage,
+        stateBackend: { url: stateBackend, bucket: STATE_BACKEND.exec(stateBackend)?.[1] ?? "" },
+        secretsProvider: { url: secretsProvider, kmsKey: KMS_PROVIDER.exec(secretsProvider)?.[1] ?? "" },
+        scaleDownUnneededTime: fields.scaleDownUnneededTime ?? "10m",
+        scaleUpdateMinutes: fields.scaleUpdateMinutes ?? DEFAULT_SCALE_UPDATE_MINUTES,
+    };
+});

@@ -6,7 +6,10 @@ import { StackConfigError } from "./stack-config";
 export const BOOTSTRAP_PROJECT = "boutique-ci";
 
 /** A GitLab project's path: groups, subgroups and the project, separated by "/". */
-export const GITLAB_PROJECT_PATH = { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)+$/, allowed: "the GitLab project's path, group[/subgroup...]/project" } as const;
+export const GITLAB_PROJECT_PATH = {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)+$/,
+    allowed: "the GitLab project's path, group[/subgroup...]/project",
+} as const;
 
 export interface BootstrapConfig {
     readonly project: string;
@@ -21,7 +24,10 @@ const keys = {
     // Service account ids are 6-30 characters: "<prefix>-ci-preview" leaves 19 for the prefix.
     [`${BOOTSTRAP_PROJECT}:prefix`]: matching(/^[a-z][a-z0-9-]{0,17}[a-z0-9]$/, "a lowercase name of 2-19 letters, digits or hyphens"),
     // STS compares it with the tokens' `iss` byte for byte: no trailing slash, no path.
-    [`${BOOTSTRAP_PROJECT}:gitlabIssuer`]: matching(/^https:\/\/[a-z0-9.-]+(:\d+)?$/, "the GitLab instance's https URL without a trailing slash, such as https://gitlab.com"),
+    [`${BOOTSTRAP_PROJECT}:gitlabIssuer`]: matching(
+        /^https:\/\/[a-z0-9.-]+(:\d+)?$/,
+        "the GitLab instance's https URL without a trailing slash, such as https://gitlab.com",
+    ),
     [`${BOOTSTRAP_PROJECT}:gitlabProjectPath`]: matching(GITLAB_PROJECT_PATH.pattern, GITLAB_PROJECT_PATH.allowed),
 };
 type Key = keyof typeof keys;

@@ -53,8 +53,10 @@ export function boutiqueHostProblem(host: string): string | undefined {
     if (!DNS_NAME.test(host)) return `has ${quoteInput(host)}, not a DNS name such as shop.example.com (never *: Istio forbids it beside mesh)`;
     const labels = host.split(".");
     const last = labels[labels.length - 1];
-    if (PRIVATE_TOP_LABELS.includes(last) || host.endsWith(".cluster.local")) return `has ${quoteInput(host)}, a name that resolves inside a cluster, VPC or host (.${last}), not a public host name`;
-    if (labels.length === 2 && CLUSTER_NAMESPACES.includes(last)) return `has ${quoteInput(host)}, which pods resolve as service ${labels[0]} in namespace ${last}: the mesh's traffic to it would reach the shop`;
+    if (PRIVATE_TOP_LABELS.includes(last) || host.endsWith(".cluster.local"))
+        return `has ${quoteInput(host)}, a name that resolves inside a cluster, VPC or host (.${last}), not a public host name`;
+    if (labels.length === 2 && CLUSTER_NAMESPACES.includes(last))
+        return `has ${quoteInput(host)}, which pods resolve as service ${labels[0]} in namespace ${last}: the mesh's traffic to it would reach the shop`;
     return undefined;
 }
 

@@ -70,7 +70,11 @@ function boundedParseArgsMessage(message: string): string {
  * its short message with code 1; anything else is a bug and prints its stack with code 1. Every
  * refusal of bad input is one of the first two.
  */
-export function runCli(main: (argv: string[]) => Promise<number | void>, usage: string, explain: (error: unknown) => string | undefined = () => undefined): void {
+export function runCli(
+    main: (argv: string[]) => Promise<number | void>,
+    usage: string,
+    explain: (error: unknown) => string | undefined = () => undefined,
+): void {
     main(process.argv.slice(2)).then(
         (code) => {
             if (typeof code === "number") process.exit(code);

@@ -18,7 +18,8 @@ function defaultOf(declaration: ConfigDeclaration): string {
 /** The config reference in docs/configuration.md: one row per key Pulumi.yaml declares. */
 export function renderConfigTable(project: ProjectFile): string {
     const rows = Object.entries(project.config).map(
-        ([key, declaration]) => `| \`${project.name}:${key}\` | ${typeOf(declaration)} | ${defaultOf(declaration)} | ${declaration.description.replace(/\|/g, "\\|")} |`,
+        ([key, declaration]) =>
+            `| \`${project.name}:${key}\` | ${typeOf(declaration)} | ${defaultOf(declaration)} | ${declaration.description.replace(/\|/g, "\\|")} |`,
     );
     return [TABLE_START, "| key | type | default | meaning |", "| --- | --- | --- | --- |", ...rows, TABLE_END].join("\n");
 }

@@ -16,8 +16,7 @@ export type AlertProviderType = (typeof ALERT_PROVIDERS)[number];
 
 /** One A/B rule: a request header (exact, prefix or regex) or a cookie (regex). */
 export type TrafficMatch =
-    | { readonly header: string; readonly exact?: string; readonly prefix?: string; readonly regex?: string }
-    | { readonly cookie: string };
+    { readonly header: string; readonly exact?: string; readonly prefix?: string; readonly regex?: string } | { readonly cookie: string };
 
 export interface DeliveryConfig {
     readonly strategy: DeliveryStrategy;
@@ -82,9 +81,15 @@ export const SEED_DELIVERY: DeliveryConfig = {
     webhooks: { smokeTest: true, load: true, userJourneys: true, manualPromotion: false },
 };
 
-const percent = (what: string) => z.number({ error: `must be a number (${what})` }).int("must be a whole number").min(1, "must be from 1 to 100").max(100, "must be from 1 to 100");
+const percent = (what: string) =>
+    z
+        .number({ error: `must be a number (${what})` })
+        .int("must be a whole number")
+        .min(1, "must be from 1 to 100")
+        .max(100, "must be from 1 to 100");
 /** A whole number from 1 to `max`: Flagger's fields are int32, and each bound is far above a sane value. */
-const upTo = (max: number) => z.number({ error: "must be a number" }).int("must be a whole number").min(1, `must be from 1 to ${max}`).max(max, `must be from 1 to ${max}`);
+const upTo = (max: number) =>
+    z.number({ error: "must be a number" }).int("must be a whole number").min(1, `must be from 1 to ${max}`).max(max, `must be from 1 to ${max}`);
 /** A match value or a channel name: short, and ending up in a VirtualService or an alert provider. */
 const shortText = (what: string) => z.string({ error: `must be text (${what})` }).max(256, `must be at most 256 characters (${what})`);
 const duration = z.string({ error: 'must be a duration such as "30s" or "1m"' }).regex(/^[1-9][0-9]*(s|m)$/, 'must be a duration such as "30s" or "1m"');
@@ -95,7 +100,10 @@ const matchRule = z.union(
         z
             .object({ header: headerName, exact: shortText("exact").optional(), prefix: shortText("prefix").optional(), regex: shortText("regex").optional() })
             .strict()
-            .refine((rule) => [rule.exact, rule.prefix, rule.regex].filter((v) => v !== undefined).length === 1, "a header rule needs exactly one of exact, prefix, regex"),
+            .refine(
+                (rule) => [rule.exact, rule.prefix, rule.regex].filter((v) => v !== undefined).length === 1,
+                "a header rule needs exactly one of exact, prefix, regex",
+            ),
         z.object({ cookie: shortText("cookie").min(1, "a cookie rule needs a regex") }).strict(),
     ],
     { error: 'must be {header, exact|prefix|regex} or {cookie}, e.g. {"header": "x-canary", "exact": "beta"}' },
@@ -124,7 +132,12 @@ const deliveryFields = z
             .strict()
             .optional(),
         webhooks: z
-            .object({ smokeTest: z.boolean().optional(), load: z.boolean().optional(), userJourneys: z.boolean().optional(), manualPromotion: z.boolean().optional() })
+            .object({
+                smokeTest: z.boolean().optional(),
+                load: z.boolean().optional(),
+                userJourneys: z.boolean().optional(),
+                manualPromotion: z.boolean().optional(),
+            })
             .strict()
             .optional(),
         alerting: z
@@ -150,14 +163,17 @@ function deliveryProblems(set: DeliveryFields, d: DeliveryConfig): string[] {
     if (d.strategy !== "canary") {
         for (const field of canaryOnly) problems.push(`delivery.${field} applies to strategy canary only (strategy is ${d.strategy})`);
     }
-    if (d.strategy === "canary" && d.stepWeight > d.maxWeight) problems.push(`delivery.stepWeight ${d.stepWeight} must not exceed delivery.maxWeight (${d.maxWeight})`);
+    if (d.strategy === "canary" && d.stepWeight > d.maxWeight)
+        problems.push(`delivery.stepWeight ${d.stepWeight} must not exceed delivery.maxWeight (${d.maxWeight})`);
     const weights = d.stepWeights;
     if (weights) {
-        if (weights.some((weight, i) => i > 0 && weight <= weights[i - 1])) problems.push(`delivery.stepWeights must increase step by step (got ${weights.join(", ")})`);
+        if (weights.some((weight, i) => i > 0 && weight <= weights[i - 1]))
+            problems.push(`delivery.stepWeights must increase step by step (got ${weights.join(", ")})`);
         if (weights[weights.length - 1] > d.maxWeight) problems.push(`delivery.stepWeights must stay within delivery.maxWeight (${d.maxWeight})`);
         if (set.stepWeight !== undefined) problems.push("delivery.stepWeight and delivery.stepWeights exclude each other: set one");
     }
-    if (d.strategy === "ab" && d.match.length === 0) problems.push('delivery.match must name who gets the new version for strategy ab, e.g. [{"header": "x-canary", "exact": "beta"}]');
+    if (d.strategy === "ab" && d.match.length === 0)
+        problems.push('delivery.match must name who gets the new version for strategy ab, e.g. [{"header": "x-canary", "exact": "beta"}]');
     if (d.strategy !== "ab" && d.match.length > 0) problems.push(`delivery.match applies to strategy ab only (strategy is ${d.strategy})`);
     if (d.mirror && d.strategy === "ab") problems.push("delivery.mirror applies to strategies canary and bluegreen");
     if (d.mirrorWeight !== undefined && !d.mirror) problems.push("delivery.mirrorWeight needs delivery.mirror: true");

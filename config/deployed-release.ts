@@ -23,7 +23,9 @@ export async function readDeployedRelease(): Promise<KubernetesRelease | undefin
     if (typeof value !== "string") return undefined;
     const parsed = kubernetesVersion.safeParse(value);
     if (!parsed.success) {
-        throw new Error(`the stack's ${DEPLOYED_RELEASE_OUTPUT} output is ${JSON.stringify(value)}, which is not a release this program deployed; fix the state before changing the cluster`);
+        throw new Error(
+            `the stack's ${DEPLOYED_RELEASE_OUTPUT} output is ${JSON.stringify(value)}, which is not a release this program deployed; fix the state before changing the cluster`,
+        );
     }
     return parsed.data;
 }

@@ -17,7 +17,9 @@ const SAFE_CHARACTERS = /^[A-Za-z0-9*:,./~ -]{1,64}$/;
 const WEEKDAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
 const FIELD = "[0-9*,./]+";
 /** `[Mon..Fri ][*-*-* ]HH:MM[:SS][ UTC]`, the calendar form of systemd.time(7) without time zones other than UTC. */
-const CALENDAR_FORM = new RegExp(`^(?:${WEEKDAY}(?:(?:,|\\.\\.)${WEEKDAY})* )?(?:${FIELD}-${FIELD}[-~]${FIELD} )?(${FIELD}):(${FIELD})(?::(${FIELD}))?(?: UTC)?$`);
+const CALENDAR_FORM = new RegExp(
+    `^(?:${WEEKDAY}(?:(?:,|\\.\\.)${WEEKDAY})* )?(?:${FIELD}-${FIELD}[-~]${FIELD} )?(${FIELD}):(${FIELD})(?::(${FIELD}))?(?: UTC)?$`,
+);
 
 const ALLOWED = `a systemd OnCalendar value: one of ${SCHEDULE_SHORTHANDS.join(", ")}, or "[Mon..Fri ][*-*-* ]HH:MM[:SS][ UTC]" such as "*-*-* *:00:00" (letters, digits, space and * : , . / ~ - only)`;
 
@@ -34,7 +36,7 @@ export function scheduleProblem(schedule: string): string | undefined {
     const [, , minutes, seconds] = match;
     // A snapshot streams the whole database and uploads it: one a minute (or a second) never rests.
     if (minutes.includes("*") || (seconds !== undefined && /[*/,.]/.test(seconds))) {
-        return "must not fire every minute or second: give the minutes (and seconds) as fixed numbers, e.g. \"*-*-* *:00:00\" for hourly";
+        return 'must not fire every minute or second: give the minutes (and seconds) as fixed numbers, e.g. "*-*-* *:00:00" for hourly';
     }
     return undefined;
 }

@@ -61,7 +61,8 @@ export function imagePinProblem(image: string): string | undefined {
 
 /** Why `image` is not a pinned image reference, or undefined: a tag or digest is required, and `latest` pins nothing. */
 export function imageProblem(image: string): string | undefined {
-    if (image.length > 512 || !IMAGE_REFERENCE.test(image)) return "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/app:1.0.0";
+    if (image.length > 512 || !IMAGE_REFERENCE.test(image))
+        return "must be an image reference with a tag or digest, e.g. europe-west1-docker.pkg.dev/<project>/platform/app:1.0.0";
     if (imagePinProblem(image)) return "must pin a tag or digest, not latest (a restarted or added pod must run the same image)";
     return undefined;
 }
@@ -72,11 +73,13 @@ export const machineType = matching(/^[a-z][a-z0-9]*-[a-z0-9-]{1,60}$/, "a Compu
 export function wholeNumberIn(min: number, max: number) {
     if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) throw new RangeError(`wholeNumberIn(${min}, ${max}): bounds must be safe integers`);
     const allowed = `a whole number from ${min} to ${max}`;
-    return text
-        // Canonical decimal only: no sign on zero, no leading zeros, no exponent or hex.
-        .regex(/^(0|-?[1-9]\d{0,15})$/, `must be ${allowed}`)
-        .transform(Number)
-        .pipe(z.number().min(min, `must be ${allowed}`).max(max, `must be ${allowed}`));
+    return (
+        text
+            // Canonical decimal only: no sign on zero, no leading zeros, no exponent or hex.
+            .regex(/^(0|-?[1-9]\d{0,15})$/, `must be ${allowed}`)
+            .transform(Number)
+            .pipe(z.number().min(min, `must be ${allowed}`).max(max, `must be ${allowed}`))
+    );
 }
 
 export const cidr = text.transform((value, ctx): Ipv4Network => {

@@ -90,7 +90,10 @@ export function jsonObject<T extends z.ZodType<object>>(key: string, fields: T, 
         if (value !== undefined && value.trim() !== "") {
             const parsed = parseJson(value);
             if ("problem" in parsed) {
-                ctx.addIssue({ code: "custom", message: parsed.problem === "is not valid JSON" ? `must be an object, e.g. ${example}` : `${key} ${parsed.problem}` });
+                ctx.addIssue({
+                    code: "custom",
+                    message: parsed.problem === "is not valid JSON" ? `must be an object, e.g. ${example}` : `${key} ${parsed.problem}`,
+                });
                 return z.NEVER;
             }
             raw = parsed.value;

@@ -40,7 +40,9 @@ const SHARED_CORE: Readonly<Record<string, MachineShape>> = {
 
 const SHAPES: ReadonlyMap<string, MachineShape> = new Map([
     ...Object.entries(SHARED_CORE),
-    ...FAMILIES.flatMap(({ prefix, gibPerVcpu, sizes }) => sizes.map((vcpus): [string, MachineShape] => [`${prefix}-${vcpus}`, { vcpus, memoryMiB: vcpus * gibPerVcpu * 1024 }])),
+    ...FAMILIES.flatMap(({ prefix, gibPerVcpu, sizes }) =>
+        sizes.map((vcpus): [string, MachineShape] => [`${prefix}-${vcpus}`, { vcpus, memoryMiB: vcpus * gibPerVcpu * 1024 }]),
+    ),
 ]);
 
 /** Every machine type machineShape knows, in table order. */

@@ -56,7 +56,6 @@ export interface StackConfig {
     readonly etcdBackup: EtcdBackupConfig;
 }
 
-
 /**
  * One decoder per config key, by short name; `fullKey` gives the Pulumi name. Pulumi.yaml
  * declares the same project keys (a test keeps the two in step).
@@ -91,7 +90,9 @@ const keys = {
     ...etcdBackupKeys,
     delivery,
     // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
-    deliveryAlertWebhookUrl: text.refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL").optional(),
+    deliveryAlertWebhookUrl: text
+        .refine((value) => value === ENCRYPTED_PLACEHOLDER || /^https:\/\/[^\s]+$/.test(value), "must be an https:// webhook URL")
+        .optional(),
     autoscaler,
 };
 
@@ -103,7 +104,7 @@ export const UNDECLARED_KEYS = {
     delivery: "an object (set with pulumi config set --path delivery.<field>); defaults to the seed's canary",
     deliveryAlertWebhookUrl: "an optional secret (pulumi config set --secret), needed only with delivery.alerting",
     autoscaler: "an object (pulumi config set --path autoscaler.<field>); off unless autoscaler.enabled is true",
-    boutiqueImages: 'an object of service -> image (pulumi config set --path boutiqueImages.frontend <image>); defaults to the chart\'s images',
+    boutiqueImages: "an object of service -> image (pulumi config set --path boutiqueImages.frontend <image>); defaults to the chart's images",
 } as const;
 
 /** Never echoed in error messages (nor is any key the stack holds as a secret). */
@@ -159,19 +160,28 @@ function crossKeyProblems(c: Decoded): Problem[] {
         const live = liveWorkerSlots({ count, retiredSlots: retired });
         const highest = live[live.length - 1];
         if (highest !== undefined && highest >= max) {
-            add("retiredWorkerSlots", `leaves workerCount ${count} needing slot ${highest}, but the IP pool has slots 0..${max - 1} (maxWorkers ${max}); un-retire a slot or raise maxWorkers`);
+            add(
+                "retiredWorkerSlots",
+                `leaves workerCount ${count} needing slot ${highest}, but the IP pool has slots 0..${max - 1} (maxWorkers ${max}); un-retire a slot or raise maxWorkers`,
+            );
         }
     }
     problems.push(...networkProblems(c));
     problems.push(...platformProblems(c));
-    if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring)) add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
-    if (c.delivery.alerting && !c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
-    if (!c.delivery.alerting && c.deliveryAlertWebhookUrl) add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
+    if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring))
+        add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
+    if (c.delivery.alerting && !c.deliveryAlertWebhookUrl)
+        add("deliveryAlertWebhookUrl", `must be set (as a secret) when delivery.alerting sends to ${c.delivery.alerting.provider}`);
+    if (!c.delivery.alerting && c.deliveryAlertWebhookUrl)
+        add("deliveryAlertWebhookUrl", "is set but delivery.alerting is not: say which provider receives the alerts");
     const release = c.autoscaler && autoscalerReleaseProblem(c.kubernetesVersion.minor);
     if (release) add("autoscaler", release);
     // Scaling from zero, the autoscaler simulates a template node: its capacity must be known.
     if (c.autoscaler && min === 0 && !KNOWN_MACHINE_TYPES.includes(c.workerMachineType)) {
-        add("workerMachineType", `is not in the scaler's machine table (config/node-capacity.ts), which its template node needs to scale up from minWorkers 0; use a listed type or add this one with its vCPUs and memory`);
+        add(
+            "workerMachineType",
+            `is not in the scaler's machine table (config/node-capacity.ts), which its template node needs to scale up from minWorkers 0; use a listed type or add this one with its vCPUs and memory`,
+        );
     }
     return problems;
 }

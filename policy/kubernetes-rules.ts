@@ -38,11 +38,17 @@ export const strictMtls: Rule = {
     name: "istio-mtls-not-permissive",
     description: "No Istio PeerAuthentication accepts plaintext (mode PERMISSIVE or DISABLE), workload-wide or on a port",
     // The engine sees a ConfigGroup's children as resources of their own; the offline render sees only the group.
-    resourceTypes: ["kubernetes:security.istio.io/v1:PeerAuthentication", "kubernetes:security.istio.io/v1beta1:PeerAuthentication", "kubernetes:yaml/v2:ConfigGroup"],
+    resourceTypes: [
+        "kubernetes:security.istio.io/v1:PeerAuthentication",
+        "kubernetes:security.istio.io/v1beta1:PeerAuthentication",
+        "kubernetes:yaml/v2:ConfigGroup",
+    ],
     check(props) {
         // A PeerAuthentication resource's inputs are the object itself; a ConfigGroup lists the objects it applies.
         const isConfigGroup = props.objs !== undefined || props.yaml !== undefined;
-        return isConfigGroup ? configGroupObjects(props).filter(isPeerAuthentication).flatMap(peerAuthenticationViolations) : peerAuthenticationViolations(props);
+        return isConfigGroup
+            ? configGroupObjects(props).filter(isPeerAuthentication).flatMap(peerAuthenticationViolations)
+            : peerAuthenticationViolations(props);
     },
 };
 
@@ -75,7 +81,9 @@ export const noAnonymousDashboards: Rule = {
         const chart = chartName(props.chart);
         return ANONYMOUS_ACCESS.filter((entry) => entry.chart === chart).flatMap((entry) => {
             const value = at(props.values, ...entry.path);
-            return entry.isAnonymous(value) ? [`${chart}: ${pathText(["values", ...entry.path])} is ${shown(value)}; ${entry.app} must not allow anonymous access`] : [];
+            return entry.isAnonymous(value)
+                ? [`${chart}: ${pathText(["values", ...entry.path])} is ${shown(value)}; ${entry.app} must not allow anonymous access`]
+                : [];
         });
     },
 };

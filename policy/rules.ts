@@ -18,7 +18,10 @@ const noExternalIp: Rule = {
                 ["ipv6AccessConfigs", "IPv6"],
             ]
                 .filter(([field]) => nonEmptyList(nic[field]))
-                .map(([field, family]) => `instance: networkInterfaces[${index}].${field} gives it an external ${family} address; only the "${NETWORK_TAGS.haproxy}"-tagged VM may have one`),
+                .map(
+                    ([field, family]) =>
+                        `instance: networkInterfaces[${index}].${field} gives it an external ${family} address; only the "${NETWORK_TAGS.haproxy}"-tagged VM may have one`,
+                ),
         );
         // Tags are read only when needed: in a preview they may not be known yet.
         return external.length > 0 && !stringsIn(props.tags).includes(NETWORK_TAGS.haproxy) ? external : [];
@@ -77,7 +80,9 @@ const privateBuckets: Rule = {
     check(props) {
         return [
             ...(props.uniformBucketLevelAccess === true ? [] : [`bucket: uniformBucketLevelAccess is ${shown(props.uniformBucketLevelAccess)}, must be true`]),
-            ...(props.publicAccessPrevention === "enforced" ? [] : [`bucket: publicAccessPrevention is ${shown(props.publicAccessPrevention)}, must be "enforced"`]),
+            ...(props.publicAccessPrevention === "enforced"
+                ? []
+                : [`bucket: publicAccessPrevention is ${shown(props.publicAccessPrevention)}, must be "enforced"`]),
         ];
     },
 };

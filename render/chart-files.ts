@@ -18,6 +18,9 @@ export function renderCharts(projectRoot: string, evaluation: Evaluation, config
         throw new Error(result.failed.map(({ release, error }) => `helm could not render ${release.name}: ${error}`).join("\n"));
     }
     return Object.fromEntries(
-        result.rendered.map(({ release, objects }) => [`charts/${release.name}.yaml`, objects.map((object) => dump(object, { lineWidth: -1, noRefs: true })).join("---\n")]),
+        result.rendered.map(({ release, objects }) => [
+            `charts/${release.name}.yaml`,
+            objects.map((object) => dump(object, { lineWidth: -1, noRefs: true })).join("---\n"),
+        ]),
     );
 }

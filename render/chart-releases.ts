@@ -143,11 +143,24 @@ export function renderReleases(releases: readonly DeclaredRelease[], options: Re
     const render = (apiVersions: readonly string[]) =>
         available.map(({ release, archive }) => ({
             release,
-            result: helmTemplate(options.helm, { release: release.name, namespace: release.namespace, archive, values: release.values, capabilities: { kubeVersion: options.kubeVersion, apiVersions }, includeCrds: true }),
+            result: helmTemplate(options.helm, {
+                release: release.name,
+                namespace: release.namespace,
+                archive,
+                values: release.values,
+                capabilities: { kubeVersion: options.kubeVersion, apiVersions },
+                includeCrds: true,
+            }),
         }));
     const firstPass = render([]).flatMap(({ result }) => ("objects" in result ? result.objects : []));
     const apiVersions = crdApiVersions(firstPass);
-    const clusterScoped = new Set([...BUILT_IN_CLUSTER_SCOPED, ...firstPass.map(crdSpec).filter((crd) => crd?.scope === "Cluster").map((crd) => String(crd?.kind))]);
+    const clusterScoped = new Set([
+        ...BUILT_IN_CLUSTER_SCOPED,
+        ...firstPass
+            .map(crdSpec)
+            .filter((crd) => crd?.scope === "Cluster")
+            .map((crd) => String(crd?.kind)),
+    ]);
     const rendered: ReleaseObjects[] = [];
     const failed: ReleaseFailure[] = [];
     for (const { release, result } of render(apiVersions)) {
@@ -160,7 +173,6 @@ export function renderReleases(releases: readonly DeclaredRelease[], options: Re
     }
     return { rendered, failed, missingCharts, crdApiVersions: apiVersions };
 }
-
 
 /** The Kubernetes version Helm is told: exactly the release `pulumi up` installs. */
 export function kubeVersionOf(config: StackConfig): string {
@@ -178,10 +190,22 @@ export function programTransform(config: StackConfig): NonNullable<RenderOptions
  * (the program's transforms applied). Used by `render --charts` and the test suite; a missing
  * chart archive is a usage error naming each one.
  */
-export function renderDeclaredReleases(evaluation: Pick<Evaluation, "resources">, config: StackConfig, helm: string, chartDirs: readonly string[]): ChartRender {
-    const result = renderReleases(declaredReleases(evaluation.resources), { helm, chartDirs, kubeVersion: kubeVersionOf(config), transform: programTransform(config) });
+export function renderDeclaredReleases(
+    evaluation: Pick<Evaluation, "resources">,
+    config: StackConfig,
+    helm: string,
+    chartDirs: readonly string[],
+): ChartRender {
+    const result = renderReleases(declaredReleases(evaluation.resources), {
+        helm,
+        chartDirs,
+        kubeVersion: kubeVersionOf(config),
+        transform: programTransform(config),
+    });
     if (result.missingCharts.length > 0) {
-        throw new UsageError(`no archive for ${result.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${chartDirs.join(" or ")} (npm run charts:pull)`);
+        throw new UsageError(
+            `no archive for ${result.missingCharts.map((release) => chartArchiveName(release.source)).join(", ")} in ${chartDirs.join(" or ")} (npm run charts:pull)`,
+        );
     }
     return result;
 }

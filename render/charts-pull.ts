@@ -21,7 +21,11 @@ export function pullArguments(source: ChartSource, destination: string): string[
 }
 
 async function main(argv: string[]): Promise<number> {
-    const { values } = parseArgs({ args: argv, options: { force: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } }, strict: true });
+    const { values } = parseArgs({
+        args: argv,
+        options: { force: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+        strict: true,
+    });
     if (values.help) {
         console.log(USAGE);
         return 0;

@@ -20,7 +20,6 @@ export interface EvaluationDiff {
     readonly changed: readonly ChangedResource[];
 }
 
-
 /** Paths at which two JSON values differ (deepest differing path; a type change reports the path itself). */
 export function changedPaths(before: unknown, after: unknown, at = ""): string[] {
     if (Array.isArray(before) && Array.isArray(after)) {

@@ -81,7 +81,10 @@ export function quotaTotals(footprint: Footprint): Record<string, number> {
         if (metric !== undefined && amount > 0) totals[metric] = (totals[metric] ?? 0) + amount;
     };
     for (const vm of footprint.vms) add(cpuQuotaOf(vm.machineType), vm.count * vm.vcpusEach);
-    add("INSTANCES", footprint.vms.reduce((sum, vm) => sum + vm.count, 0));
+    add(
+        "INSTANCES",
+        footprint.vms.reduce((sum, vm) => sum + vm.count, 0),
+    );
     for (const disk of [...footprint.bootDisks, ...footprint.volumes]) add(diskQuotaOf(disk.diskType), disk.count * disk.sizeGb);
     add("IN_USE_ADDRESSES", footprint.staticExternalAddresses.length + footprint.ephemeralExternalAddresses);
     add("STATIC_ADDRESSES", footprint.staticExternalAddresses.length);
@@ -134,7 +137,10 @@ export function monthlyCost(footprint: Footprint, table: PriceTable = PRICES): C
         ...vmLines,
         ...[...footprint.bootDisks, ...footprint.volumes].map((disk) => diskLine(disk, prices)),
         { item: `${external} x external IPv4 address in use`, usdPerMonth: external * prices.externalIpHour * HOURS_PER_MONTH },
-        { item: `Cloud NAT for ${footprint.vmsBehindNat} VMs (without data processing)`, usdPerMonth: Math.min(footprint.vmsBehindNat, prices.natVmCap) * prices.natVmHour * HOURS_PER_MONTH },
+        {
+            item: `Cloud NAT for ${footprint.vmsBehindNat} VMs (without data processing)`,
+            usdPerMonth: Math.min(footprint.vmsBehindNat, prices.natVmCap) * prices.natVmHour * HOURS_PER_MONTH,
+        },
     ];
     const priced = lines.flatMap((line) => (line.usdPerMonth === undefined ? [] : [line.usdPerMonth]));
     return {

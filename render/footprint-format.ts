@@ -5,7 +5,11 @@ import { DiskGroup, Footprint } from "./footprint";
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
     const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-    const line = (cells: readonly string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
+    const line = (cells: readonly string[]) =>
+        cells
+            .map((cell, column) => cell.padEnd(widths[column]))
+            .join("  ")
+            .trimEnd();
     return [line(header), ...rows.map(line)].map((text) => `  ${text}`).join("\n");
 }
 
@@ -36,9 +40,15 @@ export function formatFootprint(title: string, footprint: Footprint, cost: CostE
         `Static internal addresses (IP pool): ${footprint.staticInternalAddresses}`,
         `Buckets: ${footprint.buckets.length > 0 ? footprint.buckets.join(", ") : "none"} (storage billed by use, not estimated)`,
         `Quota needed in ${footprint.region}:`,
-        table(["metric", "amount"], Object.entries(quotas).map(([metric, amount]) => [metric, String(amount)])),
+        table(
+            ["metric", "amount"],
+            Object.entries(quotas).map(([metric, amount]) => [metric, String(amount)]),
+        ),
         `Estimated cost per month (730 h, on-demand list prices ${prices.asOf}, an estimate, not a quote):`,
-        table(["item", "USD/month"], cost.lines.map((line) => [line.item, line.usdPerMonth === undefined ? "no price" : usd(line.usdPerMonth)])),
+        table(
+            ["item", "USD/month"],
+            cost.lines.map((line) => [line.item, line.usdPerMonth === undefined ? "no price" : usd(line.usdPerMonth)]),
+        ),
         `  total ${usd(cost.usdPerMonth)}${cost.unpriced.length > 0 ? ` + unpriced: ${cost.unpriced.join("; ")}` : ""}`,
         `  prices: ${prices.source}; without discounts, egress, NAT data processing, bucket storage or taxes`,
     ];

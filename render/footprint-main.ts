@@ -35,7 +35,9 @@ export function footprintConfig(projectRoot: string, stack: string, options: Foo
     let values: Record<string, string> = { ...loaded.values };
     if (options.defaults) {
         const project = readProjectFile(projectRoot);
-        const declaredWithoutDefault = Object.entries(project.config).filter(([, declaration]) => declaration.default === undefined).map(([name]) => qualifyKey(project.name, name));
+        const declaredWithoutDefault = Object.entries(project.config)
+            .filter(([, declaration]) => declaration.default === undefined)
+            .map(([name]) => qualifyKey(project.name, name));
         const mustSet = (key: string) => !key.startsWith(`${project.name}:`) || declaredWithoutDefault.includes(key);
         const overridden = Object.keys(options.overrides).map((key) => qualifyKey(project.name, key));
         values = {

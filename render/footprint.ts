@@ -70,9 +70,25 @@ export function quantityToDiskGb(quantity: string): number {
  * always on when the size is set) and the replica count (absent: one). Every PVC the platform's
  * releases create is here; test/render/footprint.test.ts compares these with the rendered values.
  */
-export const VOLUME_CLAIMS: readonly { readonly release: string; readonly owner: string; readonly size: string; readonly enabled?: string; readonly replicas?: string }[] = [
-    { release: "kube-prometheus-stack", owner: "prometheus", size: "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage", replicas: "prometheus.prometheusSpec.replicas" },
-    { release: "kube-prometheus-stack", owner: "alertmanager", size: "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage", replicas: "alertmanager.alertmanagerSpec.replicas" },
+export const VOLUME_CLAIMS: readonly {
+    readonly release: string;
+    readonly owner: string;
+    readonly size: string;
+    readonly enabled?: string;
+    readonly replicas?: string;
+}[] = [
+    {
+        release: "kube-prometheus-stack",
+        owner: "prometheus",
+        size: "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage",
+        replicas: "prometheus.prometheusSpec.replicas",
+    },
+    {
+        release: "kube-prometheus-stack",
+        owner: "alertmanager",
+        size: "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.resources.requests.storage",
+        replicas: "alertmanager.alertmanagerSpec.replicas",
+    },
     { release: "kube-prometheus-stack", owner: "grafana", size: "grafana.persistence.size", enabled: "grafana.persistence.enabled" },
     { release: "loki", owner: "loki-write", size: "write.persistence.size", enabled: "write.persistence.volumeClaimsEnabled", replicas: "write.replicas" },
     { release: "loki", owner: "loki-backend", size: "backend.persistence.size", enabled: "backend.persistence.enabled", replicas: "backend.replicas" },
@@ -156,7 +172,12 @@ export function footprintOf(resources: readonly RenderedResource[]): Footprint {
             const params = valueAt(instance.inputs, "bootDisk.initializeParams");
             const sizeGb = valueAt(params, "size");
             if (typeof sizeGb !== "number") throw new Error(`${instance.name}: boot disk without a size`);
-            return { owner: `${roleOf(instance)} boot`, diskType: text(valueAt(params, "type") ?? "pd-standard", `${instance.name} boot disk type`), sizeGb, count: 1 };
+            return {
+                owner: `${roleOf(instance)} boot`,
+                diskType: text(valueAt(params, "type") ?? "pd-standard", `${instance.name} boot disk type`),
+                sizeGb,
+                count: 1,
+            };
         }),
         (disk) => `${disk.owner}/${disk.diskType}/${disk.sizeGb}`,
     );

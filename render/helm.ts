@@ -101,7 +101,11 @@ export function helmTemplate(helm: string, request: TemplateRequest): TemplateRe
             ...request.capabilities.apiVersions.flatMap((apiVersion) => ["--api-versions", apiVersion]),
             ...(request.includeCrds ? ["--include-crds"] : []),
         ];
-        const result = spawnSync(helm, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, HELM_CACHE_HOME: path.join(dir, "cache"), HELM_CONFIG_HOME: path.join(dir, "config") } });
+        const result = spawnSync(helm, args, {
+            encoding: "utf8",
+            maxBuffer: 256 * 1024 * 1024,
+            env: { ...process.env, HELM_CACHE_HOME: path.join(dir, "cache"), HELM_CONFIG_HOME: path.join(dir, "config") },
+        });
         if (result.error) return { error: `${helm}: ${result.error.message}` };
         if (result.status !== 0) return { error: result.stderr.trim() || `helm exited with ${result.status}` };
         return { objects: parseManifests(result.stdout) };

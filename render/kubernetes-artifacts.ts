@@ -16,7 +16,6 @@ function toYaml(value: unknown): string {
     return stringify(value, { version: "1.1", lineWidth: 0 });
 }
 
-
 function yamlDocuments(objects: readonly unknown[]): string {
     return objects.map(toYaml).join("---\n");
 }

@@ -70,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
         const diff = diffEvaluations(current, changed);
         console.log(formatDiff(diff));
         // The scaler targets the slots whose workers differ (scaler/cloud-provider.ts, attemptStarting).
-        const workersOf = (extra: Record<string, string>) => parseStackConfig(loadStackConfigMap(projectRoot, stack, { ...overrides, ...extra }).values).workers;
+        const workersOf = (extra: Record<string, string>) =>
+            parseStackConfig(loadStackConfigMap(projectRoot, stack, { ...overrides, ...extra }).values).workers;
         const { added, removed } = slotChanges(workersOf({}), workersOf(changes));
         const patterns = scaleTargets(stack, [...added, ...removed]);
         console.log(formatScaleTargets(scaleTargetReport({ before: current.resources, after: changed.resources, diff, patterns, stack, project })));

@@ -87,7 +87,7 @@ export class MockCloud implements Mocks {
         if (args.token === "gcp:organizations/getProject:getProject") {
             const projectId = String(args.inputs.projectId ?? gcpProject(args.inputs));
             // A project number is 12 digits; derived from the id so it is stable across evaluations.
-            return { projectId, number: String(BigInt(`0x${shortHash(projectId, 12)}`) % 900000000000n + 100000000000n) };
+            return { projectId, number: String((BigInt(`0x${shortHash(projectId, 12)}`) % 900000000000n) + 100000000000n) };
         }
         throw new Error(`the offline mock runtime has no answer for the invoke ${args.token}; add one to render/mock-cloud.ts`);
     }
@@ -100,13 +100,32 @@ export class MockCloud implements Mocks {
                 return { ...generateKeyPair(String(inputs.algorithm), Number(inputs.rsaBits ?? 2048), String(inputs.ecdsaCurve ?? "P224"), random("key")) };
             case "tls:index/selfSignedCert:SelfSignedCert":
                 return {
-                    certPem: selfSignedCertificate(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, Number(inputs.validityPeriodHours), inputs.isCaCertificate === true, random("serial")),
+                    certPem: selfSignedCertificate(
+                        String(inputs.privateKeyPem),
+                        inputs.subject as CertificateSubject,
+                        Number(inputs.validityPeriodHours),
+                        inputs.isCaCertificate === true,
+                        random("serial"),
+                    ),
                 };
             case "tls:index/certRequest:CertRequest":
-                return { certRequestPem: certificateRequest(String(inputs.privateKeyPem), inputs.subject as CertificateSubject, (inputs.dnsNames as string[] | undefined) ?? []) };
+                return {
+                    certRequestPem: certificateRequest(
+                        String(inputs.privateKeyPem),
+                        inputs.subject as CertificateSubject,
+                        (inputs.dnsNames as string[] | undefined) ?? [],
+                    ),
+                };
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return {
-                    certPem: signCertificateRequest(String(inputs.certRequestPem), String(inputs.caCertPem), String(inputs.caPrivateKeyPem), Number(inputs.validityPeriodHours), (inputs.allowedUses as string[] | undefined) ?? [], random("serial")),
+                    certPem: signCertificateRequest(
+                        String(inputs.certRequestPem),
+                        String(inputs.caCertPem),
+                        String(inputs.caPrivateKeyPem),
+                        Number(inputs.validityPeriodHours),
+                        (inputs.allowedUses as string[] | undefined) ?? [],
+                        random("serial"),
+                    ),
                 };
             case "random:index/randomBytes:RandomBytes": {
                 const bytes = random("bytes").bytes(Number(inputs.length));
@@ -114,7 +133,12 @@ export class MockCloud implements Mocks {
             }
             case "random:index/randomId:RandomId": {
                 const bytes = random("id").bytes(Number(inputs.byteLength));
-                return { hex: bytes.toString("hex"), b64Url: bytes.toString("base64url"), b64Std: bytes.toString("base64"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() };
+                return {
+                    hex: bytes.toString("hex"),
+                    b64Url: bytes.toString("base64url"),
+                    b64Std: bytes.toString("base64"),
+                    dec: BigInt(`0x${bytes.toString("hex")}`).toString(),
+                };
             }
             case "random:index/randomPassword:RandomPassword":
                 return { result: random("password").string(Number(inputs.length), LOWER_DIGITS) };
@@ -132,7 +156,12 @@ export class MockCloud implements Mocks {
                 };
             case "gcp:serviceaccount/account:Account": {
                 const email = `${String(inputs.accountId)}@${gcpProject(inputs)}.iam.gserviceaccount.com`;
-                return { email, name: `projects/${gcpProject(inputs)}/serviceAccounts/${email}`, member: `serviceAccount:${email}`, uniqueId: String(BigInt(`0x${shortHash(name, 15)}`)) };
+                return {
+                    email,
+                    name: `projects/${gcpProject(inputs)}/serviceAccounts/${email}`,
+                    member: `serviceAccount:${email}`,
+                    uniqueId: String(BigInt(`0x${shortHash(name, 15)}`)),
+                };
             }
             case "command:remote:Command": {
                 // The remote machine's side of the scripts' contracts: the token script prints a token.

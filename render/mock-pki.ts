@@ -115,7 +115,11 @@ function forgeSubject(subject: CertificateSubject | undefined): forge.pki.Certif
 const NOT_BEFORE = new Date("2025-01-01T00:00:00Z");
 const NOT_AFTER = new Date("9999-12-31T23:59:59Z");
 
-function newCertificate(publicKey: forge.pki.PublicKey, subject: CertificateSubject | undefined, random: DeterministicRandom | undefined): forge.pki.Certificate {
+function newCertificate(
+    publicKey: forge.pki.PublicKey,
+    subject: CertificateSubject | undefined,
+    random: DeterministicRandom | undefined,
+): forge.pki.Certificate {
     const cert = forge.pki.createCertificate();
     cert.publicKey = publicKey;
     // 64 bits, the first nibble made 1..7 so the DER integer is positive and without padding.
@@ -130,11 +134,20 @@ function newCertificate(publicKey: forge.pki.PublicKey, subject: CertificateSubj
  * `validityHours` is accepted as the tls provider takes it, and ignored (see NOT_AFTER);
  * `random` gives the serial number (else a fresh random one).
  */
-export function selfSignedCertificate(privateKeyPem: string, subject: CertificateSubject | undefined, _validityHours: number, isCa: boolean, random?: DeterministicRandom): string {
+export function selfSignedCertificate(
+    privateKeyPem: string,
+    subject: CertificateSubject | undefined,
+    _validityHours: number,
+    isCa: boolean,
+    random?: DeterministicRandom,
+): string {
     const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
     const cert = newCertificate(forge.pki.setRsaPublicKey(key.n, key.e), subject, random);
     cert.setIssuer(forgeSubject(subject));
-    cert.setExtensions([{ name: "basicConstraints", cA: isCa }, { name: "keyUsage", keyCertSign: isCa, digitalSignature: true, keyEncipherment: true }]);
+    cert.setExtensions([
+        { name: "basicConstraints", cA: isCa },
+        { name: "keyUsage", keyCertSign: isCa, digitalSignature: true, keyEncipherment: true },
+    ]);
     cert.sign(key, forge.md.sha256.create());
     return forge.pki.certificateToPem(cert);
 }
@@ -145,7 +158,8 @@ export function certificateRequest(privateKeyPem: string, subject: CertificateSu
     csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
     csr.setSubject(forgeSubject(subject));
     // DNS = type 2 in GeneralName.
-    if (dnsNames.length > 0) csr.setAttributes([{ name: "extensionRequest", extensions: [{ name: "subjectAltName", altNames: dnsNames.map((value) => ({ type: 2, value })) }] }]);
+    if (dnsNames.length > 0)
+        csr.setAttributes([{ name: "extensionRequest", extensions: [{ name: "subjectAltName", altNames: dnsNames.map((value) => ({ type: 2, value })) }] }]);
     csr.sign(key, forge.md.sha256.create());
     return forge.pki.certificationRequestToPem(csr);
 }

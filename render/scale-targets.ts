@@ -57,7 +57,11 @@ export function resourceUrns(resources: readonly RenderedResource[], stack: stri
         typeChains.set(resource.name, chain);
         return chain;
     };
-    return new Map(resources.filter((resource) => resource.type !== STACK_TYPE).map((resource) => [resource.name, `urn:pulumi:${stack}::${project}::${typeChain(resource)}::${resource.name}`]));
+    return new Map(
+        resources
+            .filter((resource) => resource.type !== STACK_TYPE)
+            .map((resource) => [resource.name, `urn:pulumi:${stack}::${project}::${typeChain(resource)}::${resource.name}`]),
+    );
 }
 
 /** Names of the resources in `resources` that the patterns match. */
@@ -71,7 +75,10 @@ export function matchTargets(resources: readonly RenderedResource[], patterns: r
 export function dependentsOutside(resources: readonly RenderedResource[], targets: ReadonlySet<string>): OutsideDependent[] {
     return resources
         .filter((resource) => !targets.has(resource.name))
-        .map((resource) => ({ resource, on: [...resource.dependsOn, ...(resource.parent === undefined ? [] : [resource.parent])].filter((name) => targets.has(name)) }))
+        .map((resource) => ({
+            resource,
+            on: [...resource.dependsOn, ...(resource.parent === undefined ? [] : [resource.parent])].filter((name) => targets.has(name)),
+        }))
         .filter(({ on }) => on.length > 0)
         .map(({ resource, on }) => ({ type: resource.type, name: resource.name, on: [...new Set(on)].sort() }));
 }
@@ -95,13 +102,18 @@ export function scaleTargetReport(input: ScaleTargetInput): ScaleTargetReport {
         ...input.diff.deleted.map((ref) => [resourceKey(ref), "delete"] as const),
         ...input.diff.changed.map((ref) => [resourceKey(ref), "change"] as const),
     ]);
-    const everything = new Map([...input.before, ...input.after].filter((resource) => resource.type !== STACK_TYPE).map((resource) => [resourceKey(resource), resource]));
+    const everything = new Map(
+        [...input.before, ...input.after].filter((resource) => resource.type !== STACK_TYPE).map((resource) => [resourceKey(resource), resource]),
+    );
     const targets = [...everything.values()]
         .filter((resource) => inBefore.has(resource.name) || inAfter.has(resource.name))
         .map((resource): TargetedResource => ({ type: resource.type, name: resource.name, step: steps.get(resourceKey(resource)) ?? "same" }));
     // Checked in both graphs: a delete is refused if the before graph has a dependent, a create if the after graph has one.
     const dependents = new Map<string, OutsideDependent>();
-    for (const [resources, matched] of [[input.before, inBefore], [input.after, inAfter]] as const) {
+    for (const [resources, matched] of [
+        [input.before, inBefore],
+        [input.after, inAfter],
+    ] as const) {
         for (const dependent of dependentsOutside(resources, matched)) {
             const seen = dependents.get(resourceKey(dependent));
             dependents.set(resourceKey(dependent), seen ? { ...dependent, on: [...new Set([...seen.on, ...dependent.on])].sort() } : dependent);

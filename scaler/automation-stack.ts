@@ -34,7 +34,12 @@ export function scaleTargets(stack: string, slots?: readonly number[]): string[]
     const workers =
         slots === undefined
             ? [`${prefix}${pool}::workers`, `${prefix}${pool}$**`]
-            : [...new Set(slots)].sort((a, b) => a - b).flatMap((slot) => [`${prefix}${pool}$boutique:cluster:WorkerNode::worker-${slot}`, `${prefix}${pool}$boutique:cluster:WorkerNode$**::worker-${slot}-*`]);
+            : [...new Set(slots)]
+                  .sort((a, b) => a - b)
+                  .flatMap((slot) => [
+                      `${prefix}${pool}$boutique:cluster:WorkerNode::worker-${slot}`,
+                      `${prefix}${pool}$boutique:cluster:WorkerNode$**::worker-${slot}-*`,
+                  ]);
     return [...workers, `${prefix}boutique:cluster:HaproxyEntryPoint$command:remote:Command::haproxy-config`];
 }
 

@@ -17,7 +17,12 @@ export function loadCloudProvider(protoFile: string = PROTO_FILE): grpc.ServiceC
 type UnaryCall = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: Record<string, unknown>) => void) => void;
 export type CloudProviderClient = grpc.Client & Record<string, UnaryCall>;
 
-export function cloudProviderClient(address: string, protoFile: string = PROTO_FILE, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): CloudProviderClient {
+export function cloudProviderClient(
+    address: string,
+    protoFile: string = PROTO_FILE,
+    credentials = grpc.credentials.createInsecure(),
+    options: grpc.ClientOptions = {},
+): CloudProviderClient {
     const Client = loadCloudProvider(protoFile);
     return new Client(address, credentials, options) as unknown as CloudProviderClient;
 }
@@ -42,10 +47,14 @@ export interface RunningScaler {
  */
 export function spawnScaler(args: readonly string[]): Promise<RunningScaler> {
     const root = path.resolve(__dirname, "..");
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scaler", "main.ts"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", ...args], {
-        cwd: root,
-        stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+        process.execPath,
+        ["--import", "tsx", path.join(root, "scaler", "main.ts"), "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", ...args],
+        {
+            cwd: root,
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
     let output = "";
     return new Promise((resolve, reject) => {
         const onData = (chunk: Buffer) => {

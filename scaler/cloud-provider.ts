@@ -78,7 +78,10 @@ export class CloudProviderService {
         const repaired = repairedScale(config, deployedConfig);
         if (repaired) {
             // Before anything validates it: the program refuses such a record, and the scaler would never start.
-            log.warn({ was: deployedScale(config), now: repaired }, "the recorded scale had workers outside the pool (an earlier slot rule); moved them to free slots");
+            log.warn(
+                { was: deployedScale(config), now: repaired },
+                "the recorded scale had workers outside the pool (an earlier slot rule); moved them to free slots",
+            );
             await stack.writeConfig(scaleChanges(repaired));
             config = { ...config, ...scaleChanges(repaired) };
         }
@@ -170,14 +173,17 @@ export class CloudProviderService {
                 // Settled: what the update deployed and exists is Running; any other machine the state holds is still to go.
                 const deployed = existingOnly(workers, existing);
                 const progressed = !sameScale(deployed, this.state.deployed);
-                this.state = { ...this.state, deployed, loki: { ...this.state.loki, deployed: lokiNodes }, unsettled: beyond(existing, deployed), failure: undefined };
+                this.state = {
+                    ...this.state,
+                    deployed,
+                    loki: { ...this.state.loki, deployed: lokiNodes },
+                    unsettled: beyond(existing, deployed),
+                    failure: undefined,
+                };
                 // Still behind (the stack moved under it): one more, as long as each one gets somewhere.
                 if (progressed && (!sameScale(this.state.desired, deployed) || this.state.unsettled.length > 0)) this.updates.request();
             } else {
-                const failure =
-                    outcome === "failed"
-                        ? { slots: this.pendingSlots(), message: `pulumi up failed: ${firstLine(error)}` }
-                        : this.state.failure;
+                const failure = outcome === "failed" ? { slots: this.pendingSlots(), message: `pulumi up failed: ${firstLine(error)}` } : this.state.failure;
                 // Running workers stay out of the next plan: only what may be half made is unsettled.
                 this.state = { ...this.state, unsettled: union(this.state.unsettled, beyond(existing, this.state.deployed)), failure };
             }
@@ -198,7 +204,9 @@ export class CloudProviderService {
         if (this.now() - this.lastOutsideScaleCheck < this.outsideScaleCheckMs) return;
         this.lastOutsideScaleCheck = this.now();
         // In the mutation queue: never between a request's validation and its write.
-        this.queue = this.queue.then(() => this.adoptOutsideScale()).catch((error: unknown) => this.log.error({ err: error }, "could not check the deployed scale"));
+        this.queue = this.queue
+            .then(() => this.adoptOutsideScale())
+            .catch((error: unknown) => this.log.error({ err: error }, "could not check the deployed scale"));
     }
 
     /**
@@ -269,7 +277,12 @@ function beyond(existing: readonly number[], deployed: WorkerScale): number[] {
 
 function firstLine(error: unknown): string {
     const text = error instanceof Error ? error.message : String(error);
-    return text.split("\n").find((line) => line.trim() !== "")?.slice(0, 300) ?? "unknown error";
+    return (
+        text
+            .split("\n")
+            .find((line) => line.trim() !== "")
+            ?.slice(0, 300) ?? "unknown error"
+    );
 }
 
 /** The program's own validation, before anything is written: a config `up` would refuse is never recorded. */
@@ -277,7 +290,8 @@ function refuseInvalid(config: ConfigValues): void {
     try {
         poolState(config, {});
     } catch (error) {
-        if (error instanceof StackConfigError) throw new ScaleError(grpc.status.FAILED_PRECONDITION, `the stack config would be invalid: ${error.problems.join("; ")}`);
+        if (error instanceof StackConfigError)
+            throw new ScaleError(grpc.status.FAILED_PRECONDITION, `the stack config would be invalid: ${error.problems.join("; ")}`);
         throw error;
     }
 }

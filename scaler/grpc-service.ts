@@ -29,7 +29,8 @@ function groupOfNode(service: CloudProviderService, providerId: string): GroupId
     const spec = service.current().spec;
     const [worker, loki] = [indexOf(spec, "worker", providerId), indexOf(spec, LOKI_POOL.name, providerId)];
     if (worker !== undefined && service.instances(WORKERS_GROUP).some((instance) => instance.slot === worker)) return WORKERS_GROUP;
-    if (loki !== undefined && groupIds(service.current()).includes(LOKI_GROUP) && service.instances(LOKI_GROUP).some((instance) => instance.slot === loki)) return LOKI_GROUP;
+    if (loki !== undefined && groupIds(service.current()).includes(LOKI_GROUP) && service.instances(LOKI_GROUP).some((instance) => instance.slot === loki))
+        return LOKI_GROUP;
     return undefined;
 }
 
@@ -72,7 +73,14 @@ export function cloudProviderHandlers(service: CloudProviderService) {
         },
         NodeGroupDeleteNodes: async (request: { id: string; nodes: GrpcNode[] }, expired: Expired) => {
             refuseFixedSize(checkGroup(state(), request.id));
-            await service.mutate((current) => deleteNodes(current, request.nodes.map((node) => node.providerID)), expired);
+            await service.mutate(
+                (current) =>
+                    deleteNodes(
+                        current,
+                        request.nodes.map((node) => node.providerID),
+                    ),
+                expired,
+            );
             return {};
         },
         NodeGroupDecreaseTargetSize: async (request: { id: string; delta: number }, expired: Expired) => {
@@ -85,7 +93,9 @@ export function cloudProviderHandlers(service: CloudProviderService) {
                 id: instance.id,
                 status: {
                     instanceState: instance.state,
-                    ...(instance.error ? { errorInfo: { errorCode: instance.error.code, errorMessage: instance.error.message, instanceErrorClass: instance.error.errorClass } } : {}),
+                    ...(instance.error
+                        ? { errorInfo: { errorCode: instance.error.code, errorMessage: instance.error.message, instanceErrorClass: instance.error.errorClass } }
+                        : {}),
                 },
             })),
         }),

@@ -99,7 +99,8 @@ export class GuardedStack implements StackPort {
 
     private async attempt(plan: UpdatePlan | undefined): Promise<void> {
         const unfinished = this.marker() !== undefined;
-        if (this.ownLocks) writeJsonAtomic(this.ownLocks.marker, { host: this.ownLocks.host, pid: process.pid, startedAt: new Date().toISOString() } satisfies Marker);
+        if (this.ownLocks)
+            writeJsonAtomic(this.ownLocks.marker, { host: this.ownLocks.host, pid: process.pid, startedAt: new Date().toISOString() } satisfies Marker);
         try {
             await this.inner.up(plan);
         } catch (error) {

@@ -31,7 +31,10 @@ function boundedValue(value: unknown, depth: number): unknown {
 function boundedError(error: unknown): unknown {
     const serialized = stdSerializers.err(error as Error) as unknown;
     if (typeof serialized !== "object" || serialized === null) return serialized;
-    const entries = Object.entries(serialized).map(([key, item]) => [key, key === "stack" && typeof item === "string" ? bounded(item, STACK_CHARS) : boundedValue(item, 1)]);
+    const entries = Object.entries(serialized).map(([key, item]) => [
+        key,
+        key === "stack" && typeof item === "string" ? bounded(item, STACK_CHARS) : boundedValue(item, 1),
+    ]);
     return Object.fromEntries(entries);
 }
 

@@ -76,7 +76,8 @@ export interface ScalerOptions {
 /** Seconds in plain decimal (Number() would also take "0x5", " 5" and "1e3"), from `min` to a day. */
 function seconds(value: string, flag: string, min: number): number {
     const number = /^\d{1,5}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
-    if (!(number >= min && number <= 86_400)) throw new UsageError(`${flag} ${quoteInput(value)}: expected a number of seconds from ${min} to 86400, in decimal digits`);
+    if (!(number >= min && number <= 86_400))
+        throw new UsageError(`${flag} ${quoteInput(value)}: expected a number of seconds from ${min} to 86400, in decimal digits`);
     return number;
 }
 
@@ -121,7 +122,8 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
     const upSeconds = seconds(values["up-seconds"], "--up-seconds", 0);
     if (values["dry-run"] && values["scale-record"]) throw new UsageError("--scale-record is for --stack: the dry-run state file is already durable");
     // The marker that proves an update of ours unfinished lives beside the record, on the durable volume.
-    if (values["own-lock-host"] !== undefined && !values["scale-record"]) throw new UsageError("--own-lock-host needs --scale-record (and --stack): its unfinished-update marker lives beside the record");
+    if (values["own-lock-host"] !== undefined && !values["scale-record"])
+        throw new UsageError("--own-lock-host needs --scale-record (and --stack): its unfinished-update marker lives beside the record");
     const { cert, key, ca } = values;
     let tls: ScalerOptions["tls"];
     if (values.insecure) {
@@ -141,8 +143,13 @@ export function scalerOptions(argv: readonly string[]): ScalerOptions {
         tls,
         ...(values["own-lock-host"] !== undefined ? { ownLockHost: values["own-lock-host"] } : {}),
         stopTimeoutSeconds: seconds(values["stop-timeout"], "--stop-timeout", 0),
-        logLevel: LOG_LEVELS.includes(values["log-level"]) ? values["log-level"] : refuse(`--log-level ${quoteInput(values["log-level"])}: expected one of ${LOG_LEVELS.join(", ")}`),
-        connections: { idleSeconds: seconds(values["idle-seconds"], "--idle-seconds", 0.1), maxConnections: count(values["max-connections"], "--max-connections") },
+        logLevel: LOG_LEVELS.includes(values["log-level"])
+            ? values["log-level"]
+            : refuse(`--log-level ${quoteInput(values["log-level"])}: expected one of ${LOG_LEVELS.join(", ")}`),
+        connections: {
+            idleSeconds: seconds(values["idle-seconds"], "--idle-seconds", 0.1),
+            maxConnections: count(values["max-connections"], "--max-connections"),
+        },
     };
 }
 
@@ -156,7 +163,8 @@ async function stackDriver(options: ScalerOptions, projectRoot: string, log: Log
     if (options.dryRun) return { driver: new DryRunStack(options.dryRun.state, options.dryRun.upSeconds, projectRoot) };
     const { ownLockHost, scaleRecord } = options;
     // Pulumi writes os.Hostname() into each lock: the claim holds only if that is the name claimed (checked before the stack is touched).
-    if (ownLockHost !== undefined && os.hostname() !== ownLockHost) throw new UsageError(`--own-lock-host ${ownLockHost}: this host is ${os.hostname()}, so the locks our updates take would not name it`);
+    if (ownLockHost !== undefined && os.hostname() !== ownLockHost)
+        throw new UsageError(`--own-lock-host ${ownLockHost}: this host is ${os.hostname()}, so the locks our updates take would not name it`);
     const automation = await AutomationStack.select(options.stack, projectRoot, log.child({ component: "pulumi" }));
     if (ownLockHost === undefined || scaleRecord === undefined) return { driver: automation };
     return { driver: automation, ownLocks: { marker: updateMarkerFile(scaleRecord), host: ownLockHost, cancel: () => automation.cancel() } };
@@ -203,7 +211,16 @@ async function main(argv: string[]): Promise<void> {
     const http = observabilityServer(metrics, () => serving);
     await new Promise<void>((resolve) => http.listen(httpAddress.port, httpAddress.host, resolve));
     const httpPort = (http.address() as { port: number }).port;
-    log.info({ grpc: `${listen.host}:${port}`, http: `${httpAddress.host}:${httpPort}`, state: options.dryRun?.state ?? options.scaleRecord, stack: options.dryRun ? undefined : options.stack, tls: options.tls !== "insecure" }, "scaler listening");
+    log.info(
+        {
+            grpc: `${listen.host}:${port}`,
+            http: `${httpAddress.host}:${httpPort}`,
+            state: options.dryRun?.state ?? options.scaleRecord,
+            stack: options.dryRun ? undefined : options.stack,
+            tls: options.tls !== "insecure",
+        },
+        "scaler listening",
+    );
 
     /**
      * No new request and no new update; the running update may finish within --stop-timeout
@@ -215,13 +232,19 @@ async function main(argv: string[]): Promise<void> {
         const remaining = () => Math.max(0, deadline - performance.now());
         serving = false;
         stack.close();
-        log.info({ signal, updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds }, "stopping: no new requests or updates; a running update may finish");
+        log.info(
+            { signal, updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds },
+            "stopping: no new requests or updates; a running update may finish",
+        );
         // Requests under way are answered (their change is already recorded); then the port closes.
         grpcListener.stopAccepting();
         const answered = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
         await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, remaining()))]);
         if (!(await stack.settled(remaining()))) {
-            log.error({ updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds }, "the update is still running at the stop deadline: exiting without it; its stack lock is cleared at the next start");
+            log.error(
+                { updateRunningSeconds: stack.runningSeconds, stopTimeoutSeconds: options.stopTimeoutSeconds },
+                "the update is still running at the stop deadline: exiting without it; its stack lock is cleared at the next start",
+            );
             process.exit(1);
         }
         log.info("stopped");

@@ -89,7 +89,13 @@ export function indexOf(spec: PoolSpec, pool: PoolKind, providerId: string): num
 }
 
 /** Creating (desired, not deployed), running (both) or deleting (no longer desired, but deployed or unsettled). */
-function instanceStates(spec: PoolSpec, pool: PoolKind, desired: readonly number[], present: readonly number[], unsettled: readonly number[] = []): GroupInstance[] {
+function instanceStates(
+    spec: PoolSpec,
+    pool: PoolKind,
+    desired: readonly number[],
+    present: readonly number[],
+    unsettled: readonly number[] = [],
+): GroupInstance[] {
     const [want, have] = [new Set(desired), new Set(present)];
     return [...new Set([...desired, ...present, ...unsettled])]
         .sort((a, b) => a - b)
@@ -121,13 +127,20 @@ export function groupIds(state: PoolState): GroupId[] {
 
 export function checkGroup(state: PoolState, id: string): GroupId {
     const known = groupIds(state).find((group) => group === id);
-    if (!known) throw new ScaleError(status.NOT_FOUND, `no node group "${bounded(id)}" (this provider has ${groupIds(state).map((group) => `"${group}"`).join(", ")})`);
+    if (!known)
+        throw new ScaleError(
+            status.NOT_FOUND,
+            `no node group "${bounded(id)}" (this provider has ${groupIds(state)
+                .map((group) => `"${group}"`)
+                .join(", ")})`,
+        );
     return known;
 }
 
 /** The Loki pool is sized by lokiNodeCount in the stack config, never by the autoscaler. */
 export function refuseFixedSize(id: GroupId): void {
-    if (id === LOKI_GROUP) throw new ScaleError(status.FAILED_PRECONDITION, `node group "${LOKI_GROUP}" has a fixed size (lokiNodeCount); change it in the stack config`);
+    if (id === LOKI_GROUP)
+        throw new ScaleError(status.FAILED_PRECONDITION, `node group "${LOKI_GROUP}" has a fixed size (lokiNodeCount); change it in the stack config`);
 }
 
 /** The Loki pool's nodes, 0..lokiNodeCount-1, with the same states as the workers. */
@@ -140,4 +153,3 @@ export function lokiInstances(state: PoolState): GroupInstance[] {
 export function asProviderId(spec: PoolSpec, node: string): string {
     return node.startsWith("gce://") ? node : gceProviderId(spec.project, spec.zone, node);
 }
-

@@ -4,7 +4,12 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 /** The scaler's Prometheus metrics, in their own registry. */
 export class ScalerMetrics {
     readonly registry = new Registry();
-    readonly requests = new Counter({ name: "scaler_requests_total", help: "CloudProvider requests by RPC and outcome (ok, refused, error)", labelNames: ["kind", "outcome"], registers: [this.registry] });
+    readonly requests = new Counter({
+        name: "scaler_requests_total",
+        help: "CloudProvider requests by RPC and outcome (ok, refused, error)",
+        labelNames: ["kind", "outcome"],
+        registers: [this.registry],
+    });
     /** Time in the handler, from the request decoded to the answer handed to gRPC (what the scaler adds to a call). */
     readonly handling = new Histogram({
         name: "scaler_request_duration_seconds",
@@ -14,7 +19,11 @@ export class ScalerMetrics {
         registers: [this.registry],
     });
     /** Connections closed on arrival: the gRPC port already had --max-connections, none of them silent. */
-    readonly droppedConnections = new Counter({ name: "scaler_grpc_connections_dropped_total", help: "gRPC connections closed on arrival (at --max-connections)", registers: [this.registry] });
+    readonly droppedConnections = new Counter({
+        name: "scaler_grpc_connections_dropped_total",
+        help: "gRPC connections closed on arrival (at --max-connections)",
+        registers: [this.registry],
+    });
     /** Open gRPC connections, once the port listens. */
     connections: () => number = () => 0;
     readonly updates = new Histogram({

@@ -67,7 +67,12 @@ const both = (seconds: number) => {
 };
 
 /** The autoscaler's own flag defaults (its main.go), for a field a request leaves unset. */
-const FLAG_DEFAULTS = { scaleDownUtilizationThreshold: 0.5, scaleDownGpuUtilizationThreshold: 0.5, scaleDownUnneededSeconds: 600, scaleDownUnreadySeconds: 1200 };
+const FLAG_DEFAULTS = {
+    scaleDownUtilizationThreshold: 0.5,
+    scaleDownGpuUtilizationThreshold: 0.5,
+    scaleDownUnneededSeconds: 600,
+    scaleDownUnreadySeconds: 1200,
+};
 
 /**
  * The group's options: the autoscaler's defaults, as sent, with the provisioning budget. Every

@@ -14,7 +14,6 @@ export const MAX_ID_BYTES = 1024;
 /** A delete names nodes of one group, which never holds more than the stack's worker slots. */
 export const MAX_NODES_PER_REQUEST = MAX_WORKER_SLOTS;
 
-
 function refuseLongId(what: string, value: unknown): void {
     if (typeof value !== "string") return;
     const bytes = Buffer.byteLength(value, "utf8");
@@ -38,6 +37,7 @@ export function refuseOversized(request: unknown): void {
     refuseLongNode(request.node, "node");
     const nodes = request.nodes;
     if (!Array.isArray(nodes)) return;
-    if (nodes.length > MAX_NODES_PER_REQUEST) throw new ScaleError(status.INVALID_ARGUMENT, `${nodes.length} nodes in one request; a node group has at most ${MAX_NODES_PER_REQUEST}`);
+    if (nodes.length > MAX_NODES_PER_REQUEST)
+        throw new ScaleError(status.INVALID_ARGUMENT, `${nodes.length} nodes in one request; a node group has at most ${MAX_NODES_PER_REQUEST}`);
     nodes.forEach((node, index) => refuseLongNode(node, `nodes[${index}]`));
 }

@@ -26,7 +26,11 @@ export class RequestTimesFile implements RequestTimes {
         const data: unknown = JSON.parse(fs.readFileSync(this.file, "utf8"));
         const entries = typeof data === "object" && data !== null && !Array.isArray(data) ? Object.entries(data) : [];
         // A damaged file costs only the deadline's memory: the workers then count from now.
-        return new Map(entries.filter(([slot, at]) => /^\d+$/.test(slot) && typeof at === "number" && Number.isFinite(at)).map(([slot, at]) => [Number(slot), at as number]));
+        return new Map(
+            entries
+                .filter(([slot, at]) => /^\d+$/.test(slot) && typeof at === "number" && Number.isFinite(at))
+                .map(([slot, at]) => [Number(slot), at as number]),
+        );
     }
 
     save(times: ReadonlyMap<number, number>): void {

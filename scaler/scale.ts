@@ -48,7 +48,8 @@ function requireNode(node: string): string {
     return node;
 }
 
-const isTextMap = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((text) => typeof text === "string");
+const isTextMap = (value: unknown): boolean =>
+    typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((text) => typeof text === "string");
 
 /**
  * --dry-run's state file: absent (it starts from the dev stack) or one a dry run wrote. Anything
@@ -99,7 +100,13 @@ function explain(error: unknown): string | undefined {
 /** Validates, records the new size in the stack config, then (unless noUp) runs the update. Returns what changed. */
 export async function scale(stack: StackPort, request: { readonly workers?: number; readonly remove: readonly string[] }, noUp: boolean): Promise<string> {
     const state = poolState(await stack.readConfig(), await stack.readDeployed());
-    const next = request.workers !== undefined ? resize(state, request.workers) : deleteNodes(state, request.remove.map((node) => asProviderId(state.spec, node)));
+    const next =
+        request.workers !== undefined
+            ? resize(state, request.workers)
+            : deleteNodes(
+                  state,
+                  request.remove.map((node) => asProviderId(state.spec, node)),
+              );
     await stack.writeConfig(scaleChanges(next));
     const summary = `workers ${state.desired.count} -> ${next.count}, retired slots [${next.retiredSlots.join(", ")}]`;
     if (!noUp) await stack.up();
@@ -151,7 +158,8 @@ async function main(argv: string[]): Promise<void> {
     const remove = values.remove.map(requireNode);
     if (values["dry-run"]) requireStateFile(values.state);
     const projectRoot = path.resolve(__dirname, "..");
-    const stack = stackName === undefined || values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await selectStack(stackName, projectRoot);
+    const stack =
+        stackName === undefined || values["dry-run"] ? new DryRunStack(values.state, upSeconds, projectRoot) : await selectStack(stackName, projectRoot);
     console.log(values["keep-deployed"] ? await keepDeployedScale(stack) : await scale(stack, { workers, remove }, values["no-up"]));
 }
 

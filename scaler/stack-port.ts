@@ -50,7 +50,6 @@ export function scaleChanges(scale: WorkerScale): ConfigValues {
     return { [WORKER_COUNT_KEY]: String(scale.count), [RETIRED_SLOTS_KEY]: JSON.stringify([...scale.retiredSlots].sort((a, b) => a - b)) };
 }
 
-
 /** Pulumi's error when another update holds the stack: the Automation API names it for every backend. */
 export function isConcurrentUpdate(error: unknown): boolean {
     return error instanceof Error && error.name === "ConcurrentUpdateError";
@@ -64,7 +63,9 @@ export function deployedScale(values: ConfigValues): WorkerScale {
     const count = Number(values[WORKER_COUNT_KEY] ?? "0");
     const retired: unknown = JSON.parse(values[RETIRED_SLOTS_KEY] ?? "[]");
     if (!Number.isInteger(count) || count < 0 || !Array.isArray(retired) || !retired.every((slot) => Number.isInteger(slot))) {
-        throw new Error(`the deployed config has an unreadable scale: ${WORKER_COUNT_KEY}=${values[WORKER_COUNT_KEY]}, ${RETIRED_SLOTS_KEY}=${values[RETIRED_SLOTS_KEY]}`);
+        throw new Error(
+            `the deployed config has an unreadable scale: ${WORKER_COUNT_KEY}=${values[WORKER_COUNT_KEY]}, ${RETIRED_SLOTS_KEY}=${values[RETIRED_SLOTS_KEY]}`,
+        );
     }
     return { count, retiredSlots: retired as number[] };
 }
@@ -104,4 +105,3 @@ export function poolState(desired: ConfigValues, deployed: ConfigValues): PoolSt
         loki: { desired: config.platform.layers.logging ? config.platform.loki.nodeCount : 0, deployed: deployedPart(deployed).lokiNodes },
     };
 }
-

@@ -14,7 +14,8 @@ export function workerSlotsInState(deployment: unknown): number[] {
     if (isRecord(deployment)) {
         const { resources, pending_operations: pending } = deployment;
         if (Array.isArray(resources)) urns.push(...resources.map((resource) => (isRecord(resource) ? resource.urn : undefined)));
-        if (Array.isArray(pending)) urns.push(...pending.map((operation) => (isRecord(operation) && isRecord(operation.resource) ? operation.resource.urn : undefined)));
+        if (Array.isArray(pending))
+            urns.push(...pending.map((operation) => (isRecord(operation) && isRecord(operation.resource) ? operation.resource.urn : undefined)));
     }
     const slots = urns.flatMap((urn) => {
         const match = typeof urn === "string" && urn.includes("::boutique:cluster:WorkerPool$") ? WORKER_VM.exec(urn) : null;

@@ -100,7 +100,10 @@ export class UpdateLoop {
                 // Listeners hear of every attempt, hooks or not (`?.` would skip the argument's call).
                 const seconds = this.finished(started, outcome);
                 await this.hooks?.finished(outcome, seconds, error);
-                this.log.warn({ err: error, retryInMs: backoff }, outcome === "concurrent" ? "another update holds the stack; retrying" : "update failed; retrying");
+                this.log.warn(
+                    { err: error, retryInMs: backoff },
+                    outcome === "concurrent" ? "another update holds the stack; retrying" : "update failed; retrying",
+                );
                 this.dirty = true;
                 await this.sleep(backoff);
                 backoff = Math.min(backoff * 2, this.maxBackoffMs);

@@ -30,7 +30,8 @@ function freeSlots(state: PoolState, count: number): number[] {
 export function increase(state: PoolState, delta: number): WorkerScale {
     if (!Number.isInteger(delta) || delta <= 0) throw new ScaleError(status.INVALID_ARGUMENT, `delta must be positive, got ${delta}`);
     const target = state.desired.count + delta;
-    if (target > state.spec.max) throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} + ${delta} = ${target} exceeds the group's max (${state.spec.max})`);
+    if (target > state.spec.max)
+        throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} + ${delta} = ${target} exceeds the group's max (${state.spec.max})`);
     return scaleOfSlots([...liveWorkerSlots(state.desired), ...freeSlots(state, delta)]);
 }
 
@@ -47,7 +48,8 @@ export function deleteNodes(state: PoolState, providerIds: readonly string[]): W
     const leaving: number[] = [];
     const seen = new Set<number>();
     for (const id of providerIds) {
-        if (!parseGceProviderId(id)) throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${bounded(id)}" is not gce://<project>/<zone>/<instance>`);
+        if (!parseGceProviderId(id))
+            throw new ScaleError(status.INVALID_ARGUMENT, `node provider id "${bounded(id)}" is not gce://<project>/<zone>/<instance>`);
         const slot = indexOf(state.spec, "worker", id);
         if (slot === undefined || !taken.has(slot)) throw new ScaleError(status.NOT_FOUND, `node ${bounded(id)} is not in node group "${WORKERS_GROUP}"`);
         if (seen.has(slot)) throw new ScaleError(status.INVALID_ARGUMENT, `node ${bounded(id)} is listed twice`);
@@ -69,7 +71,8 @@ export function deleteNodes(state: PoolState, providerIds: readonly string[]): W
 export function decreaseTarget(state: PoolState, delta: number): WorkerScale {
     if (!Number.isInteger(delta) || delta >= 0) throw new ScaleError(status.INVALID_ARGUMENT, `delta must be negative, got ${delta}`);
     const target = state.desired.count + delta;
-    if (target < state.spec.min) throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} - ${-delta} = ${target} is below the group's min (${state.spec.min})`);
+    if (target < state.spec.min)
+        throw new ScaleError(status.FAILED_PRECONDITION, `size ${state.desired.count} - ${-delta} = ${target} is below the group's min (${state.spec.min})`);
     const deployed = new Set(liveWorkerSlots(state.deployed));
     const unsettled = new Set(state.unsettled);
     const pending = liveWorkerSlots(state.desired)

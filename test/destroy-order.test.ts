@@ -26,7 +26,9 @@ describe("pulumi destroy's order (the engine's schedule on the rendered graph)",
         it(`${stack}: no delete step runs after something it needs is gone`, async () => {
             const plan = destroyPlanOf(await evaluated(stack));
             const withNeeds = plan.steps.filter((step) => step.needs.length > 0);
-            console.log(`      ${plan.steps.length} delete steps (${withNeeds.length} that dial in or use the API, ${plan.skipped.length} skipped by deletedWith) in ${plan.waves.length} waves, ${plan.violations.length} violations`);
+            console.log(
+                `      ${plan.steps.length} delete steps (${withNeeds.length} that dial in or use the API, ${plan.skipped.length} skipped by deletedWith) in ${plan.waves.length} waves, ${plan.violations.length} violations`,
+            );
             assert.deepEqual(plan.violations, []);
             assert.ok(withNeeds.length > 20);
             // The firewall rules the program's connections cross go in the last waves, after the bastion.
@@ -42,10 +44,14 @@ describe("pulumi destroy's order (the engine's schedule on the rendered graph)",
             const release = plan.steps.find((step) => step.name === "storage-volumes-released");
             assert.ok(release, `${stack} releases its volumes on destroy`);
             assert.deepEqual(release.needs.filter((n) => n.name === "storage-gce-pd").length, 1);
-            for (const name of ["kube-prometheus-stack", "loki", "tempo"]) assert.equal(plan.steps.find((step) => step.name === name)?.kind, "PVC-backed release");
+            for (const name of ["kube-prometheus-stack", "loki", "tempo"])
+                assert.equal(plan.steps.find((step) => step.name === name)?.kind, "PVC-backed release");
         }
         // local-path volumes are directories on the nodes: they go with the VMs.
-        assert.equal((await evaluated("all-layers")).resources.find((r) => r.name === "storage-volumes-released"), undefined);
+        assert.equal(
+            (await evaluated("all-layers")).resources.find((r) => r.name === "storage-volumes-released"),
+            undefined,
+        );
     });
 
     it("bucketsOnDestroy: keep (default) leaves both data buckets, delete empties and deletes them", async () => {
@@ -66,10 +72,15 @@ describe("pulumi destroy's order (the engine's schedule on the rendered graph)",
             resource.name === "haproxy-vm" ? { ...resource, dependsOn: resource.dependsOn.filter((name) => name !== "network-allow-admin") } : resource,
         );
         const plan = destroyPlan(broken, evaluation.deleteLinks ?? new Map());
-        const expected = "storage-volumes-released (remote command (kubectl on a node)) may run after network-allow-admin (the runner's SSH and API traffic to HAProxy) is deleted, or while it is";
+        const expected =
+            "storage-volumes-released (remote command (kubectl on a node)) may run after network-allow-admin (the runner's SSH and API traffic to HAProxy) is deleted, or while it is";
         console.log(`      ${plan.violations.length} violations, e.g. ${expected}`);
         assert.ok(plan.violations.includes(expected), plan.violations.slice(0, 5).join("\n"));
-        assert.ok(plan.violations.includes("kube-prometheus-stack (PVC-backed release) may run after network-allow-admin (the runner's SSH and API traffic to HAProxy) is deleted, or while it is"));
+        assert.ok(
+            plan.violations.includes(
+                "kube-prometheus-stack (PVC-backed release) may run after network-allow-admin (the runner's SSH and API traffic to HAProxy) is deleted, or while it is",
+            ),
+        );
         assert.ok(plan.violations.every((violation) => violation.includes("network-allow-admin")));
     });
 
@@ -82,6 +93,9 @@ describe("pulumi destroy's order (the engine's schedule on the rendered graph)",
         });
         const violations = destroyPlan(broken, evaluation.deleteLinks ?? new Map()).violations;
         assert.ok(violations.includes("cilium (Kubernetes object) may run after cp-2-vm (cp-2-vm) is deleted, or while it is"), violations.join("\n"));
-        assert.ok(violations.includes("loki (PVC-backed release) may run before storage-volumes-released (the release of the claims' disks) has run"), violations.join("\n"));
+        assert.ok(
+            violations.includes("loki (PVC-backed release) may run before storage-volumes-released (the release of the claims' disks) has run"),
+            violations.join("\n"),
+        );
     });
 });

@@ -19,14 +19,26 @@ import { devConfigMap, PROJECT_ROOT } from "./fixtures";
  * repository; flags of npm scripts that are not our tsx CLIs with parseArgs options.
  */
 
-const DOCS = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
+const DOCS = [
+    "README.md",
+    ...fs
+        .readdirSync(path.join(PROJECT_ROOT, "docs"))
+        .filter((name) => name.endsWith(".md"))
+        .map((name) => `docs/${name}`),
+];
 
 /** Repository files, tracked or new (not ignored): what a doc's relative path must name. */
-const REPO_FILES = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter((file) => file !== "" && fs.existsSync(path.join(PROJECT_ROOT, file)));
+const REPO_FILES = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter((file) => file !== "" && fs.existsSync(path.join(PROJECT_ROOT, file)));
 const TOP_LEVEL = new Set([...REPO_FILES.map((file) => file.split("/")[0]), "out"]);
 
 function globRegExp(pattern: string): RegExp {
-    const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*");
+    const escaped = pattern
+        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*\*/g, "\u0000")
+        .replace(/\*/g, "[^/]*")
+        .replace(/\u0000/g, ".*");
     return new RegExp(`^${escaped}$`);
 }
 
@@ -35,7 +47,12 @@ function existsInRepo(file: string, render: Evaluation): boolean {
     if (first === "out") {
         // out/<stack>/... is what `npm run render` writes: resources.json and the render's artifacts.
         const inside = rest.join("/");
-        return stack !== undefined && (inside === "" || inside === "resources.json" || Object.keys(render.artifacts).some((artifact) => artifact === inside || artifact.startsWith(inside.endsWith("/") ? inside : `${inside}/`)));
+        return (
+            stack !== undefined &&
+            (inside === "" ||
+                inside === "resources.json" ||
+                Object.keys(render.artifacts).some((artifact) => artifact === inside || artifact.startsWith(inside.endsWith("/") ? inside : `${inside}/`)))
+        );
     }
     const directory = file.endsWith("/") ? file : `${file}/`;
     const glob = globRegExp(file);
@@ -49,7 +66,12 @@ function urnsOf(render: Evaluation, stack: string, project: string): string[] {
         .filter((resource) => resource.type !== "pulumi:pulumi:Stack")
         .map((resource) => {
             const types: string[] = [];
-            for (let at: typeof resource | undefined = resource; at !== undefined && at.type !== "pulumi:pulumi:Stack"; at = at.parent ? byName.get(at.parent) : undefined) types.unshift(at.type);
+            for (
+                let at: typeof resource | undefined = resource;
+                at !== undefined && at.type !== "pulumi:pulumi:Stack";
+                at = at.parent ? byName.get(at.parent) : undefined
+            )
+                types.unshift(at.type);
             return `urn:pulumi:${stack}::${project}::${types.join("$")}::${resource.name}`;
         });
 }
@@ -58,7 +80,10 @@ function urnsOf(render: Evaluation, stack: string, project: string): string[] {
 function targetRegExp(target: string): RegExp {
     const wildcard = "\u0000";
     const marked = target.replace(/<[^>]*>|\$SUBST|\$\{[A-Za-z_]+\}|\$[A-Z_]+\b|…|\.\.\.|\*+/g, wildcard);
-    const escaped = marked.replace(/[.+?^${}()|[\]\\]/g, "\\$&").split(wildcard).join(".*");
+    const escaped = marked
+        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        .split(wildcard)
+        .join(".*");
     return new RegExp(`${target.startsWith("urn:") ? "^" : ""}${escaped}$`);
 }
 
@@ -88,7 +113,9 @@ function withVariablesExpanded(script: string): string {
 
 /** Sets `field` (".a.b[0]") of a JSON value to `value`, creating objects and lists on the way. */
 function withField(json: unknown, field: string, value: unknown): unknown {
-    const steps = [...field.matchAll(/\.([^.[]+)|\[([^\]]*)\]/g)].map((match) => (match[1] !== undefined ? match[1] : Number(/^[0-9]+$/.test(match[2]) ? match[2] : 0)));
+    const steps = [...field.matchAll(/\.([^.[]+)|\[([^\]]*)\]/g)].map((match) =>
+        match[1] !== undefined ? match[1] : Number(/^[0-9]+$/.test(match[2]) ? match[2] : 0),
+    );
     const root: unknown = json ?? (typeof steps[0] === "number" ? [] : {});
     let node = root as Record<string | number, unknown>;
     steps.forEach((step, at) => {
@@ -113,7 +140,8 @@ function checkerFor(render: Evaluation, bootstrap: Evaluation): ProblemOf {
         for (const problem of (error as StackConfigError).problems) bootstrapKeys.add(problem.split(" ")[0]);
     }
     const qualify = (key: string, namespace: string) => (key.includes(":") ? key : `${namespace}:${key}`);
-    const isKey = (ref: Reference) => (ref.where.project === "bootstrap" ? bootstrapKeys.has(qualify(ref.name, "boutique-ci")) : platformKeys.has(qualify(ref.name, PROJECT)));
+    const isKey = (ref: Reference) =>
+        ref.where.project === "bootstrap" ? bootstrapKeys.has(qualify(ref.name, "boutique-ci")) : platformKeys.has(qualify(ref.name, PROJECT));
     const nodeText = Object.values(render.artifacts).map(withVariablesExpanded).join("\n");
     const urns = urnsOf(render, "dev", PROJECT);
 
@@ -159,7 +187,9 @@ function checkerFor(render: Evaluation, bootstrap: Evaluation): ProblemOf {
                 if (!ref.name.includes("boutique") || isPlaceholder(ref.name)) return "skip";
                 // A timer without Unit= starts the service of its own name (systemd.timer(5)).
                 const timer = ref.name.replace(/\.service$/, ".timer");
-                return nodeText.includes(ref.name) || (ref.name.endsWith(".service") && nodeText.includes(timer)) ? undefined : `no rendered node file names unit ${ref.name}`;
+                return nodeText.includes(ref.name) || (ref.name.endsWith(".service") && nodeText.includes(timer))
+                    ? undefined
+                    : `no rendered node file names unit ${ref.name}`;
             }
             case "node-path": {
                 if (!ref.name.includes("boutique") && !ref.name.startsWith("/usr/local/sbin/")) return "skip";
@@ -168,7 +198,6 @@ function checkerFor(render: Evaluation, bootstrap: Evaluation): ProblemOf {
             }
         }
     };
-
 }
 
 interface DocCheck {
@@ -203,10 +232,15 @@ describe("docs: every command that names something of ours names what the code h
     });
 
     it("README.md and docs/*.md: outputs, config keys and fields, npm scripts and flags, files, targets, units, node paths", () => {
-        const { counts, mismatches } = checkDocs(DOCS.map((file) => ({ file, text: fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8") })), problemOf);
+        const { counts, mismatches } = checkDocs(
+            DOCS.map((file) => ({ file, text: fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8") })),
+            problemOf,
+        );
         console.log(`      checked in ${DOCS.join(", ")}:`);
-        for (const [category, { checked, skipped }] of counts) console.log(`        ${category.padEnd(12)} ${String(checked).padStart(4)} checked, ${skipped} skipped by rule`);
-        for (const category of ["output", "config-key", "npm-script", "file"] as const) assert.ok((counts.get(category)?.checked ?? 0) > 0, `nothing of ${category} was checked: the reader is broken`);
+        for (const [category, { checked, skipped }] of counts)
+            console.log(`        ${category.padEnd(12)} ${String(checked).padStart(4)} checked, ${skipped} skipped by rule`);
+        for (const category of ["output", "config-key", "npm-script", "file"] as const)
+            assert.ok((counts.get(category)?.checked ?? 0) > 0, `nothing of ${category} was checked: the reader is broken`);
         assert.deepStrictEqual(mismatches, [], `${mismatches.length} mismatches:\n${mismatches.join("\n")}`);
     });
 
@@ -224,7 +258,13 @@ describe("docs: every command that names something of ours names what the code h
             "cat /run/boutique/no-such-status",
             "cd bootstrap && pulumi stack output haproxyPublicIp",
         ];
-        const fine = ["pulumi stack output <name>", "gcloud compute instances list --filter name~worker", "sudo journalctl -u kubelet", "cat /var/lib/etcd.before-restore-<stamp>", "npm run render -- --stack <stack>"];
+        const fine = [
+            "pulumi stack output <name>",
+            "gcloud compute instances list --filter name~worker",
+            "sudo journalctl -u kubelet",
+            "cat /var/lib/etcd.before-restore-<stamp>",
+            "npm run render -- --stack <stack>",
+        ];
         const markdown = ["```sh", ...broken, ...fine, "```"].join("\n");
         const { mismatches } = checkDocs([{ file: "fixture.md", text: markdown }], problemOf);
         assert.deepStrictEqual(
@@ -235,10 +275,13 @@ describe("docs: every command that names something of ours names what the code h
     });
 
     it("builds every image for the nodes' architecture (amd64), whatever the laptop's", () => {
-        const builds = DOCS.flatMap((file) => snippetsOf(file, fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8")))
-            .filter((snippet) => !snippet.inline && /\b(docker|buildah)\s+(buildx\s+)?build\b/.test(snippet.text));
+        const builds = DOCS.flatMap((file) => snippetsOf(file, fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8"))).filter(
+            (snippet) => !snippet.inline && /\b(docker|buildah)\s+(buildx\s+)?build\b/.test(snippet.text),
+        );
         assert.ok(builds.length > 0, "no image build found in the docs: the reader is broken");
-        const unpinned = builds.filter((snippet) => !/--platform[ =]linux\/amd64\b/.test(snippet.text)).map((snippet) => `${snippet.file}:${snippet.line}: ${snippet.text.trim()}`);
+        const unpinned = builds
+            .filter((snippet) => !/--platform[ =]linux\/amd64\b/.test(snippet.text))
+            .map((snippet) => `${snippet.file}:${snippet.line}: ${snippet.text.trim()}`);
         assert.deepStrictEqual(unpinned, []);
     });
 });

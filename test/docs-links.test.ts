@@ -9,7 +9,11 @@ import { PROJECT_ROOT } from "./fixtures";
  * #fragment, a heading of that Markdown file (GitHub's anchors: see headingSlugs).
  */
 
-const DOC_PAGES = fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((name) => name.endsWith(".md")).sort().map((name) => `docs/${name}`);
+const DOC_PAGES = fs
+    .readdirSync(path.join(PROJECT_ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => `docs/${name}`);
 const DOCS = ["README.md", ...DOC_PAGES];
 
 /** The Markdown's lines outside fenced code blocks, with their 1-based line numbers. */
@@ -40,7 +44,10 @@ export function headingSlugs(markdown: string): Set<string> {
         const heading = /^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$/.exec(text);
         if (!heading) continue;
         const plain = heading[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]+>/g, "");
-        const base = plain.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "").replace(/ /g, "-");
+        const base = plain
+            .toLowerCase()
+            .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+            .replace(/ /g, "-");
         const count = seen.get(base) ?? 0;
         seen.set(base, count + 1);
         slugs.add(count === 0 ? base : `${base}-${count}`);
@@ -80,7 +87,8 @@ export function brokenLinks(docs: readonly { readonly file: string; readonly tex
             }
             if (fragment === undefined) continue;
             if (!file.endsWith(".md")) problems.push(`${where}: #${fragment} on a file that is not Markdown`);
-            else if (!headingSlugs(text).has(fragment)) problems.push(`${where}: ${file} has no heading #${fragment} (it has ${[...headingSlugs(text)].map((slug) => `#${slug}`).join(", ")})`);
+            else if (!headingSlugs(text).has(fragment))
+                problems.push(`${where}: ${file} has no heading #${fragment} (it has ${[...headingSlugs(text)].map((slug) => `#${slug}`).join(", ")})`);
         }
     }
     return problems;
@@ -100,7 +108,11 @@ describe("docs: links", () => {
         const readme = docs[0];
         const linked = new Set(linksOf(readme.text).map(({ target }) => target.split("#")[0]));
         assert.ok(DOC_PAGES.length >= 2, `docs/ has ${DOC_PAGES.join(", ")}`);
-        assert.deepEqual(DOC_PAGES.filter((page) => !linked.has(page)), [], "pages README.md does not link");
+        assert.deepEqual(
+            DOC_PAGES.filter((page) => !linked.has(page)),
+            [],
+            "pages README.md does not link",
+        );
     });
 
     it("every relative link in README.md and docs/*.md names a file that exists, and a heading of it for #anchors", () => {
@@ -124,7 +136,18 @@ describe("docs: links", () => {
                 "```",
             ].join("\n"),
         );
-        assert.deepEqual([...slugs], ["boutique-platform", "day-two-upgrades-replacements-dead-nodes", "the-scaler-scaler", "teardown-in-order", "how-it-keeps-its-promises", "notes", "notes-1"]);
+        assert.deepEqual(
+            [...slugs],
+            [
+                "boutique-platform",
+                "day-two-upgrades-replacements-dead-nodes",
+                "the-scaler-scaler",
+                "teardown-in-order",
+                "how-it-keeps-its-promises",
+                "notes",
+                "notes-1",
+            ],
+        );
     });
 
     it("finds each kind of broken link, and leaves code, URLs and good links alone", () => {
@@ -148,6 +171,9 @@ describe("docs: links", () => {
             problems.join("\n"),
         );
         // Relative to the linking page: docs/a.md links its sibling as b.md.
-        assert.deepEqual(brokenLinks([{ file: "docs/a.md", text: "[b](b.md) [readme](../README.md)" }], (file) => (file === "README.md" ? "" : pages[file])), []);
+        assert.deepEqual(
+            brokenLinks([{ file: "docs/a.md", text: "[b](b.md) [readme](../README.md)" }], (file) => (file === "README.md" ? "" : pages[file])),
+            [],
+        );
     });
 });

@@ -16,5 +16,8 @@ export function devConfig(overrides: Readonly<Record<string, string>> = {}): Sta
 
 /** The value at `path` in parsed YAML/JSON, or undefined where the path does not exist. */
 export function dig(value: unknown, ...path: (string | number)[]): unknown {
-    return path.reduce<unknown>((current, key) => (typeof current === "object" && current !== null ? (current as Record<string | number, unknown>)[key] : undefined), value);
+    return path.reduce<unknown>(
+        (current, key) => (typeof current === "object" && current !== null ? (current as Record<string | number, unknown>)[key] : undefined),
+        value,
+    );
 }

@@ -15,9 +15,14 @@ describe("layers: which way imports run (test/support/import-graph.ts, resolved 
     it("the scaler imports config/ and its own files only, nothing under components/, render/ or test/", () => {
         const outside = [...graph.imports]
             .filter(([file]) => file.startsWith("scaler/"))
-            .flatMap(([file, targets]) => targets.filter((target) => !target.startsWith("scaler/") && !target.startsWith("config/")).map((target) => `${file} -> ${target}`));
+            .flatMap(([file, targets]) =>
+                targets.filter((target) => !target.startsWith("scaler/") && !target.startsWith("config/")).map((target) => `${file} -> ${target}`),
+            );
         assert.deepEqual(outside, []);
-        assert.ok([...graph.imports].some(([file, targets]) => file.startsWith("scaler/") && targets.includes("config/node-pools.ts")), "the scaler reads the pool model from config/");
+        assert.ok(
+            [...graph.imports].some(([file, targets]) => file.startsWith("scaler/") && targets.includes("config/node-pools.ts")),
+            "the scaler reads the pool model from config/",
+        );
     });
 
     it("has no import cycles, type-only imports included", () => {
@@ -28,7 +33,15 @@ describe("layers: which way imports run (test/support/import-graph.ts, resolved 
         const folders = folderTable(graph).filter((row) => row.folder.startsWith("components"));
         assert.deepEqual(
             folders.map((row) => row.folder),
-            ["components/autoscaling", "components/ci", "components/cluster", "components/cluster/rendered", "components/delivery", "components/platform", "components/shared"],
+            [
+                "components/autoscaling",
+                "components/ci",
+                "components/cluster",
+                "components/cluster/rendered",
+                "components/delivery",
+                "components/platform",
+                "components/shared",
+            ],
         );
     });
 
@@ -50,7 +63,12 @@ describe("layers: which way imports run (test/support/import-graph.ts, resolved 
             "scaler/node-group.ts imports components/shared/kubernetes-object.ts",
             "config/stack-config.ts imports scaler/node-group.ts",
         ]);
-        assert.deepEqual(importCycles(graphOf({ "render/a.ts": ["render/b.ts"], "render/b.ts": ["render/c.ts"], "render/c.ts": ["render/a.ts"], "render/d.ts": ["render/a.ts"] })), [["render/a.ts", "render/b.ts", "render/c.ts"]]);
+        assert.deepEqual(
+            importCycles(
+                graphOf({ "render/a.ts": ["render/b.ts"], "render/b.ts": ["render/c.ts"], "render/c.ts": ["render/a.ts"], "render/d.ts": ["render/a.ts"] }),
+            ),
+            [["render/a.ts", "render/b.ts", "render/c.ts"]],
+        );
         assert.deepEqual(importCycles(graphOf({ "render/a.ts": ["render/a.ts"] })), [["render/a.ts"]]);
     });
 

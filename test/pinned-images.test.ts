@@ -19,7 +19,8 @@ export function containerImages(object: unknown): string[] {
         else if (typeof node === "object" && node !== null) {
             for (const [key, value] of Object.entries(node)) {
                 if (["containers", "initContainers", "ephemeralContainers"].includes(key) && Array.isArray(value)) {
-                    for (const container of value) if (typeof (container as { image?: unknown })?.image === "string") images.push((container as { image: string }).image);
+                    for (const container of value)
+                        if (typeof (container as { image?: unknown })?.image === "string") images.push((container as { image: string }).image);
                 }
                 pending.push(value);
             }
@@ -65,11 +66,26 @@ describe("every container the cluster would run names a pinned image", function 
             metadata: { name: "x" },
             spec: { template: { spec: { [where]: [{ name: "c", image }] } } },
         });
-        const injected: KubernetesObject = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "gw" }, spec: { template: { metadata: { labels: { "sidecar.istio.io/inject": "true" } }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } } } };
-        const objects = [injected, pod("auto", "containers"), pod("nginx", "containers"), pod("registry.example.com:5000/team/app:latest", "initContainers"), pod("registry.example.com:5000/team/app", "containers"), pod("nginx:1.27.3", "containers"), pod(`nginx@sha256:${"a".repeat(64)}`, "containers")];
-        assert.deepEqual(
-            floating(objects.map((object) => ({ source: "fixture", object }))),
-            ["[fixture] Deployment x: auto has no tag or digest (it means latest)", "[fixture] Deployment x: nginx has no tag or digest (it means latest)", "[fixture] Deployment x: registry.example.com:5000/team/app:latest is tagged latest", "[fixture] Deployment x: registry.example.com:5000/team/app has no tag or digest (it means latest)"],
-        );
+        const injected: KubernetesObject = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "gw" },
+            spec: { template: { metadata: { labels: { "sidecar.istio.io/inject": "true" } }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } } },
+        };
+        const objects = [
+            injected,
+            pod("auto", "containers"),
+            pod("nginx", "containers"),
+            pod("registry.example.com:5000/team/app:latest", "initContainers"),
+            pod("registry.example.com:5000/team/app", "containers"),
+            pod("nginx:1.27.3", "containers"),
+            pod(`nginx@sha256:${"a".repeat(64)}`, "containers"),
+        ];
+        assert.deepEqual(floating(objects.map((object) => ({ source: "fixture", object }))), [
+            "[fixture] Deployment x: auto has no tag or digest (it means latest)",
+            "[fixture] Deployment x: nginx has no tag or digest (it means latest)",
+            "[fixture] Deployment x: registry.example.com:5000/team/app:latest is tagged latest",
+            "[fixture] Deployment x: registry.example.com:5000/team/app has no tag or digest (it means latest)",
+        ]);
     });
 });

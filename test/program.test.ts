@@ -50,7 +50,10 @@ describe("the program (dev stack, mock runtime)", function () {
 
     it("only the HAProxy VM has an external address", () => {
         const exposed = instances(evaluation).filter((vm) => (vm.inputs.networkInterfaces[0].accessConfigs ?? []).length > 0);
-        assert.deepEqual(exposed.map((vm) => vm.name), ["haproxy-vm"]);
+        assert.deepEqual(
+            exposed.map((vm) => vm.name),
+            ["haproxy-vm"],
+        );
     });
 
     it("no VM runs as the Compute Engine default service account; every VM has secure boot", () => {
@@ -125,12 +128,29 @@ describe("the program (dev stack, mock runtime)", function () {
     });
 
     it("grants the nodes' account exactly its roles: Persistent Disk ones only with gce-pd, actAs on itself only", async () => {
-        const grants = (run: Evaluation) => [
-            ...ofType(run, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.name.startsWith("nodes-sa-")).map((grant) => `project ${String(grant.inputs.role)}`),
-            ...ofType(run, "gcp:serviceaccount/iAMMember:IAMMember").filter((grant) => grant.name.startsWith("nodes-sa-")).map((grant) => `${String(grant.inputs.serviceAccountId)} ${String(grant.inputs.role)}`),
-        ].sort();
-        const base = ["project roles/artifactregistry.reader", "project roles/logging.logWriter", "project roles/monitoring.metricWriter", "project roles/monitoring.viewer"];
-        assert.deepEqual(grants(evaluation), [...base, "projects/boutique-dev-000000/serviceAccounts/boutique-dev-nodes@boutique-dev-000000.iam.gserviceaccount.com roles/iam.serviceAccountUser", "project roles/compute.storageAdmin"].sort());
+        const grants = (run: Evaluation) =>
+            [
+                ...ofType(run, "gcp:projects/iAMMember:IAMMember")
+                    .filter((grant) => grant.name.startsWith("nodes-sa-"))
+                    .map((grant) => `project ${String(grant.inputs.role)}`),
+                ...ofType(run, "gcp:serviceaccount/iAMMember:IAMMember")
+                    .filter((grant) => grant.name.startsWith("nodes-sa-"))
+                    .map((grant) => `${String(grant.inputs.serviceAccountId)} ${String(grant.inputs.role)}`),
+            ].sort();
+        const base = [
+            "project roles/artifactregistry.reader",
+            "project roles/logging.logWriter",
+            "project roles/monitoring.metricWriter",
+            "project roles/monitoring.viewer",
+        ];
+        assert.deepEqual(
+            grants(evaluation),
+            [
+                ...base,
+                "projects/boutique-dev-000000/serviceAccounts/boutique-dev-nodes@boutique-dev-000000.iam.gserviceaccount.com roles/iam.serviceAccountUser",
+                "project roles/compute.storageAdmin",
+            ].sort(),
+        );
         assert.deepEqual(grants(await evaluateDev({ storageProvider: "local-path" })), base);
     });
 
@@ -138,7 +158,11 @@ describe("the program (dev stack, mock runtime)", function () {
         const api = byName(evaluation, "haproxy-api-config").inputs.triggers;
         assert.ok(Array.isArray(api) && api.length === 1 && api[0], "the API config command follows the HAProxy VM's instance id");
         assert.deepEqual(byName(evaluation, "haproxy-config").inputs.triggers, api, "so does the ingress one");
-        assert.deepEqual(byName(evaluation, "workers-ready-wait").inputs.triggers, ["cluster-init-id"], "the gate follows the cluster's one-time initialization (a replaced cp-0 joins the same cluster)");
+        assert.deepEqual(
+            byName(evaluation, "workers-ready-wait").inputs.triggers,
+            ["cluster-init-id"],
+            "the gate follows the cluster's one-time initialization (a replaced cp-0 joins the same cluster)",
+        );
     });
 
     it("gives each node's kubelet its provider id", () => {
@@ -149,7 +173,19 @@ describe("the program (dev stack, mock runtime)", function () {
 
     it("writes the artifacts render promises: haproxy's two files, kubeadm configs and scripts per node", () => {
         const files = Object.keys(evaluation.artifacts);
-        for (const expected of ["haproxy.cfg", "haproxy-ingress.cfg", "nodes/cp-0/workers-ready.sh", "nodes/cp-0/kubeadm-init.yaml", "nodes/cp-0/init-cluster.sh", "nodes/cp-1/kubeadm-join.yaml", "nodes/cp-1/bring-up-control-plane.sh", "nodes/worker-0/join-worker.sh", "nodes/worker-0/join-node.sh", "nodes/worker-0/remove-node.sh", "nodes/worker-0/roll-start.sh"]) {
+        for (const expected of [
+            "haproxy.cfg",
+            "haproxy-ingress.cfg",
+            "nodes/cp-0/workers-ready.sh",
+            "nodes/cp-0/kubeadm-init.yaml",
+            "nodes/cp-0/init-cluster.sh",
+            "nodes/cp-1/kubeadm-join.yaml",
+            "nodes/cp-1/bring-up-control-plane.sh",
+            "nodes/worker-0/join-worker.sh",
+            "nodes/worker-0/join-node.sh",
+            "nodes/worker-0/remove-node.sh",
+            "nodes/worker-0/roll-start.sh",
+        ]) {
             assert.ok(files.includes(expected), expected);
         }
         assert.match(evaluation.artifacts["haproxy-ingress.cfg"], /10\.10\.0\.34/);
@@ -162,7 +198,10 @@ describe("bad config", function () {
     for (const { overrides, message } of [...BAD_CONFIGS.slice(0, 5), ...BAD_CONFIGS.filter((bad) => "delivery" in bad.overrides)]) {
         it(`fails before any resource exists: ${JSON.stringify(overrides)}`, async () => {
             const cloud = new RecordingCloud();
-            await assert.rejects(evaluateDev(overrides, cloud), (error: StackConfigError) => error instanceof StackConfigError && error.problems.includes(message));
+            await assert.rejects(
+                evaluateDev(overrides, cloud),
+                (error: StackConfigError) => error instanceof StackConfigError && error.problems.includes(message),
+            );
             assert.equal(cloud.programResources, 0);
         });
     }

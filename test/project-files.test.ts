@@ -11,10 +11,15 @@ describe("project files", () => {
     const project = readProjectFile(PROJECT_ROOT);
 
     it("Pulumi.yaml declares exactly the project keys the program reads, each with type and description", () => {
-        const declared = Object.keys(project.config).map((key) => `${PROJECT}:${key}`).sort();
+        const declared = Object.keys(project.config)
+            .map((key) => `${PROJECT}:${key}`)
+            .sort();
         const undeclared = Object.keys(UNDECLARED_KEYS).map((key) => `${PROJECT}:${key}`);
         assert.deepEqual(declared, CONFIG_KEYS.filter((key) => key.startsWith(`${PROJECT}:`) && !undeclared.includes(key)).sort());
-        assert.ok(undeclared.every((key) => CONFIG_KEYS.includes(key)), "every undeclared key is one the program reads");
+        assert.ok(
+            undeclared.every((key) => CONFIG_KEYS.includes(key)),
+            "every undeclared key is one the program reads",
+        );
         for (const [key, declaration] of Object.entries(project.config)) {
             assert.ok(["string", "integer", "boolean", "array"].includes(declaration.type), `${key}: type ${declaration.type}`);
             assert.ok(declaration.description.length > 20, `${key} needs a description`);
@@ -47,22 +52,32 @@ describe("project files", () => {
         const scripts = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
         const shown = new Set([...readme.matchAll(/npm run ([a-z:]+)/g)].map((match) => match[1]));
         assert.ok(shown.has("render"));
-        assert.deepEqual([...shown].filter((script) => !(script in scripts)), [], "README names scripts package.json lacks");
+        assert.deepEqual(
+            [...shown].filter((script) => !(script in scripts)),
+            [],
+            "README names scripts package.json lacks",
+        );
         assert.match(scripts.test, /mocha/);
     });
 
     it("the scaler's Dockerfile pins the Pulumi CLI to the SDK's version and runs the scaler as the Deployment's user", () => {
         const dockerfile = fs.readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
-        const sdk = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+        const sdk = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies[
+            "@pulumi/pulumi"
+        ];
         assert.equal(/^ARG PULUMI_VERSION=(\S+)$/m.exec(dockerfile)?.[1], sdk, "the CLI and @pulumi/pulumi move together");
         assert.match(dockerfile, new RegExp(`useradd --uid ${RUN_AS} `));
         assert.match(dockerfile, new RegExp(`^USER ${RUN_AS}$`, "m"));
         const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(dockerfile)?.[1] ?? "[]") as string[];
         assert.ok(fs.existsSync(path.join(PROJECT_ROOT, entrypoint[entrypoint.length - 1])), `${entrypoint.join(" ")} runs a file of the repo`);
-        const ignored = fs.readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8").split("\n").filter((line) => line.trim() !== "");
+        const ignored = fs
+            .readFileSync(path.join(PROJECT_ROOT, ".dockerignore"), "utf8")
+            .split("\n")
+            .filter((line) => line.trim() !== "");
         assert.ok(ignored.includes("node_modules"));
         // What the image's `pulumi up` needs: the program, its stack files and policy pack, and tsx/ts-node (dev dependencies).
-        for (const needed of ["index.ts", "components", "config", "policy", "Pulumi.yaml", "Pulumi.dev.yaml", "scaler"]) assert.ok(!ignored.some((pattern) => needed.startsWith(pattern.replace(/\*.*$/, ""))), `${needed} is left out of the image`);
+        for (const needed of ["index.ts", "components", "config", "policy", "Pulumi.yaml", "Pulumi.dev.yaml", "scaler"])
+            assert.ok(!ignored.some((pattern) => needed.startsWith(pattern.replace(/\*.*$/, ""))), `${needed} is left out of the image`);
         assert.match(dockerfile, /^RUN npm ci --no-audit --no-fund$/m, "all dependencies: the image runs TypeScript");
     });
 });

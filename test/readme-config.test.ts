@@ -19,7 +19,13 @@ import { ConfigBlock, configBlocks, ConfigWorkspace } from "./support/readme-con
  */
 
 /** README and the docs/ pages, each read as its own sequence of sections. */
-const DOCS = ["README.md", ...fs.readdirSync(path.join(PROJECT_ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`)];
+const DOCS = [
+    "README.md",
+    ...fs
+        .readdirSync(path.join(PROJECT_ROOT, "docs"))
+        .filter((name) => name.endsWith(".md"))
+        .map((name) => `docs/${name}`),
+];
 const BOOTSTRAP_ROOT = path.join(PROJECT_ROOT, "bootstrap");
 
 /** The config a stack file holds, as the CLI hands it to the program (defaults first). */
@@ -42,9 +48,20 @@ function problemsOf(validate: () => unknown): string | undefined {
 describe("a new stack and README's config commands", () => {
     it("renders a new stack of Pulumi.yaml's defaults plus only the keys it must set", async function () {
         this.timeout(120_000);
-        const required = ["config:", "  gcp:project: boutique-fresh-000001", "  gcp:region: europe-west1", "  gcp:zone: europe-west1-b", "  boutique-platform:adminCidrs:", "    - 203.0.113.7/32", ""].join("\n");
+        const required = [
+            "config:",
+            "  gcp:project: boutique-fresh-000001",
+            "  gcp:region: europe-west1",
+            "  gcp:zone: europe-west1-b",
+            "  boutique-platform:adminCidrs:",
+            "    - 203.0.113.7/32",
+            "",
+        ].join("\n");
         const config = configOf(PROJECT_ROOT, required);
-        assert.equal(problemsOf(() => parseStackConfig(config.values)), undefined);
+        assert.equal(
+            problemsOf(() => parseStackConfig(config.values)),
+            undefined,
+        );
         const evaluation = await evaluateProgram({ projectRoot: PROJECT_ROOT, project: "boutique-platform", stack: "fresh", cloud: new MockCloud(), config });
         assert.ok(evaluation.resources.length > 100, `${evaluation.resources.length} resources`);
         // Nothing of the dev stack leaks into a new one: its cluster is named by the default.
@@ -71,7 +88,13 @@ describe("a new stack and README's config commands", () => {
                 if (runs.length === 0) continue;
                 const fresh = bootstrap || runs.some((block) => /config set gcp:project/.test(block.script));
                 const root = bootstrap ? BOOTSTRAP_ROOT : PROJECT_ROOT;
-                const workspace = new ConfigWorkspace(root, fresh ? "fresh" : "dev", fresh ? undefined : fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"), bootstrap ? bootstrapOutputs : devOutputs, bootstrapOutputs);
+                const workspace = new ConfigWorkspace(
+                    root,
+                    fresh ? "fresh" : "dev",
+                    fresh ? undefined : fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8"),
+                    bootstrap ? bootstrapOutputs : devOutputs,
+                    bootstrapOutputs,
+                );
                 for (const block of runs) {
                     const where = `${section.split(": ")[0]} line ${block.line} (${section.slice(section.indexOf(": ") + 2)})`;
                     const run = workspace.run(block);
@@ -87,7 +110,13 @@ describe("a new stack and README's config commands", () => {
                     }
                     const end = configOf(root, run.states[run.states.length - 1]);
                     try {
-                        await evaluateProgram({ projectRoot: root, project: bootstrap ? BOOTSTRAP_PROJECT : "boutique-platform", stack: workspace.stack, cloud: new MockCloud(), config: end });
+                        await evaluateProgram({
+                            projectRoot: root,
+                            project: bootstrap ? BOOTSTRAP_PROJECT : "boutique-platform",
+                            stack: workspace.stack,
+                            cloud: new MockCloud(),
+                            config: end,
+                        });
                         renders++;
                     } catch (error) {
                         if (!failures.some((failure) => failure.startsWith(where))) failures.push(`${where}: does not render: ${String(error).slice(0, 300)}`);
@@ -95,7 +124,9 @@ describe("a new stack and README's config commands", () => {
                 }
             }
         }
-        console.log(`      ${blocks.length} blocks in ${sections.length} sections; ${states} configs validated, ${renders} rendered; ${syntaxSpans} inline syntax examples skipped`);
+        console.log(
+            `      ${blocks.length} blocks in ${sections.length} sections; ${states} configs validated, ${renders} rendered; ${syntaxSpans} inline syntax examples skipped`,
+        );
         assert.deepEqual(failures, []);
     });
 });

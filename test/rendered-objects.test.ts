@@ -75,7 +75,9 @@ describe("every object the cluster would receive, against its real schema", func
             const program = platform.objects.filter(({ source }) => source === PROGRAM_SOURCE).length;
             const validated = platform.objects.length - unchecked.length;
             console.log(`      ${stack}: ${validated} objects validated (${platform.objects.length - program} chart, ${program} program), 0 invalid`);
-            console.log(`      ${stack}: ${againstCrds} custom objects against ${checkers.crds.size} CRD versions the charts ship, ${unchecked.length} unchecked (CRD registered at run time)${unchecked.map((u) => `\n        ${u}`).join("")}`);
+            console.log(
+                `      ${stack}: ${againstCrds} custom objects against ${checkers.crds.size} CRD versions the charts ship, ${unchecked.length} unchecked (CRD registered at run time)${unchecked.map((u) => `\n        ${u}`).join("")}`,
+            );
             assert.ok(againstCrds > 50 && platform.objects.length > 300, `${againstCrds} custom of ${platform.objects.length} objects`);
             // What this stack must have exercised: each family of custom kinds against its CRD.
             for (const group of ["networking.istio.io", "security.istio.io", "telemetry.istio.io", "monitoring.coreos.com", "flagger.app"]) {
@@ -95,7 +97,9 @@ describe("every object the cluster would receive, against its real schema", func
             checkers = checkersFor(objects, models);
         });
         const find = (source: string, kind: string): KubernetesObject => {
-            const found = objects.find((placed) => placed.object.kind === kind && (source === "chart" ? placed.source !== PROGRAM_SOURCE : placed.source === source));
+            const found = objects.find(
+                (placed) => placed.object.kind === kind && (source === "chart" ? placed.source !== PROGRAM_SOURCE : placed.source === source),
+            );
             assert.ok(found, `no ${kind} from ${source}`);
             return structuredClone(found.object);
         };
@@ -115,26 +119,47 @@ describe("every object the cluster would receive, against its real schema", func
         it("a PodMonitor with an unknown enum value, a wrong type or an unknown field fails the CRD kube-prometheus-stack ships", () => {
             const podMonitor = find(PROGRAM_SOURCE, "PodMonitor") as KubernetesObject & { spec: { podMetricsEndpoints: Record<string, unknown>[] } };
             checkers.crds.validate(podMonitor);
-            const withEndpoint = (endpoint: Record<string, unknown>) => ({ ...podMonitor, spec: { ...podMonitor.spec, podMetricsEndpoints: [{ ...podMonitor.spec.podMetricsEndpoints[0], ...endpoint }] } });
-            assert.throws(() => checkers.crds.validate(withEndpoint({ scheme: "gopher" })), /CRD podmonitors\.monitoring\.coreos\.com.*scheme must be equal to one of the allowed values/);
-            assert.throws(() => checkers.crds.validate({ ...podMonitor, spec: { ...podMonitor.spec, podMetricsEndpoints: "all" } }), /podMetricsEndpoints must be array/);
+            const withEndpoint = (endpoint: Record<string, unknown>) => ({
+                ...podMonitor,
+                spec: { ...podMonitor.spec, podMetricsEndpoints: [{ ...podMonitor.spec.podMetricsEndpoints[0], ...endpoint }] },
+            });
+            assert.throws(
+                () => checkers.crds.validate(withEndpoint({ scheme: "gopher" })),
+                /CRD podmonitors\.monitoring\.coreos\.com.*scheme must be equal to one of the allowed values/,
+            );
+            assert.throws(
+                () => checkers.crds.validate({ ...podMonitor, spec: { ...podMonitor.spec, podMetricsEndpoints: "all" } }),
+                /podMetricsEndpoints must be array/,
+            );
             // A field the schema does not declare: the API server would prune it silently.
             assert.throws(() => checkers.crds.validate(withEndpoint({ intervall: "30s" })), /must NOT have additional properties: intervall/);
         });
 
         it("Kubernetes' dialect: int-or-string takes both and nothing else; a null field is pruned, not refused", () => {
             const monitor = find("chart", "ServiceMonitor") as KubernetesObject & { spec: { endpoints: Record<string, unknown>[] } };
-            const withTargetPort = (targetPort: unknown) => ({ ...monitor, spec: { ...monitor.spec, endpoints: [{ ...monitor.spec.endpoints[0], port: undefined, targetPort }] } });
+            const withTargetPort = (targetPort: unknown) => ({
+                ...monitor,
+                spec: { ...monitor.spec, endpoints: [{ ...monitor.spec.endpoints[0], port: undefined, targetPort }] },
+            });
             for (const targetPort of [8080, "http-metrics"]) checkers.crds.validate(JSON.parse(JSON.stringify(withTargetPort(targetPort))) as KubernetesObject);
             assert.throws(() => checkers.crds.validate(JSON.parse(JSON.stringify(withTargetPort(true))) as KubernetesObject), /targetPort/);
             checkers.crds.validate({ ...monitor, spec: { ...monitor.spec, jobLabel: null } });
         });
 
         it("a kind without any schema: an unknown group, a built-in beta the cluster does not serve, a CRD's unknown version, a run-time CRD's kind is let through unchecked", () => {
-            assert.match(problemsOf({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }), /no schema for example\.com\/v1 Widget \(no CRD defines the example\.com group\)/);
+            assert.match(
+                problemsOf({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }),
+                /no schema for example\.com\/v1 Widget \(no CRD defines the example\.com group\)/,
+            );
             assert.match(problemsOf({ apiVersion: "policy/v1beta1", kind: "PodDisruptionBudget", metadata: { name: "p" } }), /no schema .*GA versions only/);
-            assert.match(problemsOf({ apiVersion: "monitoring.coreos.com/v2", kind: "PodMonitor", metadata: { name: "m" } }), /no schema .*define no PodMonitor/);
-            assert.deepEqual(verdict({ apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "c" } }, checkers), { problems: [], unchecked: true });
+            assert.match(
+                problemsOf({ apiVersion: "monitoring.coreos.com/v2", kind: "PodMonitor", metadata: { name: "m" } }),
+                /no schema .*define no PodMonitor/,
+            );
+            assert.deepEqual(verdict({ apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "c" } }, checkers), {
+                problems: [],
+                unchecked: true,
+            });
         });
     });
 });
@@ -146,7 +171,12 @@ describe("the schema loaders (no helm needed)", () => {
     });
 
     it("find every kind in the model packages, Kubernetes' own at their GA versions only", () => {
-        for (const kind of ["batch/v1/CronJob", "autoscaling/v2/HorizontalPodAutoscaler", "networking.istio.io/v1alpha3/EnvoyFilter", "monitoring.coreos.com/v1alpha1/ScrapeConfig"]) {
+        for (const kind of [
+            "batch/v1/CronJob",
+            "autoscaling/v2/HorizontalPodAutoscaler",
+            "networking.istio.io/v1alpha3/EnvoyFilter",
+            "monitoring.coreos.com/v1alpha1/ScrapeConfig",
+        ]) {
             assert.ok(models.has(kind), kind);
         }
         for (const kind of ["extensions/v1beta1/Deployment", "policy/v1beta1/PodDisruptionBudget", "v1/PodSpec"]) assert.ok(!models.has(kind), kind);
@@ -154,10 +184,24 @@ describe("the schema loaders (no helm needed)", () => {
     });
 
     it("let a Prometheus' volumeClaimTemplate go without apiVersion and kind (a model generator artifact), and catch the rest", () => {
-        const prometheus = { apiVersion: "monitoring.coreos.com/v1", kind: "Prometheus", metadata: { name: "p" }, spec: { storage: { volumeClaimTemplate: { spec: { storageClassName: "standard" } } } } };
+        const prometheus = {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "Prometheus",
+            metadata: { name: "p" },
+            spec: { storage: { volumeClaimTemplate: { spec: { storageClassName: "standard" } } } },
+        };
         validateObject(models, prometheus);
         assert.throws(() => validateObject(models, { ...prometheus, spec: { ...prometheus.spec, replicas: "two" } }), /\/spec\/replicas must be integer/);
-        assert.throws(() => validateObject(models, { ...prometheus, apiVersion: "monitoring.coreos.com/v1", kind: "Prometheus", metadata: { name: 3 } } as unknown as KubernetesObject), /metadata\/name/);
+        assert.throws(
+            () =>
+                validateObject(models, {
+                    ...prometheus,
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "Prometheus",
+                    metadata: { name: 3 },
+                } as unknown as KubernetesObject),
+            /metadata\/name/,
+        );
     });
 
     it("read a CRD pattern as Go does: (?i) folds the case of the rest of its group only", () => {

@@ -89,7 +89,11 @@ describe("no secret on a command line: every process the node scripts start, rea
             const shown = result.records.map(showRecord);
             assert.equal(result.run.status, scenario.status, `exit ${result.run.status}\n${result.run.stderr}\n${shown.join("\n")}`);
             assert.ok(result.records.length >= scenario.minCommands, `only ${result.records.length} commands recorded:\n${shown.join("\n")}`);
-            for (const pattern of scenario.recorded) assert.ok(shown.some((line) => pattern.test(line)), `no command matches ${pattern}:\n${shown.join("\n")}`);
+            for (const pattern of scenario.recorded)
+                assert.ok(
+                    shown.some((line) => pattern.test(line)),
+                    `no command matches ${pattern}:\n${shown.join("\n")}`,
+                );
             assert.deepEqual(result.missedFlows, [], `secrets that did not reach their place\n${result.run.stderr}`);
             const leaks = result.leaks.map(({ secret, record }) => `${secret} in: ${showRecord(record).slice(0, 300)}`);
             assert.deepEqual(leaks, [], "secrets on a command line");

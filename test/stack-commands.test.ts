@@ -39,7 +39,10 @@ describe("stack outputs: commands that fit every stack (issue 15)", function () 
         const { sshUser, haproxyPublicIp } = outputs(dev);
         const cp0 = byName(dev, "cp-0-vm").inputs as { networkInterfaces: { networkIp: string }[] };
         const nodeIp = cp0.networkInterfaces[0].networkIp;
-        assert.equal(outputs(dev).sshCommand, `ssh -i <key file> -o ProxyCommand="ssh -i <key file> -W %h:%p ${sshUser}@${haproxyPublicIp}" ${sshUser}@${nodeIp}`);
+        assert.equal(
+            outputs(dev).sshCommand,
+            `ssh -i <key file> -o ProxyCommand="ssh -i <key file> -W %h:%p ${sshUser}@${haproxyPublicIp}" ${sshUser}@${nodeIp}`,
+        );
         assert.equal(nodeIp, "10.10.0.8");
         // The hops the firewall admits: the admins to HAProxy on 22, HAProxy (the bastion) to the nodes on 22.
         assert.ok(firewalls(dev).some((rule) => rule.sourceRanges !== undefined && admits(rule, "22") && rule.targetTags.includes("haproxy")));
@@ -73,7 +76,9 @@ describe("stack outputs: commands that fit every stack (issue 15)", function () 
             const platform = await suite.platform("dev");
             for (const command of [outputs(platform.evaluation).grafanaPortForward, outputs(platform.evaluation).kialiPortForward]) {
                 const [, namespace, service, port] = /^kubectl -n (\S+) port-forward svc\/(\S+) \d+:(\d+)$/.exec(String(command)) ?? [];
-                const found = platform.objects.find(({ object }) => object.kind === "Service" && object.metadata?.name === service && object.metadata?.namespace === namespace);
+                const found = platform.objects.find(
+                    ({ object }) => object.kind === "Service" && object.metadata?.name === service && object.metadata?.namespace === namespace,
+                );
                 assert.ok(found, `${command}: no Service ${namespace}/${service} in the render`);
                 const ports = (found.object as unknown as { spec: { ports: { port: number }[] } }).spec.ports.map((p) => String(p.port));
                 assert.ok(ports.includes(port), `${command}: ${namespace}/${service} serves ${ports.join(", ")}`);
@@ -85,7 +90,10 @@ describe("stack outputs: commands that fit every stack (issue 15)", function () 
         const bootstrap = await evaluateBootstrap();
         const keyRing = ofType(bootstrap, "gcp:kms/keyRing:KeyRing")[0].inputs as { location: string; name: string; project: string };
         assert.notEqual(keyRing.location, "global");
-        assert.equal(outputs(bootstrap).secretsProvider, `gcpkms://projects/${keyRing.project}/locations/${keyRing.location}/keyRings/${keyRing.name}/cryptoKeys/stack-secrets`);
+        assert.equal(
+            outputs(bootstrap).secretsProvider,
+            `gcpkms://projects/${keyRing.project}/locations/${keyRing.location}/keyRings/${keyRing.name}/cryptoKeys/stack-secrets`,
+        );
         assert.equal(outputs(bootstrap).secretsProvider, (outputs(bootstrap).ciVariables as Record<string, string>).PULUMI_SECRETS_PROVIDER);
         assert.equal(outputs(bootstrap).stateBackend, (outputs(bootstrap).ciVariables as Record<string, string>).PULUMI_BACKEND_URL);
     });

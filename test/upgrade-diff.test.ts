@@ -17,9 +17,19 @@ function assertInPlaceUpgrade(diff: EvaluationDiff, workers: readonly number[]):
     assert.deepEqual([names(diff.created), names(diff.deleted)], [[], []], "an upgrade creates and deletes nothing");
     const vms = diff.changed.filter((change) => isVm(change.name));
     assert.ok(vms.length > 0);
-    for (const vm of vms) assert.deepEqual(vm.paths, ["metadata.startup-script"], `${vm.name}: only its startup script (the release to prepare a new boot with) changes, in place`);
+    for (const vm of vms)
+        assert.deepEqual(
+            vm.paths,
+            ["metadata.startup-script"],
+            `${vm.name}: only its startup script (the release to prepare a new boot with) changes, in place`,
+        );
     const changed = names(diff.changed);
-    for (const step of ["cp-0-upgrade", "cp-0-roll", "cp-0-settled", ...workers.flatMap((slot) => [`worker-${slot}-roll`, `worker-${slot}-upgrade`, `worker-${slot}-settled`])]) {
+    for (const step of [
+        "cp-0-upgrade",
+        "cp-0-roll",
+        "cp-0-settled",
+        ...workers.flatMap((slot) => [`worker-${slot}-roll`, `worker-${slot}-upgrade`, `worker-${slot}-settled`]),
+    ]) {
         assert.ok(changed.includes(step), `${step} runs (its update names the new release)`);
     }
     // The one-time init and the joins do not run again.
@@ -72,12 +82,23 @@ describe("in-place upgrades (render --diff kubernetesVersion)", function () {
     });
 
     for (const [what, version, message] of [
-        ["a skip of a minor (1.32.4 -> 1.34.0)", "1.34.0", /boutique-platform:kubernetesVersion = "1\.34\.0": skips 1\.33: kubeadm upgrades one minor at a time; upgrade to 1\.33\.x first \(the cluster runs 1\.32\.4\)/],
-        ["a downgrade (1.32.4 -> 1.32.3)", "1.32.3", /boutique-platform:kubernetesVersion = "1\.32\.3": is older than 1\.32\.4, which the cluster runs: kubeadm cannot downgrade a cluster/],
+        [
+            "a skip of a minor (1.32.4 -> 1.34.0)",
+            "1.34.0",
+            /boutique-platform:kubernetesVersion = "1\.34\.0": skips 1\.33: kubeadm upgrades one minor at a time; upgrade to 1\.33\.x first \(the cluster runs 1\.32\.4\)/,
+        ],
+        [
+            "a downgrade (1.32.4 -> 1.32.3)",
+            "1.32.3",
+            /boutique-platform:kubernetesVersion = "1\.32\.3": is older than 1\.32\.4, which the cluster runs: kubeadm cannot downgrade a cluster/,
+        ],
         ["a minor downgrade (1.32.4 -> 1.31.9)", "1.31.9", /"1\.31\.9": is older than 1\.32\.4/],
     ] as const) {
         it(`refuses ${what} before any resource is declared, naming the key, the value and the way forward`, async () => {
-            await assert.rejects(diffDev({}, { kubernetesVersion: version }), (error: unknown) => error instanceof StackConfigError && message.test(error.message));
+            await assert.rejects(
+                diffDev({}, { kubernetesVersion: version }),
+                (error: unknown) => error instanceof StackConfigError && message.test(error.message),
+            );
         });
     }
 

@@ -30,7 +30,13 @@ export class AutoscalerPki extends pulumi.ComponentResource {
         const organization = args.clusterName;
         const ca = certificateAuthority(name, { commonName: "cluster-autoscaler provider CA", organization }, parent);
         this.caCertPem = ca.cert.certPem;
-        this.server = issueCertificate(name, "server", ca, { subject: { commonName: args.serverDnsNames[0], organization }, use: "server_auth", dnsNames: args.serverDnsNames }, parent);
+        this.server = issueCertificate(
+            name,
+            "server",
+            ca,
+            { subject: { commonName: args.serverDnsNames[0], organization }, use: "server_auth", dnsNames: args.serverDnsNames },
+            parent,
+        );
         this.client = issueCertificate(name, "client", ca, { subject: { commonName: "cluster-autoscaler", organization }, use: "client_auth" }, parent);
         this.registerOutputs({ caCertPem: this.caCertPem });
     }

@@ -128,7 +128,12 @@ export function clusterAutoscalerValues(args: ClusterAutoscalerValuesArgs): Helm
         autoDiscovery: { clusterName: args.clusterName },
         image: { tag: imageTag },
         extraArgs: { "cloud-config": `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`, "scale-down-unneeded-time": args.scaleDownUnneededTime },
-        extraVolumes: [{ name: "cloud-config", projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] } }],
+        extraVolumes: [
+            {
+                name: "cloud-config",
+                projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] },
+            },
+        ],
         extraVolumeMounts: [{ name: "cloud-config", mountPath: CLUSTER_AUTOSCALER.configDir, readOnly: true }],
         podAnnotations: { [CONFIG_CHECKSUM_ANNOTATION]: args.configChecksum },
         serviceMonitor: { enabled: false },

@@ -2,7 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AutoscalerConfig } from "../../config/autoscaler-config";
 import { AutoscalerPki } from "./autoscaler-pki";
-import { cloudConfigMapData, CLUSTER_AUTOSCALER, clusterAutoscalerValues, configChecksum, renderCloudConfig, SCALER, SCALER_DNS_NAMES, SCALER_HOST, tlsSecretData } from "./autoscaler-values";
+import {
+    cloudConfigMapData,
+    CLUSTER_AUTOSCALER,
+    clusterAutoscalerValues,
+    configChecksum,
+    renderCloudConfig,
+    SCALER,
+    SCALER_DNS_NAMES,
+    SCALER_HOST,
+    tlsSecretData,
+} from "./autoscaler-values";
 import { applyObjects, namespace } from "../shared/cluster-objects";
 import { helmRelease } from "../shared/helm-charts";
 import { ScalerAccess } from "./scaler-access";
@@ -63,10 +73,17 @@ export class Autoscaling extends pulumi.ComponentResource {
         const inNamespace = { ...parent, dependsOn: [ns] };
         const scalerTls = new k8s.core.v1.Secret(
             `${name}-scaler-tls`,
-            { metadata: { name: SCALER_TLS_SECRET, namespace: SCALER.namespace }, stringData: tlsSecretData({ cert: pki.server.certPem, key: pki.server.keyPem, caCert: pki.caCertPem }) },
+            {
+                metadata: { name: SCALER_TLS_SECRET, namespace: SCALER.namespace },
+                stringData: tlsSecretData({ cert: pki.server.certPem, key: pki.server.keyPem, caCert: pki.caCertPem }),
+            },
             inNamespace,
         );
-        const cloudConfig = renderCloudConfig({ address: `${SCALER_HOST}:${SCALER.grpcPort}`, certDir: CLUSTER_AUTOSCALER.configDir, grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS });
+        const cloudConfig = renderCloudConfig({
+            address: `${SCALER_HOST}:${SCALER.grpcPort}`,
+            certDir: CLUSTER_AUTOSCALER.configDir,
+            grpcTimeoutSeconds: GRPC_TIMEOUT_SECONDS,
+        });
         const autoscalerConfig = new k8s.core.v1.ConfigMap(
             `${name}-cloud-config-file`,
             { metadata: { name: CLUSTER_AUTOSCALER.configMap, namespace: SCALER.namespace }, data: cloudConfigMapData(cloudConfig) },
@@ -75,12 +92,25 @@ export class Autoscaling extends pulumi.ComponentResource {
         // The client side of the mTLS; the resource keeps its name (and the cloud-config moved out of it).
         const autoscalerTls = new k8s.core.v1.Secret(
             `${name}-cloud-config`,
-            { metadata: { name: CLUSTER_AUTOSCALER.configSecret, namespace: SCALER.namespace }, stringData: tlsSecretData({ cert: pki.client.certPem, key: pki.client.keyPem, caCert: pki.caCertPem }) },
+            {
+                metadata: { name: CLUSTER_AUTOSCALER.configSecret, namespace: SCALER.namespace },
+                stringData: tlsSecretData({ cert: pki.client.certPem, key: pki.client.keyPem, caCert: pki.caCertPem }),
+            },
             inNamespace,
         );
-        const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([federation, googleServiceAccount, stateNode]) =>
-            scalerObjects({ image: config.scalerImage, stack: args.stack, stateBackendUrl: config.stateBackend.url, federation, googleServiceAccount, stateNode, updateBudgetMinutes: config.scaleUpdateMinutes }),
-        );
+        const objects = pulumi
+            .all([args.federation, access.serviceAccountEmail, args.stateNode])
+            .apply(([federation, googleServiceAccount, stateNode]) =>
+                scalerObjects({
+                    image: config.scalerImage,
+                    stack: args.stack,
+                    stateBackendUrl: config.stateBackend.url,
+                    federation,
+                    googleServiceAccount,
+                    stateNode,
+                    updateBudgetMinutes: config.scaleUpdateMinutes,
+                }),
+            );
         const scaler = applyObjects(`${name}-scaler`, objects, { ...parent, dependsOn: [ns, scalerTls, access] });
         this.release = helmRelease(
             {

@@ -33,20 +33,36 @@ export class ScalerAccess extends pulumi.ComponentResource {
     constructor(name: string, args: ScalerAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:platform:ScalerAccess", name, {}, opts);
         const parent = { parent: this };
-        const account = new gcp.serviceaccount.Account(`${name}-sa`, { accountId: `${args.clusterName}-scaler`, displayName: "Cluster scaler (pulumi up of the worker pool)" }, parent);
+        const account = new gcp.serviceaccount.Account(
+            `${name}-sa`,
+            { accountId: `${args.clusterName}-scaler`, displayName: "Cluster scaler (pulumi up of the worker pool)" },
+            parent,
+        );
         new gcp.serviceaccount.IAMMember(
             `${name}-federated`,
-            { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: pulumi.output(args.federation).apply((pool) => federatedPrincipal(pool, args.kubernetesServiceAccount)) },
+            {
+                serviceAccountId: account.name,
+                role: "roles/iam.workloadIdentityUser",
+                member: pulumi.output(args.federation).apply((pool) => federatedPrincipal(pool, args.kubernetesServiceAccount)),
+            },
             parent,
         );
         grantProjectRoles(name, args.project, SCALER_PROJECT_ROLES, account.member, parent);
         new gcp.serviceaccount.IAMMember(
             `${name}-act-as-nodes`,
-            { serviceAccountId: pulumi.interpolate`projects/${args.project}/serviceAccounts/${args.nodeServiceAccountEmail}`, role: "roles/iam.serviceAccountUser", member: account.member },
+            {
+                serviceAccountId: pulumi.interpolate`projects/${args.project}/serviceAccounts/${args.nodeServiceAccountEmail}`,
+                role: "roles/iam.serviceAccountUser",
+                member: account.member,
+            },
             parent,
         );
         new gcp.storage.BucketIAMMember(`${name}-state`, { bucket: args.stateBucket, role: "roles/storage.objectAdmin", member: account.member }, parent);
-        new gcp.kms.CryptoKeyIAMMember(`${name}-secrets`, { cryptoKeyId: args.kmsKey, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: account.member }, parent);
+        new gcp.kms.CryptoKeyIAMMember(
+            `${name}-secrets`,
+            { cryptoKeyId: args.kmsKey, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: account.member },
+            parent,
+        );
         this.serviceAccountEmail = account.email;
         this.registerOutputs({ serviceAccountEmail: this.serviceAccountEmail });
     }

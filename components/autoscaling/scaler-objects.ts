@@ -90,7 +90,14 @@ function deployment(args: ScalerObjectsArgs): KubernetesObject {
                         ...["--listen", `0.0.0.0:${SCALER.grpcPort}`, "--http", `0.0.0.0:${SCALER.httpPort}`],
                         ...["--stack", args.stack, "--scale-record", stateFile, "--own-lock-host", SCALER_HOSTNAME],
                         ...["--stop-timeout", String(stopTimeoutSeconds)],
-                        ...["--cert", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.cert}`, "--key", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.key}`, "--ca", `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.caCert}`],
+                        ...[
+                            "--cert",
+                            `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.cert}`,
+                            "--key",
+                            `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.key}`,
+                            "--ca",
+                            `${SCALER_PATHS.tls}/${CLOUD_CONFIG_FILES.caCert}`,
+                        ],
                     ],
                     env: [
                         { name: "PULUMI_BACKEND_URL", value: args.stateBackendUrl },
@@ -154,7 +161,9 @@ export function autoscalerNetworkPolicies(): KubernetesObject[] {
             { from: [{ podSelector: { matchLabels: CLUSTER_AUTOSCALER.podLabels } }], ports: tcp(SCALER.grpcPort) },
             { from: [PROMETHEUS_PEER], ports: tcp(SCALER.httpPort) },
         ]),
-        policy(CLUSTER_AUTOSCALER.release, { matchLabels: CLUSTER_AUTOSCALER.podLabels }, [{ from: [PROMETHEUS_PEER], ports: tcp(CLUSTER_AUTOSCALER.metricsPort) }]),
+        policy(CLUSTER_AUTOSCALER.release, { matchLabels: CLUSTER_AUTOSCALER.podLabels }, [
+            { from: [PROMETHEUS_PEER], ports: tcp(CLUSTER_AUTOSCALER.metricsPort) },
+        ]),
     ];
 }
 
@@ -168,7 +177,12 @@ export function scalerObjects(args: ScalerObjectsArgs): KubernetesObject[] {
     const metadata = (name: string) => ({ name, namespace: SCALER.namespace, labels: LABELS });
     return [
         { apiVersion: "v1", kind: "ServiceAccount", metadata: metadata(SCALER.serviceAccount), automountServiceAccountToken: false },
-        { apiVersion: "v1", kind: "ConfigMap", metadata: metadata(SCALER_CREDENTIALS.configMap), data: credentialConfigMapData(SCALER_CREDENTIALS, args.federation, args.googleServiceAccount) },
+        {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: metadata(SCALER_CREDENTIALS.configMap),
+            data: credentialConfigMapData(SCALER_CREDENTIALS, args.federation, args.googleServiceAccount),
+        },
         deployment(args),
         {
             apiVersion: "v1",

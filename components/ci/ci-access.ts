@@ -53,14 +53,21 @@ export class CiAccess extends pulumi.ComponentResource {
     constructor(name: string, args: CiAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:ci:CiAccess", name, {}, opts);
         const parent = { parent: this };
-        const services = REQUIRED_SERVICES.map((service) => new gcp.projects.Service(`${name}-${service.split(".")[0]}`, { project: args.project, service, disableOnDestroy: false }, parent));
+        const services = REQUIRED_SERVICES.map(
+            (service) => new gcp.projects.Service(`${name}-${service.split(".")[0]}`, { project: args.project, service, disableOnDestroy: false }, parent),
+        );
         const after = { parent: this, dependsOn: services };
 
         // Pool ids are soft-deleted for 30 days: a suffix lets destroy + up reuse the stack.
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, parent);
         const pool = new gcp.iam.WorkloadIdentityPool(
             `${name}-pool`,
-            { project: args.project, workloadIdentityPoolId: pulumi.interpolate`gitlab-${suffix.hex}`, displayName: "GitLab CI", description: `Pipelines of ${args.gitlab.projectPath}` },
+            {
+                project: args.project,
+                workloadIdentityPoolId: pulumi.interpolate`gitlab-${suffix.hex}`,
+                displayName: "GitLab CI",
+                description: `Pipelines of ${args.gitlab.projectPath}`,
+            },
             after,
         );
         const provider = new gcp.iam.WorkloadIdentityPoolProvider(
@@ -79,10 +86,30 @@ export class CiAccess extends pulumi.ComponentResource {
         const projectNumber = gcp.organizations.getProjectOutput({ projectId: args.project }, parent).number;
         const poolRef = pulumi.all([projectNumber, pool.workloadIdentityPoolId]).apply(([number, poolId]) => ({ projectNumber: String(number), poolId }));
 
-        const deploy = this.account(name, "deploy", args, poolRef.apply((p) => principalSet(p, "ref_protected", "true")), DEPLOY_PROJECT_ROLES, after);
-        const preview = this.account(name, "preview", args, poolRef.apply((p) => principalSet(p, "project_path", args.gitlab.projectPath)), PREVIEW_PROJECT_ROLES, after);
+        const deploy = this.account(
+            name,
+            "deploy",
+            args,
+            poolRef.apply((p) => principalSet(p, "ref_protected", "true")),
+            DEPLOY_PROJECT_ROLES,
+            after,
+        );
+        const preview = this.account(
+            name,
+            "preview",
+            args,
+            poolRef.apply((p) => principalSet(p, "project_path", args.gitlab.projectPath)),
+            PREVIEW_PROJECT_ROLES,
+            after,
+        );
 
-        const stores = { stateBucket: `${args.project}-pulumi-state`, project: args.project, kmsLocation: args.region, keyRing: `${args.prefix}-pulumi`, key: "stack-secrets" };
+        const stores = {
+            stateBucket: `${args.project}-pulumi-state`,
+            project: args.project,
+            kmsLocation: args.region,
+            keyRing: `${args.prefix}-pulumi`,
+            key: "stack-secrets",
+        };
         const backends = pulumiBackends(stores);
         const stateBucket = new gcp.storage.Bucket(
             `${name}-state`,
@@ -99,12 +126,27 @@ export class CiAccess extends pulumi.ComponentResource {
             after,
         );
         new gcp.storage.BucketIAMMember(`${name}-state-deploy`, { bucket: stateBucket.name, role: "roles/storage.objectAdmin", member: deploy.member }, parent);
-        new gcp.storage.BucketIAMMember(`${name}-state-preview`, { bucket: stateBucket.name, role: "roles/storage.objectViewer", member: preview.member }, parent);
+        new gcp.storage.BucketIAMMember(
+            `${name}-state-preview`,
+            { bucket: stateBucket.name, role: "roles/storage.objectViewer", member: preview.member },
+            parent,
+        );
 
         const keyRing = new gcp.kms.KeyRing(`${name}-keys`, { project: args.project, name: stores.keyRing, location: stores.kmsLocation }, after);
-        const key = new gcp.kms.CryptoKey(`${name}-secrets`, { name: stores.key, keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" }, parent);
-        for (const [who, account] of [["deploy", deploy], ["preview", preview]] as const) {
-            new gcp.kms.CryptoKeyIAMMember(`${name}-secrets-${who}`, { cryptoKeyId: key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: account.member }, parent);
+        const key = new gcp.kms.CryptoKey(
+            `${name}-secrets`,
+            { name: stores.key, keyRing: keyRing.id, purpose: "ENCRYPT_DECRYPT", rotationPeriod: "7776000s" },
+            parent,
+        );
+        for (const [who, account] of [
+            ["deploy", deploy],
+            ["preview", preview],
+        ] as const) {
+            new gcp.kms.CryptoKeyIAMMember(
+                `${name}-secrets-${who}`,
+                { cryptoKeyId: key.id, role: "roles/cloudkms.cryptoKeyEncrypterDecrypter", member: account.member },
+                parent,
+            );
         }
         // The platform grants the in-cluster scaler the same key (ScalerAccess): key-level admin, not project-level.
         new gcp.kms.CryptoKeyIAMMember(`${name}-secrets-deploy-grants`, { cryptoKeyId: key.id, role: "roles/cloudkms.admin", member: deploy.member }, parent);
@@ -114,7 +156,11 @@ export class CiAccess extends pulumi.ComponentResource {
             { project: args.project, location: args.region, repositoryId: "platform", format: "DOCKER", description: "The scaler's image, built by CI" },
             after,
         );
-        new gcp.artifactregistry.RepositoryIamMember(`${name}-images-deploy`, { project: args.project, location: args.region, repository: images.repositoryId, role: "roles/artifactregistry.writer", member: deploy.member }, parent);
+        new gcp.artifactregistry.RepositoryIamMember(
+            `${name}-images-deploy`,
+            { project: args.project, location: args.region, repository: images.repositoryId, role: "roles/artifactregistry.writer", member: deploy.member },
+            parent,
+        );
 
         this.variables = pulumi
             .all([projectNumber, pool.workloadIdentityPoolId, provider.workloadIdentityPoolProviderId, deploy.email, preview.email, images.repositoryId])
@@ -130,13 +176,24 @@ export class CiAccess extends pulumi.ComponentResource {
     }
 
     /** A CI service account: project roles, and impersonable by `impersonators` only (no key). */
-    private account(name: string, role: "deploy" | "preview", args: CiAccessArgs, impersonators: pulumi.Input<string>, projectRoles: readonly string[], opts: pulumi.CustomResourceOptions) {
+    private account(
+        name: string,
+        role: "deploy" | "preview",
+        args: CiAccessArgs,
+        impersonators: pulumi.Input<string>,
+        projectRoles: readonly string[],
+        opts: pulumi.CustomResourceOptions,
+    ) {
         const account = new gcp.serviceaccount.Account(
             `${name}-${role}`,
             { project: args.project, accountId: `${args.prefix}-ci-${role}`, displayName: `GitLab CI ${role} (${args.gitlab.projectPath})` },
             opts,
         );
-        new gcp.serviceaccount.IAMMember(`${name}-${role}-federated`, { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: impersonators }, { parent: this });
+        new gcp.serviceaccount.IAMMember(
+            `${name}-${role}-federated`,
+            { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: impersonators },
+            { parent: this },
+        );
         grantProjectRoles(`${name}-${role}`, args.project, projectRoles, account.member, { parent: this });
         return account;
     }

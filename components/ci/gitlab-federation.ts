@@ -33,7 +33,13 @@ export function principalSet(pool: { readonly projectNumber: string; readonly po
 }
 
 /** `gs://` and `gcpkms://` URLs of the stack state and secrets, as the Pulumi CLI takes them. */
-export function pulumiBackends(input: { readonly stateBucket: string; readonly project: string; readonly kmsLocation: string; readonly keyRing: string; readonly key: string }): {
+export function pulumiBackends(input: {
+    readonly stateBucket: string;
+    readonly project: string;
+    readonly kmsLocation: string;
+    readonly keyRing: string;
+    readonly key: string;
+}): {
     readonly stateBackend: string;
     readonly secretsProvider: string;
 } {

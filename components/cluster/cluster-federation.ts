@@ -28,7 +28,11 @@ export class ClusterFederation extends pulumi.ComponentResource {
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, parent);
         const pool = new gcp.iam.WorkloadIdentityPool(
             `${name}-pool`,
-            { workloadIdentityPoolId: pulumi.interpolate`${args.clusterName}-${suffix.hex}`, displayName: `${args.clusterName} cluster`, description: "Service-account tokens of the self-managed cluster" },
+            {
+                workloadIdentityPoolId: pulumi.interpolate`${args.clusterName}-${suffix.hex}`,
+                displayName: `${args.clusterName} cluster`,
+                description: "Service-account tokens of the self-managed cluster",
+            },
             parent,
         );
         const provider = new gcp.iam.WorkloadIdentityPoolProvider(
@@ -43,11 +47,13 @@ export class ClusterFederation extends pulumi.ComponentResource {
             parent,
         );
         const project = gcp.organizations.getProjectOutput({ projectId: args.project }, parent);
-        this.pool = pulumi.all([project.number, pool.workloadIdentityPoolId, provider.workloadIdentityPoolProviderId]).apply(([projectNumber, poolId, providerId]) => ({
-            projectNumber: String(projectNumber),
-            poolId,
-            providerId,
-        }));
+        this.pool = pulumi
+            .all([project.number, pool.workloadIdentityPoolId, provider.workloadIdentityPoolProviderId])
+            .apply(([projectNumber, poolId, providerId]) => ({
+                projectNumber: String(projectNumber),
+                poolId,
+                providerId,
+            }));
         this.registerOutputs({ pool: this.pool });
     }
 }

@@ -24,12 +24,23 @@ export const SHARED_PKI_PATHS = {
  * identity on the internal endpoint, removed when the bring-up ends) to find the cluster and
  * mint a token.
  */
-export function controlPlaneBundleFiles(input: { readonly clusterName: string; readonly pki: ClusterPki; readonly apiServerEndpoint: string }): PendingNodeFile[] {
+export function controlPlaneBundleFiles(input: {
+    readonly clusterName: string;
+    readonly pki: ClusterPki;
+    readonly apiServerEndpoint: string;
+}): PendingNodeFile[] {
     const { pki } = input;
     const bringUpKubeconfig = pulumi
         .all([pki.caCertPem, pki.adminCertPem, pki.adminKeyPem])
         .apply(([caCertPem, clientCertPem, clientKeyPem]) =>
-            renderKubeconfig({ clusterName: input.clusterName, server: `https://${input.apiServerEndpoint}`, caCertPem, userName: ADMIN_USER, clientCertPem, clientKeyPem }),
+            renderKubeconfig({
+                clusterName: input.clusterName,
+                server: `https://${input.apiServerEndpoint}`,
+                caCertPem,
+                userName: ADMIN_USER,
+                clientCertPem,
+                clientKeyPem,
+            }),
         );
     return [
         { path: SHARED_PKI_PATHS.caCert, mode: "0644", content: pki.caCertPem },

@@ -43,17 +43,17 @@ export interface ControlPlaneRestoreWiring {
 export function controlPlaneRestoreWiring(args: ControlPlaneRestoreArgs): ControlPlaneRestoreWiring | undefined {
     if (args.controlPlaneCount !== 1) {
         if (args.enabled) {
-            throw new Error(`restore from backup applies only to a single control plane, got controlPlaneCount ${args.controlPlaneCount}: with several, a replaced one joins the others`);
+            throw new Error(
+                `restore from backup applies only to a single control plane, got controlPlaneCount ${args.controlPlaneCount}: with several, a replaced one joins the others`,
+            );
         }
         return undefined;
     }
-    const restore = pulumi.all([args.bucket, args.federation]).apply(
-        ([bucket, federation]): ControlPlaneRestore => ({
-            enabled: args.enabled,
-            clusterName: args.clusterName,
-            identity: etcdBackupHostIdentity(args.issuer, federation, bucket),
-        }),
-    );
+    const restore = pulumi.all([args.bucket, args.federation]).apply(([bucket, federation]): ControlPlaneRestore => ({
+        enabled: args.enabled,
+        clusterName: args.clusterName,
+        identity: etcdBackupHostIdentity(args.issuer, federation, bucket),
+    }));
     return {
         restore,
         bundleFiles: args.enabled ? [{ path: CONTROL_PLANE_BRING_UP_PATHS.initConfig, mode: "0644", content: args.initConfig }] : [],

@@ -86,17 +86,15 @@ export class ControlPlane extends pulumi.ComponentResource {
             address: address.ip,
             providerId: gceProviderId(args.project, args.zone, this.nodeNames[i]),
         }));
-        const clusterSettings = pulumi.output(args.endpoint.publicIp).apply(
-            (publicIp): ClusterSettings => ({
-                clusterName: args.clusterName,
-                kubernetesVersion: args.kubernetesVersion,
-                controlPlaneEndpoint: apiServerEndpoint,
-                certSans: [args.endpoint.internalIp, publicIp],
-                podCidr: args.podCidr,
-                serviceCidr: args.serviceCidr,
-                serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
-            }),
-        );
+        const clusterSettings = pulumi.output(args.endpoint.publicIp).apply((publicIp): ClusterSettings => ({
+            clusterName: args.clusterName,
+            kubernetesVersion: args.kubernetesVersion,
+            controlPlaneEndpoint: apiServerEndpoint,
+            certSans: [args.endpoint.internalIp, publicIp],
+            podCidr: args.podCidr,
+            serviceCidr: args.serviceCidr,
+            serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
+        }));
         const joinConfig = (node: NodeIdentity) =>
             pulumi.output(args.pki.discoveryHash).apply((caCertHash) => renderJoinConfiguration({ apiServerEndpoint, caCertHash, node, controlPlane: true }));
         const shared = controlPlaneBundleFiles({ clusterName: args.clusterName, pki: args.pki, apiServerEndpoint });
@@ -113,7 +111,13 @@ export class ControlPlane extends pulumi.ComponentResource {
         const initConfig = clusterSettings.apply((cluster) => renderInitConfiguration(cluster, nodes[0]));
         const initScript = bringUpScript(0, true);
         // With one control plane, a replaced cp-0 has nobody to join: it restores etcd from the latest backup, or refuses.
-        const restore = controlPlaneRestoreWiring({ ...args.restore, controlPlaneCount: nodes.length, clusterName: args.clusterName, issuer: SERVICE_ACCOUNT_ISSUER, initConfig });
+        const restore = controlPlaneRestoreWiring({
+            ...args.restore,
+            controlPlaneCount: nodes.length,
+            clusterName: args.clusterName,
+            issuer: SERVICE_ACCOUNT_ISSUER,
+            initConfig,
+        });
         const artifacts: Record<string, pulumi.Input<string>> = {
             "nodes/cp-0/kubeadm-init.yaml": initConfig,
             "nodes/cp-0/init-cluster.sh": initScript,
@@ -167,7 +171,9 @@ export class ControlPlane extends pulumi.ComponentResource {
             vms.push(vm);
             const membership = nodes.length > 1 ? this.removal(i, nodes, args, vm) : undefined;
             const script: pulumi.Input<string> =
-                i === 0 && restore ? restore.bringUpScript({ nodeName: nodes[0].name, nodeAddress: nodes[0].address, apiServerEndpoint }) : bringUpScript(i, false);
+                i === 0 && restore
+                    ? restore.bringUpScript({ nodeName: nodes[0].name, nodeAddress: nodes[0].address, apiServerEndpoint })
+                    : bringUpScript(i, false);
             const rootCommand = pulumi.output(script).apply(asRootCommand);
             bringUps.push(
                 new command.remote.Command(

@@ -109,7 +109,9 @@ export class EtcdBackup extends pulumi.ComponentResource {
             (role) => new gcp.storage.BucketIAMMember(`${name}-${role.replace(/^roles\/storage\./, "")}`, { bucket: bucket.name, role, member }, parent),
         );
 
-        const identity = pulumi.all([bucket.name, args.federation]).apply(([bucketName, federation]) => etcdBackupHostIdentity(args.issuer, federation, bucketName));
+        const identity = pulumi
+            .all([bucket.name, args.federation])
+            .apply(([bucketName, federation]) => etcdBackupHostIdentity(args.issuer, federation, bucketName));
         const installScript = renderInstallEtcdBackupScript(args.schedule);
         const artifacts: Record<string, pulumi.Input<string>> = {};
         args.controlPlanes.forEach((controlPlane, i) => {
@@ -124,7 +126,9 @@ export class EtcdBackup extends pulumi.ComponentResource {
                     // New scripts or units change stdin, which runs `create` again.
                     stdin: pulumi
                         .all([backupScript, restoreScript])
-                        .apply(([backup, restore]) => encodeFileBundle(etcdBackupFiles({ backupScript: backup, restoreScript: restore, schedule: args.schedule }))),
+                        .apply(([backup, restore]) =>
+                            encodeFileBundle(etcdBackupFiles({ backupScript: backup, restoreScript: restore, schedule: args.schedule })),
+                        ),
                     triggers: [controlPlane.ready.id],
                 },
                 // The grants first: a timer must never fire against a bucket it cannot write to.

@@ -103,7 +103,10 @@ export class HaproxyEntryPoint extends pulumi.ComponentResource {
         this.apiConfigApplied = new command.remote.Command(`${name}-api-config`, applyCommand("api"), { ...parent, dependsOn: [instance] });
         // Named "-config" as the single command that applied the whole file before the split (a
         // new name would be a new resource). After the API part: it is loaded after that file.
-        this.ingressConfigApplied = new command.remote.Command(`${name}-config`, applyCommand("ingress"), { ...parent, dependsOn: [instance, this.apiConfigApplied] });
+        this.ingressConfigApplied = new command.remote.Command(`${name}-config`, applyCommand("ingress"), {
+            ...parent,
+            dependsOn: [instance, this.apiConfigApplied],
+        });
         this.artifacts = {
             "haproxy.cfg": config.api,
             "haproxy-ingress.cfg": config.ingress,

@@ -40,7 +40,14 @@ export class IpPool extends pulumi.ComponentResource {
             ip,
             reservation: new gcp.compute.Address(
                 `${role}-ip`,
-                { addressType: "INTERNAL", purpose: "GCE_ENDPOINT", region: args.region, subnetwork: args.subnetwork, address: ip, description: `Static address of ${role}` },
+                {
+                    addressType: "INTERNAL",
+                    purpose: "GCE_ENDPOINT",
+                    region: args.region,
+                    subnetwork: args.subnetwork,
+                    address: ip,
+                    description: `Static address of ${role}`,
+                },
                 { parent: this },
             ),
         });

@@ -62,7 +62,11 @@ export class NodeAccess extends pulumi.ComponentResource {
         // With Persistent Disk volumes the PD CSI driver acts as the nodes' account.
         const nodes = account("nodes", args.persistentDisks ? [...NODE_ROLES, ...PD_CSI_NODE_ACCESS.projectRoles] : NODE_ROLES, "Kubernetes nodes");
         if (args.persistentDisks) {
-            new gcp.serviceaccount.IAMMember("nodes-sa-act-as-self", { serviceAccountId: nodes.name, role: PD_CSI_NODE_ACCESS.actAsSelf, member: nodes.member }, parent);
+            new gcp.serviceaccount.IAMMember(
+                "nodes-sa-act-as-self",
+                { serviceAccountId: nodes.name, role: PD_CSI_NODE_ACCESS.actAsSelf, member: nodes.member },
+                parent,
+            );
         }
         this.nodeServiceAccountEmail = nodes.email;
         this.haproxyServiceAccountEmail = account("haproxy", HAPROXY_ROLES, "HAProxy entry point").email;

@@ -45,11 +45,19 @@ export function nodeRoll(prefix: string, args: NodeRollArgs, parent: pulumi.Reso
         waitSeconds: args.waitSeconds,
     });
     const finishScript = renderRollFinishScript({ nodeName: args.nodeName, template: args.template, readyWaitSeconds: NODE_CHANGE_SECONDS });
-    const start = new command.remote.Command(`${prefix}-roll`, { connection: args.connection, update: asRootCommand(startScript) }, { parent, dependsOn: [...after] });
+    const start = new command.remote.Command(
+        `${prefix}-roll`,
+        { connection: args.connection, update: asRootCommand(startScript) },
+        { parent, dependsOn: [...after] },
+    );
     return {
         start,
         artifacts: { "roll-start.sh": startScript, "roll-finish.sh": finishScript },
         finish: (finishAfter) =>
-            new command.remote.Command(`${prefix}-settled`, { connection: args.connection, update: asRootCommand(finishScript) }, { parent, dependsOn: [...finishAfter] }),
+            new command.remote.Command(
+                `${prefix}-settled`,
+                { connection: args.connection, update: asRootCommand(finishScript) },
+                { parent, dependsOn: [...finishAfter] },
+            ),
     };
 }

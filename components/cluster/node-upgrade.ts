@@ -28,7 +28,11 @@ export interface NodeUpgrade {
 }
 
 function upgradeCommand(args: NodeUpgradeArgs, script: string, parent: pulumi.Resource): NodeUpgrade {
-    const upgrade = new command.remote.Command(`${args.prefix}-upgrade`, { connection: args.connection, update: asRootCommand(script) }, { parent, dependsOn: [...args.after] });
+    const upgrade = new command.remote.Command(
+        `${args.prefix}-upgrade`,
+        { connection: args.connection, update: asRootCommand(script) },
+        { parent, dependsOn: [...args.after] },
+    );
     return { command: upgrade, artifacts: { "upgrade.sh": script } };
 }
 

@@ -29,7 +29,10 @@ export interface NodeVmArgs {
 }
 
 /** What every Kubernetes node's VM shares with the others of its kind (the rest is per node). */
-export type NodeVmTemplate = Pick<NodeVmArgs, "clusterName" | "zone" | "machineType" | "image" | "diskSizeGb" | "subnetwork" | "serviceAccountEmail" | "sshPublicKey" | "startupScript">;
+export type NodeVmTemplate = Pick<
+    NodeVmArgs,
+    "clusterName" | "zone" | "machineType" | "image" | "diskSizeGb" | "subnetwork" | "serviceAccountEmail" | "sshPublicKey" | "startupScript"
+>;
 
 /** The shared part of a node's VM arguments, picked from a component's args. */
 export function nodeVmTemplate(args: NodeVmTemplate): NodeVmTemplate {
@@ -43,7 +46,8 @@ export function nodeVmTemplate(args: NodeVmTemplate): NodeVmTemplate {
  */
 export function sshKeysMetadata(user: string, keys: readonly { readonly publicKey: string; readonly comment: string }[]): string {
     for (const { publicKey, comment } of keys) {
-        if (/[\r\n]/.test(publicKey) || !/^[A-Za-z0-9._@-]+$/.test(comment)) throw new Error(`ssh-keys: a key must be one line and its comment a single word, got comment ${JSON.stringify(comment)}`);
+        if (/[\r\n]/.test(publicKey) || !/^[A-Za-z0-9._@-]+$/.test(comment))
+            throw new Error(`ssh-keys: a key must be one line and its comment a single word, got comment ${JSON.stringify(comment)}`);
     }
     return keys.map(({ publicKey, comment }) => `${user}:${publicKey.trim()} ${comment}`).join("\n");
 }
@@ -90,9 +94,14 @@ export function nodeInstanceArgs(args: NodeVmArgs): gcp.compute.InstanceArgs {
         tags: tagsFor(args.role),
         labels: { cluster: args.clusterName, role: args.role, "managed-by": "pulumi", ...args.labels },
         metadata: {
-            "ssh-keys": pulumi.all([args.sshPublicKey, args.workerJoinPublicKey]).apply(([own, join]) =>
-                sshKeysMetadata(args.sshUser, [{ publicKey: own, comment: args.sshUser }, ...(join === undefined ? [] : [{ publicKey: join, comment: `${args.sshUser}-worker-join` }])]),
-            ),
+            "ssh-keys": pulumi
+                .all([args.sshPublicKey, args.workerJoinPublicKey])
+                .apply(([own, join]) =>
+                    sshKeysMetadata(args.sshUser, [
+                        { publicKey: own, comment: args.sshUser },
+                        ...(join === undefined ? [] : [{ publicKey: join, comment: `${args.sshUser}-worker-join` }]),
+                    ]),
+                ),
             "block-project-ssh-keys": "true",
             // OS Login would ignore the program's key; this cluster's SSH is the program's alone.
             "enable-oslogin": "FALSE",

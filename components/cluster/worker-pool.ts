@@ -114,7 +114,10 @@ export class WorkerNode extends pulumi.ComponentResource {
         );
         roll.finish([joined.membership, upgrade.command]);
         const artifacts = Object.fromEntries(
-            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts, ...roll.artifacts, ...upgrade.artifacts }).map(([file, text]) => [`nodes/${name}/${file}`, text]),
+            Object.entries({ "startup-script.sh": args.startupScript, ...joined.artifacts, ...roll.artifacts, ...upgrade.artifacts }).map(([file, text]) => [
+                `nodes/${name}/${file}`,
+                text,
+            ]),
         );
         this.registerOutputs({ nodeName: this.nodeName, artifacts });
     }
@@ -127,9 +130,7 @@ export class WorkerPool extends pulumi.ComponentResource {
     constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("boutique:cluster:WorkerPool", name, {}, opts);
         const { slots, addresses, ...template } = args;
-        this.nodeNames = slots.map(
-            (slot) => new WorkerNode(`worker-${slot}`, { ...template, slot, address: addresses[slot] }, { parent: this }).nodeName,
-        );
+        this.nodeNames = slots.map((slot) => new WorkerNode(`worker-${slot}`, { ...template, slot, address: addresses[slot] }, { parent: this }).nodeName);
         this.registerOutputs({ nodeNames: this.nodeNames });
     }
 }

@@ -22,11 +22,14 @@ export interface BoutiqueTransformOptions {
     /** Full image references by Deployment name (forked images); others keep the chart's. */
     readonly images: Readonly<Record<string, string>>;
     /** Who else may call the frontend: mesh principals and namespaces (the ingress gateway, the loadtester). */
-    readonly frontendCallers: { readonly principals: readonly string[]; readonly namespaces: readonly string[]; readonly podLabels: readonly Readonly<Record<string, string>>[] };
+    readonly frontendCallers: {
+        readonly principals: readonly string[];
+        readonly namespaces: readonly string[];
+        readonly podLabels: readonly Readonly<Record<string, string>>[];
+    };
 }
 
 type Json = Record<string, unknown>;
-
 
 /** `{app: <target>}` (exactly) becomes `{SERVICE_LABEL: <target>}`; anything else is kept. */
 function retarget(labels: unknown, target: string): unknown {
@@ -41,14 +44,20 @@ function deployment(props: Json, options: BoutiqueTransformOptions): Json {
     const podMetadata = at(template, "metadata");
     const podSpec = at(template, "spec");
     const image = options.images[name];
-    const containers = list(podSpec, "containers").map((container) => (image && isRecord(container) && container.name === "server" ? { ...container, image } : container));
+    const containers = list(podSpec, "containers").map((container) =>
+        image && isRecord(container) && container.name === "server" ? { ...container, image } : container,
+    );
     // Flagger scales the target and its primary: a replicas field here would reset them on every apply.
     const { replicas: _replicas, ...rest } = spec;
     return {
         ...props,
         spec: {
             ...(name === options.target ? rest : spec),
-            template: { ...template, metadata: { ...podMetadata, labels: { ...at(podMetadata, "labels"), [SERVICE_LABEL]: name } }, spec: { ...podSpec, containers } },
+            template: {
+                ...template,
+                metadata: { ...podMetadata, labels: { ...at(podMetadata, "labels"), [SERVICE_LABEL]: name } },
+                spec: { ...podSpec, containers },
+            },
         },
     };
 }
@@ -59,16 +68,29 @@ function networkPolicy(props: Json, options: BoutiqueTransformOptions): Json {
     const isTarget = at(podSelector, "matchLabels").app === options.target && Object.keys(at(podSelector, "matchLabels")).length === 1;
     const ingress = list(spec, "ingress").map((rule) => {
         if (!isRecord(rule)) return rule;
-        const from = list(rule, "from").map((peer) => (isRecord(peer) && isRecord(peer.podSelector) ? { ...peer, podSelector: { ...peer.podSelector, matchLabels: retarget(peer.podSelector.matchLabels, options.target) } } : peer));
+        const from = list(rule, "from").map((peer) =>
+            isRecord(peer) && isRecord(peer.podSelector)
+                ? { ...peer, podSelector: { ...peer.podSelector, matchLabels: retarget(peer.podSelector.matchLabels, options.target) } }
+                : peer,
+        );
         const callers = isTarget
             ? [
-                  ...options.frontendCallers.namespaces.map((namespace) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } } })),
+                  ...options.frontendCallers.namespaces.map((namespace) => ({
+                      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+                  })),
                   ...options.frontendCallers.podLabels.map((labels) => ({ podSelector: { matchLabels: { ...labels } } })),
               ]
             : [];
         return Array.isArray(rule.from) ? { ...rule, from: [...from, ...callers] } : rule;
     });
-    return { ...props, spec: { ...spec, podSelector: { ...podSelector, matchLabels: retarget(podSelector.matchLabels, options.target) }, ...(Array.isArray(spec.ingress) ? { ingress } : {}) } };
+    return {
+        ...props,
+        spec: {
+            ...spec,
+            podSelector: { ...podSelector, matchLabels: retarget(podSelector.matchLabels, options.target) },
+            ...(Array.isArray(spec.ingress) ? { ingress } : {}),
+        },
+    };
 }
 
 function authorizationPolicy(props: Json, options: BoutiqueTransformOptions): Json {
@@ -79,7 +101,9 @@ function authorizationPolicy(props: Json, options: BoutiqueTransformOptions): Js
         if (!isRecord(rule) || !Array.isArray(rule.from)) return rule;
         const from = rule.from.map((entry) => {
             const source = at(entry, "source");
-            return Array.isArray(source.principals) ? { ...entry, source: { ...source, principals: [...source.principals, ...options.frontendCallers.principals] } } : entry;
+            return Array.isArray(source.principals)
+                ? { ...entry, source: { ...source, principals: [...source.principals, ...options.frontendCallers.principals] } }
+                : entry;
         });
         return { ...rule, from };
     });
@@ -100,9 +124,18 @@ function sidecar(props: Json, options: BoutiqueTransformOptions): Json {
     const workloadSelector = at(spec, "workloadSelector");
     const egress = list(spec, "egress").map((listener) => {
         const hosts = list(listener, "hosts");
-        return isRecord(listener) && !isRecord(listener.port) ? { ...listener, hosts: [...hosts, ...SIDECAR_EXTRA_EGRESS.filter((host) => !hosts.includes(host))] } : listener;
+        return isRecord(listener) && !isRecord(listener.port)
+            ? { ...listener, hosts: [...hosts, ...SIDECAR_EXTRA_EGRESS.filter((host) => !hosts.includes(host))] }
+            : listener;
     });
-    return { ...props, spec: { ...spec, workloadSelector: { ...workloadSelector, labels: retarget(workloadSelector.labels, options.target) }, ...(Array.isArray(spec.egress) ? { egress } : {}) } };
+    return {
+        ...props,
+        spec: {
+            ...spec,
+            workloadSelector: { ...workloadSelector, labels: retarget(workloadSelector.labels, options.target) },
+            ...(Array.isArray(spec.egress) ? { egress } : {}),
+        },
+    };
 }
 
 /**

@@ -60,17 +60,35 @@ function webhooks(d: DeliveryConfig, args: CanaryArgs): Record<string, unknown>[
     const url = (path: string) => `${args.loadtesterUrl.replace(/\/$/, "")}${path}`;
     const hooks: Record<string, unknown>[] = [];
     if (d.webhooks.smokeTest) {
-        hooks.push({ name: "smoke-test", type: "pre-rollout", url: url("/"), timeout: "30s", metadata: { type: "bash", cmd: `curl -sSf --max-time 10 ${canaryUrl(args.namespace)} | grep -q 'Online Boutique'` } });
+        hooks.push({
+            name: "smoke-test",
+            type: "pre-rollout",
+            url: url("/"),
+            timeout: "30s",
+            metadata: { type: "bash", cmd: `curl -sSf --max-time 10 ${canaryUrl(args.namespace)} | grep -q 'Online Boutique'` },
+        });
     }
     if (d.webhooks.load) {
         // No traffic, no metrics: Flagger would count every interval as a failed check.
-        hooks.push({ name: "load", type: "rollout", url: url("/"), timeout: "15s", metadata: { type: "cmd", cmd: `hey -z 1m -q 10 -c 2 ${canaryUrl(args.namespace)}` } });
+        hooks.push({
+            name: "load",
+            type: "rollout",
+            url: url("/"),
+            timeout: "15s",
+            metadata: { type: "cmd", cmd: `hey -z 1m -q 10 -c 2 ${canaryUrl(args.namespace)}` },
+        });
     }
     if (d.webhooks.manualPromotion) {
         hooks.push({ name: "manual-promotion", type: "confirm-promotion", url: url("/gate/check") });
     }
     if (d.webhooks.userJourneys) {
-        hooks.push({ name: "user-journeys", type: "post-rollout", url: url("/"), timeout: "60s", metadata: { type: "bash", cmd: userJourneysScript(`http://${FRONTEND.name}.${args.namespace}`) } });
+        hooks.push({
+            name: "user-journeys",
+            type: "post-rollout",
+            url: url("/"),
+            timeout: "60s",
+            metadata: { type: "bash", cmd: userJourneysScript(`http://${FRONTEND.name}.${args.namespace}`) },
+        });
     }
     return hooks;
 }
@@ -87,7 +105,16 @@ function strategy(d: DeliveryConfig): Record<string, unknown> {
                 match: d.match.map((rule) =>
                     "cookie" in rule
                         ? { headers: { cookie: { regex: rule.cookie } } }
-                        : { headers: { [rule.header]: rule.exact !== undefined ? { exact: rule.exact } : rule.prefix !== undefined ? { prefix: rule.prefix } : { regex: rule.regex } } },
+                        : {
+                              headers: {
+                                  [rule.header]:
+                                      rule.exact !== undefined
+                                          ? { exact: rule.exact }
+                                          : rule.prefix !== undefined
+                                            ? { prefix: rule.prefix }
+                                            : { regex: rule.regex },
+                              },
+                          },
                 ),
             };
         case "bluegreen":
@@ -101,7 +128,8 @@ function strategy(d: DeliveryConfig): Record<string, unknown> {
 
 /** The frontend's Canary (flagger.app/v1beta1): Flagger owns its Service, VirtualService and primary. */
 export function frontendCanary(d: DeliveryConfig, args: CanaryArgs): KubernetesObject {
-    if (args.hosts.length === 0 || args.hosts.includes("*")) throw new Error(`hosts ${JSON.stringify(args.hosts)}: give the gateway's host names; "*" is not allowed with the mesh gateway`);
+    if (args.hosts.length === 0 || args.hosts.includes("*"))
+        throw new Error(`hosts ${JSON.stringify(args.hosts)}: give the gateway's host names; "*" is not allowed with the mesh gateway`);
     return {
         apiVersion: "flagger.app/v1beta1",
         kind: "Canary",
@@ -123,7 +151,15 @@ export function frontendCanary(d: DeliveryConfig, args: CanaryArgs): KubernetesO
                 metrics: metrics(d, args),
                 webhooks: webhooks(d, args),
                 ...(d.alerting && args.alertProvider
-                    ? { alerts: [{ name: d.alerting.provider, severity: d.alerting.severity, providerRef: { name: args.alertProvider.name, namespace: args.alertProvider.namespace } }] }
+                    ? {
+                          alerts: [
+                              {
+                                  name: d.alerting.provider,
+                                  severity: d.alerting.severity,
+                                  providerRef: { name: args.alertProvider.name, namespace: args.alertProvider.namespace },
+                              },
+                          ],
+                      }
                     : {}),
             },
         },

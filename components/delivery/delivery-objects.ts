@@ -33,7 +33,13 @@ export function alertWebhookSecretData<Url>(url: Url): { readonly address: Url }
 }
 
 /** Where Flagger posts canary events; the URL stays in a Secret (secretRef), never in the object. */
-export function alertProviderObject(args: { readonly name: string; readonly namespace: string; readonly type: AlertProviderType; readonly channel?: string; readonly secretName: string }): KubernetesObject {
+export function alertProviderObject(args: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly type: AlertProviderType;
+    readonly channel?: string;
+    readonly secretName: string;
+}): KubernetesObject {
     return {
         apiVersion: "flagger.app/v1beta1",
         kind: "AlertProvider",
@@ -43,7 +49,12 @@ export function alertProviderObject(args: { readonly name: string; readonly name
 }
 
 /** The public entry for Online Boutique on the ingress gateway (HAProxy's 80 -> NodePort 30080). */
-export function boutiqueGateway(args: { readonly name: string; readonly namespace: string; readonly hosts: readonly string[]; readonly selector: Readonly<Record<string, string>> }): KubernetesObject {
+export function boutiqueGateway(args: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly hosts: readonly string[];
+    readonly selector: Readonly<Record<string, string>>;
+}): KubernetesObject {
     return {
         apiVersion: "networking.istio.io/v1",
         kind: "Gateway",
@@ -59,7 +70,12 @@ export const SIDECAR_METRICS_PORTS = [15020, 15090] as const;
  * NetworkPolicies the chart lacks (its namespace deny-all blocks both): Prometheus scraping the
  * sidecars, and Flagger reaching the loadtester, which may call anything (it drives load and checks).
  */
-export function deliveryNetworkPolicies(args: { readonly namespace: string; readonly monitoringNamespace: string; readonly flaggerNamespace: string; readonly loadtesterLabels: Readonly<Record<string, string>> }): KubernetesObject[] {
+export function deliveryNetworkPolicies(args: {
+    readonly namespace: string;
+    readonly monitoringNamespace: string;
+    readonly flaggerNamespace: string;
+    readonly loadtesterLabels: Readonly<Record<string, string>>;
+}): KubernetesObject[] {
     const fromNamespace = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
     return [
         {
@@ -87,11 +103,19 @@ export function deliveryNetworkPolicies(args: { readonly namespace: string; read
 }
 
 /** The chart's namespace deny-all also covers the loadtester: Flagger's own identity may call its webhooks. */
-export function loadtesterAuthorizationPolicy(args: { readonly namespace: string; readonly loadtesterLabels: Readonly<Record<string, string>>; readonly flaggerPrincipal: string }): KubernetesObject {
+export function loadtesterAuthorizationPolicy(args: {
+    readonly namespace: string;
+    readonly loadtesterLabels: Readonly<Record<string, string>>;
+    readonly flaggerPrincipal: string;
+}): KubernetesObject {
     return {
         apiVersion: "security.istio.io/v1",
         kind: "AuthorizationPolicy",
         metadata: { name: "loadtester", namespace: args.namespace },
-        spec: { selector: { matchLabels: { ...args.loadtesterLabels } }, action: "ALLOW", rules: [{ from: [{ source: { principals: [args.flaggerPrincipal] } }] }] },
+        spec: {
+            selector: { matchLabels: { ...args.loadtesterLabels } },
+            action: "ALLOW",
+            rules: [{ from: [{ source: { principals: [args.flaggerPrincipal] } }] }],
+        },
     };
 }

@@ -3,7 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { DeliverySettings } from "../../config/delivery-config";
 import { FRONTEND, frontendCanary } from "./canary-objects";
 import { applyObjects, namespace } from "../shared/cluster-objects";
-import { alertProviderObject, alertWebhookSecretData, boutiqueGateway, deliveryNetworkPolicies, loadtesterAuthorizationPolicy, sliMetricTemplates } from "./delivery-objects";
+import {
+    alertProviderObject,
+    alertWebhookSecretData,
+    boutiqueGateway,
+    deliveryNetworkPolicies,
+    loadtesterAuthorizationPolicy,
+    sliMetricTemplates,
+} from "./delivery-objects";
 import { flaggerValues } from "./delivery-values";
 import { helmRelease } from "../shared/helm-charts";
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../platform/istio-mesh";
@@ -25,7 +32,11 @@ export const loadtesterPrincipal = (boutiqueNamespace: string) => `cluster.local
 
 /** Who besides the shop itself calls the frontend: the ingress gateway (users) and Flagger's loadtester (the checks). */
 export function frontendCallers(boutiqueNamespace: string): BoutiqueTransformOptions["frontendCallers"] {
-    return { principals: [INGRESS_GATEWAY.principal, loadtesterPrincipal(boutiqueNamespace)], namespaces: [INGRESS_NAMESPACE], podLabels: [LOADTESTER.podLabels] };
+    return {
+        principals: [INGRESS_GATEWAY.principal, loadtesterPrincipal(boutiqueNamespace)],
+        namespaces: [INGRESS_NAMESPACE],
+        podLabels: [LOADTESTER.podLabels],
+    };
 }
 
 /** What the shop's chart must be told for Flagger to release its frontend (OnlineBoutique's `delivery`). */
@@ -56,19 +67,52 @@ export class ProgressiveDelivery extends pulumi.ComponentResource {
         const parent = { parent: this };
         // In the mesh: with STRICT mTLS, Flagger's webhook calls to the loadtester need a sidecar.
         const flaggerNamespace = namespace(FLAGGER_NAMESPACE, { "istio-injection": "enabled" }, { ...parent, dependsOn: [...args.after] });
-        this.flagger = helmRelease({ chart: "flagger", name: "flagger", namespace: flaggerNamespace.metadata.name, overlay: flaggerValues({ prometheusUrl: PROMETHEUS_URL, serviceAccount: FLAGGER_SERVICE_ACCOUNT }) }, { ...parent, dependsOn: [...args.after] });
-        const loadtester = helmRelease({ chart: "loadtester", name: LOADTESTER.release, valuesFile: "loadtester", namespace: args.namespace }, { ...parent, dependsOn: [...args.after] });
+        this.flagger = helmRelease(
+            {
+                chart: "flagger",
+                name: "flagger",
+                namespace: flaggerNamespace.metadata.name,
+                overlay: flaggerValues({ prometheusUrl: PROMETHEUS_URL, serviceAccount: FLAGGER_SERVICE_ACCOUNT }),
+            },
+            { ...parent, dependsOn: [...args.after] },
+        );
+        const loadtester = helmRelease(
+            { chart: "loadtester", name: LOADTESTER.release, valuesFile: "loadtester", namespace: args.namespace },
+            { ...parent, dependsOn: [...args.after] },
+        );
 
         const { delivery } = args;
         const alertSecret =
             delivery.alerting && delivery.alertWebhookUrl
-                ? new k8s.core.v1.Secret(`${name}-alert-webhook`, { metadata: { name: ALERT_SECRET, namespace: args.namespace }, stringData: alertWebhookSecretData(pulumi.secret(delivery.alertWebhookUrl)) }, parent)
+                ? new k8s.core.v1.Secret(
+                      `${name}-alert-webhook`,
+                      {
+                          metadata: { name: ALERT_SECRET, namespace: args.namespace },
+                          stringData: alertWebhookSecretData(pulumi.secret(delivery.alertWebhookUrl)),
+                      },
+                      parent,
+                  )
                 : undefined;
         const objects = pulumi.all([args.namespace, args.hosts]).apply(([ns, hosts]): KubernetesObject[] => [
             boutiqueGateway({ name: GATEWAY_NAME, namespace: ns, hosts, selector: INGRESS_GATEWAY.selector }),
             ...sliMetricTemplates(ns, PROMETHEUS_URL),
-            ...(delivery.alerting ? [alertProviderObject({ name: ALERT_PROVIDER, namespace: ns, type: delivery.alerting.provider, channel: delivery.alerting.channel, secretName: ALERT_SECRET })] : []),
-            ...deliveryNetworkPolicies({ namespace: ns, monitoringNamespace: MONITORING_NAMESPACE, flaggerNamespace: FLAGGER_NAMESPACE, loadtesterLabels: LOADTESTER.podLabels }),
+            ...(delivery.alerting
+                ? [
+                      alertProviderObject({
+                          name: ALERT_PROVIDER,
+                          namespace: ns,
+                          type: delivery.alerting.provider,
+                          channel: delivery.alerting.channel,
+                          secretName: ALERT_SECRET,
+                      }),
+                  ]
+                : []),
+            ...deliveryNetworkPolicies({
+                namespace: ns,
+                monitoringNamespace: MONITORING_NAMESPACE,
+                flaggerNamespace: FLAGGER_NAMESPACE,
+                loadtesterLabels: LOADTESTER.podLabels,
+            }),
             loadtesterAuthorizationPolicy({ namespace: ns, loadtesterLabels: LOADTESTER.podLabels, flaggerPrincipal: FLAGGER_PRINCIPAL }),
             frontendCanary(delivery, {
                 namespace: ns,
@@ -80,7 +124,10 @@ export class ProgressiveDelivery extends pulumi.ComponentResource {
             }),
         ]);
         // Flagger's CRDs first; the Canary's target (the chart's frontend) and its loadtester too.
-        applyObjects(`${name}-${FRONTEND.name}-canary`, objects, { ...parent, dependsOn: [this.flagger, loadtester, ...args.after, ...(alertSecret ? [alertSecret] : [])] });
+        applyObjects(`${name}-${FRONTEND.name}-canary`, objects, {
+            ...parent,
+            dependsOn: [this.flagger, loadtester, ...args.after, ...(alertSecret ? [alertSecret] : [])],
+        });
         this.registerOutputs({ flagger: this.flagger.status });
     }
 }

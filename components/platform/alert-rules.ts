@@ -167,13 +167,7 @@ function haproxyGroup(): RuleGroup {
 
 /** Alert groups for the platform; Loki's and HAProxy's only where their metrics exist. */
 export function platformRuleGroups(options: AlertRuleOptions): RuleGroup[] {
-    return [
-        flaggerGroup(),
-        schedulingGroup(),
-        nodesGroup(),
-        ...(options.logging ? [lokiGroup()] : []),
-        ...(options.haproxyScraped ? [haproxyGroup()] : []),
-    ];
+    return [flaggerGroup(), schedulingGroup(), nodesGroup(), ...(options.logging ? [lokiGroup()] : []), ...(options.haproxyScraped ? [haproxyGroup()] : [])];
 }
 
 /** A Prometheus rule file (`groups:`), the format `promtool check rules` reads. */

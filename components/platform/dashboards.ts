@@ -147,7 +147,13 @@ function stat(datasource: DatasourceRef, title: string, expr: string, w: number,
         datasource,
         targets: targets(datasource, [[expr, title]], "instant"),
         fieldConfig: { defaults, overrides: [] },
-        options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "value", graphMode: "none", textMode: "auto", justifyMode: "auto" },
+        options: {
+            reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false },
+            colorMode: "value",
+            graphMode: "none",
+            textMode: "auto",
+            justifyMode: "auto",
+        },
     };
 }
 
@@ -172,7 +178,16 @@ function logs(datasource: DatasourceRef, title: string, expr: string, w: number,
         h,
         datasource,
         targets: targets(datasource, [[expr, ""]], "range"),
-        options: { showTime: true, wrapLogMessage: true, sortOrder: "Descending", enableLogDetails: true, dedupStrategy: "none", showLabels: false, showCommonLabels: false, prettifyLogMessage: false },
+        options: {
+            showTime: true,
+            wrapLogMessage: true,
+            sortOrder: "Descending",
+            enableLogDetails: true,
+            dedupStrategy: "none",
+            showLabels: false,
+            showCommonLabels: false,
+            prettifyLogMessage: false,
+        },
     };
 }
 
@@ -211,24 +226,38 @@ export function businessEventsDashboard(ds: DashboardDatasources): Dashboard {
     const source = loki(ds);
     const total = (title: string, event: EventName, w: number) => stat(source, title, eventCount(event, "$__range"), w, 4);
     const perStep = (event: EventName, legend: string): [string, string] => [eventCount(event, "$__interval"), legend];
-    return dashboard("boutique-business-events", "Online Boutique: business events", ["online-boutique", "loki"], [textbox("namespace", "Namespace", "boutique")], [
-        total("Orders completed", "orders", 5),
-        total("Confirmation emails sent", "confirmations", 5),
-        total("Payments processed", "payments", 5),
-        total("Cart operations", "cartOperations", 5),
-        total("Currency conversions", "conversions", 4),
-        timeseries(source, "Orders and payments", [perStep("orders", "orders"), perStep("payments", "payments")], "short", 12, 8),
-        timeseries(source, "Cart operations", [perStep("addItem", "add item"), perStep("getCart", "get cart"), perStep("emptyCart", "empty cart")], "short", 12, 8),
-        timeseries(source, "Currency conversions", [perStep("conversions", "conversions")], "short", 12, 8),
-        logs(source, "Checkout events", `${streams("checkoutservice")} |~ "payment went through|order confirmation email sent"`, 12, 8),
-    ]);
+    return dashboard(
+        "boutique-business-events",
+        "Online Boutique: business events",
+        ["online-boutique", "loki"],
+        [textbox("namespace", "Namespace", "boutique")],
+        [
+            total("Orders completed", "orders", 5),
+            total("Confirmation emails sent", "confirmations", 5),
+            total("Payments processed", "payments", 5),
+            total("Cart operations", "cartOperations", 5),
+            total("Currency conversions", "conversions", 4),
+            timeseries(source, "Orders and payments", [perStep("orders", "orders"), perStep("payments", "payments")], "short", 12, 8),
+            timeseries(
+                source,
+                "Cart operations",
+                [perStep("addItem", "add item"), perStep("getCart", "get cart"), perStep("emptyCart", "empty cart")],
+                "short",
+                12,
+                8,
+            ),
+            timeseries(source, "Currency conversions", [perStep("conversions", "conversions")], "short", 12, 8),
+            logs(source, "Checkout events", `${streams("checkoutservice")} |~ "payment went through|order confirmation email sent"`, 12, 8),
+        ],
+    );
 }
 
 /** Istio's server-side (reporter="destination") view of one workload of the canary. */
 const istio = (workload: string) => `reporter="destination", destination_workload_namespace="$namespace", destination_workload="${workload}"`;
 const successRate = (workload: string) =>
     `sum(rate(istio_requests_total{${istio(workload)}, response_code!~"5.."}[$__rate_interval])) / sum(rate(istio_requests_total{${istio(workload)}}[$__rate_interval])) * 100`;
-const p99Latency = (workload: string) => `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${istio(workload)}}[$__rate_interval])))`;
+const p99Latency = (workload: string) =>
+    `histogram_quantile(0.99, sum by (le) (rate(istio_request_duration_milliseconds_bucket{${istio(workload)}}[$__rate_interval])))`;
 const requestRate = (workload: string) => `sum(rate(istio_requests_total{${istio(workload)}}[$__rate_interval]))`;
 
 // Flagger runs the old revision as "<target>-primary" and the new one as "<target>".
@@ -242,7 +271,12 @@ export function flaggerCanaryDashboard(ds: DashboardDatasources): Dashboard {
         [query(CANARY), "canary"],
     ];
     // Flagger's status gauge: 0 progressing, 1 succeeded, 2 failed (rolled back).
-    const statusMappings = [{ type: "value", options: { "0": { text: "Progressing", color: "blue" }, "1": { text: "Succeeded", color: "green" }, "2": { text: "Failed", color: "red" } } }];
+    const statusMappings = [
+        {
+            type: "value",
+            options: { "0": { text: "Progressing", color: "blue" }, "1": { text: "Succeeded", color: "green" }, "2": { text: "Failed", color: "red" } },
+        },
+    ];
     return dashboard(
         "boutique-flagger-canary",
         "Flagger canaries",
@@ -254,7 +288,14 @@ export function flaggerCanaryDashboard(ds: DashboardDatasources): Dashboard {
         [
             stat(source, "Canary status", 'flagger_canary_status{namespace="$namespace", name="$target"}', 6, 6, { unit: "none", mappings: statusMappings }),
             stat(source, "Canaries in namespace", 'flagger_canary_total{namespace="$namespace"}', 6, 6),
-            timeseries(source, "Traffic weight", [[`flagger_canary_weight{namespace="$namespace", workload=~"${CANARY}|${PRIMARY}"}`, "{{workload}}"]], "percent", 12, 6),
+            timeseries(
+                source,
+                "Traffic weight",
+                [[`flagger_canary_weight{namespace="$namespace", workload=~"${CANARY}|${PRIMARY}"}`, "{{workload}}"]],
+                "percent",
+                12,
+                6,
+            ),
             timeseries(source, "Success rate (non-5xx)", both(successRate), "percent", 12, 8),
             timeseries(source, "P99 latency", both(p99Latency), "ms", 12, 8),
             timeseries(source, "Request rate", both(requestRate), "reqps", 24, 8),
@@ -270,7 +311,14 @@ export function lokiLogsDashboard(ds: DashboardDatasources): Dashboard {
         ["loki"],
         [queryVariable("namespace", "Namespace", source, "label_values(k8s_namespace_name)", true), textbox("search", "Search", "")],
         [
-            timeseries(source, "Log volume by namespace", [['sum by (k8s_namespace_name) (count_over_time({k8s_namespace_name=~"$namespace"} [$__interval]))', "{{k8s_namespace_name}}"]], "short", 24, 8),
+            timeseries(
+                source,
+                "Log volume by namespace",
+                [['sum by (k8s_namespace_name) (count_over_time({k8s_namespace_name=~"$namespace"} [$__interval]))', "{{k8s_namespace_name}}"]],
+                "short",
+                24,
+                8,
+            ),
             logs(source, "Logs", '{k8s_namespace_name=~"$namespace"} |= "$search"', 24, 16),
         ],
     );

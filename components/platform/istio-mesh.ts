@@ -40,7 +40,10 @@ export class IstioMesh extends pulumi.ComponentResource {
             { ...parent, dependsOn: [base] },
         );
         // The gateway's pod is injected by istiod: istiod must answer first.
-        this.gateway = helmRelease({ chart: "istioGateway", name: INGRESS_GATEWAY.release, valuesFile: "istio-gateway", namespace: ingressNamespace.metadata.name }, { ...parent, dependsOn: [this.istiod] });
+        this.gateway = helmRelease(
+            { chart: "istioGateway", name: INGRESS_GATEWAY.release, valuesFile: "istio-gateway", namespace: ingressNamespace.metadata.name },
+            { ...parent, dependsOn: [this.istiod] },
+        );
         const policy: KubernetesObject[] = [meshPeerAuthentication(), ...(args.tracing ? [meshTelemetry(args.tracing.samplingPercent)] : [])];
         this.meshPolicy = applyObjects(`${name}-mesh-policy`, policy, { ...parent, dependsOn: [base] });
         this.registerOutputs({ istiod: this.istiod.status, gateway: this.gateway.status });

@@ -34,7 +34,9 @@ export function kialiValues(args: KialiValuesArgs): HelmValues {
                 internal_url: args.grafanaUrl,
                 external_url: GRAFANA_PORT_FORWARD_URL,
                 // "secret:<name>:<key>": the chart mounts that key and Kiali reads it; no password in the values.
-                ...(args.grafanaLogin ? { auth: { type: "basic", username: secretRef(args.grafanaLogin, "userKey"), password: secretRef(args.grafanaLogin, "passwordKey") } } : {}),
+                ...(args.grafanaLogin
+                    ? { auth: { type: "basic", username: secretRef(args.grafanaLogin, "userKey"), password: secretRef(args.grafanaLogin, "passwordKey") } }
+                    : {}),
             },
             tracing: args.tempoUrl ? { enabled: true, provider: "tempo", internal_url: args.tempoUrl, use_grpc: false } : { enabled: false },
         },

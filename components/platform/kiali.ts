@@ -25,7 +25,11 @@ export class Kiali extends pulumi.ComponentResource {
         super("boutique:platform:Kiali", name, {}, opts);
         const grafanaLogin = new k8s.core.v1.Secret(
             `${name}-grafana-login`,
-            { metadata: { name: KIALI_GRAFANA_SECRET, namespace: ISTIO_ROOT_NAMESPACE }, type: "Opaque", stringData: grafanaAdminSecretData(args.grafanaAdminPassword) },
+            {
+                metadata: { name: KIALI_GRAFANA_SECRET, namespace: ISTIO_ROOT_NAMESPACE },
+                type: "Opaque",
+                stringData: grafanaAdminSecretData(args.grafanaAdminPassword),
+            },
             { parent: this, dependsOn: [...args.after] },
         );
         this.release = helmRelease(

@@ -76,7 +76,10 @@ export class Logging extends pulumi.ComponentResource {
                 serviceMonitor: args.monitoring !== undefined,
             }),
         );
-        this.release = helmRelease({ chart: "loki", name: LOKI.release, namespace: ns.metadata.name, overlay }, { ...parent, dependsOn: [...args.after, credentials, bucket, ...(args.monitoring ? [args.monitoring] : [])] });
+        this.release = helmRelease(
+            { chart: "loki", name: LOKI.release, namespace: ns.metadata.name, overlay },
+            { ...parent, dependsOn: [...args.after, credentials, bucket, ...(args.monitoring ? [args.monitoring] : [])] },
+        );
         this.registerOutputs({ bucketName: this.bucketName, release: this.release.status });
     }
 }

@@ -36,7 +36,8 @@ export class LokiBucket extends pulumi.ComponentResource {
         super("boutique:platform:LokiBucket", name, {}, opts);
         const parent = { parent: this };
         const onDestroy = bucketOnDestroy(args.onDestroy);
-        if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1) throw new Error(`retentionDays ${args.retentionDays} must be a whole number of days, 1 or more`);
+        if (!Number.isInteger(args.retentionDays) || args.retentionDays < 1)
+            throw new Error(`retentionDays ${args.retentionDays} must be a whole number of days, 1 or more`);
         // Bucket names are global: a suffix keeps this one unique.
         const suffix = new random.RandomId(`${name}-suffix`, { byteLength: 3 }, parent);
         const bucket = new gcp.storage.Bucket(
@@ -55,7 +56,11 @@ export class LokiBucket extends pulumi.ComponentResource {
         );
         new gcp.storage.BucketIAMMember(
             `${name}-loki-access`,
-            { bucket: bucket.name, role: LOKI_BUCKET_ROLE, member: pulumi.output(args.federation).apply((federation) => federatedPrincipal(federation, args.lokiServiceAccount)) },
+            {
+                bucket: bucket.name,
+                role: LOKI_BUCKET_ROLE,
+                member: pulumi.output(args.federation).apply((federation) => federatedPrincipal(federation, args.lokiServiceAccount)),
+            },
             parent,
         );
         this.bucketName = bucket.name;

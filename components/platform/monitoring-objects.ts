@@ -18,7 +18,10 @@ export const TEMPO_DATASOURCE_UID = "tempo";
 
 /** Istio's own dashboards (mesh, service, workload, control plane), from the release that is installed. */
 export function istioDashboards(istioVersion: string): Record<string, { url: string; datasource: string }> {
-    const file = (name: string) => ({ url: `https://raw.githubusercontent.com/istio/istio/${istioVersion}/manifests/addons/dashboards/${name}`, datasource: "Prometheus" });
+    const file = (name: string) => ({
+        url: `https://raw.githubusercontent.com/istio/istio/${istioVersion}/manifests/addons/dashboards/${name}`,
+        datasource: "Prometheus",
+    });
     return {
         "istio-mesh": file("istio-mesh-dashboard.gen.json"),
         "istio-service": file("istio-service-dashboard.json"),
@@ -51,7 +54,13 @@ export function monitoringValues(args: MonitoringValuesArgs): HelmValues {
             uid: DATASOURCES.lokiUid,
             access: "proxy",
             url: args.lokiUrl,
-            jsonData: args.tempoUrl ? { derivedFields: [{ name: "trace_id", matcherType: "label", matcherRegex: "trace_id", url: "$${__value.raw}", datasourceUid: TEMPO_DATASOURCE_UID }] } : {},
+            jsonData: args.tempoUrl
+                ? {
+                      derivedFields: [
+                          { name: "trace_id", matcherType: "label", matcherRegex: "trace_id", url: "$${__value.raw}", datasourceUid: TEMPO_DATASOURCE_UID },
+                      ],
+                  }
+                : {},
         });
     }
     if (args.tempoUrl) {
@@ -63,7 +72,9 @@ export function monitoringValues(args: MonitoringValuesArgs): HelmValues {
             url: args.tempoUrl,
             jsonData: {
                 serviceMap: { datasourceUid: DATASOURCES.prometheusUid },
-                ...(args.lokiUrl ? { tracesToLogsV2: { datasourceUid: DATASOURCES.lokiUid, filterByTraceID: true, spanStartTimeShift: "-5m", spanEndTimeShift: "5m" } } : {}),
+                ...(args.lokiUrl
+                    ? { tracesToLogsV2: { datasourceUid: DATASOURCES.lokiUid, filterByTraceID: true, spanStartTimeShift: "-5m", spanEndTimeShift: "5m" } }
+                    : {}),
             },
         });
     }
@@ -71,7 +82,9 @@ export function monitoringValues(args: MonitoringValuesArgs): HelmValues {
         prometheus: {
             prometheusSpec: {
                 storageSpec: volume,
-                additionalScrapeConfigs: args.haproxyMetricsTarget ? [{ job_name: "haproxy", static_configs: [{ targets: [args.haproxyMetricsTarget], labels: { instance: "haproxy" } }] }] : [],
+                additionalScrapeConfigs: args.haproxyMetricsTarget
+                    ? [{ job_name: "haproxy", static_configs: [{ targets: [args.haproxyMetricsTarget], labels: { instance: "haproxy" } }] }]
+                    : [],
             },
         },
         alertmanager: { alertmanagerSpec: { storage: volume } },

@@ -17,7 +17,6 @@ import {
     monitoringValues,
 } from "./monitoring-objects";
 
-
 export interface MonitoringArgs {
     readonly storageClass: string;
     /** Loki's address, when logs are collected: a Grafana datasource, the Loki dashboards and alerts. */
@@ -58,14 +57,23 @@ export class Monitoring extends pulumi.ComponentResource {
             parent,
         );
         this.release = helmRelease(
-            { chart: "kubePrometheusStack", name: "kube-prometheus-stack", namespace: ns.metadata.name, overlay: monitoringValues({ ...args, istioVersion: args.istio ? CHARTS.istiod.version : undefined }) },
+            {
+                chart: "kubePrometheusStack",
+                name: "kube-prometheus-stack",
+                namespace: ns.metadata.name,
+                overlay: monitoringValues({ ...args, istioVersion: args.istio ? CHARTS.istiod.version : undefined }),
+            },
             { ...parent, dependsOn: [...args.after, adminSecret] },
         );
 
         const logging = args.lokiUrl !== undefined;
         const objects: KubernetesObject[] = [
             ...(args.istio ? [envoySidecarPodMonitor(), istiodServiceMonitor()] : []),
-            prometheusRuleObject("platform-alerts", MONITORING_NAMESPACE, platformRuleGroups({ logging, haproxyScraped: args.haproxyMetricsTarget !== undefined })),
+            prometheusRuleObject(
+                "platform-alerts",
+                MONITORING_NAMESPACE,
+                platformRuleGroups({ logging, haproxyScraped: args.haproxyMetricsTarget !== undefined }),
+            ),
             ...Object.entries(platformDashboards(DATASOURCES, { logging })).map(([file, dashboard]) => dashboardConfigMap(file, "Platform", dashboard)),
         ];
         // The monitors and rules are kube-prometheus-stack's CRDs: after its release.

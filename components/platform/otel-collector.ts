@@ -21,7 +21,13 @@ export class OtelCollector extends pulumi.ComponentResource {
         super("boutique:platform:OtelCollector", name, {}, opts);
         const ns = namespace(OTEL_COLLECTOR.namespace, {}, { parent: this, dependsOn: [...args.after] });
         this.release = helmRelease(
-            { chart: "otelCollector", name: OTEL_COLLECTOR.name, valuesFile: "opentelemetry-collector", namespace: ns.metadata.name, overlay: otelCollectorValues(args) },
+            {
+                chart: "otelCollector",
+                name: OTEL_COLLECTOR.name,
+                valuesFile: "opentelemetry-collector",
+                namespace: ns.metadata.name,
+                overlay: otelCollectorValues(args),
+            },
             { parent: this, dependsOn: [...args.after] },
         );
         this.registerOutputs({ release: this.release.status });

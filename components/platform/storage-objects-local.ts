@@ -51,29 +51,39 @@ function configMap(): KubernetesObject {
 }
 
 function deployment(): KubernetesObject {
-    const health = (path: string, initialDelaySeconds: number, periodSeconds: number) => ({ httpGet: { path, port: "health" }, initialDelaySeconds, periodSeconds });
-    return workload("Deployment", { name: "local-path-provisioner", namespace: LOCAL_PATH_NAMESPACE }, APP_LABELS, {
-        serviceAccountName: SERVICE_ACCOUNT,
-        containers: [
-            {
-                name: "local-path-provisioner",
-                image: LOCAL_PATH_IMAGES.provisioner,
-                imagePullPolicy: "IfNotPresent",
-                command: ["local-path-provisioner", "--debug", "start", "--config", "/etc/config/config.json"],
-                ports: [{ name: "health", containerPort: 8080, protocol: "TCP" }],
-                startupProbe: { ...health("/health", 5, 5), failureThreshold: 12 },
-                livenessProbe: health("/health", 10, 10),
-                readinessProbe: health("/ready", 5, 5),
-                volumeMounts: [{ name: "config-volume", mountPath: "/etc/config/" }],
-                env: [
-                    { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-                    { name: "CONFIG_MOUNT_PATH", value: "/etc/config/" },
-                    { name: "HEALTH_PORT", value: "8080" },
-                ],
-            },
-        ],
-        volumes: [{ name: "config-volume", configMap: { name: CONFIG_MAP } }],
-    }, { spec: { replicas: 1 } });
+    const health = (path: string, initialDelaySeconds: number, periodSeconds: number) => ({
+        httpGet: { path, port: "health" },
+        initialDelaySeconds,
+        periodSeconds,
+    });
+    return workload(
+        "Deployment",
+        { name: "local-path-provisioner", namespace: LOCAL_PATH_NAMESPACE },
+        APP_LABELS,
+        {
+            serviceAccountName: SERVICE_ACCOUNT,
+            containers: [
+                {
+                    name: "local-path-provisioner",
+                    image: LOCAL_PATH_IMAGES.provisioner,
+                    imagePullPolicy: "IfNotPresent",
+                    command: ["local-path-provisioner", "--debug", "start", "--config", "/etc/config/config.json"],
+                    ports: [{ name: "health", containerPort: 8080, protocol: "TCP" }],
+                    startupProbe: { ...health("/health", 5, 5), failureThreshold: 12 },
+                    livenessProbe: health("/health", 10, 10),
+                    readinessProbe: health("/ready", 5, 5),
+                    volumeMounts: [{ name: "config-volume", mountPath: "/etc/config/" }],
+                    env: [
+                        { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                        { name: "CONFIG_MOUNT_PATH", value: "/etc/config/" },
+                        { name: "HEALTH_PORT", value: "8080" },
+                    ],
+                },
+            ],
+            volumes: [{ name: "config-volume", configMap: { name: CONFIG_MAP } }],
+        },
+        { spec: { replicas: 1 } },
+    );
 }
 
 /** The provisioner's objects: namespace, service account, RBAC, config and Deployment. */

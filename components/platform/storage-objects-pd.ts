@@ -112,58 +112,83 @@ function sidecar(name: string, image: string, port: number, extraArgs: readonly 
     return {
         name,
         image,
-        args: ["--v=5", `--csi-address=${SOCKET}`, `--http-endpoint=:${port}`, "--leader-election", "--leader-election-namespace=$(PDCSI_NAMESPACE)", ...extraArgs],
+        args: [
+            "--v=5",
+            `--csi-address=${SOCKET}`,
+            `--http-endpoint=:${port}`,
+            "--leader-election",
+            "--leader-election-namespace=$(PDCSI_NAMESPACE)",
+            ...extraArgs,
+        ],
         env: [namespaceEnv],
         ports: [{ containerPort: port, name: "http-endpoint", protocol: "TCP" }],
-        livenessProbe: { failureThreshold: 1, httpGet: { path: "/healthz/leader-election", port: "http-endpoint" }, initialDelaySeconds: 10, timeoutSeconds: 10, periodSeconds: 20 },
+        livenessProbe: {
+            failureThreshold: 1,
+            httpGet: { path: "/healthz/leader-election", port: "http-endpoint" },
+            initialDelaySeconds: 10,
+            timeoutSeconds: 10,
+            periodSeconds: 20,
+        },
         volumeMounts: [{ name: "socket-dir", mountPath: "/csi" }],
     };
 }
 
 /** Upstream's `base/controller/controller.yaml` with the stable-master overlay's attacher args. */
 function controllerDeployment(): KubernetesObject {
-    return workload("Deployment", { name: "csi-gce-pd-controller", namespace: PD_CSI_NAMESPACE }, APP_LABELS, {
-        // The metadata server then sees the node itself, whatever the CNI does with pod addresses.
-        hostNetwork: true,
-        nodeSelector: { "kubernetes.io/os": "linux" },
-        serviceAccountName: CONTROLLER_SA,
-        priorityClassName: "system-cluster-critical",
-        // Every node runs as the same service account, so any node will do, control planes included.
-        tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
-        containers: [
-            sidecar("csi-provisioner", PD_CSI_IMAGES.provisioner, 22011, [
-                "--feature-gates=Topology=true",
-                "--timeout=250s",
-                "--extra-create-metadata",
-                "--default-fstype=ext4",
-                "--controller-publish-readonly=true",
-            ]),
-            sidecar("csi-attacher", PD_CSI_IMAGES.attacher, 22012, ["--timeout=250s", "--default-fstype=ext4", "--max-grpc-log-length=10000"]),
-            sidecar("csi-resizer", PD_CSI_IMAGES.resizer, 22013, ["--handle-volume-inuse-error=false"]),
-            {
-                name: "gce-pd-driver",
-                image: PD_CSI_IMAGES.driver,
-                command: ["/gce-pd-csi-driver"],
-                args: [
-                    "--v=5",
-                    `--endpoint=unix:${SOCKET}`,
-                    "--supports-dynamic-iops-provisioning=hyperdisk-balanced,hyperdisk-extreme",
-                    "--supports-dynamic-throughput-provisioning=hyperdisk-balanced,hyperdisk-throughput,hyperdisk-ml",
-                    "--enable-data-cache",
-                    "--run-node-service=false",
-                    "--enable-multitenancy=false",
-                ],
-                // No GOOGLE_APPLICATION_CREDENTIALS: ADC falls through to the metadata server.
-                volumeMounts: [{ name: "socket-dir", mountPath: "/csi" }],
-            },
-        ],
-        volumes: [{ name: "socket-dir", emptyDir: {} }],
-    }, { spec: { replicas: 1 } });
+    return workload(
+        "Deployment",
+        { name: "csi-gce-pd-controller", namespace: PD_CSI_NAMESPACE },
+        APP_LABELS,
+        {
+            // The metadata server then sees the node itself, whatever the CNI does with pod addresses.
+            hostNetwork: true,
+            nodeSelector: { "kubernetes.io/os": "linux" },
+            serviceAccountName: CONTROLLER_SA,
+            priorityClassName: "system-cluster-critical",
+            // Every node runs as the same service account, so any node will do, control planes included.
+            tolerations: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+            containers: [
+                sidecar("csi-provisioner", PD_CSI_IMAGES.provisioner, 22011, [
+                    "--feature-gates=Topology=true",
+                    "--timeout=250s",
+                    "--extra-create-metadata",
+                    "--default-fstype=ext4",
+                    "--controller-publish-readonly=true",
+                ]),
+                sidecar("csi-attacher", PD_CSI_IMAGES.attacher, 22012, ["--timeout=250s", "--default-fstype=ext4", "--max-grpc-log-length=10000"]),
+                sidecar("csi-resizer", PD_CSI_IMAGES.resizer, 22013, ["--handle-volume-inuse-error=false"]),
+                {
+                    name: "gce-pd-driver",
+                    image: PD_CSI_IMAGES.driver,
+                    command: ["/gce-pd-csi-driver"],
+                    args: [
+                        "--v=5",
+                        `--endpoint=unix:${SOCKET}`,
+                        "--supports-dynamic-iops-provisioning=hyperdisk-balanced,hyperdisk-extreme",
+                        "--supports-dynamic-throughput-provisioning=hyperdisk-balanced,hyperdisk-throughput,hyperdisk-ml",
+                        "--enable-data-cache",
+                        "--run-node-service=false",
+                        "--enable-multitenancy=false",
+                    ],
+                    // No GOOGLE_APPLICATION_CREDENTIALS: ADC falls through to the metadata server.
+                    volumeMounts: [{ name: "socket-dir", mountPath: "/csi" }],
+                },
+            ],
+            volumes: [{ name: "socket-dir", emptyDir: {} }],
+        },
+        { spec: { replicas: 1 } },
+    );
 }
 
 /** Host directories the node plugin mounts (upstream's `base/node_linux/node.yaml`). */
 const NODE_HOST_PATHS: readonly { name: string; path: string; mountPath: string; type?: string; propagation?: "Bidirectional"; readOnly?: true }[] = [
-    { name: "kubelet-plugin-dir", path: "/var/lib/kubelet/plugins/kubernetes.io/csi", mountPath: "/var/lib/kubelet/plugins/kubernetes.io/csi", type: "DirectoryOrCreate", propagation: "Bidirectional" },
+    {
+        name: "kubelet-plugin-dir",
+        path: "/var/lib/kubelet/plugins/kubernetes.io/csi",
+        mountPath: "/var/lib/kubelet/plugins/kubernetes.io/csi",
+        type: "DirectoryOrCreate",
+        propagation: "Bidirectional",
+    },
     { name: "kubelet-pods", path: "/var/lib/kubelet/pods", mountPath: "/var/lib/kubelet/pods", propagation: "Bidirectional" },
     { name: "plugin-dir", path: `/var/lib/kubelet/plugins/${PD_CSI_DRIVER}/`, mountPath: "/csi", type: "DirectoryOrCreate" },
     { name: "device-dir", path: "/dev", mountPath: "/dev", type: "Directory" },

@@ -21,7 +21,13 @@ export function certificateAuthority(name: string, subject: Subject, opts: pulum
     const key = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "RSA", rsaBits: 2048 }, opts);
     const cert = new tls.SelfSignedCert(
         `${name}-ca`,
-        { privateKeyPem: key.privateKeyPem, isCaCertificate: true, subject, validityPeriodHours: CA_VALIDITY_HOURS, allowedUses: ["cert_signing", "key_encipherment", "digital_signature"] },
+        {
+            privateKeyPem: key.privateKeyPem,
+            isCaCertificate: true,
+            subject,
+            validityPeriodHours: CA_VALIDITY_HOURS,
+            allowedUses: ["cert_signing", "key_encipherment", "digital_signature"],
+        },
         opts,
     );
     return { key, cert };
@@ -45,7 +51,11 @@ export function issueCertificate(
     opts: pulumi.CustomResourceOptions,
 ): IssuedCertificate {
     const key = new tls.PrivateKey(`${name}-${role}-key`, { algorithm: "RSA", rsaBits: 2048 }, opts);
-    const request = new tls.CertRequest(`${name}-${role}-csr`, { privateKeyPem: key.privateKeyPem, subject: leaf.subject, ...(leaf.dnsNames ? { dnsNames: [...leaf.dnsNames] } : {}) }, opts);
+    const request = new tls.CertRequest(
+        `${name}-${role}-csr`,
+        { privateKeyPem: key.privateKeyPem, subject: leaf.subject, ...(leaf.dnsNames ? { dnsNames: [...leaf.dnsNames] } : {}) },
+        opts,
+    );
     const cert = new tls.LocallySignedCert(
         `${name}-${role}-cert`,
         {

@@ -111,4 +111,3 @@ export function helmChart(spec: ReleaseSpec, opts: pulumi.ComponentResourceOptio
         opts,
     );
 }
-

@@ -17,6 +17,10 @@ export function grantProjectRoles(
 ): gcp.projects.IAMMember[] {
     return roles.map(
         (role) =>
-            new gcp.projects.IAMMember(`${prefix}-${role.replace(/^roles\//, "").replace(/\./g, "-")}`, { project, role, member }, formerName ? { ...opts, aliases: [{ name: formerName(role) }] } : opts),
+            new gcp.projects.IAMMember(
+                `${prefix}-${role.replace(/^roles\//, "").replace(/\./g, "-")}`,
+                { project, role, member },
+                formerName ? { ...opts, aliases: [{ name: formerName(role) }] } : opts,
+            ),
     );
 }

@@ -26,8 +26,12 @@ function checkServiceAccount({ namespace, name }: KubernetesServiceAccount): voi
 function checkPool(pool: FederationPool): void {
     if (!/^\d+$/.test(pool.projectNumber)) throw new Error(`project number "${pool.projectNumber}" must be digits (the number, not the project id)`);
     // Google: 4-32 characters, lowercase letters, digits and hyphens; the gcp- prefix is reserved.
-    for (const [what, id] of [["pool id", pool.poolId], ["provider id", pool.providerId]] as const) {
-        if (!/^[a-z0-9-]{4,32}$/.test(id) || id.startsWith("gcp-")) throw new Error(`${what} "${id}" must be 4-32 lowercase letters, digits or hyphens, not starting with gcp-`);
+    for (const [what, id] of [
+        ["pool id", pool.poolId],
+        ["provider id", pool.providerId],
+    ] as const) {
+        if (!/^[a-z0-9-]{4,32}$/.test(id) || id.startsWith("gcp-"))
+            throw new Error(`${what} "${id}" must be 4-32 lowercase letters, digits or hyphens, not starting with gcp-`);
     }
 }
 
@@ -97,7 +101,9 @@ export function externalAccountCredential(pool: FederationPool, mount: Credentia
         throw new Error(`service account "${impersonate}" must be a service account email`);
     }
     return {
-        ...(impersonate ? { service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken` } : {}),
+        ...(impersonate
+            ? { service_account_impersonation_url: `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${impersonate}:generateAccessToken` }
+            : {}),
         type: "external_account",
         audience: providerAudience(pool),
         subject_token_type: "urn:ietf:params:oauth:token-type:jwt",

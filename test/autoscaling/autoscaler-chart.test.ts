@@ -17,9 +17,17 @@ describe("the cluster-autoscaler chart as Helm renders it (dev stack)", function
         assert.equal(deployments.length, 1, `${objects.length} objects rendered`);
         assert.equal(dig(deployments[0], "spec", "template", "metadata", "annotations", CONFIG_CHECKSUM_ANNOTATION), checksum);
         // What the checksum covers is what the pod mounts: the ConfigMap and the Secret, projected into one directory.
-        const pod = dig(deployments[0], "spec", "template", "spec") as { volumes: { name: string; projected?: unknown }[]; containers: { command: string[]; volumeMounts: { name: string; mountPath: string }[] }[] };
-        assert.deepEqual(pod.volumes.find((volume) => volume.name === "cloud-config")?.projected, { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] });
+        const pod = dig(deployments[0], "spec", "template", "spec") as {
+            volumes: { name: string; projected?: unknown }[];
+            containers: { command: string[]; volumeMounts: { name: string; mountPath: string }[] }[];
+        };
+        assert.deepEqual(pod.volumes.find((volume) => volume.name === "cloud-config")?.projected, {
+            sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }],
+        });
         assert.equal(pod.containers[0].volumeMounts.find((mount) => mount.name === "cloud-config")?.mountPath, CLUSTER_AUTOSCALER.configDir);
-        assert.ok(pod.containers[0].command.includes(`--cloud-config=${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`), pod.containers[0].command.join(" "));
+        assert.ok(
+            pod.containers[0].command.includes(`--cloud-config=${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`),
+            pod.containers[0].command.join(" "),
+        );
     });
 });

@@ -5,7 +5,16 @@ import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { MockResourceArgs, MockResourceResult } from "@pulumi/pulumi/runtime/mocks";
 import { parse } from "yaml";
-import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, clusterAutoscalerValues, CONFIG_CHECKSUM_ANNOTATION, configChecksum, renderCloudConfig, SCALER, SCALER_HOST } from "../../components/autoscaling/autoscaler-values";
+import {
+    CLOUD_CONFIG_FILES,
+    CLUSTER_AUTOSCALER,
+    clusterAutoscalerValues,
+    CONFIG_CHECKSUM_ANNOTATION,
+    configChecksum,
+    renderCloudConfig,
+    SCALER,
+    SCALER_HOST,
+} from "../../components/autoscaling/autoscaler-values";
 import { CREDENTIAL_FILE } from "../../components/shared/workload-identity";
 import { SCALER_PROJECT_ROLES } from "../../components/autoscaling/scaler-access";
 import { RUN_AS, SCALER_CREDENTIALS, SCALER_HOSTNAME, SCALER_PATHS, stopTimings } from "../../components/autoscaling/scaler-objects";
@@ -62,8 +71,15 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         const configMap = byName(evaluation, "autoscaling-cloud-config-file").inputs;
         assert.deepEqual(dig(configMap, "metadata"), { name: CLUSTER_AUTOSCALER.configMap, namespace: SCALER.namespace });
         const config = parse(String(dig(configMap, "data", CLOUD_CONFIG_FILES.config))) as Record<string, string>;
-        assert.deepEqual(config, { address: "scaler.autoscaler.svc:8086", cert: "/config/tls.crt", key: "/config/tls.key", cacert: "/config/ca.crt", grpc_timeout: "5s" });
-        for (const file of [config.cert, config.key, config.cacert]) assert.ok(secret[path.basename(file)].startsWith("-----BEGIN"), `${file} is in the Secret`);
+        assert.deepEqual(config, {
+            address: "scaler.autoscaler.svc:8086",
+            cert: "/config/tls.crt",
+            key: "/config/tls.key",
+            cacert: "/config/ca.crt",
+            grpc_timeout: "5s",
+        });
+        for (const file of [config.cert, config.key, config.cacert])
+            assert.ok(secret[path.basename(file)].startsWith("-----BEGIN"), `${file} is in the Secret`);
     });
 
     it("the chart runs provider externalgrpc with that config mounted, its image at the cluster's Kubernetes minor", async () => {
@@ -72,7 +88,12 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.equal(dig(values, "autoDiscovery", "clusterName"), "boutique-dev", "the chart renders no Deployment without it");
         assert.equal(dig(values, "extraArgs", "cloud-config"), `${CLUSTER_AUTOSCALER.configDir}/${CLOUD_CONFIG_FILES.config}`);
         // Both in one directory: the cloud-config names the certificate files beside it.
-        assert.deepEqual(dig(values, "extraVolumes"), [{ name: "cloud-config", projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] } }]);
+        assert.deepEqual(dig(values, "extraVolumes"), [
+            {
+                name: "cloud-config",
+                projected: { sources: [{ configMap: { name: CLUSTER_AUTOSCALER.configMap } }, { secret: { name: CLUSTER_AUTOSCALER.configSecret } }] },
+            },
+        ]);
         assert.deepEqual(dig(values, "extraVolumeMounts"), [{ name: "cloud-config", mountPath: CLUSTER_AUTOSCALER.configDir, readOnly: true }]);
         assert.match(String(dig(values, "image", "tag")), /^v1\.32\.\d+$/);
         const newer = await evaluateDev({ kubernetesVersion: "1.34.2" });
@@ -92,7 +113,9 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.equal(options.dryRun, undefined);
         assert.notEqual(options.tls, "insecure");
         assert.deepEqual(options.listen, { host: "0.0.0.0", port: SCALER.grpcPort });
-        const mounts = new Map((dig(pod, "containers", 0, "volumeMounts") as { name: string; mountPath: string }[]).map((mount) => [mount.mountPath, mount.name]));
+        const mounts = new Map(
+            (dig(pod, "containers", 0, "volumeMounts") as { name: string; mountPath: string }[]).map((mount) => [mount.mountPath, mount.name]),
+        );
         const volumes = new Map((pod.volumes as { name: string; hostPath?: { path: string } }[]).map((volume) => [volume.name, volume]));
         const volumeOf = (file: string) => volumes.get(mounts.get(path.dirname(file)) ?? "");
         assert.equal(volumeOf(options.scaleRecord ?? "")?.hostPath?.path, SCALER_PATHS.state, "the record is on the node's disk");
@@ -118,7 +141,11 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         const at = pem.indexOf("-----END") - 8;
         const renewed = `${pem.slice(0, at)}${pem[at] === "A" ? "B" : "A"}${pem.slice(at + 1)}`;
         assert.notEqual(renewed, secret[CLOUD_CONFIG_FILES.cert]);
-        for (const changed of [{ ...files, certPem: renewed }, { ...files, caCertPem: `${files.caCertPem}\n` }, { ...files, cloudConfig: cloudConfig.replace("5s", "6s") }]) {
+        for (const changed of [
+            { ...files, certPem: renewed },
+            { ...files, caCertPem: `${files.caCertPem}\n` },
+            { ...files, cloudConfig: cloudConfig.replace("5s", "6s") },
+        ]) {
             assert.notEqual(configChecksum(changed), annotation);
         }
         // Boundaries are part of the digest: moving text from one file to the next changes it.
@@ -135,8 +162,14 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.equal(pod.terminationGracePeriodSeconds, 510, "and the kubelet waits longer than the scaler");
         assert.equal(pod.hostname, SCALER_HOSTNAME);
         assert.equal(options.ownLockHost, SCALER_HOSTNAME, "the locks its updates take name the host it claims");
-        const mounts = new Map((dig(pod, "containers", 0, "volumeMounts") as { name: string; mountPath: string }[]).map((mount) => [mount.mountPath, mount.name]));
-        assert.equal(mounts.get(path.dirname(updateMarkerFile(options.scaleRecord ?? ""))), "state", "the unfinished-update marker is on the node's disk, beside the record");
+        const mounts = new Map(
+            (dig(pod, "containers", 0, "volumeMounts") as { name: string; mountPath: string }[]).map((mount) => [mount.mountPath, mount.name]),
+        );
+        assert.equal(
+            mounts.get(path.dirname(updateMarkerFile(options.scaleRecord ?? ""))),
+            "state",
+            "the unfinished-update marker is on the node's disk, beside the record",
+        );
         // Secret files are root's; the scaler's group reads them (and a renewed one reaches the mount: no subPath).
         assert.equal(dig(pod, "securityContext", "fsGroup"), RUN_AS);
         const tls = (pod.volumes as { name: string; secret?: { defaultMode: number } }[]).find((volume) => volume.name === "tls");
@@ -151,21 +184,35 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
         assert.ok(mine.length > 15, `${mine.length} resources`);
         for (const resource of mine) {
             const upstream = [...upstreamOf(evaluation, resource.name)];
-            assert.deepEqual(upstream.filter((name) => name === "workers" || name.startsWith("worker-")), [], `${resource.name} waits for the worker pool`);
+            assert.deepEqual(
+                upstream.filter((name) => name === "workers" || name.startsWith("worker-")),
+                [],
+                `${resource.name} waits for the worker pool`,
+            );
         }
     });
 
     it("acts on Google Cloud as its own account: only the scaler's Kubernetes service account may use it, with no key", () => {
         const federated = byName(evaluation, "autoscaling-access-federated").inputs;
         assert.equal(federated.role, "roles/iam.workloadIdentityUser");
-        assert.match(String(federated.member), /^principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]+\/subject\/system:serviceaccount:autoscaler:scaler$/);
-        const projectRoles = ofType(evaluation, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.parent === "autoscaling-access").map((grant) => grant.inputs.role);
+        assert.match(
+            String(federated.member),
+            /^principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]+\/subject\/system:serviceaccount:autoscaler:scaler$/,
+        );
+        const projectRoles = ofType(evaluation, "gcp:projects/iAMMember:IAMMember")
+            .filter((grant) => grant.parent === "autoscaling-access")
+            .map((grant) => grant.inputs.role);
         assert.deepEqual(projectRoles.sort(), [...SCALER_PROJECT_ROLES].sort());
         assert.equal(byName(evaluation, "autoscaling-access-state").inputs.bucket, "boutique-dev-000000-pulumi-state");
         assert.equal(ofType(evaluation, "gcp:serviceaccount/key:Key").length, 0);
-        const credential = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && object.metadata.namespace === SCALER.namespace && object.metadata.name === SCALER_CREDENTIALS.configMap);
+        const credential = manifestObjects(evaluation).find(
+            (object) => object.kind === "ConfigMap" && object.metadata.namespace === SCALER.namespace && object.metadata.name === SCALER_CREDENTIALS.configMap,
+        );
         const file = JSON.parse(String(dig(credential, "data", CREDENTIAL_FILE))) as Record<string, unknown>;
-        assert.match(String(file.service_account_impersonation_url), /serviceAccounts\/boutique-dev-scaler@boutique-dev-000000\.iam\.gserviceaccount\.com:generateAccessToken$/);
+        assert.match(
+            String(file.service_account_impersonation_url),
+            /serviceAccounts\/boutique-dev-scaler@boutique-dev-000000\.iam\.gserviceaccount\.com:generateAccessToken$/,
+        );
     });
 
     it("the mounted private keys are the generated ones and appear nowhere in state or the render", () => {
@@ -175,14 +222,21 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
             assert.ok(cloud.secretValues.has(key), `${name}: tls.key is a key the tls provider generated`);
             assert.ok(!everything.includes(key), `${name}: tls.key leaked`);
         }
-        assert.notEqual(cloud.secrets.get("autoscaling-scaler-tls")?.["tls.key"], cloud.secrets.get("autoscaling-cloud-config")?.["tls.key"], "server and client keys differ");
+        assert.notEqual(
+            cloud.secrets.get("autoscaling-scaler-tls")?.["tls.key"],
+            cloud.secrets.get("autoscaling-cloud-config")?.["tls.key"],
+            "server and client keys differ",
+        );
     });
 
     it("the renderers refuse what the autoscaler could not use", () => {
         assert.throws(() => renderCloudConfig({ address: "scaler.autoscaler.svc", certDir: "/config", grpcTimeoutSeconds: 5 }), /must be host:port/);
         assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "config", grpcTimeoutSeconds: 5 }), /must be absolute/);
         assert.throws(() => renderCloudConfig({ address: "scaler:8086", certDir: "/config", grpcTimeoutSeconds: 0 }), /must be positive/);
-        assert.throws(() => clusterAutoscalerValues({ clusterName: "c", kubernetesMinor: 40, scaleDownUnneededTime: "10m", configChecksum: "0" }), /needs a cluster-autoscaler release for Kubernetes 1\.40/);
+        assert.throws(
+            () => clusterAutoscalerValues({ clusterName: "c", kubernetesMinor: 40, scaleDownUnneededTime: "10m", configChecksum: "0" }),
+            /needs a cluster-autoscaler release for Kubernetes 1\.40/,
+        );
     });
 
     it("reaches HAProxy's public API server and SSH bastion from the cluster's one reserved NAT address", () => {
@@ -201,8 +255,14 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
 
     it("is absent when autoscaler.enabled is false, and so is the cluster's way in", async () => {
         const off = await evaluateDev({ autoscaler: "{}" });
-        assert.deepEqual(off.resources.filter((resource) => resource.name.startsWith("autoscaling")), []);
-        assert.deepEqual(ofType(off, "gcp:compute/firewall:Firewall").filter((rule) => rule.name.includes("egress")), []);
+        assert.deepEqual(
+            off.resources.filter((resource) => resource.name.startsWith("autoscaling")),
+            [],
+        );
+        assert.deepEqual(
+            ofType(off, "gcp:compute/firewall:Firewall").filter((rule) => rule.name.includes("egress")),
+            [],
+        );
         assert.equal(byName(off, "network-nat").inputs.natIpAllocateOption, "MANUAL_ONLY", "the egress address stays reserved");
     });
 
@@ -225,18 +285,34 @@ describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
             const server = cloud.secrets.get("autoscaling-scaler-tls") ?? {};
             const client = cloud.secrets.get("autoscaling-cloud-config") ?? {};
             for (const [file, pem] of Object.entries(server)) fs.writeFileSync(path.join(dir, file), pem);
-            scaler = new ScalerProcess(["--dry-run", "--state", path.join(dir, "state.json"), "--cert", path.join(dir, "tls.crt"), "--key", path.join(dir, "tls.key"), "--ca", path.join(dir, "ca.crt")]);
+            scaler = new ScalerProcess([
+                "--dry-run",
+                "--state",
+                path.join(dir, "state.json"),
+                "--cert",
+                path.join(dir, "tls.crt"),
+                "--key",
+                path.join(dir, "tls.key"),
+                "--ca",
+                path.join(dir, "ca.crt"),
+            ]);
             await scaler.start();
             const credentials = grpc.credentials.createSsl(Buffer.from(client["ca.crt"]), Buffer.from(client["tls.key"]), Buffer.from(client["tls.crt"]));
             const nodeGroups = async (serverName: string) => {
-                const connection = upstreamClient(scaler?.grpcAddress ?? "", credentials, { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName });
+                const connection = upstreamClient(scaler?.grpcAddress ?? "", credentials, {
+                    "grpc.ssl_target_name_override": serverName,
+                    "grpc.default_authority": serverName,
+                });
                 try {
                     return await call(connection, "NodeGroups");
                 } finally {
                     connection.close();
                 }
             };
-            assert.deepEqual(((await nodeGroups(SCALER_HOST)).nodeGroups as { id: string }[]).map((group) => group.id), ["workers"]);
+            assert.deepEqual(
+                ((await nodeGroups(SCALER_HOST)).nodeGroups as { id: string }[]).map((group) => group.id),
+                ["workers"],
+            );
             await assert.rejects(nodeGroups("scaler.elsewhere.svc"), (error: grpc.ServiceError) => error.code === grpc.status.UNAVAILABLE);
         });
     });

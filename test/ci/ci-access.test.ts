@@ -30,29 +30,48 @@ describe("CI bootstrap (bootstrap/, mock runtime): keyless GitLab CI identities 
     it("lets only protected refs deploy; any pipeline of the project may preview; no key exists", () => {
         const pool = `principalSet://iam.googleapis.com/projects/\\d+/locations/global/workloadIdentityPools/gitlab-[0-9a-f]{6}`;
         assert.match(String(byName(evaluation, "ci-deploy-federated").inputs.member), new RegExp(`^${pool}/attribute\\.ref_protected/true$`));
-        assert.match(String(byName(evaluation, "ci-preview-federated").inputs.member), new RegExp(`^${pool}/attribute\\.project_path/platform/boutique-platform$`));
-        for (const grant of ofType(evaluation, "gcp:serviceaccount/iAMMember:IAMMember")) assert.equal(grant.inputs.role, "roles/iam.workloadIdentityUser", grant.name);
+        assert.match(
+            String(byName(evaluation, "ci-preview-federated").inputs.member),
+            new RegExp(`^${pool}/attribute\\.project_path/platform/boutique-platform$`),
+        );
+        for (const grant of ofType(evaluation, "gcp:serviceaccount/iAMMember:IAMMember"))
+            assert.equal(grant.inputs.role, "roles/iam.workloadIdentityUser", grant.name);
         assert.deepEqual(ofType(evaluation, "gcp:serviceaccount/key:Key"), []);
         assert.deepEqual(ofType(evaluation, "gcp:storage/hmacKey:HmacKey"), []);
     });
 
     it("grants each account its project roles and no more", () => {
-        const rolesOf = (account: string) => ofType(evaluation, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.name.startsWith(`ci-${account}-`)).map((grant) => grant.inputs.role).sort();
+        const rolesOf = (account: string) =>
+            ofType(evaluation, "gcp:projects/iAMMember:IAMMember")
+                .filter((grant) => grant.name.startsWith(`ci-${account}-`))
+                .map((grant) => grant.inputs.role)
+                .sort();
         assert.deepEqual(rolesOf("deploy"), [...DEPLOY_PROJECT_ROLES].sort());
         assert.deepEqual(rolesOf("preview"), [...PREVIEW_PROJECT_ROLES]);
         const bucketRoles = ofType(evaluation, "gcp:storage/bucketIAMMember:BucketIAMMember").map((grant) => [grant.name, grant.inputs.role]);
-        assert.deepEqual(bucketRoles, [["ci-state-deploy", "roles/storage.objectAdmin"], ["ci-state-preview", "roles/storage.objectViewer"]]);
+        assert.deepEqual(bucketRoles, [
+            ["ci-state-deploy", "roles/storage.objectAdmin"],
+            ["ci-state-preview", "roles/storage.objectViewer"],
+        ]);
     });
 
     it("keeps state in a private, versioned bucket and enables the APIs CI calls", () => {
         const bucket = byName(evaluation, "ci-state").inputs;
         assert.deepEqual([bucket.uniformBucketLevelAccess, bucket.publicAccessPrevention, bucket.versioning], [true, "enforced", { enabled: true }]);
-        assert.deepEqual(ofType(evaluation, "gcp:projects/service:Service").map((service) => service.inputs.service).sort(), [...REQUIRED_SERVICES].sort());
+        assert.deepEqual(
+            ofType(evaluation, "gcp:projects/service:Service")
+                .map((service) => service.inputs.service)
+                .sort(),
+            [...REQUIRED_SERVICES].sort(),
+        );
     });
 
     it("outputs the CI variables, and the dev stack's autoscaler uses the same backend, key and repository", () => {
         assert.deepEqual(Object.keys(variables()).sort(), [...CI_VARIABLES].sort());
-        assert.match(variables().GCP_WORKLOAD_IDENTITY_PROVIDER, /^projects\/\d+\/locations\/global\/workloadIdentityPools\/gitlab-[0-9a-f]{6}\/providers\/gitlab$/);
+        assert.match(
+            variables().GCP_WORKLOAD_IDENTITY_PROVIDER,
+            /^projects\/\d+\/locations\/global\/workloadIdentityPools\/gitlab-[0-9a-f]{6}\/providers\/gitlab$/,
+        );
         assert.match(variables().GCP_DEPLOY_SERVICE_ACCOUNT, /^boutique-ci-deploy@boutique-dev-000000\.iam\.gserviceaccount\.com$/);
         const dev = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, Record<string, string>> };
         const autoscaler = dev.config["boutique-platform:autoscaler"];
@@ -64,19 +83,35 @@ describe("CI bootstrap (bootstrap/, mock runtime): keyless GitLab CI identities 
     it("takes a self-managed GitLab's issuer", async () => {
         const selfManaged = await evaluateBootstrap({ gitlabIssuer: "https://gitlab.example.com", gitlabProjectPath: "infra/platform/boutique" });
         const provider = byName(selfManaged, "ci-provider").inputs;
-        assert.deepEqual([provider.oidc, provider.attributeCondition], [{ issuerUri: "https://gitlab.example.com" }, 'assertion.project_path == "infra/platform/boutique"']);
+        assert.deepEqual(
+            [provider.oidc, provider.attributeCondition],
+            [{ issuerUri: "https://gitlab.example.com" }, 'assertion.project_path == "infra/platform/boutique"'],
+        );
     });
 
     it("refuses bad config before any resource exists, naming the key, the value and what is allowed", () => {
         const base = loadStackConfigMap(BOOTSTRAP_ROOT, "ci").values;
         const cases: [Record<string, string | undefined>, string][] = [
-            [{ "boutique-ci:gitlabIssuer": "https://gitlab.com/" }, 'boutique-ci:gitlabIssuer = "https://gitlab.com/": must be the GitLab instance\'s https URL without a trailing slash, such as https://gitlab.com'],
+            [
+                { "boutique-ci:gitlabIssuer": "https://gitlab.com/" },
+                'boutique-ci:gitlabIssuer = "https://gitlab.com/": must be the GitLab instance\'s https URL without a trailing slash, such as https://gitlab.com',
+            ],
             [{ "boutique-ci:gitlabProjectPath": undefined }, "boutique-ci:gitlabProjectPath (not set): is not set"],
-            [{ "boutique-ci:gitlabProjectPath": "boutique" }, 'boutique-ci:gitlabProjectPath = "boutique": must be the GitLab project\'s path, group[/subgroup...]/project'],
-            [{ "boutique-ci:prefix": "a-very-long-prefix-name" }, 'boutique-ci:prefix = "a-very-long-prefix-name": must be a lowercase name of 2-19 letters, digits or hyphens'],
+            [
+                { "boutique-ci:gitlabProjectPath": "boutique" },
+                'boutique-ci:gitlabProjectPath = "boutique": must be the GitLab project\'s path, group[/subgroup...]/project',
+            ],
+            [
+                { "boutique-ci:prefix": "a-very-long-prefix-name" },
+                'boutique-ci:prefix = "a-very-long-prefix-name": must be a lowercase name of 2-19 letters, digits or hyphens',
+            ],
         ];
         for (const [change, message] of cases) {
-            assert.throws(() => parseBootstrapConfig({ ...base, ...change }), (error: Error) => error.message.includes(message), message);
+            assert.throws(
+                () => parseBootstrapConfig({ ...base, ...change }),
+                (error: Error) => error.message.includes(message),
+                message,
+            );
         }
         assert.throws(() => gitlabAttributeCondition('x/y" || true || "'), /must be the GitLab project's path, group\[\/subgroup...\]\/project/);
     });

@@ -17,7 +17,16 @@ const ISSUER = "https://gitlab.example.com";
 
 const b64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 const NOW = Math.floor(Date.now() / 1000);
-const CLAIMS = { iss: ISSUER, aud: TOKEN_AUDIENCE, sub: "project_path:platform/boutique-platform:ref_type:branch:ref:main", project_path: "platform/boutique-platform", ref_protected: "true", iat: NOW, nbf: NOW, exp: NOW + 3600 };
+const CLAIMS = {
+    iss: ISSUER,
+    aud: TOKEN_AUDIENCE,
+    sub: "project_path:platform/boutique-platform:ref_type:branch:ref:main",
+    project_path: "platform/boutique-platform",
+    ref_protected: "true",
+    iat: NOW,
+    nbf: NOW,
+    exp: NOW + 3600,
+};
 /** A GitLab-shaped id_token (unsigned: the fake STS does not check the signature; Google does). */
 function jwt(claims: Record<string, unknown> = CLAIMS, header: unknown = { alg: "RS256", kid: "gitlab-key-1", typ: "JWT" }): string {
     return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}.${b64url("signature-bytes-of-gitlab")}`;
@@ -39,7 +48,10 @@ interface Received {
 
 /** Google's STS and IAM Credentials on loopback: records each request, answers as Google does (or as a test tells it to). */
 class FakeGoogle {
-    static readonly STS_OK = { status: 200, body: '{"access_token":"federated-token-1","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3599}' };
+    static readonly STS_OK = {
+        status: 200,
+        body: '{"access_token":"federated-token-1","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3599}',
+    };
     static readonly IAM_OK = { status: 200, body: '{\n  "accessToken": "ya29.impersonated-token",\n  "expireTime": "2026-11-25T17:00:00Z"\n}\n' };
     readonly received: Received[] = [];
     sts: { status: number; body: string } = FakeGoogle.STS_OK;
@@ -89,33 +101,98 @@ function leakedPiece(secret: string, output: string): string | undefined {
 }
 
 /** Malformed id_tokens by class, each with what the refusal must say. Counted in the report. */
-const MALFORMED_TOKENS: readonly { readonly kind: "shape" | "shell" | "json" | "size" | "unicode" | "claims"; readonly name: string; readonly token: string; readonly says: RegExp }[] = [
+const MALFORMED_TOKENS: readonly {
+    readonly kind: "shape" | "shell" | "json" | "size" | "unicode" | "claims";
+    readonly name: string;
+    readonly token: string;
+    readonly says: RegExp;
+}[] = [
     { kind: "shape", name: "a GitLab access token instead of an id_token", token: SECRET, says: /not a JWT: 1 dot-separated part/ },
-    { kind: "shape", name: "two parts, the second carrying a secret", token: `${b64url('{"alg":"RS256"}')}.${b64url(`{"secret":"${SECRET}"}`)}`, says: /not a JWT: 2 dot-separated parts/ },
+    {
+        kind: "shape",
+        name: "two parts, the second carrying a secret",
+        token: `${b64url('{"alg":"RS256"}')}.${b64url(`{"secret":"${SECRET}"}`)}`,
+        says: /not a JWT: 2 dot-separated parts/,
+    },
     { kind: "shape", name: "four parts", token: `${ID_TOKEN}.${b64url(SECRET)}`, says: /not a JWT: 4 dot-separated parts/ },
     { kind: "shape", name: "an empty signature", token: ID_TOKEN.slice(0, ID_TOKEN.lastIndexOf(".") + 1), says: /its signature is empty/ },
     { kind: "shape", name: "an empty payload", token: `${b64url('{"alg":"RS256"}')}..${b64url(SECRET)}`, says: /its payload is empty/ },
-    { kind: "shape", name: "a payload of a length no base64 has", token: `${b64url('{"alg":"RS256"}')}.${oneTooMany(b64url(JSON.stringify({ ...CLAIMS, note: SECRET })))}.${b64url(SECRET)}`, says: /its payload is not base64url/ },
+    {
+        kind: "shape",
+        name: "a payload of a length no base64 has",
+        token: `${b64url('{"alg":"RS256"}')}.${oneTooMany(b64url(JSON.stringify({ ...CLAIMS, note: SECRET })))}.${b64url(SECRET)}`,
+        says: /its payload is not base64url/,
+    },
     { kind: "shape", name: "standard base64 (+, /, =) instead of base64url", token: `${ID_TOKEN}+/==`, says: /characters other than base64url/ },
     { kind: "shape", name: "a trailing newline", token: `${ID_TOKEN}\n`, says: /characters other than base64url/ },
     { kind: "shape", name: "a space inside", token: ID_TOKEN.replace(".", ". "), says: /characters other than base64url/ },
     { kind: "shell", name: "a command substitution", token: `$(touch /tmp/pwned-by-hostile-input)${ID_TOKEN}`, says: /characters other than base64url/ },
     { kind: "shell", name: "backticks and a semicolon", token: `${ID_TOKEN};\`id\`;${SECRET}`, says: /characters other than base64url/ },
-    { kind: "json", name: "a quote and brace injection", token: `${ID_TOKEN}","token_url":"https://evil.example/${SECRET}`, says: /characters other than base64url/ },
-    { kind: "json", name: "a payload that is not JSON", token: `${b64url('{"alg":"RS256"}')}.${b64url(`not json: ${SECRET}`)}.${b64url("sig")}`, says: /its payload is not JSON/ },
-    { kind: "json", name: "a payload that is a JSON array", token: `${b64url('{"alg":"RS256"}')}.${b64url(JSON.stringify([SECRET, TOKEN_AUDIENCE]))}.${b64url("sig")}`, says: /its payload is not a JSON object/ },
-    { kind: "json", name: "a header that is not JSON", token: `${b64url(`{alg: ${SECRET}`)}.${b64url(JSON.stringify(CLAIMS))}.${b64url("sig")}`, says: /its header is not JSON/ },
+    {
+        kind: "json",
+        name: "a quote and brace injection",
+        token: `${ID_TOKEN}","token_url":"https://evil.example/${SECRET}`,
+        says: /characters other than base64url/,
+    },
+    {
+        kind: "json",
+        name: "a payload that is not JSON",
+        token: `${b64url('{"alg":"RS256"}')}.${b64url(`not json: ${SECRET}`)}.${b64url("sig")}`,
+        says: /its payload is not JSON/,
+    },
+    {
+        kind: "json",
+        name: "a payload that is a JSON array",
+        token: `${b64url('{"alg":"RS256"}')}.${b64url(JSON.stringify([SECRET, TOKEN_AUDIENCE]))}.${b64url("sig")}`,
+        says: /its payload is not a JSON object/,
+    },
+    {
+        kind: "json",
+        name: "a header that is not JSON",
+        token: `${b64url(`{alg: ${SECRET}`)}.${b64url(JSON.stringify(CLAIMS))}.${b64url("sig")}`,
+        says: /its header is not JSON/,
+    },
     { kind: "unicode", name: "fullwidth letters", token: ID_TOKEN.replace("eyJ", "ｅｙＪ"), says: /characters other than base64url/ },
-    { kind: "unicode", name: "a payload that is not UTF-8", token: `${b64url('{"alg":"RS256"}')}.${Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, ...Buffer.from(SECRET)]).toString("base64url")}.${b64url("sig")}`, says: /its payload is not UTF-8/ },
+    {
+        kind: "unicode",
+        name: "a payload that is not UTF-8",
+        token: `${b64url('{"alg":"RS256"}')}.${Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, ...Buffer.from(SECRET)]).toString("base64url")}.${b64url("sig")}`,
+        says: /its payload is not UTF-8/,
+    },
     { kind: "unicode", name: "a right-to-left override and an emoji", token: `${ID_TOKEN}\u202e🔑${SECRET}`, says: /characters other than base64url/ },
-    { kind: "size", name: "20 000 characters", token: `${b64url('{"alg":"RS256"}')}.${"A".repeat(20_000)}${SECRET.replace(/-/g, "")}.${b64url("sig")}`, says: /is 20\d\d\d bytes long: a GitLab id_token is at most 16384/ },
+    {
+        kind: "size",
+        name: "20 000 characters",
+        token: `${b64url('{"alg":"RS256"}')}.${"A".repeat(20_000)}${SECRET.replace(/-/g, "")}.${b64url("sig")}`,
+        says: /is 20\d\d\d bytes long: a GitLab id_token is at most 16384/,
+    },
     // 120 000: near the kernel's limit for one environment string (128 KiB), so the job could have it.
-    { kind: "size", name: "120 000 characters", token: `${SECRET}.${"x".repeat(120_000)}.${SECRET}`, says: /is 120\d\d\d bytes long: a GitLab id_token is at most 16384/ },
+    {
+        kind: "size",
+        name: "120 000 characters",
+        token: `${SECRET}.${"x".repeat(120_000)}.${SECRET}`,
+        says: /is 120\d\d\d bytes long: a GitLab id_token is at most 16384/,
+    },
     { kind: "claims", name: "no aud", token: jwt({ ...CLAIMS, aud: undefined, secret: SECRET }), says: /it has no aud claim/ },
-    { kind: "claims", name: "another audience (a secret in it)", token: jwt({ ...CLAIMS, aud: `https://iam.googleapis.com/${SECRET}` }), says: /its aud claim is not https:\/\/iam\.googleapis\.com\/projects\/123456789012\// },
-    { kind: "claims", name: "an aud list without the provider", token: jwt({ ...CLAIMS, aud: ["https://vault.example", SECRET] }), says: /its aud claim is not/ },
+    {
+        kind: "claims",
+        name: "another audience (a secret in it)",
+        token: jwt({ ...CLAIMS, aud: `https://iam.googleapis.com/${SECRET}` }),
+        says: /its aud claim is not https:\/\/iam\.googleapis\.com\/projects\/123456789012\//,
+    },
+    {
+        kind: "claims",
+        name: "an aud list without the provider",
+        token: jwt({ ...CLAIMS, aud: ["https://vault.example", SECRET] }),
+        says: /its aud claim is not/,
+    },
     { kind: "claims", name: "no iss", token: jwt({ ...CLAIMS, iss: undefined, note: SECRET }), says: /it has no iss claim/ },
-    { kind: "claims", name: "an iss that is not https", token: jwt({ ...CLAIMS, iss: `http://${SECRET}.example` }), says: /its iss claim is not an https:\/\/ URL/ },
+    {
+        kind: "claims",
+        name: "an iss that is not https",
+        token: jwt({ ...CLAIMS, iss: `http://${SECRET}.example` }),
+        says: /its iss claim is not an https:\/\/ URL/,
+    },
     { kind: "claims", name: "no exp", token: jwt({ ...CLAIMS, exp: undefined, note: SECRET }), says: /it has no exp claim/ },
     { kind: "claims", name: "exp as a string", token: jwt({ ...CLAIMS, exp: `${NOW + 3600}${SECRET}` }), says: /it has no exp claim \(a number\)/ },
     { kind: "claims", name: "expired", token: jwt({ ...CLAIMS, exp: NOW - 5, note: SECRET }), says: /it has expired/ },
@@ -153,7 +230,13 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
         requireTool(this, "curl", "apt-get install curl");
         requireTool(this, "node", "the node image");
         base = await google.start();
-        env = { GITLAB_OIDC_TOKEN: ID_TOKEN, GCP_WORKLOAD_IDENTITY_PROVIDER: PROVIDER, GCP_SERVICE_ACCOUNT: ACCOUNT, GOOGLE_STS_URL: `${base}/v1/token`, GOOGLE_IAM_CREDENTIALS_URL: `${base}/v1` };
+        env = {
+            GITLAB_OIDC_TOKEN: ID_TOKEN,
+            GCP_WORKLOAD_IDENTITY_PROVIDER: PROVIDER,
+            GCP_SERVICE_ACCOUNT: ACCOUNT,
+            GOOGLE_STS_URL: `${base}/v1/token`,
+            GOOGLE_IAM_CREDENTIALS_URL: `${base}/v1`,
+        };
     });
     beforeEach(() => google.reset());
     after(async () => {
@@ -198,12 +281,30 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
     it("access-token: a refusal shows its status and Google's reason, bounded, with anything token-like redacted", async () => {
         const refusals: { sts?: { status: number; body: string }; iam?: { status: number; body: string }; says: RegExp }[] = [
             {
-                sts: { status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: `The audience in ID Token [${TOKEN_AUDIENCE}] does not match; subject_token ${ID_TOKEN} and ${LEAKED_ACCESS_TOKEN}` }) },
+                sts: {
+                    status: 400,
+                    body: JSON.stringify({
+                        error: "invalid_grant",
+                        error_description: `The audience in ID Token [${TOKEN_AUDIENCE}] does not match; subject_token ${ID_TOKEN} and ${LEAKED_ACCESS_TOKEN}`,
+                    }),
+                },
                 says: /token exchange at STS failed: HTTP 400: invalid_grant: The audience in ID Token/,
             },
-            { sts: { status: 500, body: `<html>${LEAKED_ACCESS_TOKEN} ${"x".repeat(2_000_000)}</html>` }, says: /token exchange at STS failed: HTTP 500: no JSON error in the answer/ },
             {
-                iam: { status: 403, body: JSON.stringify({ error: { code: 403, status: "PERMISSION_DENIED", message: `Permission 'iam.serviceAccounts.getAccessToken' denied; caller ${LEAKED_ACCESS_TOKEN} ${"y".repeat(5000)}` } }) },
+                sts: { status: 500, body: `<html>${LEAKED_ACCESS_TOKEN} ${"x".repeat(2_000_000)}</html>` },
+                says: /token exchange at STS failed: HTTP 500: no JSON error in the answer/,
+            },
+            {
+                iam: {
+                    status: 403,
+                    body: JSON.stringify({
+                        error: {
+                            code: 403,
+                            status: "PERMISSION_DENIED",
+                            message: `Permission 'iam.serviceAccounts.getAccessToken' denied; caller ${LEAKED_ACCESS_TOKEN} ${"y".repeat(5000)}`,
+                        },
+                    }),
+                },
                 says: /generateAccessToken for boutique-ci-deploy@\S+ failed: HTTP 403: PERMISSION_DENIED: Permission 'iam\.serviceAccounts\.getAccessToken' denied/,
             },
         ];
@@ -216,16 +317,23 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
             assert.equal(result.stdout, "");
             assert.match(result.stderr, refusal.says);
             assert.ok(result.stderr.length < 1000, `${result.stderr.length} characters of error`);
-            for (const secret of [ID_TOKEN, LEAKED_ACCESS_TOKEN, "federated-token-1"]) assert.equal(leakedPiece(secret, result.stderr), undefined, result.stderr);
+            for (const secret of [ID_TOKEN, LEAKED_ACCESS_TOKEN, "federated-token-1"])
+                assert.equal(leakedPiece(secret, result.stderr), undefined, result.stderr);
         }
     });
 
     it("access-token: an answer whose token is not one (header injection, missing, huge) is refused without printing it", async () => {
         const answers: { sts?: { status: number; body: string }; iam?: { status: number; body: string }; says: RegExp }[] = [
-            { sts: { status: 200, body: JSON.stringify({ access_token: `${LEAKED_ACCESS_TOKEN}\r\nX-Injected: yes` }) }, says: /STS answered without a usable access_token/ },
+            {
+                sts: { status: 200, body: JSON.stringify({ access_token: `${LEAKED_ACCESS_TOKEN}\r\nX-Injected: yes` }) },
+                says: /STS answered without a usable access_token/,
+            },
             { sts: { status: 200, body: JSON.stringify({ token: LEAKED_ACCESS_TOKEN }) }, says: /STS answered without a usable access_token/ },
             { sts: { status: 200, body: `not json ${LEAKED_ACCESS_TOKEN}` }, says: /STS answered without a usable access_token/ },
-            { iam: { status: 200, body: JSON.stringify({ accessToken: `${LEAKED_ACCESS_TOKEN}" ${"z".repeat(100_000)}` }) }, says: /answered without a usable accessToken/ },
+            {
+                iam: { status: 200, body: JSON.stringify({ accessToken: `${LEAKED_ACCESS_TOKEN}" ${"z".repeat(100_000)}` }) },
+                says: /answered without a usable accessToken/,
+            },
             { iam: { status: 200, body: JSON.stringify({ accessToken: ["ya29", LEAKED_ACCESS_TOKEN] }) }, says: /answered without a usable accessToken/ },
         ];
         for (const answer of answers) {
@@ -258,7 +366,10 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
         const cases: [Record<string, string | undefined>, RegExp][] = [
             [{ GITLAB_OIDC_TOKEN: undefined }, /GITLAB_OIDC_TOKEN is not set \(the job's id_token \(a JWT\), from id_tokens: in \.gitlab-ci\.yml\)/],
             [{ GITLAB_OIDC_TOKEN: "" }, /GITLAB_OIDC_TOKEN is not set/],
-            [{ GCP_WORKLOAD_IDENTITY_PROVIDER: "gitlab" }, /GCP_WORKLOAD_IDENTITY_PROVIDER = "gitlab": must be projects\/<number>\/locations\/global\/workloadIdentityPools\/<pool>\/providers\/<provider>/],
+            [
+                { GCP_WORKLOAD_IDENTITY_PROVIDER: "gitlab" },
+                /GCP_WORKLOAD_IDENTITY_PROVIDER = "gitlab": must be projects\/<number>\/locations\/global\/workloadIdentityPools\/<pool>\/providers\/<provider>/,
+            ],
             [{ GCP_SERVICE_ACCOUNT: "deploy@example.com" }, /GCP_SERVICE_ACCOUNT = "deploy@example.com": must be a service account email/],
             // A quoted setting is shown printable and bounded: no terminal escapes, no megabyte.
             [{ GCP_SERVICE_ACCOUNT: `\u001b[2J${"a".repeat(100_000)}` }, /GCP_SERVICE_ACCOUNT = "\?\[2Ja{80,120}\.\.\.": must be a service account email/],
@@ -305,7 +416,13 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
     it("in a CI job, an endpoint override is refused unless it is Google's own endpoint, whatever CI says", async () => {
         const file = path.join(dir, "ci", "credentials.json");
         // GitLab's runner sets all of these; a pipeline variable can change a value, never remove one.
-        const ciMarkers: Record<string, string>[] = [{ CI: "true" }, { GITLAB_CI: "true" }, { CI_JOB_ID: "4242" }, { CI: "false", GITLAB_CI: "false" }, { CI_JOB_TOKEN: "" }];
+        const ciMarkers: Record<string, string>[] = [
+            { CI: "true" },
+            { GITLAB_CI: "true" },
+            { CI_JOB_ID: "4242" },
+            { CI: "false", GITLAB_CI: "false" },
+            { CI_JOB_TOKEN: "" },
+        ];
         for (const marker of ciMarkers) {
             // Every hostile value under CI=true; one under each other marker (the check is the same).
             for (const { kind, url } of marker.CI === "true" ? HOSTILE_STS_URLS : HOSTILE_STS_URLS.slice(0, 1)) {
@@ -313,7 +430,10 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
                     google.reset();
                     const result = await run(args, { ...env, ...marker, GOOGLE_STS_URL: url });
                     assert.equal(result.code, 2, `${JSON.stringify(marker)} ${kind} ${url.slice(0, 80)}: ${result.stderr}`);
-                    assert.match(result.stderr, /GOOGLE_STS_URL is set and is not Google's endpoint \(https:\/\/sts\.googleapis\.com\/\.\.\., at most 2048 characters\): refused in a CI job/);
+                    assert.match(
+                        result.stderr,
+                        /GOOGLE_STS_URL is set and is not Google's endpoint \(https:\/\/sts\.googleapis\.com\/\.\.\., at most 2048 characters\): refused in a CI job/,
+                    );
                     assert.ok(result.stderr.length < 1000);
                     assert.equal(google.received.length, 0);
                     assert.ok(!fs.existsSync(file));
@@ -324,11 +444,19 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
             assert.match(iam.stderr, /GOOGLE_IAM_CREDENTIALS_URL is set and is not Google's endpoint \(https:\/\/iamcredentials\.googleapis\.com\/\.\.\./);
         }
         // Google's own endpoints stay allowed in CI, and are written as given.
-        const own = await run(["credentials", file], { ...env, CI: "true", GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token", GOOGLE_IAM_CREDENTIALS_URL: "https://iamcredentials.googleapis.com/v1" });
+        const own = await run(["credentials", file], {
+            ...env,
+            CI: "true",
+            GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token",
+            GOOGLE_IAM_CREDENTIALS_URL: "https://iamcredentials.googleapis.com/v1",
+        });
         assert.equal(own.code, 0, own.stderr);
         const written = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
         assert.equal(written.token_url, "https://sts.googleapis.com/v1/token");
-        assert.equal(written.service_account_impersonation_url, `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${ACCOUNT}:generateAccessToken`);
+        assert.equal(
+            written.service_account_impersonation_url,
+            `https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/${ACCOUNT}:generateAccessToken`,
+        );
         assert.ok(!fs.existsSync("/tmp/pwned-by-hostile-input"));
     });
 
@@ -337,7 +465,7 @@ describe(".ci/google-auth (GitLab id_token -> STS -> service account, no key)", 
         const injections = [
             'http://127.0.0.1:9/v1/token","injected":"yes',
             'http://127.0.0.1:9/"},"credential_source":{"file":"/etc/shadow"},"x":{"',
-            "http://127.0.0.1:9/\\\",\\\"injected\\\":\\\"yes",
+            'http://127.0.0.1:9/\\",\\"injected\\":\\"yes',
             "http://127.0.0.1:9/${HOME}$(id)`id`",
         ];
         const keys = ["audience", "credential_source", "service_account_impersonation_url", "subject_token_type", "token_url", "type"];

@@ -20,7 +20,11 @@ function runJob(args: string[], env: Record<string, string | undefined>, autosca
         const answer = tool === "pulumi" ? `if [ "$1 $2" = "config get" ]; then echo ${autoscalerEnabled}; fi\n` : "";
         fs.writeFileSync(path.join(bin, tool), `#!/usr/bin/env bash\necho "${tool} $*" >> "${log}"\n${answer}`, { mode: 0o755 });
     }
-    const base = { PATH: `${bin}:${process.env.PATH}`, PULUMI_BACKEND_URL: "gs://boutique-dev-000000-pulumi-state", PULUMI_SECRETS_PROVIDER: "gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets" };
+    const base = {
+        PATH: `${bin}:${process.env.PATH}`,
+        PULUMI_BACKEND_URL: "gs://boutique-dev-000000-pulumi-state",
+        PULUMI_SECRETS_PROVIDER: "gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets",
+    };
     const run = spawnSync(path.join(CI, "pulumi-job"), args, { env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: "utf8" });
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
     fs.rmSync(bin, { recursive: true, force: true });
@@ -37,7 +41,8 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
     it("every script in .ci/ passes shellcheck", function () {
         requireTool(this, "shellcheck", "apt-get install shellcheck");
         const scripts = fs.readdirSync(CI).sort();
-        for (const script of ["ci-context", "google-auth", "install-helm", "install-pulumi", "pulumi-at-deployed-scale", "pulumi-job", "run"]) assert.ok(scripts.includes(script), script);
+        for (const script of ["ci-context", "google-auth", "install-helm", "install-pulumi", "pulumi-at-deployed-scale", "pulumi-job", "run"])
+            assert.ok(scripts.includes(script), script);
         for (const script of scripts) {
             // shellcheck reads stdin: sources are resolved from here, as `source=` names them.
             const run = spawnSync("shellcheck", ["--shell=bash", "--external-sources", script], { cwd: CI, encoding: "utf8" });
@@ -129,7 +134,14 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
     });
 
     it("in a CI job, up and scale run only in the default branch's protected pipeline; preview runs anywhere", () => {
-        const protectedMain = { CI: "true", CI_JOB_ID: "7", CI_COMMIT_REF_PROTECTED: "true", CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", WORKERS: "5" };
+        const protectedMain = {
+            CI: "true",
+            CI_JOB_ID: "7",
+            CI_COMMIT_REF_PROTECTED: "true",
+            CI_COMMIT_BRANCH: "main",
+            CI_DEFAULT_BRANCH: "main",
+            WORKERS: "5",
+        };
         for (const action of ["up", "scale"]) {
             const job = runJob([action, "dev"], protectedMain);
             assert.equal(job.status, 0, `${action}: ${job.stderr}`);
@@ -151,14 +163,24 @@ describe(".ci/pulumi-job and .ci/install-pulumi (the CI jobs' Pulumi steps)", ()
             assert.equal(hooked.status, 2);
             assert.match(hooked.stderr, /BOUTIQUE_TEST_ROOT is set: a variable only tests may set/);
         }
-        const preview = runJob(["preview", "dev"], { CI: "true", CI_JOB_ID: "7", CI_COMMIT_REF_PROTECTED: "false", CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main" });
+        const preview = runJob(["preview", "dev"], {
+            CI: "true",
+            CI_JOB_ID: "7",
+            CI_COMMIT_REF_PROTECTED: "false",
+            CI_COMMIT_BRANCH: "feature/x",
+            CI_DEFAULT_BRANCH: "main",
+        });
         assert.equal(preview.status, 0, preview.stderr);
     });
 
     it("install-pulumi refuses a version that is not one, and reuses an installed CLI without downloading", () => {
         const home = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-home-"));
         try {
-            const install = (version: string) => spawnSync(path.join(CI, "install-pulumi"), [], { env: { PATH: process.env.PATH, PULUMI_HOME: home, PULUMI_VERSION: version }, encoding: "utf8" });
+            const install = (version: string) =>
+                spawnSync(path.join(CI, "install-pulumi"), [], {
+                    env: { PATH: process.env.PATH, PULUMI_HOME: home, PULUMI_VERSION: version },
+                    encoding: "utf8",
+                });
             assert.match(install("latest").stderr, /PULUMI_VERSION = "latest": must be a version such as 3\.248\.0/);
             const cli = path.join(home, "cli", "3.248.0", "pulumi");
             fs.mkdirSync(cli, { recursive: true });

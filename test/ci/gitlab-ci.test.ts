@@ -51,7 +51,7 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "gcl-bad-"));
         try {
             spawnSync("git", ["init", "-q", "-b", "main"], { cwd: scratch });
-            fs.writeFileSync(path.join(scratch, ".gitlab-ci.yml"), "test:\n  stage: test\n  when: sometimes\n  script: [\"echo hi\"]\n");
+            fs.writeFileSync(path.join(scratch, ".gitlab-ci.yml"), 'test:\n  stage: test\n  when: sometimes\n  script: ["echo hi"]\n');
             const bad = gitlabCiLocal(scratch);
             assert.notEqual(bad.status, 0);
             assert.match(bad.stderr + bad.stdout, /when/);
@@ -71,8 +71,16 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
 
     it("the default branch's protected pipeline runs test and the deploy (and builds the scaler image once its repository is set)", () => {
         assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push" }), ["test", "deploy"]);
-        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push", SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" }), ["test", "scaler-image", "deploy"]);
-        assert.deepEqual(pipeline({ CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main", CI_PIPELINE_SOURCE: "push" }), ["test"], "another branch only tests");
+        assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push", SCALER_IMAGE_REPOSITORY: "europe-west1-docker.pkg.dev/p/platform" }), [
+            "test",
+            "scaler-image",
+            "deploy",
+        ]);
+        assert.deepEqual(
+            pipeline({ CI_COMMIT_BRANCH: "feature/x", CI_DEFAULT_BRANCH: "main", CI_PIPELINE_SOURCE: "push" }),
+            ["test"],
+            "another branch only tests",
+        );
     });
 
     it("deploy, scale and the scaler image (the deploy account's jobs) are absent unless the pipeline is the default branch's and protected", () => {
@@ -108,7 +116,8 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
     });
 
     it("the scale job runs only in a pipeline of the protected default branch triggered with WORKERS, and alone", () => {
-        for (const source of ["api", "trigger", "web", "pipeline"]) assert.deepEqual(pipeline({ ...PROTECTED_MAIN, WORKERS: "5", CI_PIPELINE_SOURCE: source }), ["scale"], source);
+        for (const source of ["api", "trigger", "web", "pipeline"])
+            assert.deepEqual(pipeline({ ...PROTECTED_MAIN, WORKERS: "5", CI_PIPELINE_SOURCE: source }), ["scale"], source);
         assert.deepEqual(pipeline({ ...PROTECTED_MAIN, WORKERS: "5", CI_PIPELINE_SOURCE: "push" }), [], "a push never scales");
         assert.ok(!pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "api" }).includes("scale"), "an API pipeline without WORKERS does not scale");
     });
@@ -117,7 +126,11 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         const PROVIDER = "projects/123456789012/locations/global/workloadIdentityPools/gitlab-a1b2c3/providers/gitlab";
         const b64url = (text: string) => Buffer.from(text).toString("base64url");
         const now = Math.floor(Date.now() / 1000);
-        const ID_TOKEN = [{ alg: "RS256", typ: "JWT" }, { iss: "https://gitlab.example.com", aud: `https://iam.googleapis.com/${PROVIDER}`, exp: now + 3600 }, "sig"]
+        const ID_TOKEN = [
+            { alg: "RS256", typ: "JWT" },
+            { iss: "https://gitlab.example.com", aud: `https://iam.googleapis.com/${PROVIDER}`, exp: now + 3600 },
+            "sig",
+        ]
             .map((part) => b64url(typeof part === "string" ? part : JSON.stringify(part)))
             .join(".");
         let scratch: string;
@@ -125,14 +138,16 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         /** A copy of .gitlab-ci.yml and .ci/ in a git repository of its own, with recorders for pulumi and npm where the job looks for them. */
         before(function () {
             scratch = fs.mkdtempSync(path.join(os.tmpdir(), "gcl-jobs-"));
-            const git = (...args: string[]) => spawnSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd: scratch, encoding: "utf8" });
+            const git = (...args: string[]) =>
+                spawnSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd: scratch, encoding: "utf8" });
             git("init", "-q", "-b", "main");
             fs.copyFileSync(CI_FILE, path.join(scratch, ".gitlab-ci.yml"));
             fs.cpSync(path.join(PROJECT_ROOT, ".ci"), path.join(scratch, ".ci"), { recursive: true });
             // install-pulumi finds the "installed" CLI; the recorders log each call.
             const cli = path.join(scratch, ".pulumi-home", "cli", "3.248.0", "pulumi");
             fs.mkdirSync(cli, { recursive: true });
-            for (const tool of ["pulumi", "npm"]) fs.writeFileSync(path.join(cli, tool), `#!/usr/bin/env bash\necho "${tool} $*" >> "${scratch}/calls.log"\n`, { mode: 0o755 });
+            for (const tool of ["pulumi", "npm"])
+                fs.writeFileSync(path.join(cli, tool), `#!/usr/bin/env bash\necho "${tool} $*" >> "${scratch}/calls.log"\n`, { mode: 0o755 });
             fs.mkdirSync(path.join(scratch, "node_modules", ".bin"), { recursive: true });
             fs.writeFileSync(path.join(scratch, "node_modules", ".bin", "tsx"), "#!/bin/sh\n", { mode: 0o755 });
             git("add", "-A");
@@ -160,7 +175,12 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
             };
             const args = ["--force-shell-executor", "--no-color", ...Object.entries(all).flatMap(([key, value]) => ["--variable", `${key}=${value}`]), job];
             const home = fs.mkdtempSync(path.join(os.tmpdir(), "gcl-home-"));
-            const run = spawnSync(GITLAB_CI_LOCAL, args, { cwd: scratch, encoding: "utf8", env: { ...process.env, HOME: home, NO_COLOR: "1" }, timeout: 120_000 });
+            const run = spawnSync(GITLAB_CI_LOCAL, args, {
+                cwd: scratch,
+                encoding: "utf8",
+                env: { ...process.env, HOME: home, NO_COLOR: "1" },
+                timeout: 120_000,
+            });
             fs.rmSync(home, { recursive: true, force: true });
             const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
             return { status: run.status, output: `${run.stdout}${run.stderr}`, calls };
@@ -173,7 +193,10 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         });
 
         it("deploy and scale without the STACK variable refuse, saying to set it, before any Pulumi call", () => {
-            for (const [name, variables] of [["deploy", {}], ["scale", { WORKERS: "3", CI_PIPELINE_SOURCE: "api" }]] as const) {
+            for (const [name, variables] of [
+                ["deploy", {}],
+                ["scale", { WORKERS: "3", CI_PIPELINE_SOURCE: "api" }],
+            ] as const) {
                 const job = runJob(name, { ...variables, STACK: "" });
                 assert.notEqual(job.status, 0, job.output);
                 assert.match(job.output, /pulumi-job: no stack: set the CI\/CD variable STACK/);
@@ -184,8 +207,16 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         it("deploy and scale refuse a variable only tests may set, in the script, before any Pulumi call", () => {
             const cases: [string, Record<string, string>, RegExp][] = [
                 ["deploy", { BOUTIQUE_TEST_ROOT: "/tmp/root" }, /pulumi-job: BOUTIQUE_TEST_ROOT is set: a variable only tests may set; up refuses it/],
-                ["deploy", { GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token" }, /pulumi-job: GOOGLE_STS_URL is set: a variable only tests may set; up refuses it/],
-                ["scale", { WORKERS: "3", CI_PIPELINE_SOURCE: "api", BOUTIQUE_TEST_WAIT_SECONDS: "0" }, /pulumi-job: BOUTIQUE_TEST_WAIT_SECONDS is set: a variable only tests may set; scale refuses it/],
+                [
+                    "deploy",
+                    { GOOGLE_STS_URL: "https://sts.googleapis.com/v1/token" },
+                    /pulumi-job: GOOGLE_STS_URL is set: a variable only tests may set; up refuses it/,
+                ],
+                [
+                    "scale",
+                    { WORKERS: "3", CI_PIPELINE_SOURCE: "api", BOUTIQUE_TEST_WAIT_SECONDS: "0" },
+                    /pulumi-job: BOUTIQUE_TEST_WAIT_SECONDS is set: a variable only tests may set; scale refuses it/,
+                ],
             ];
             for (const [name, variables, refusal] of cases) {
                 const job = runJob(name, variables);
@@ -207,7 +238,10 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
     describe("Google access: id_tokens through STS, never a key", () => {
         const expanded = () => {
             gitlabCiLocal(PROJECT_ROOT);
-            return parse(fs.readFileSync(path.join(PROJECT_ROOT, ".gitlab-ci-local", "expanded-gitlab-ci.yml"), "utf8")) as Record<string, Record<string, unknown>>;
+            return parse(fs.readFileSync(path.join(PROJECT_ROOT, ".gitlab-ci-local", "expanded-gitlab-ci.yml"), "utf8")) as Record<
+                string,
+                Record<string, unknown>
+            >;
         };
 
         it("every job that acts as a service account gets an id_token for the provider and exchanges it with .ci/google-auth", () => {
@@ -229,7 +263,9 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         });
 
         it("no key, key file or long-lived Google secret appears anywhere in CI", () => {
-            const text = [CI_FILE, ...fs.readdirSync(path.join(PROJECT_ROOT, ".ci")).map((file) => path.join(PROJECT_ROOT, ".ci", file))].map((file) => fs.readFileSync(file, "utf8")).join("\n");
+            const text = [CI_FILE, ...fs.readdirSync(path.join(PROJECT_ROOT, ".ci")).map((file) => path.join(PROJECT_ROOT, ".ci", file))]
+                .map((file) => fs.readFileSync(file, "utf8"))
+                .join("\n");
             for (const pattern of [/activate-service-account/, /key[-_]?file/i, /GOOGLE_CREDENTIALS/, /"private_key"/, /service_account"/]) {
                 assert.doesNotMatch(text, pattern);
             }
@@ -238,9 +274,15 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         it("reads exactly the variables the bootstrap stack outputs, and pins the Pulumi CLI to @pulumi/pulumi", () => {
             const text = fs.readFileSync(CI_FILE, "utf8");
             const scripts = ["google-auth", "pulumi-job"].map((script) => fs.readFileSync(path.join(PROJECT_ROOT, ".ci", script), "utf8")).join("\n");
-            const read = new Set([...`${text}${scripts}`.matchAll(/\$\{?([A-Z][A-Z0-9_]+)/g)].map((match) => match[1]).filter((name) => /^(GCP_|PULUMI_BACKEND|PULUMI_SECRETS|SCALER_IMAGE)/.test(name)));
+            const read = new Set(
+                [...`${text}${scripts}`.matchAll(/\$\{?([A-Z][A-Z0-9_]+)/g)]
+                    .map((match) => match[1])
+                    .filter((name) => /^(GCP_|PULUMI_BACKEND|PULUMI_SECRETS|SCALER_IMAGE)/.test(name)),
+            );
             assert.deepEqual([...read].filter((name) => name !== "GCP_SERVICE_ACCOUNT").sort(), [...CI_VARIABLES].sort());
-            const sdk = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/pulumi"];
+            const sdk = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies[
+                "@pulumi/pulumi"
+            ];
             assert.equal((parse(text) as { variables: Record<string, string> }).variables.PULUMI_VERSION, sdk);
         });
     });

@@ -18,7 +18,11 @@ function npmRunUp(args: readonly string[], failing?: "npm" | "pulumi") {
     for (const tool of ["pulumi", "npm"]) {
         fs.writeFileSync(path.join(bin, tool), `#!/usr/bin/env bash\necho "${tool} $*" >> "${log}"\n${tool === failing ? "exit 1\n" : ""}`, { mode: 0o755 });
     }
-    const run = spawnSync(REAL_NPM, ["run", "--silent", "up", "--", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    const run = spawnSync(REAL_NPM, ["run", "--silent", "up", "--", ...args], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        encoding: "utf8",
+    });
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
     fs.rmSync(bin, { recursive: true, force: true });
     return { status: run.status, stderr: run.stderr, calls };

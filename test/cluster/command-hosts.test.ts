@@ -63,7 +63,9 @@ describe("remote commands dial only VMs they wait for (the command provider dial
             assert.ok(dials.length >= 5, `${dials.length} commands run something on create`);
             const unknown = dials.filter((dial) => !vms.has(dial.host));
             assert.deepEqual(unknown, [], "every command dials a VM of this stack");
-            const early = dials.filter((dial) => !waitsFor(evaluation, dial.command, vms.get(dial.host) as string)).map((dial) => `${dial.command} -> ${vms.get(dial.host)}`);
+            const early = dials
+                .filter((dial) => !waitsFor(evaluation, dial.command, vms.get(dial.host) as string))
+                .map((dial) => `${dial.command} -> ${vms.get(dial.host)}`);
             assert.deepEqual(early, [], "a command would dial a VM that may not exist yet");
         });
     }

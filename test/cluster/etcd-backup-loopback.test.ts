@@ -66,7 +66,8 @@ describe("etcd backup and restore: the rendered scripts against a real etcd on l
 
     const googleEnv = async (fake: FakeGoogle): Promise<Record<string, string>> => lab.scriptEnv(await fake.start());
 
-    const backup = (reason: string[], extra: Record<string, string> = {}, environment = env) => run(renderEtcdBackupScript(settings), reason, { ...environment, ...extra }, lab.dir);
+    const backup = (reason: string[], extra: Record<string, string> = {}, environment = env) =>
+        run(renderEtcdBackupScript(settings), reason, { ...environment, ...extra }, lab.dir);
     const restore = (args: string[], extra: Record<string, string> = {}, expectedMembers = 1) =>
         run(renderEtcdRestoreScript({ ...settings, expectedMembers }), args, { ...env, ...extra }, lab.dir);
 
@@ -82,7 +83,10 @@ describe("etcd backup and restore: the rendered scripts against a real etcd on l
     const manifests = () => fs.readdirSync(lab.path("/etc/kubernetes/manifests")).sort();
 
     it("backs up with a host-signed token, survives a wiped data dir and restores the same keys (--latest)", async () => {
-        const ops = Array.from({ length: KEY_COUNT }, (_, i) => [`/registry/test/key-${String(i).padStart(3, "0")}`, `value-${i}-${crypto.randomBytes(8).toString("hex")}`]);
+        const ops = Array.from({ length: KEY_COUNT }, (_, i) => [
+            `/registry/test/key-${String(i).padStart(3, "0")}`,
+            `value-${i}-${crypto.randomBytes(8).toString("hex")}`,
+        ]);
         for (const [key, value] of ops) written.set(key, value);
         for (const [key, value] of ops) lab.etcdctl("put", key, value);
         assert.equal(readKeys().size, KEY_COUNT);
@@ -102,7 +106,10 @@ describe("etcd backup and restore: the rendered scripts against a real etcd on l
         // What STS verified: the program's kid (from the public key), issuer, audience, subject, 5 minutes.
         const exchange = google.granted[0];
         assert.equal(exchange.header.kid, serviceAccountKeyId(lab.serviceAccountPublicKeyPem));
-        assert.deepEqual([exchange.claims.iss, exchange.claims.aud, exchange.claims.sub], [expectations.issuer, expectations.tokenAudience, expectations.subject]);
+        assert.deepEqual(
+            [exchange.claims.iss, exchange.claims.aud, exchange.claims.sub],
+            [expectations.issuer, expectations.tokenAudience, expectations.subject],
+        );
         assert.equal(Number(exchange.claims.exp) - Number(exchange.claims.iat), HOST_TOKEN_LIFETIME_SECONDS);
 
         await lab.pause();
@@ -120,7 +127,9 @@ describe("etcd backup and restore: the rendered scripts against a real etcd on l
         const calls = lab.calls();
         assert.ok(calls.some((call) => /^ctr -n k8s\.io run --rm --mount \S+ \S+ \S+ etcdctl snapshot restore .* --name boutique-cp-0 /.test(call)));
         assert.ok(!calls.some((call) => call.includes("--bump-revision")), "etcdctl cannot bump revisions");
-        console.log(`      ${KEY_COUNT} keys written, backed up in ${first.seconds.toFixed(1)}s, restored ${readKeys().size} after a wipe in ${restored.seconds.toFixed(1)}s`);
+        console.log(
+            `      ${KEY_COUNT} keys written, backed up in ${first.seconds.toFixed(1)}s, restored ${readKeys().size} after a wipe in ${restored.seconds.toFixed(1)}s`,
+        );
     });
 
     it("restores a live member from a named object with etcdutl, bumping the revision, and keeps the old data aside", async () => {

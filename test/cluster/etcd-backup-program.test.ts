@@ -55,10 +55,16 @@ describe("etcd backups in the program (Pulumi mocks)", function () {
         for (const grant of grants) {
             assert.match(
                 String(inputs(grant).member),
-                new RegExp(`^principal://iam\\.googleapis\\.com/projects/\\d+/locations/global/workloadIdentityPools/${String(pool)}/subject/system:serviceaccount:kube-system:etcd-backup$`),
+                new RegExp(
+                    `^principal://iam\\.googleapis\\.com/projects/\\d+/locations/global/workloadIdentityPools/${String(pool)}/subject/system:serviceaccount:kube-system:etcd-backup$`,
+                ),
             );
         }
-        assert.deepEqual(dev.resources.filter((resource) => /key:Key$/i.test(resource.type)).map((resource) => resource.type), [], "no service-account key resource");
+        assert.deepEqual(
+            dev.resources.filter((resource) => /key:Key$/i.test(resource.type)).map((resource) => resource.type),
+            [],
+            "no service-account key resource",
+        );
     });
 
     it("installs the scripts and units on every control plane after it is up and the grants exist, from the config's schedule", async () => {
@@ -71,23 +77,37 @@ describe("etcd backups in the program (Pulumi mocks)", function () {
         const pool = String(inputs(byName(three, "federation-pool")).workloadIdentityPoolId);
         for (const i of [0, 1, 2]) {
             const install = byName(three, `etcd-backup-install-cp-${i}`);
-            assert.ok(["etcd-backup-objectCreator", "etcd-backup-objectViewer"].every((grant) => install.dependsOn.includes(grant)), `cp-${i} waits for the grants`);
+            assert.ok(
+                ["etcd-backup-objectCreator", "etcd-backup-objectViewer"].every((grant) => install.dependsOn.includes(grant)),
+                `cp-${i} waits for the grants`,
+            );
             assert.ok(install.dependsOn.includes(`cp-${i}-bring-up`), `cp-${i}'s install waits for its bring-up`);
             // A replaced control plane (a new bring-up id) gets the scripts and the timer again.
             assert.equal((inputs(install).triggers as unknown[] | undefined)?.length, 1, `cp-${i}'s install is triggered by its bring-up`);
             const files = decodeBundle(String(inputs(install).stdin));
-            assert.deepEqual([...files.keys()].sort(), [ETCD_BACKUP_COMMAND, ETCD_RESTORE_COMMAND, ETCD_BACKUP_UNIT_PATHS.service, ETCD_BACKUP_UNIT_PATHS.timer].sort());
+            assert.deepEqual(
+                [...files.keys()].sort(),
+                [ETCD_BACKUP_COMMAND, ETCD_RESTORE_COMMAND, ETCD_BACKUP_UNIT_PATHS.service, ETCD_BACKUP_UNIT_PATHS.timer].sort(),
+            );
             const backup = files.get(ETCD_BACKUP_COMMAND)?.content ?? "";
             assert.match(backup, new RegExp(`^readonly NODE_NAME='boutique-dev-cp-${i}'$`, "m"));
             assert.match(backup, new RegExp(`^readonly BUCKET='${String(bucket.name)}'$`, "m"));
             assert.match(backup, /^readonly TOKEN_ISSUER='https:\/\/kubernetes\.default\.svc\.cluster\.local'$/m);
-            assert.match(backup, new RegExp(`^readonly TOKEN_AUDIENCE='https://iam\\.googleapis\\.com/projects/\\d+/locations/global/workloadIdentityPools/${pool}/providers/kubernetes'$`, "m"));
+            assert.match(
+                backup,
+                new RegExp(
+                    `^readonly TOKEN_AUDIENCE='https://iam\\.googleapis\\.com/projects/\\d+/locations/global/workloadIdentityPools/${pool}/providers/kubernetes'$`,
+                    "m",
+                ),
+            );
             assert.match(files.get(ETCD_RESTORE_COMMAND)?.content ?? "", /^readonly EXPECTED_MEMBERS=3$/m);
             assert.match(files.get(ETCD_BACKUP_UNIT_PATHS.timer)?.content ?? "", /^OnCalendar=\*-\*-\* 02:30:00$/m);
             assert.match(three.artifacts[`nodes/cp-${i}/etcd-backup.timer`], /^Persistent=true$/m);
         }
         assert.deepEqual(
-            Object.keys(dev.artifacts).filter((file) => file.includes("etcd")).sort(),
+            Object.keys(dev.artifacts)
+                .filter((file) => file.includes("etcd"))
+                .sort(),
             ["etcd-backup.service", "etcd-backup.sh", "etcd-backup.timer", "etcd-restore.sh", "install-etcd-backup.sh"].map((file) => `nodes/cp-0/${file}`),
         );
     });

@@ -11,14 +11,20 @@ describe("firewall rules", () => {
 
     it("nothing open to the internet except 80/443 on HAProxy", () => {
         const open = rules.filter((rule) => rule.sourceRanges?.includes("0.0.0.0/0"));
-        assert.deepEqual(open.map((rule) => [rule.targetTags, portsOf(rule)]), [[[NETWORK_TAGS.haproxy], ["tcp/80", "tcp/443"]]]);
+        assert.deepEqual(
+            open.map((rule) => [rule.targetTags, portsOf(rule)]),
+            [[[NETWORK_TAGS.haproxy], ["tcp/80", "tcp/443"]]],
+        );
     });
 
     it("22, 6443 and 10250 are only reachable from tags, IAP, the admin networks or the cluster's own egress", () => {
         const withEgress = firewallRules({ adminCidrs: ["203.0.113.0/24"], clusterEgress: "198.51.100.7/32" });
         for (const rule of withEgress.filter((r) => portsOf(r).some((port) => ["tcp/22", "tcp/6443", "tcp/10250"].includes(port)))) {
             const ranges = rule.sourceRanges ?? [];
-            assert.ok(ranges.every((range) => [IAP_TCP_FORWARDING_RANGE, "203.0.113.0/24", "198.51.100.7/32"].includes(range)), `${rule.name}: ${ranges.join(", ")}`);
+            assert.ok(
+                ranges.every((range) => [IAP_TCP_FORWARDING_RANGE, "203.0.113.0/24", "198.51.100.7/32"].includes(range)),
+                `${rule.name}: ${ranges.join(", ")}`,
+            );
         }
     });
 
@@ -40,7 +46,10 @@ describe("firewall rules", () => {
 
     it("SSH reaches nodes only from the bastion and IAP", () => {
         const ssh = rules.filter((rule) => portsOf(rule).includes("tcp/22") && rule.targetTags.includes(NETWORK_TAGS.node));
-        assert.deepEqual(ssh.map((rule) => rule.sourceTags ?? rule.sourceRanges), [[NETWORK_TAGS.haproxy], [IAP_TCP_FORWARDING_RANGE]]);
+        assert.deepEqual(
+            ssh.map((rule) => rule.sourceTags ?? rule.sourceRanges),
+            [[NETWORK_TAGS.haproxy], [IAP_TCP_FORWARDING_RANGE]],
+        );
     });
 
     it("refuses an empty admin list", () => {

@@ -27,14 +27,30 @@ describe("the rendered haproxy.cfg and ingress.cfg, running together in the real
 
     before(async function () {
         requireTool(this, "haproxy", "apt-get install haproxy");
-        ports = { apiServer: await freePort(), http: await freePort(), https: await freePort(), ingressHttp: await freePort(), ingressHttps: await freePort(), stats: await freePort(), metrics: await freePort() };
+        ports = {
+            apiServer: await freePort(),
+            http: await freePort(),
+            https: await freePort(),
+            ingressHttp: await freePort(),
+            ingressHttps: await freePort(),
+            stats: await freePort(),
+            metrics: await freePort(),
+        };
         const apiCert = selfSignedFor("kube-apiserver");
         for (const server of CONTROL_PLANES) {
             apiServers.set(server.name, await lab.backend({ ...server, port: ports.apiServer, tls: apiCert, delayMs: 20 }));
         }
         await lab.backend({ name: "worker-0 http", address: "127.0.0.5", port: ports.ingressHttp });
         await lab.backend({ name: "worker-0 https", address: "127.0.0.5", port: ports.ingressHttps, tls: selfSignedFor("istio-gateway-worker-0") });
-        const files = renderHaproxyConfig({ controlPlanes: CONTROL_PLANES, workers: WORKERS, ports, bindAddress: "127.0.0.1", metricsAddress: "127.0.0.1", systemService: false, maxConnections: 2000 });
+        const files = renderHaproxyConfig({
+            controlPlanes: CONTROL_PLANES,
+            workers: WORKERS,
+            ports,
+            bindAddress: "127.0.0.1",
+            metricsAddress: "127.0.0.1",
+            systemService: false,
+            maxConnections: 2000,
+        });
         // As the VM's service loads them: -f haproxy.cfg -f ingress.cfg.
         await lab.haproxy([files.api, files.ingress], ports.apiServer);
         // Every server must pass its health check (GET /healthz over TLS for the API servers).

@@ -39,7 +39,10 @@ describe("joins that can be retried (engine model + fake kubeadm with token life
                 lab.advance(3600);
                 const second = engine.up(commands);
                 assert.ok(summary(second).includes(`worker-1-membership:${recordFailedCreates ? "update" : "create"}:ok`), summary(second).join(", "));
-                assert.ok(second.every((step) => step.ok), summary(second).join(", "));
+                assert.ok(
+                    second.every((step) => step.ok),
+                    summary(second).join(", "),
+                );
                 assert.equal(tokenMints(lab, worker), 2, "the retry mints its own token");
                 assert.ok(lab.nodes().includes(worker));
                 assert.deepEqual(lab.tokens(), [], "no token outlives its attempt");
@@ -65,7 +68,10 @@ describe("joins that can be retried (engine model + fake kubeadm with token life
 
             lab.advance(3 * 3600);
             const second = engine.up(commands);
-            assert.ok(second.every((step) => step.ok), summary(second).join(", "));
+            assert.ok(
+                second.every((step) => step.ok),
+                summary(second).join(", "),
+            );
             assert.ok(summary(second).includes("cp-1-bring-up:create:ok"));
             assert.ok(summary(second).includes("cp-2-bring-up:create:ok"), "the next control plane follows");
             assert.deepEqual(

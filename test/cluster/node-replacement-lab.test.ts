@@ -12,8 +12,16 @@ import { JoinLab } from "../support/join-lab";
  */
 
 const summary = (steps: readonly StepRecord[]) => steps.map((step) => `${step.name}:${step.op}:${step.ok ? "ok" : "failed"}`);
-const memberNames = (lab: JoinLab) => lab.etcdMembers().map((line) => line.split(", ")[2]).sort();
-const memberIdOf = (lab: JoinLab, node: string) => lab.etcdMembers().find((line) => line.split(", ")[2] === node)?.split(", ")[0];
+const memberNames = (lab: JoinLab) =>
+    lab
+        .etcdMembers()
+        .map((line) => line.split(", ")[2])
+        .sort();
+const memberIdOf = (lab: JoinLab, node: string) =>
+    lab
+        .etcdMembers()
+        .find((line) => line.split(", ")[2] === node)
+        ?.split(", ")[0];
 const initCalls = (lab: JoinLab) => lab.calls().filter((call) => / kubeadm init /.test(call));
 
 describe("a replaced control plane joins the running cluster, never initializes a new one (engine model + join lab)", function () {
@@ -25,7 +33,10 @@ describe("a replaced control plane joins the running cluster, never initializes 
         try {
             const engine = new CommandEngine(lab.runner);
             const first = engine.up(commands);
-            assert.ok(first.every((step) => step.ok), summary(first).join(", "));
+            assert.ok(
+                first.every((step) => step.ok),
+                summary(first).join(", "),
+            );
             const cpNames = ["boutique-dev-cp-0", "boutique-dev-cp-1", "boutique-dev-cp-2"];
             assert.deepEqual(memberNames(lab), cpNames);
             const oldMember = memberIdOf(lab, "boutique-dev-cp-0");
@@ -54,7 +65,11 @@ describe("a replaced control plane joins the running cluster, never initializes 
             assert.notEqual(memberIdOf(lab, "boutique-dev-cp-0"), oldMember, "cp-0's member is a new one");
             assert.ok(lab.nodes().includes("boutique-dev-cp-0"));
             assert.deepEqual(lab.tokens(), [], "the join's token is deleted when it ends");
-            assert.deepEqual(engine.up(withNewInstanceId(commands, ["cp-0-bring-up", "cp-0-membership"], "cp-0-new-instance")), [], "a third up has nothing to do");
+            assert.deepEqual(
+                engine.up(withNewInstanceId(commands, ["cp-0-bring-up", "cp-0-membership"], "cp-0-new-instance")),
+                [],
+                "a third up has nothing to do",
+            );
         } finally {
             lab.cleanup();
         }
@@ -66,7 +81,10 @@ describe("a replaced control plane joins the running cluster, never initializes 
         try {
             const engine = new CommandEngine(lab.runner);
             const first = engine.up(commands);
-            assert.ok(first.every((step) => step.ok), summary(first).join(", "));
+            assert.ok(
+                first.every((step) => step.ok),
+                summary(first).join(", "),
+            );
             assert.equal(initCalls(lab).length, 1);
 
             const cp0 = addressOf("boutique-dev-cp-0");
@@ -75,9 +93,19 @@ describe("a replaced control plane joins the running cluster, never initializes 
             const before = lab.calls().length;
             const second = engine.up(withNewInstanceId(commands, ["cp-0-bring-up"], "cp-0-new-instance"));
             assert.deepEqual(summary(second), ["cp-0-bring-up:replace:failed"]);
-            assert.match(second[0].stderr, /boutique-dev-cp-0: step 'find the cluster' failed: .*is the cluster's only control plane, so there is none to join/);
+            assert.match(
+                second[0].stderr,
+                /boutique-dev-cp-0: step 'find the cluster' failed: .*is the cluster's only control plane, so there is none to join/,
+            );
             assert.match(second[0].stderr, /pulumi config set boutique-platform:restoreControlPlaneFromBackup true/);
-            assert.deepEqual(lab.calls().slice(before).filter((call) => / kubeadm /.test(call)), [], "neither init nor join");
+            assert.deepEqual(
+                lab
+                    .calls()
+                    .slice(before)
+                    .filter((call) => / kubeadm /.test(call)),
+                [],
+                "neither init nor join",
+            );
             assert.equal(initCalls(lab).length, 1, "kubeadm init ran once over the whole history");
             assert.ok(!lab.sandbox(cp0).exists("/etc/kubernetes/admin.conf"), "no second cluster on the new VM");
         } finally {

@@ -59,7 +59,10 @@ describe("safe node replacement: what a template change would do (render --diff,
             it("replaces every node VM, and cluster-init is neither replaced nor re-run (at most its no-op update)", async () => {
                 const { after, diff } = await plan(change);
                 const replaced = replacedVms(diff).filter(isNodeVm);
-                const nodeVms = after.resources.map((resource) => resource.name).filter(isNodeVm).sort();
+                const nodeVms = after.resources
+                    .map((resource) => resource.name)
+                    .filter(isNodeVm)
+                    .sort();
                 assert.deepEqual(replaced, nodeVms);
                 assert.deepEqual(diff.created, []);
                 assert.deepEqual(diff.deleted, []);
@@ -70,7 +73,13 @@ describe("safe node replacement: what a template change would do (render --diff,
                     assert.equal(byName(after, "cluster-init").inputs.update, "true", "cluster-init's update must be a no-op");
                 }
                 assert.deepEqual(byName(after, "cluster-init").inputs.triggers, undefined, "nothing may ever re-trigger kubeadm init");
-                console.log(`      ${change.label}: replaced ${replaced.length} node VMs; cluster-init ${init ? `updated (no-op) at ${init.paths.join(", ")}` : "unchanged"}; other VMs replaced: ${replacedVms(diff).filter((vm) => !isNodeVm(vm)).join(", ") || "none"}`);
+                console.log(
+                    `      ${change.label}: replaced ${replaced.length} node VMs; cluster-init ${init ? `updated (no-op) at ${init.paths.join(", ")}` : "unchanged"}; other VMs replaced: ${
+                        replacedVms(diff)
+                            .filter((vm) => !isNodeVm(vm))
+                            .join(", ") || "none"
+                    }`,
+                );
             });
 
             it("each replaced VM waits for its own roll, whose update (the script) changes, and is settled after it rejoins", async () => {
@@ -112,7 +121,8 @@ describe("safe node replacement: what a template change would do (render --diff,
                     segments.push(`[${[...own].reverse().join(" -> ")}]`);
                 }
                 // No control plane waits for a later one (the order is a chain, not a cycle).
-                for (const i of CONTROL_PLANES) for (const j of CONTROL_PLANES.filter((j) => j > i)) assert.ok(!waitsFor(after, `cp-${i}-vm`, `cp-${j}-bring-up`));
+                for (const i of CONTROL_PLANES)
+                    for (const j of CONTROL_PLANES.filter((j) => j > i)) assert.ok(!waitsFor(after, `cp-${i}-vm`, `cp-${j}-bring-up`));
                 console.log(`      ${change.label}: ${segments.join(" ")}`);
             });
         });
@@ -123,7 +133,10 @@ describe("safe node replacement: what a template change would do (render --diff,
 
         it("changes the workers in place (stop, resize, start; no replacement), each inside its changed roll", async () => {
             const { after, diff } = await plan(change);
-            const workers = after.resources.map((resource) => resource.name).filter((name) => /^worker-\d+-vm$/.test(name)).sort();
+            const workers = after.resources
+                .map((resource) => resource.name)
+                .filter((name) => /^worker-\d+-vm$/.test(name))
+                .sort();
             assert.deepEqual(replacedVms(diff), [], "a machine type change replaces nothing");
             assert.deepEqual(updatedInPlaceVms(diff), workers);
             for (const vm of workers) {
@@ -136,7 +149,10 @@ describe("safe node replacement: what a template change would do (render --diff,
                 // Its join config's instance-type label changes, so the membership's stdin does: an
                 // update, which finds the node joined and does nothing. Never a replacement (a rejoin).
                 const membership = changeOf(diff, `${node}-membership`);
-                assert.ok(!membership || membership.paths.every((path) => path === "stdin"), `${node} keeps its VM, so it must not rejoin: ${membership?.paths.join(", ")}`);
+                assert.ok(
+                    !membership || membership.paths.every((path) => path === "stdin"),
+                    `${node} keeps its VM, so it must not rejoin: ${membership?.paths.join(", ")}`,
+                );
             }
             for (const i of CONTROL_PLANES) assert.equal(changeOf(diff, `cp-${i}-roll`), undefined, "control planes keep their machine type");
             assert.equal(changeOf(diff, "cluster-init"), undefined);

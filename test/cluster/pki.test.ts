@@ -38,12 +38,20 @@ describe("PKI facts computed in the program", () => {
     });
 
     it("provider ids are gce://<project>/<zone>/<instance>, validated", () => {
-        assert.equal(gceProviderId("boutique-dev-000000", "europe-west1-b", "boutique-dev-worker-3"), "gce://boutique-dev-000000/europe-west1-b/boutique-dev-worker-3");
+        assert.equal(
+            gceProviderId("boutique-dev-000000", "europe-west1-b", "boutique-dev-worker-3"),
+            "gce://boutique-dev-000000/europe-west1-b/boutique-dev-worker-3",
+        );
         assert.throws(() => gceProviderId("boutique-dev-000000", "europe-west1", "w"), /zone "europe-west1" is not a valid GCE zone name/);
         assert.throws(() => gceProviderId("P", "europe-west1-b", "w"), /project "P" is not a valid GCE project name/);
         const id = gceProviderId("boutique-dev-000000", "europe-west1-b", "boutique-dev-worker-3");
         assert.deepEqual(parseGceProviderId(id), { project: "boutique-dev-000000", zone: "europe-west1-b", instance: "boutique-dev-worker-3" });
-        for (const bad of ["aws:///us-east-1a/i-0abc", "gce://P/europe-west1-b/w", "gce://boutique-dev-000000/europe-west1-b/a/b", "gce://boutique-dev-000000/europe-west1-b/Worker"]) {
+        for (const bad of [
+            "aws:///us-east-1a/i-0abc",
+            "gce://P/europe-west1-b/w",
+            "gce://boutique-dev-000000/europe-west1-b/a/b",
+            "gce://boutique-dev-000000/europe-west1-b/Worker",
+        ]) {
             assert.equal(parseGceProviderId(bad), undefined, bad);
         }
     });

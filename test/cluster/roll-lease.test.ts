@@ -77,16 +77,28 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         const changeOverlap = overlaps(changes);
         const holdOverlap = overlaps(holds(lab));
         const order = [...changes].sort((a, b) => a.from - b.from).map((change) => change.label);
-        console.log(`      order: ${order.join(", ")}; change overlaps: ${changeOverlap.overlapping.length} (smallest gap ${changeOverlap.smallestGapMs} ms); lease-hold overlaps: ${holdOverlap.overlapping.length} (smallest gap ${holdOverlap.smallestGapMs} ms)`);
+        console.log(
+            `      order: ${order.join(", ")}; change overlaps: ${changeOverlap.overlapping.length} (smallest gap ${changeOverlap.smallestGapMs} ms); lease-hold overlaps: ${holdOverlap.overlapping.length} (smallest gap ${holdOverlap.smallestGapMs} ms)`,
+        );
         assert.deepEqual(changeOverlap.overlapping, []);
         assert.deepEqual(holdOverlap.overlapping, []);
-        assert.deepEqual(holds(lab).map((hold) => hold.label).sort(), [...NODES].sort(), "each node took the lease exactly once");
+        assert.deepEqual(
+            holds(lab)
+                .map((hold) => hold.label)
+                .sort(),
+            [...NODES].sort(),
+            "each node took the lease exactly once",
+        );
         // Each change happened inside its own node's hold, and every node was drained first and is back in service.
         for (const change of changes) {
             const hold = holds(lab).find((h) => h.label === change.label);
             assert.ok(hold && hold.from <= change.from && change.to <= hold.to, `${change.label}'s change lies inside its hold`);
         }
-        const verbs = (node: string) => lab.events().filter((event) => event.what.endsWith(node)).map((event) => event.what.split(" ")[0]);
+        const verbs = (node: string) =>
+            lab
+                .events()
+                .filter((event) => event.what.endsWith(node))
+                .map((event) => event.what.split(" ")[0]);
         for (const node of NODES) assert.deepEqual(verbs(node), ["took", "cordon", "drained", "uncordon", "released"], node);
         assert.equal(lab.holder(), undefined, "the last node gave the lease back");
     });
@@ -96,18 +108,28 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         const running = NODES.slice(0, 2).map((node) => changeNode(lab, node));
         await pause(2000);
         assert.equal(lab.holder(), "boutique-dev-worker-9", "nobody takes a live lease");
-        assert.deepEqual(lab.events().filter((event) => event.what.startsWith("took")), []);
+        assert.deepEqual(
+            lab.events().filter((event) => event.what.startsWith("took")),
+            [],
+        );
         const expiredAt = Date.now();
         lab.setClockOffset(ROLL_LEASE_SECONDS + 60);
         const results = await Promise.all(running);
         for (const result of results) assert.equal(result.finish?.status, 0, `${result.node}: ${result.start.stderr}${result.finish?.stderr ?? ""}`);
         const taken = holds(lab);
         assert.deepEqual(taken.map((hold) => hold.label).sort(), NODES.slice(0, 2).sort());
-        assert.ok(taken.every((hold) => hold.from > expiredAt), "taken only after it expired");
+        assert.ok(
+            taken.every((hold) => hold.from > expiredAt),
+            "taken only after it expired",
+        );
         assert.deepEqual(overlaps(taken).overlapping, []);
-        const takeover = results.find((result) => /took over the roll lease from boutique-dev-worker-9, who had not renewed it since /.test(result.start.stderr));
+        const takeover = results.find((result) =>
+            /took over the roll lease from boutique-dev-worker-9, who had not renewed it since /.test(result.start.stderr),
+        );
         assert.ok(takeover, results.map((result) => result.start.stderr).join("\n"));
-        console.log(`      waited ${expiredAt - Math.min(...results.map((r) => r.start.startedAt))} ms on the live lease; first taken ${Math.min(...taken.map((h) => h.from)) - expiredAt} ms after it expired`);
+        console.log(
+            `      waited ${expiredAt - Math.min(...results.map((r) => r.start.startedAt))} ms on the live lease; first taken ${Math.min(...taken.map((h) => h.from)) - expiredAt} ms after it expired`,
+        );
     });
 
     it("a failing drain gives the lease back, puts the node back in service and fails naming the step; the next node then goes", async () => {
@@ -116,7 +138,10 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         const run = await lab.run(failing, startScript(failing), { waitSeconds: WAIT_SECONDS });
         assert.notEqual(run.status, 0);
         assert.match(run.stderr, new RegExp(`${failing}: step 'drain' failed within 30 s; the node is back in service and its VM unchanged`));
-        assert.deepEqual(lab.events().map((event) => event.what.split(" ")[0]), ["took", "cordon", "drain-failed", "uncordon", "delete-begin", "released"]);
+        assert.deepEqual(
+            lab.events().map((event) => event.what.split(" ")[0]),
+            ["took", "cordon", "drain-failed", "uncordon", "delete-begin", "released"],
+        );
         assert.equal(lab.holder(), undefined);
         const after = await changeNode(lab, next);
         assert.equal(after.finish?.status, 0, after.start.stderr);
@@ -154,7 +179,11 @@ describe("the roll lease: one node changes at a time (rendered roll scripts as c
         assert.equal(lab.holder(), fast, "the fast waiter took the expired lease over");
         // The fast node now holds the lease (and would change); the slow one must keep waiting and give up.
         const slowResult = await slowRun;
-        console.log(`      holders over time: ${holds(lab).map((hold) => hold.label).join(" -> ")}; slow waiter exit ${slowResult.status}`);
+        console.log(
+            `      holders over time: ${holds(lab)
+                .map((hold) => hold.label)
+                .join(" -> ")}; slow waiter exit ${slowResult.status}`,
+        );
         assert.notEqual(slowResult.status, 0, `${slow} took the lease while ${fast} held it:\n${slowResult.stderr}`);
         assert.match(slowResult.stderr, /step 'take the roll lease' failed/);
         assert.equal(lab.holder(), fast);

@@ -32,7 +32,11 @@ describe("workers-ready (the platform releases' wait for schedulable workers)", 
         const invalid: [string, () => string, RegExp][] = [
             ["a negative count", () => renderWorkersReadyScript({ minReadyWorkers: -1 }), /minReadyWorkers must be a whole number, 0 or more, got -1/],
             ["a fractional count", () => renderWorkersReadyScript({ minReadyWorkers: 1.5 }), /minReadyWorkers .* got 1\.5/],
-            ["a zero wait", () => renderWorkersReadyScript({ minReadyWorkers: 1, waitSeconds: 0 }), /waitSeconds must be a positive whole number of seconds, got 0/],
+            [
+                "a zero wait",
+                () => renderWorkersReadyScript({ minReadyWorkers: 1, waitSeconds: 0 }),
+                /waitSeconds must be a positive whole number of seconds, got 0/,
+            ],
         ];
         for (const [what, render, message] of invalid) {
             it(`rejects ${what}, naming the value`, () => assert.throws(render, message));
@@ -81,7 +85,10 @@ describe("workers-ready (the platform releases' wait for schedulable workers)", 
         });
 
         it("with 0 to wait for (minWorkers 0: scale from zero) passes at once, on a cluster with no worker or no answer", () => {
-            for (const rule of [{ match: GET_NODES, stdout: nodeList(NODES.controlPlane) }, { match: GET_NODES, exit: 1 }]) {
+            for (const rule of [
+                { match: GET_NODES, stdout: nodeList(NODES.controlPlane) },
+                { match: GET_NODES, exit: 1 },
+            ]) {
                 withSandbox(["kubectl"], [rule], (sandbox) => {
                     const run = sandbox.run(renderWorkersReadyScript({ minReadyWorkers: 0 }));
                     assert.equal(run.status, 0, run.stderr);

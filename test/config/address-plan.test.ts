@@ -33,21 +33,34 @@ describe("address plan", () => {
 
     it("gives every role a fixed address", () => {
         assert.equal(haproxyAddress(subnet), "10.10.0.2");
-        assert.deepEqual([0, 1, 2].map((i) => controlPlaneAddress(subnet, i)), ["10.10.0.8", "10.10.0.9", "10.10.0.10"]);
-        assert.deepEqual([0, 5, 221].map((slot) => workerAddress(subnet, slot)), ["10.10.0.32", "10.10.0.37", "10.10.0.253"]);
+        assert.deepEqual(
+            [0, 1, 2].map((i) => controlPlaneAddress(subnet, i)),
+            ["10.10.0.8", "10.10.0.9", "10.10.0.10"],
+        );
+        assert.deepEqual(
+            [0, 5, 221].map((slot) => workerAddress(subnet, slot)),
+            ["10.10.0.32", "10.10.0.37", "10.10.0.253"],
+        );
     });
 
     it("keeps Google's reserved addresses free and all slots distinct", () => {
         assert.equal(workerSlotCapacity(subnet), 222);
         assert.throws(() => workerAddress(subnet, 222), /does not fit in 10.10.0.0\/24 \(222 worker slots\)/);
-        const all = [haproxyAddress(subnet), ...[0, 1, 2].map((i) => controlPlaneAddress(subnet, i)), ...Array.from({ length: 222 }, (_, s) => workerAddress(subnet, s))];
+        const all = [
+            haproxyAddress(subnet),
+            ...[0, 1, 2].map((i) => controlPlaneAddress(subnet, i)),
+            ...Array.from({ length: 222 }, (_, s) => workerAddress(subnet, s)),
+        ];
         assert.equal(new Set(all).size, all.length);
         assert.ok(!all.includes("10.10.0.0") && !all.includes("10.10.0.1") && !all.includes("10.10.0.254") && !all.includes("10.10.0.255"));
     });
 
     it("gives dedicated pools 16 addresses between the control planes and the workers", () => {
         assert.equal(EXTRA_POOL_CAPACITY, 16);
-        assert.deepEqual([0, 15].map((i) => extraPoolAddress(subnet, i)), ["10.10.0.16", "10.10.0.31"]);
+        assert.deepEqual(
+            [0, 15].map((i) => extraPoolAddress(subnet, i)),
+            ["10.10.0.16", "10.10.0.31"],
+        );
         assert.throws(() => extraPoolAddress(subnet, 16), /dedicated-pool node 16 is outside 0..15/);
         const workers = Array.from({ length: 222 }, (_, slot) => workerAddress(subnet, slot));
         assert.ok(Array.from({ length: 16 }, (_, i) => extraPoolAddress(subnet, i)).every((address) => !workers.includes(address)));

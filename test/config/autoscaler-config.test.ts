@@ -43,14 +43,21 @@ describe("autoscaler config", () => {
 
     it("scaling from zero needs a machine type whose capacity the template node knows; with workers kept, any type goes", () => {
         const zero = { minWorkers: "0", workerCount: "0", lokiReplicas: "1", lokiNodeCount: "1" };
-        assert.throws(() => withAutoscaler(ENABLED, { ...zero, workerMachineType: "c3-standard-4" }), /boutique-platform:workerMachineType = "c3-standard-4": is not in the scaler's machine table .* minWorkers 0/);
+        assert.throws(
+            () => withAutoscaler(ENABLED, { ...zero, workerMachineType: "c3-standard-4" }),
+            /boutique-platform:workerMachineType = "c3-standard-4": is not in the scaler's machine table .* minWorkers 0/,
+        );
         assert.equal(withAutoscaler(ENABLED, { ...zero, workerMachineType: "n2-standard-8" })?.scaleUpdateMinutes, 8);
         assert.equal(withAutoscaler(ENABLED, { workerMachineType: "c3-standard-4" })?.scaleUpdateMinutes, 8);
     });
 
     const refused: [string, unknown, RegExp, Record<string, string>?][] = [
         ["a missing image", { ...ENABLED, scalerImage: undefined }, /autoscaler\.scalerImage must be set when autoscaler\.enabled is true/],
-        ["an image without a tag", { ...ENABLED, scalerImage: "europe-west1-docker.pkg.dev/p/platform/boutique-scaler" }, /autoscaler\.scalerImage must be an image reference with a tag or digest/],
+        [
+            "an image without a tag",
+            { ...ENABLED, scalerImage: "europe-west1-docker.pkg.dev/p/platform/boutique-scaler" },
+            /autoscaler\.scalerImage must be an image reference with a tag or digest/,
+        ],
         ["the latest tag", { ...ENABLED, scalerImage: "ghcr.io/acme/boutique-scaler:latest" }, /autoscaler\.scalerImage must pin a tag or digest, not latest/],
         ["a local state backend", { ...ENABLED, stateBackend: "file:///var/state" }, /autoscaler\.stateBackend must be a gs:\/\/<bucket>/],
         ["a bad bucket name", { ...ENABLED, stateBackend: "gs://UPPER" }, /autoscaler\.stateBackend must name a valid bucket/],
@@ -61,7 +68,12 @@ describe("autoscaler config", () => {
         ["an unknown field", { ...ENABLED, replicas: 2 }, /autoscaler has unknown field\(s\) replicas/],
         ["fields while disabled", { scalerImage: ENABLED.scalerImage }, /autoscaler\.scalerImage is set but autoscaler\.enabled is not true/],
         ["not an object", "yes", /autoscaler must be an object/],
-        ["a Kubernetes minor with no autoscaler pinned", ENABLED, /needs a cluster-autoscaler release for Kubernetes 1\.40; releases are pinned for 1\.31, .*1\.36/, { "boutique-platform:kubernetesVersion": "1.40.0" }],
+        [
+            "a Kubernetes minor with no autoscaler pinned",
+            ENABLED,
+            /needs a cluster-autoscaler release for Kubernetes 1\.40; releases are pinned for 1\.31, .*1\.36/,
+            { "boutique-platform:kubernetesVersion": "1.40.0" },
+        ],
     ];
     for (const [what, autoscaler, message, extra] of refused) {
         it(`rejects ${what}, naming the key and the field`, () => {

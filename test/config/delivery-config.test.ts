@@ -20,7 +20,16 @@ describe("delivery config (Flagger)", () => {
         const seed = devConfig().delivery;
         assert.deepEqual(seed, SEED_DELIVERY);
         assert.deepEqual(
-            [seed.strategy, seed.interval, seed.threshold, seed.maxWeight, seed.stepWeight, seed.progressDeadlineSeconds, seed.metrics.minSuccessRate, seed.metrics.maxLatencyMs],
+            [
+                seed.strategy,
+                seed.interval,
+                seed.threshold,
+                seed.maxWeight,
+                seed.stepWeight,
+                seed.progressDeadlineSeconds,
+                seed.metrics.minSuccessRate,
+                seed.metrics.maxLatencyMs,
+            ],
             ["canary", "30s", 10, 25, 2, 60, 99, 500],
         );
     });
@@ -34,7 +43,11 @@ describe("delivery config (Flagger)", () => {
     });
 
     it("reads the A/B and blue/green strategies", () => {
-        const ab = withDelivery({ strategy: "ab", iterations: 20, match: [{ header: "x-canary", exact: "beta" }, { cookie: "^(.*?;)?(canary=always)(;.*)?$" }] });
+        const ab = withDelivery({
+            strategy: "ab",
+            iterations: 20,
+            match: [{ header: "x-canary", exact: "beta" }, { cookie: "^(.*?;)?(canary=always)(;.*)?$" }],
+        });
         assert.deepEqual([ab.strategy, ab.iterations, ab.match.length], ["ab", 20, 2]);
         const blueGreen = withDelivery({ strategy: "bluegreen", iterations: 5, mirror: true });
         assert.deepEqual([blueGreen.strategy, blueGreen.iterations, blueGreen.mirror], ["bluegreen", 5, true]);
@@ -43,14 +56,18 @@ describe("delivery config (Flagger)", () => {
     it("keeps the alert webhook URL out of every message", () => {
         const url = "https://hooks.slack.com/services/T000/B000/SECRET";
         const problems = problemsOf({}, { deliveryAlertWebhookUrl: url });
-        assert.deepEqual(problems, ["boutique-platform:deliveryAlertWebhookUrl ([secret]): is set but delivery.alerting is not: say which provider receives the alerts"]);
+        assert.deepEqual(problems, [
+            "boutique-platform:deliveryAlertWebhookUrl ([secret]): is set but delivery.alerting is not: say which provider receives the alerts",
+        ]);
         assert.equal(withDelivery({ alerting: { provider: "slack", channel: "#releases" } }, { deliveryAlertWebhookUrl: url }).alertWebhookUrl, url);
     });
 
     it("accepts the URL as an offline read of an encrypted value gives it (render and tests cannot decrypt), and still refuses plain text that is not https", () => {
         const alerting = { alerting: { provider: "slack", channel: "#releases" } };
         assert.equal(withDelivery(alerting, { deliveryAlertWebhookUrl: "[secret]" }).alertWebhookUrl, "[secret]");
-        assert.deepEqual(problemsOf(alerting, { deliveryAlertWebhookUrl: "http://hooks.example.com/x" }), ["boutique-platform:deliveryAlertWebhookUrl ([secret]): must be an https:// webhook URL"]);
+        assert.deepEqual(problemsOf(alerting, { deliveryAlertWebhookUrl: "http://hooks.example.com/x" }), [
+            "boutique-platform:deliveryAlertWebhookUrl ([secret]): must be an https:// webhook URL",
+        ]);
     });
 
     const bad: [string, unknown, RegExp][] = [
@@ -64,17 +81,31 @@ describe("delivery config (Flagger)", () => {
         ["a bad weight in the list", { stepWeights: [1, 200] }, /delivery\.stepWeights\[1\] must be from 1 to 100/],
         ["weights with blue/green", { strategy: "bluegreen", stepWeight: 5 }, /delivery\.stepWeight applies to strategy canary only \(strategy is bluegreen\)/],
         ["a match outside ab", { match: [{ header: "x-canary", exact: "beta" }] }, /delivery\.match applies to strategy ab only/],
-        ["a header rule with two matchers", { strategy: "ab", match: [{ header: "x-canary", exact: "a", prefix: "b" }] }, /exactly one of exact, prefix, regex/],
+        [
+            "a header rule with two matchers",
+            { strategy: "ab", match: [{ header: "x-canary", exact: "a", prefix: "b" }] },
+            /exactly one of exact, prefix, regex/,
+        ],
         ["a bad interval", { interval: "30" }, /delivery\.interval must be a duration such as "30s" or "1m"/],
         ["an unknown field", { stepweight: 5 }, /delivery has unknown field\(s\) stepweight/],
-        ["alerting without its URL", { alerting: { provider: "slack" } }, /deliveryAlertWebhookUrl \(not set\): must be set \(as a secret\) when delivery\.alerting sends to slack/],
+        [
+            "alerting without its URL",
+            { alerting: { provider: "slack" } },
+            /deliveryAlertWebhookUrl \(not set\): must be set \(as a secret\) when delivery\.alerting sends to slack/,
+        ],
         ["not an object", "canary", /^boutique-platform:delivery: delivery must be an object/],
     ];
     for (const [what, delivery, message] of bad) {
         it(`rejects ${what}, naming the field`, () => {
             const problems = problemsOf(delivery);
-            assert.ok(problems.some((problem) => message.test(problem)), problems.join("\n"));
-            assert.ok(problems.every((problem) => problem.startsWith("boutique-platform:delivery")), problems.join("\n"));
+            assert.ok(
+                problems.some((problem) => message.test(problem)),
+                problems.join("\n"),
+            );
+            assert.ok(
+                problems.every((problem) => problem.startsWith("boutique-platform:delivery")),
+                problems.join("\n"),
+            );
         });
     }
 });

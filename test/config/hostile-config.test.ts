@@ -20,7 +20,13 @@ const accepted = results.filter(({ outcome }) => outcome.kind === "accepted").ma
 const PARSED_TEXT = /(\.sh|\.cfg|\.service|\.timer)$/;
 
 function evaluate(config: Record<string, string>) {
-    return evaluateProgram({ projectRoot: PROJECT_ROOT, project: "boutique-platform", stack: "dev", cloud: new MockCloud(), config: { values: config, secretKeys: [] } });
+    return evaluateProgram({
+        projectRoot: PROJECT_ROOT,
+        project: "boutique-platform",
+        stack: "dev",
+        cloud: new MockCloud(),
+        config: { values: config, secretKeys: [] },
+    });
 }
 
 describe("the bad-input campaign against the stack config", () => {
@@ -35,7 +41,10 @@ describe("the bad-input campaign against the stack config", () => {
     it("never crashes: every value is accepted or refused with a StackConfigError", () => {
         const crashes = results.filter(({ outcome }) => outcome.kind === "crashed");
         assert.deepEqual(
-            crashes.map(({ attempt, outcome }) => `${attempt.key} ${JSON.stringify(attempt.payload).slice(0, 60)}: ${outcome.kind === "crashed" ? outcome.error.split("\n")[0] : ""}`),
+            crashes.map(
+                ({ attempt, outcome }) =>
+                    `${attempt.key} ${JSON.stringify(attempt.payload).slice(0, 60)}: ${outcome.kind === "crashed" ? outcome.error.split("\n")[0] : ""}`,
+            ),
             [],
         );
     });
@@ -46,10 +55,14 @@ describe("the bad-input campaign against the stack config", () => {
             const where = `${attempt.key} ${JSON.stringify(attempt.payload).slice(0, 60)}`;
             assert.ok(outcome.problems.length > 0, where);
             const keysNamed = outcome.problems.map((problem) => CONFIG_KEYS.find((key) => problem.startsWith(`${key} `) || problem.startsWith(`${key}:`)));
-            assert.ok(keysNamed.every((key) => key !== undefined), `${where}: ${outcome.problems.join(" | ")}`);
+            assert.ok(
+                keysNamed.every((key) => key !== undefined),
+                `${where}: ${outcome.problems.join(" | ")}`,
+            );
             assert.equal(new Set(keysNamed).size, keysNamed.length, `${where}: one message per key`);
             // A value valid alone may conflict with another key; the message goes to the key to change and names this one.
-            const named = keysNamed.includes(attempt.key) || outcome.problems.some((problem) => problem.includes(attempt.key.replace(/^boutique-platform:/, "")));
+            const named =
+                keysNamed.includes(attempt.key) || outcome.problems.some((problem) => problem.includes(attempt.key.replace(/^boutique-platform:/, "")));
             if (attempt.hostileClass !== "set") assert.ok(named, `${where}: names neither the key nor it: ${outcome.problems.join(" | ")}`);
             for (const problem of outcome.problems) {
                 assert.ok(problem.length < 1200, `${where}: a message of ${problem.length} characters`);
@@ -90,7 +103,11 @@ describe("the bad-input campaign against the stack config", () => {
                     .filter(([file]) => file.startsWith("manifests/"))
                     .flatMap(([, text]) => parseAllDocuments(text).map((document) => document.toJS() as { kind?: string; spec?: { channel?: unknown } }))
                     .filter((object) => object?.kind === "AlertProvider");
-                assert.deepEqual(providers.map((provider) => provider.spec?.channel), [channel.payload], label);
+                assert.deepEqual(
+                    providers.map((provider) => provider.spec?.channel),
+                    [channel.payload],
+                    label,
+                );
                 channelsChecked++;
             }
             for (const attempt of batch) {
@@ -101,7 +118,9 @@ describe("the bad-input campaign against the stack config", () => {
                 }
             }
         }
-        console.log(`      ${accepted.length} accepted values rendered in ${evaluations} evaluations; ${channelsChecked} alert channels read back from the manifests`);
+        console.log(
+            `      ${accepted.length} accepted values rendered in ${evaluations} evaluations; ${channelsChecked} alert channels read back from the manifests`,
+        );
         assert.ok(channelsChecked > 5, `${channelsChecked} channels read back`);
     });
 });

@@ -24,11 +24,31 @@ describe("kubernetes upgrade rule", () => {
         }
 
         const refused: [from: string, to: string, message: string][] = [
-            ["1.32.4", "1.34.0", "kubernetesVersion 1.34.0 skips 1.33: kubeadm upgrades one minor at a time; upgrade to 1.33.x first (the cluster runs 1.32.4)"],
-            ["1.32.4", "1.35.2", "kubernetesVersion 1.35.2 skips 1.33, 1.34: kubeadm upgrades one minor at a time; upgrade to 1.33.x first (the cluster runs 1.32.4)"],
-            ["1.32.4", "1.32.3", "kubernetesVersion 1.32.3 is older than 1.32.4, which the cluster runs: kubeadm cannot downgrade a cluster; keep 1.32.4, or upgrade to a later 1.32 patch or to 1.33.x"],
-            ["1.32.4", "1.31.9", "kubernetesVersion 1.31.9 is older than 1.32.4, which the cluster runs: kubeadm cannot downgrade a cluster; keep 1.32.4, or upgrade to a later 1.32 patch or to 1.33.x"],
-            ["1.33.0", "1.32.9", "kubernetesVersion 1.32.9 is older than 1.33.0, which the cluster runs: kubeadm cannot downgrade a cluster; keep 1.33.0, or upgrade to a later 1.33 patch or to 1.34.x"],
+            [
+                "1.32.4",
+                "1.34.0",
+                "kubernetesVersion 1.34.0 skips 1.33: kubeadm upgrades one minor at a time; upgrade to 1.33.x first (the cluster runs 1.32.4)",
+            ],
+            [
+                "1.32.4",
+                "1.35.2",
+                "kubernetesVersion 1.35.2 skips 1.33, 1.34: kubeadm upgrades one minor at a time; upgrade to 1.33.x first (the cluster runs 1.32.4)",
+            ],
+            [
+                "1.32.4",
+                "1.32.3",
+                "kubernetesVersion 1.32.3 is older than 1.32.4, which the cluster runs: kubeadm cannot downgrade a cluster; keep 1.32.4, or upgrade to a later 1.32 patch or to 1.33.x",
+            ],
+            [
+                "1.32.4",
+                "1.31.9",
+                "kubernetesVersion 1.31.9 is older than 1.32.4, which the cluster runs: kubeadm cannot downgrade a cluster; keep 1.32.4, or upgrade to a later 1.32 patch or to 1.33.x",
+            ],
+            [
+                "1.33.0",
+                "1.32.9",
+                "kubernetesVersion 1.32.9 is older than 1.33.0, which the cluster runs: kubeadm cannot downgrade a cluster; keep 1.33.0, or upgrade to a later 1.33 patch or to 1.34.x",
+            ],
         ];
         for (const [from, to, message] of refused) {
             it(`refuses ${from} -> ${to}, naming both versions and the allowed next step`, () => {

@@ -22,7 +22,10 @@ describe("stack config", () => {
         assert.deepEqual({ count: config.workers.count, min: config.workers.min, max: config.workers.max }, { count: 3, min: 2, max: 6 });
         assert.deepEqual(config.workers.retiredSlots, []);
         assert.equal(config.network.subnet.cidr, "10.10.0.0/24");
-        assert.deepEqual(config.network.adminCidrs.map((n) => n.cidr), ["203.0.113.0/24"]);
+        assert.deepEqual(
+            config.network.adminCidrs.map((n) => n.cidr),
+            ["203.0.113.0/24"],
+        );
         assert.deepEqual(config.kubernetesVersion, { minor: 32, patch: 4 });
         assert.equal(config.nodes.drainTimeoutSeconds, 300);
     });
@@ -57,11 +60,17 @@ describe("stack config", () => {
     it("names a missing key (outside the CLI, Pulumi.yaml defaults must be loaded)", () => {
         const raw = devConfigMap();
         delete raw["boutique-platform:adminCidrs"];
-        assert.throws(() => parseStackConfig(raw), (error: StackConfigError) => error.problems[0] === "boutique-platform:adminCidrs (not set): is not set");
+        assert.throws(
+            () => parseStackConfig(raw),
+            (error: StackConfigError) => error.problems[0] === "boutique-platform:adminCidrs (not set): is not set",
+        );
     });
 
     it("declares the keys it reads (gcp:* come from the stack file)", () => {
-        assert.deepEqual(CONFIG_KEYS.filter((key) => key.startsWith("gcp:")), ["gcp:project", "gcp:region", "gcp:zone"]);
+        assert.deepEqual(
+            CONFIG_KEYS.filter((key) => key.startsWith("gcp:")),
+            ["gcp:project", "gcp:region", "gcp:zone"],
+        );
         assert.equal(CONFIG_KEYS.length, 43);
     });
 });

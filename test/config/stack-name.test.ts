@@ -42,8 +42,15 @@ describe("stack names (Pulumi's rule, bare names only)", () => {
         const long = `../${"y".repeat(5000)}`;
         assert.throws(
             () => requireStackName(long),
-            (error: unknown) => error instanceof UsageError && error.message.startsWith('--stack "../yyy') && !error.message.includes("y".repeat(65)) && /5003 characters/.test(error.message),
+            (error: unknown) =>
+                error instanceof UsageError &&
+                error.message.startsWith('--stack "../yyy') &&
+                !error.message.includes("y".repeat(65)) &&
+                /5003 characters/.test(error.message),
         );
-        assert.throws(() => requireStackName("dev\u202e", "--stack"), (error: unknown) => error instanceof UsageError && error.message.includes('"dev\\u202e"'));
+        assert.throws(
+            () => requireStackName("dev\u202e", "--stack"),
+            (error: unknown) => error instanceof UsageError && error.message.includes('"dev\\u202e"'),
+        );
     });
 });

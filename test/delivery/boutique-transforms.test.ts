@@ -42,7 +42,9 @@ interface Peer {
 
 /** Kubernetes NetworkPolicy ingress semantics (namespaceSelector by metadata.name), for one namespace's policies. */
 function ingressAllowed(policies: readonly Json[], namespace: string, target: Labels, source: Peer, port: number): boolean {
-    const selecting = policies.filter((p) => (dig(p, "spec", "policyTypes") as string[]).includes("Ingress") && matches(dig(p, "spec", "podSelector", "matchLabels"), target));
+    const selecting = policies.filter(
+        (p) => (dig(p, "spec", "policyTypes") as string[]).includes("Ingress") && matches(dig(p, "spec", "podSelector", "matchLabels"), target),
+    );
     if (selecting.length === 0) return true;
     return selecting.some((p) =>
         ((dig(p, "spec", "ingress") ?? []) as Json[]).some((rule) => {
@@ -63,12 +65,28 @@ function ingressAllowed(policies: readonly Json[], namespace: string, target: La
 
 describe("Online Boutique's chart, made to live with Flagger (transforms)", () => {
     const policies = [chartFrontendNetworkPolicy, chartCartNetworkPolicy, chartDenyAllNetworkPolicy].map(t);
-    const withDelivery = [...policies, ...deliveryNetworkPolicies({ namespace: "boutique", monitoringNamespace: "monitoring", flaggerNamespace: "flagger", loadtesterLabels: { app: "loadtester" } })];
+    const withDelivery = [
+        ...policies,
+        ...deliveryNetworkPolicies({
+            namespace: "boutique",
+            monitoringNamespace: "monitoring",
+            flaggerNamespace: "flagger",
+            loadtesterLabels: { app: "loadtester" },
+        }),
+    ];
 
     it("1. the chart's frontend Service points where Flagger points it (the primary), so neither undoes the other", () => {
         assert.deepEqual(dig(t(chartFrontendService), "spec", "selector"), { app: "frontend-primary" });
-        assert.equal(dig(t(chartFrontendService), "metadata", "annotations", "pulumi.com/skipAwait"), "true", "no wait for a primary that comes after the chart");
-        assert.deepEqual(dig(t({ ...chartFrontendService, metadata: { name: "cartservice" } }), "spec", "selector"), { app: "frontend" }, "other Services untouched");
+        assert.equal(
+            dig(t(chartFrontendService), "metadata", "annotations", "pulumi.com/skipAwait"),
+            "true",
+            "no wait for a primary that comes after the chart",
+        );
+        assert.deepEqual(
+            dig(t({ ...chartFrontendService, metadata: { name: "cartservice" } }), "spec", "selector"),
+            { app: "frontend" },
+            "other Services untouched",
+        );
     });
 
     it("2/3. policies and Sidecars that meant the frontend match both frontend and frontend-primary pods", () => {
@@ -82,7 +100,10 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
             assert.ok(!matches(selector, { app: "cartservice", [SERVICE_LABEL]: "cartservice" }), `${what} selects nothing else`);
         }
         for (const pod of [canary, primary]) {
-            assert.ok(ingressAllowed(policies, "boutique", { app: "cartservice", [SERVICE_LABEL]: "cartservice" }, { namespace: "boutique", labels: pod }, 7070), `cart accepts ${pod.app}`);
+            assert.ok(
+                ingressAllowed(policies, "boutique", { app: "cartservice", [SERVICE_LABEL]: "cartservice" }, { namespace: "boutique", labels: pod }, 7070),
+                `cart accepts ${pod.app}`,
+            );
         }
     });
 
@@ -101,7 +122,11 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
         }
         const principals = dig(t(chartFrontendAuthorizationPolicy), "spec", "rules", 0, "from", 0, "source", "principals");
         assert.deepEqual(principals, ["cluster.local/ns/boutique/sa/loadgenerator", GATEWAY_PRINCIPAL, LOADTESTER_PRINCIPAL]);
-        assert.deepEqual(t(chartCartAuthorizationPolicy), chartCartAuthorizationPolicy, "the primary keeps the frontend's service account: backends' policies hold");
+        assert.deepEqual(
+            t(chartCartAuthorizationPolicy),
+            chartCartAuthorizationPolicy,
+            "the primary keeps the frontend's service account: backends' policies hold",
+        );
     });
 
     it("4. Prometheus reaches every sidecar's metrics ports under the NetworkPolicies (and not without the added policy)", () => {
@@ -113,7 +138,10 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
                 assert.ok(!ingressAllowed(policies, "boutique", pod, prometheus, port), `the chart alone blocks ${pod.app}:${port}`);
             }
         }
-        assert.ok(ingressAllowed(withDelivery, "boutique", { app: "loadtester" }, { namespace: "flagger", labels: { app: "flagger" } }, 8080), "Flagger calls the loadtester");
+        assert.ok(
+            ingressAllowed(withDelivery, "boutique", { app: "loadtester" }, { namespace: "flagger", labels: { app: "flagger" } }, 8080),
+            "Flagger calls the loadtester",
+        );
     });
 
     it("6. the frontend Deployment has no replicas (Flagger scales it); images are overridden per service", () => {
@@ -132,7 +160,11 @@ describe("Online Boutique's chart, made to live with Flagger (transforms)", () =
         const child = { type: "kubernetes:core/v1:Service", name: "boutique/frontend", custom: true, props: chartFrontendService, opts: {} };
         const result = await transform(child);
         assert.deepEqual(result?.props, t(chartFrontendService));
-        assert.equal(await transform({ ...child, type: "kubernetes:helm.sh/v4:Chart", props: { chart: "x" } }), undefined, "not a Kubernetes object: untouched");
+        assert.equal(
+            await transform({ ...child, type: "kubernetes:helm.sh/v4:Chart", props: { chart: "x" } }),
+            undefined,
+            "not a Kubernetes object: untouched",
+        );
     });
 
     it("leaves other kinds alone", () => {

@@ -92,7 +92,10 @@ describe("the frontend's Canary and Flagger objects (pure)", () => {
             it(`the Canary validates: ${what}`, () => validateFlaggerObject(schemas!, frontendCanary(d, ARGS)));
         }
         it("the MetricTemplates and the AlertProvider validate", () => {
-            for (const object of [...sliMetricTemplates("boutique", "http://prometheus-operated.monitoring:9090"), alertProviderObject({ name: "chat", namespace: "boutique", type: "slack", channel: "#releases", secretName: "flagger-alerts" })]) {
+            for (const object of [
+                ...sliMetricTemplates("boutique", "http://prometheus-operated.monitoring:9090"),
+                alertProviderObject({ name: "chat", namespace: "boutique", type: "slack", channel: "#releases", secretName: "flagger-alerts" }),
+            ]) {
                 validateFlaggerObject(schemas!, object);
             }
         });
@@ -115,10 +118,21 @@ describe("the frontend's Canary and Flagger objects (pure)", () => {
 
     it("the SLI queries are valid PromQL (promtool check rules on a wrapper rule)", function () {
         requireTool(this, "promtool", "apt-get install prometheus");
-        const filled = (query: string) => query.replaceAll("{{ namespace }}", "boutique").replaceAll("{{ target }}", "frontend").replaceAll("{{ interval }}", "30s");
+        const filled = (query: string) =>
+            query.replaceAll("{{ namespace }}", "boutique").replaceAll("{{ target }}", "frontend").replaceAll("{{ interval }}", "30s");
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sli-"));
         const file = path.join(dir, "sli.yaml");
-        fs.writeFileSync(file, stringify({ groups: [{ name: "sli", rules: Object.entries(SLI_QUERIES).map(([name, query]) => ({ record: `sli:${name.replace(/-/g, "_")}`, expr: filled(query) })) }] }));
+        fs.writeFileSync(
+            file,
+            stringify({
+                groups: [
+                    {
+                        name: "sli",
+                        rules: Object.entries(SLI_QUERIES).map(([name, query]) => ({ record: `sli:${name.replace(/-/g, "_")}`, expr: filled(query) })),
+                    },
+                ],
+            }),
+        );
         const check = spawnSync("promtool", ["check", "rules", file], { encoding: "utf8" });
         fs.rmSync(dir, { recursive: true, force: true });
         assert.equal(check.status, 0, check.stdout + check.stderr);
@@ -127,7 +141,10 @@ describe("the frontend's Canary and Flagger objects (pure)", () => {
 
     it("the user-journeys script passes shellcheck", function () {
         requireTool(this, "shellcheck", "apt-get install shellcheck");
-        const check = spawnSync("shellcheck", ["--shell=bash", "-"], { input: `#!/usr/bin/env bash\n${userJourneysScript("http://frontend.boutique")}\n`, encoding: "utf8" });
+        const check = spawnSync("shellcheck", ["--shell=bash", "-"], {
+            input: `#!/usr/bin/env bash\n${userJourneysScript("http://frontend.boutique")}\n`,
+            encoding: "utf8",
+        });
         assert.equal(check.status, 0, check.stdout);
     });
 });

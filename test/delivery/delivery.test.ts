@@ -12,7 +12,8 @@ describe("Online Boutique and its frontend's delivery (dev stack, mock runtime)"
         const evaluation = await evaluateDev();
         const [chart] = ofType(evaluation, "kubernetes:helm.sh/v4:Chart");
         assert.deepEqual([chart.inputs.chart, chart.inputs.version], ["oci://us-docker.pkg.dev/online-boutique-ci/charts/onlineboutique", "0.10.6"]);
-        for (const key of ["sidecars", "authorizationPolicies", "networkPolicies", "serviceAccounts"]) assert.equal(dig(chart.inputs, "values", key, "create"), true, key);
+        for (const key of ["sidecars", "authorizationPolicies", "networkPolicies", "serviceAccounts"])
+            assert.equal(dig(chart.inputs, "values", key, "create"), true, key);
         assert.equal(dig(chart.inputs, "values", "frontend", "externalService"), false, "no LoadBalancer");
         assert.equal(dig(chart.inputs, "values", "frontend", "virtualService", "create"), false, "Flagger owns the VirtualService");
         assert.equal(dig(chart.inputs, "values", "loadGenerator", "checkFrontendInitContainer"), false, "the install does not wait for the primary");
@@ -33,7 +34,12 @@ describe("Online Boutique and its frontend's delivery (dev stack, mock runtime)"
     it("follows the delivery key: an A/B test and alerting, the webhook URL a secret everywhere", async () => {
         const url = "https://hooks.slack.com/services/T000/B000/VERYSECRET";
         const evaluation = await evaluateDev({
-            delivery: JSON.stringify({ strategy: "ab", iterations: 20, match: [{ header: "x-canary", exact: "beta" }], alerting: { provider: "slack", channel: "#releases" } }),
+            delivery: JSON.stringify({
+                strategy: "ab",
+                iterations: 20,
+                match: [{ header: "x-canary", exact: "beta" }],
+                alerting: { provider: "slack", channel: "#releases" },
+            }),
             deliveryAlertWebhookUrl: url,
         });
         const analysis = dig(canaryOf(evaluation), "spec", "analysis");

@@ -51,7 +51,13 @@ describe("platform alert rules", () => {
     // Table: every required alert, its group, expression, duration and severity.
     const required: { alert: string; group: string; expr: string | RegExp; for: string; severity: string; when?: keyof AlertRuleOptions }[] = [
         { alert: "CanaryRolledBack", group: "flagger", expr: "flagger_canary_status > 1", for: "1m", severity: "warning" },
-        { alert: "PodsUnschedulable", group: "scheduling", expr: "sum by (namespace, pod) (kube_pod_status_unschedulable) > 0", for: "5m", severity: "warning" },
+        {
+            alert: "PodsUnschedulable",
+            group: "scheduling",
+            expr: "sum by (namespace, pod) (kube_pod_status_unschedulable) > 0",
+            for: "5m",
+            severity: "warning",
+        },
         { alert: "NodeNotReady", group: "nodes", expr: 'kube_node_status_condition{condition="Ready",status="true"} == 0', for: "5m", severity: "critical" },
         {
             alert: "LokiIngestionErrors",
@@ -61,7 +67,14 @@ describe("platform alert rules", () => {
             severity: "critical",
             when: "logging",
         },
-        { alert: "LokiDiscardingSamples", group: "loki", expr: /rate\(loki_discarded_samples_total\[5m\]\)\) > 0$/, for: "15m", severity: "warning", when: "logging" },
+        {
+            alert: "LokiDiscardingSamples",
+            group: "loki",
+            expr: /rate\(loki_discarded_samples_total\[5m\]\)\) > 0$/,
+            for: "15m",
+            severity: "warning",
+            when: "logging",
+        },
         {
             alert: "LokiCompactionStale",
             group: "loki",
@@ -71,7 +84,14 @@ describe("platform alert rules", () => {
             when: "logging",
         },
         { alert: "HaproxyBackendDown", group: "haproxy", expr: "haproxy_backend_active_servers == 0", for: "1m", severity: "critical", when: "haproxyScraped" },
-        { alert: "HaproxyServerDown", group: "haproxy", expr: 'haproxy_server_status{state="DOWN"} == 1', for: "1m", severity: "warning", when: "haproxyScraped" },
+        {
+            alert: "HaproxyServerDown",
+            group: "haproxy",
+            expr: 'haproxy_server_status{state="DOWN"} == 1',
+            for: "1m",
+            severity: "warning",
+            when: "haproxyScraped",
+        },
     ];
 
     for (const options of ALL_OPTIONS) {
@@ -97,7 +117,13 @@ describe("platform alert rules", () => {
 
             it("has the loki and haproxy groups only when enabled", () => {
                 const names = groups.map((g) => g.name);
-                assert.deepEqual(names, ["flagger", "scheduling", "nodes", ...(options.logging ? ["loki"] : []), ...(options.haproxyScraped ? ["haproxy"] : [])]);
+                assert.deepEqual(names, [
+                    "flagger",
+                    "scheduling",
+                    "nodes",
+                    ...(options.logging ? ["loki"] : []),
+                    ...(options.haproxyScraped ? ["haproxy"] : []),
+                ]);
             });
 
             it("gives every rule a severity, a summary and a description, and unique alert names", () => {
@@ -176,7 +202,10 @@ describe("promtool test rules", () => {
     const server = { proxy: "ingress_https", server: "worker-1" };
     const discarded = { namespace: "logging", tenant: "fake", reason: "rate_limited" };
     const COMPACTED = "loki_boltdb_shipper_compact_tables_operation_last_successful_run_timestamp_seconds";
-    const series = (metric: string, labels: Record<string, string>) => `${metric}{${Object.entries(labels).map(([name, value]) => `${name}="${value}"`).join(",")}}`;
+    const series = (metric: string, labels: Record<string, string>) =>
+        `${metric}{${Object.entries(labels)
+            .map(([name, value]) => `${name}="${value}"`)
+            .join(",")}}`;
 
     const unitTests = {
         rule_files: ["rules.yaml"],
@@ -228,7 +257,11 @@ describe("promtool test rules", () => {
                     { eval_time: "3m", alertname: "HaproxyServerDown", exp_alerts: [firing("HaproxyServerDown", { ...server, state: "DOWN" })] },
                     // Discarding since 1m (the first rate): not yet at 15m, firing once 15m have passed.
                     { eval_time: "15m", alertname: "LokiDiscardingSamples", exp_alerts: [] },
-                    { eval_time: "17m", alertname: "LokiDiscardingSamples", exp_alerts: [firing("LokiDiscardingSamples", { namespace: "logging", tenant: "fake", reason: "rate_limited" })] },
+                    {
+                        eval_time: "17m",
+                        alertname: "LokiDiscardingSamples",
+                        exp_alerts: [firing("LokiDiscardingSamples", { namespace: "logging", tenant: "fake", reason: "rate_limited" })],
+                    },
                     // 2 h after the leader's last run (t = 7260 s, first evaluated at 122m), then 10m pending.
                     { eval_time: "125m", alertname: "LokiCompactionStale", exp_alerts: [] },
                     { eval_time: "135m", alertname: "LokiCompactionStale", exp_alerts: [firing("LokiCompactionStale", { namespace: "logging" })] },
@@ -239,7 +272,10 @@ describe("promtool test rules", () => {
 
     it("fires CanaryRolledBack, NodeNotReady, PodsUnschedulable, the HAProxy alerts, LokiDiscardingSamples and LokiCompactionStale exactly when due", function () {
         requireTool(this, "promtool", "apt-get install prometheus");
-        const result = promtool(["test", "rules", "tests.yaml"], { "rules.yaml": renderRuleFile(groups), "tests.yaml": stringify(unitTests, { lineWidth: 0 }) });
+        const result = promtool(["test", "rules", "tests.yaml"], {
+            "rules.yaml": renderRuleFile(groups),
+            "tests.yaml": stringify(unitTests, { lineWidth: 0 }),
+        });
         assert.equal(result.status, 0, result.output);
         assert.match(result.output, /SUCCESS/);
     });

@@ -20,7 +20,9 @@ describe("every Helm release, rendered by the real Helm from the pinned charts",
                 declared.map((release) => release.name),
             );
             const objects = platform.charts.rendered.reduce((sum, { objects: releaseObjects }) => sum + releaseObjects.length, 0);
-            console.log(`      ${stack}: ${declared.length} releases rendered by helm, 0 errors, ${objects} objects, ${platform.charts.crdApiVersions.filter((entry) => entry.split("/").length === 3).length} CRD kind versions as --api-versions`);
+            console.log(
+                `      ${stack}: ${declared.length} releases rendered by helm, 0 errors, ${objects} objects, ${platform.charts.crdApiVersions.filter((entry) => entry.split("/").length === 3).length} CRD kind versions as --api-versions`,
+            );
             // Every pinned chart but the ones this stack leaves off is exercised.
             assert.ok(declared.length >= Object.keys(CHARTS).length - 1, `${declared.length} releases`);
         });
@@ -37,14 +39,23 @@ describe("every Helm release, rendered by the real Helm from the pinned charts",
     it("a release that does not wait for the release shipping a CRD it renders against is caught", async () => {
         const platform = await rendered.platform("dev");
         // Loki's ServiceMonitor needs monitoring.coreos.com: without its wait on kube-prometheus-stack, its first install fails.
-        const resources = platform.evaluation.resources.map((resource) => (resource.name === "loki" ? { ...resource, dependsOn: resource.dependsOn.filter((name) => name !== "kube-prometheus-stack") } : resource));
+        const resources = platform.evaluation.resources.map((resource) =>
+            resource.name === "loki" ? { ...resource, dependsOn: resource.dependsOn.filter((name) => name !== "kube-prometheus-stack") } : resource,
+        );
         const unordered = { ...platform, evaluation: { ...platform.evaluation, resources } };
         const problems = firstInstallProblems(unordered, rendered.helm());
         assert.deepEqual(problems, [{ release: "loki", differences: ["no CRD yet for monitoring.coreos.com/ServiceMonitor"] }]);
         // The same for the program's own objects: the mesh policy without its wait on istio-base.
-        const policy = platform.evaluation.resources.map((resource) => (resource.name === "istio-mesh-policy" ? { ...resource, dependsOn: resource.dependsOn.filter((name) => name !== "istio-base") } : resource));
+        const policy = platform.evaluation.resources.map((resource) =>
+            resource.name === "istio-mesh-policy" ? { ...resource, dependsOn: resource.dependsOn.filter((name) => name !== "istio-base") } : resource,
+        );
         const early = firstInstallProblems({ ...platform, evaluation: { ...platform.evaluation, resources: policy } }, rendered.helm());
-        assert.ok(early.some((problem) => problem.release === "istio-mesh-policy" && problem.differences.includes("no CRD yet for security.istio.io/PeerAuthentication")), JSON.stringify(early));
+        assert.ok(
+            early.some(
+                (problem) => problem.release === "istio-mesh-policy" && problem.differences.includes("no CRD yet for security.istio.io/PeerAuthentication"),
+            ),
+            JSON.stringify(early),
+        );
     });
 
     it("a value the chart cannot render fails the render (the check can fail)", async () => {

@@ -4,7 +4,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { businessEventsDashboard, Dashboard, DashboardDatasources, flaggerCanaryDashboard, lokiLogsDashboard, platformDashboards } from "../../components/platform/dashboards";
+import {
+    businessEventsDashboard,
+    Dashboard,
+    DashboardDatasources,
+    flaggerCanaryDashboard,
+    lokiLogsDashboard,
+    platformDashboards,
+} from "../../components/platform/dashboards";
 import { requireTool } from "../support/tools";
 
 // Distinct from the production uids, so a hard-coded uid would show.
@@ -157,7 +164,10 @@ describe("Flagger canary dashboard", () => {
 
     it("shows Flagger's status, weight and canary count", () => {
         for (const metric of ["flagger_canary_status", "flagger_canary_weight", "flagger_canary_total"]) {
-            assert.ok(exprs.some((e) => e.startsWith(`${metric}{`)), metric);
+            assert.ok(
+                exprs.some((e) => e.startsWith(`${metric}{`)),
+                metric,
+            );
         }
     });
 
@@ -165,7 +175,9 @@ describe("Flagger canary dashboard", () => {
         for (const metric of ["istio_requests_total", "istio_request_duration_milliseconds_bucket"]) {
             for (const workload of ["$target", "$target-primary"]) {
                 assert.ok(
-                    exprs.some((e) => e.includes(`${metric}{reporter="destination", destination_workload_namespace="$namespace", destination_workload="${workload}"`)),
+                    exprs.some((e) =>
+                        e.includes(`${metric}{reporter="destination", destination_workload_namespace="$namespace", destination_workload="${workload}"`),
+                    ),
                     `${metric} for ${workload}`,
                 );
             }
@@ -182,7 +194,8 @@ describe("Flagger canary dashboard", () => {
     it("writes PromQL that Prometheus parses (promtool, variables substituted)", function () {
         requireTool(this, "promtool", "apt-get install prometheus");
         // Grafana interpolates these before the query reaches Prometheus.
-        const substitute = (expr: string) => expr.replaceAll("$__rate_interval", "1m").replaceAll("$namespace", "boutique").replaceAll("$target", "checkoutservice");
+        const substitute = (expr: string) =>
+            expr.replaceAll("$__rate_interval", "1m").replaceAll("$namespace", "boutique").replaceAll("$target", "checkoutservice");
         const rules = { groups: [{ name: "dashboard-queries", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr: substitute(expr) })) }] };
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promql-"));
         try {

@@ -13,7 +13,14 @@ import { dashboardConfigMap, istioDashboards, monitoringValues } from "../../com
 import { otelCollectorValues } from "../../components/platform/otel-collector-values";
 import { dig, PROJECT_ROOT } from "../fixtures";
 
-const LOKI_ARGS = { bucketName: "b", retentionDays: 7, replicas: 2, storageClass: "standard", federation: { projectNumber: "123456789012", poolId: "boutique-dev-a1b2c3", providerId: "kubernetes" }, serviceMonitor: true };
+const LOKI_ARGS = {
+    bucketName: "b",
+    retentionDays: 7,
+    replicas: 2,
+    storageClass: "standard",
+    federation: { projectNumber: "123456789012", poolId: "boutique-dev-a1b2c3", providerId: "kubernetes" },
+    serviceMonitor: true,
+};
 
 describe("Helm charts and values", () => {
     it("pins every chart to an exact version, and every values file is a mapping", () => {
@@ -86,7 +93,10 @@ describe("Helm charts and values", () => {
     it("Grafana gets Loki and Tempo datasources (linked both ways) and Istio's dashboards of the installed release", () => {
         const both = monitoringValues({ storageClass: "standard", lokiUrl: "http://loki", tempoUrl: "http://tempo:3200", istioVersion: CHARTS.istiod.version });
         const sources = dig(both, "grafana", "additionalDataSources") as { uid: string; jsonData: unknown }[];
-        assert.deepEqual(sources.map((source) => source.uid), ["loki", "tempo"]);
+        assert.deepEqual(
+            sources.map((source) => source.uid),
+            ["loki", "tempo"],
+        );
         assert.equal(dig(sources[0].jsonData, "derivedFields", 0, "datasourceUid"), "tempo");
         assert.equal(dig(sources[1].jsonData, "tracesToLogsV2", "datasourceUid"), "loki");
         assert.match(String(dig(both, "grafana", "dashboards", "istio", "istio-mesh", "url")), new RegExp(`/istio/istio/${CHARTS.istiod.version}/`));

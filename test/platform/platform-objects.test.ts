@@ -54,7 +54,12 @@ describe("every Kubernetes object the program applies (dev stack)", function () 
     });
 
     it("the schemas reject a broken object (the check can fail)", () => {
-        const broken = { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "default", namespace: "istio-system" }, spec: { mtls: { mode: "SOMETIMES" } } };
+        const broken = {
+            apiVersion: "security.istio.io/v1",
+            kind: "PeerAuthentication",
+            metadata: { name: "default", namespace: "istio-system" },
+            spec: { mtls: { mode: "SOMETIMES" } },
+        };
         assert.throws(() => validateObject(schemas, broken), /mode/);
         assert.throws(() => validateObject(schemas, { apiVersion: "example.com/v1", kind: "Unknown", metadata: { name: "x" } }), /no schema/);
     });

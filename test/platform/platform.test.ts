@@ -13,7 +13,6 @@ import { byName, evaluateDev, manifestObjects, ofType, RecordingCloud } from "..
 
 type Doc = Readonly<Record<string, unknown>>;
 
-
 function releaseValues(evaluation: Evaluation, release: string): Doc {
     const text = evaluation.artifacts[`values/${release}.yaml`];
     assert.ok(text, `values/${release}.yaml is rendered`);
@@ -47,7 +46,10 @@ describe("the platform layer (dev stack, mock runtime)", function () {
     });
 
     it("keeps logs for lokiRetentionDays (7) in Loki, shorter than the bucket's lifecycle age", async () => {
-        for (const [evaluated, days] of [[evaluation, 7], [await evaluateDev({ lokiRetentionDays: "30" }), 30]] as const) {
+        for (const [evaluated, days] of [
+            [evaluation, 7],
+            [await evaluateDev({ lokiRetentionDays: "30" }), 30],
+        ] as const) {
             const loki = releaseValues(evaluated, "loki");
             const retention = String(dig(loki, "loki", "limits_config", "retention_period"));
             assert.equal(retention, `${days * 24}h`);
@@ -60,12 +62,18 @@ describe("the platform layer (dev stack, mock runtime)", function () {
     it("grants the bucket to Loki's Kubernetes service account only, through the pool", () => {
         // The scaler's grant on the state bucket and the etcd backups' are other buckets (autoscaling, etcd-backup tests).
         const grants = evaluation.resources.filter(
-            (resource) => /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type) && resource.parent !== "autoscaling-access" && resource.parent !== "etcd-backup",
+            (resource) =>
+                /^gcp:storage\/bucketIAM(Member|Binding|Policy)/.test(resource.type) &&
+                resource.parent !== "autoscaling-access" &&
+                resource.parent !== "etcd-backup",
         );
         assert.equal(grants.length, 1);
         const grant = grants[0].inputs;
         assert.equal(grant.role, "roles/storage.objectAdmin");
-        assert.match(String(grant.member), /^principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]{6}\/subject\/system:serviceaccount:logging:loki$/);
+        assert.match(
+            String(grant.member),
+            /^principal:\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]{6}\/subject\/system:serviceaccount:logging:loki$/,
+        );
         assert.doesNotMatch(JSON.stringify(evaluation.resources.map((resource) => resource.inputs)), /allUsers|allAuthenticatedUsers/);
     });
 
@@ -90,10 +98,15 @@ describe("the platform layer (dev stack, mock runtime)", function () {
     });
 
     it("gives Loki's pods an external_account credential and a projected token with the provider's audience, and no key", () => {
-        const credentials = manifestObjects(evaluation).find((object) => object.kind === "ConfigMap" && dig(object, "metadata", "name") === "loki-gcp-credentials");
+        const credentials = manifestObjects(evaluation).find(
+            (object) => object.kind === "ConfigMap" && dig(object, "metadata", "name") === "loki-gcp-credentials",
+        );
         const file = JSON.parse(String(dig(credentials, "data", "credentials.json"))) as Doc;
         assert.equal(file.type, "external_account");
-        assert.match(String(file.audience), /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]{6}\/providers\/kubernetes$/);
+        assert.match(
+            String(file.audience),
+            /^\/\/iam\.googleapis\.com\/projects\/\d+\/locations\/global\/workloadIdentityPools\/boutique-dev-[0-9a-f]{6}\/providers\/kubernetes$/,
+        );
         assert.equal(dig(file, "credential_source", "file"), "/var/run/secrets/gcp/token");
         const values = releaseValues(evaluation, "loki");
         const projected = dig(values, "global", "extraVolumes", 0, "projected", "sources") as Doc[];
@@ -120,9 +133,15 @@ describe("the platform layer (dev stack, mock runtime)", function () {
 
     it("names the Services and accounts other releases reach exactly as the addresses they use", () => {
         // Each chart names its objects from these values; the other side builds the address from the same constant.
-        assert.equal(`${String(dig(releaseValues(evaluation, "otel-collector"), "fullnameOverride"))}.${OTEL_COLLECTOR.namespace}.svc.cluster.local`, OTEL_COLLECTOR_HOST);
+        assert.equal(
+            `${String(dig(releaseValues(evaluation, "otel-collector"), "fullnameOverride"))}.${OTEL_COLLECTOR.namespace}.svc.cluster.local`,
+            OTEL_COLLECTOR_HOST,
+        );
         assert.ok(TEMPO_URL.startsWith(`http://${String(dig(releaseValues(evaluation, "tempo"), "fullnameOverride"))}.`), TEMPO_URL);
-        assert.ok(GRAFANA_URL.startsWith(`http://${String(dig(releaseValues(evaluation, "kube-prometheus-stack"), "grafana", "fullnameOverride"))}.`), GRAFANA_URL);
+        assert.ok(
+            GRAFANA_URL.startsWith(`http://${String(dig(releaseValues(evaluation, "kube-prometheus-stack"), "grafana", "fullnameOverride"))}.`),
+            GRAFANA_URL,
+        );
         assert.ok(FLAGGER_PRINCIPAL.endsWith(`/sa/${String(dig(releaseValues(evaluation, "flagger"), "serviceAccount", "name"))}`), FLAGGER_PRINCIPAL);
         // Grafana reads its login from the keys the program writes.
         const admin = dig(releaseValues(evaluation, "kube-prometheus-stack"), "grafana", "admin") as Record<string, string>;
@@ -138,7 +157,10 @@ describe("the platform layer (dev stack, mock runtime)", function () {
         const rule = byName(evaluation, "network-allow-haproxy-metrics").inputs;
         assert.deepEqual([dig(rule, "sourceTags"), dig(rule, "targetTags"), dig(rule, "allows", 0, "ports")], [["k8s-node"], ["haproxy"], ["8405"]]);
         const rules = parse(evaluation.artifacts["rules/platform-alerts.yaml"]) as { groups: { name: string; rules: { alert: string }[] }[] };
-        assert.deepEqual(rules.groups.find((group) => group.name === "haproxy")?.rules.map((r) => r.alert), ["HaproxyBackendDown", "HaproxyServerDown"]);
+        assert.deepEqual(
+            rules.groups.find((group) => group.name === "haproxy")?.rules.map((r) => r.alert),
+            ["HaproxyBackendDown", "HaproxyServerDown"],
+        );
     });
 
     it("installs in order: Cilium after the cluster, CRDs before their objects, istiod before the gateway", () => {
@@ -149,7 +171,8 @@ describe("the platform layer (dev stack, mock runtime)", function () {
                 const next = byName(evaluation, queue.shift() as string);
                 for (const d of next.dependsOn) if (!seen.has(d)) (seen.add(d), queue.push(d));
                 // A component's children are installed with it: waiting for it waits for them.
-                for (const child of evaluation.resources.filter((r) => r.parent === next.name)) if (!seen.has(child.name)) (seen.add(child.name), queue.push(child.name));
+                for (const child of evaluation.resources.filter((r) => r.parent === next.name))
+                    if (!seen.has(child.name)) (seen.add(child.name), queue.push(child.name));
             }
             return seen.has(dependency);
         };
@@ -177,7 +200,9 @@ describe("the platform layer (dev stack, mock runtime)", function () {
         // A failing Tempo (or Loki) must not keep the collector, and so the other pipeline, from installing.
         for (const backend of ["loki", "tempo"]) assert.ok(!waitsFor("otel-collector", backend), `otel-collector does not wait for ${backend}`);
         // Cilium first: every other release and applied group waits for it.
-        const onCluster = evaluation.resources.filter((r) => /^kubernetes:(helm\.sh\/v3:Release|helm\.sh\/v4:Chart|yaml\/v2:ConfigGroup)$/.test(r.type) && r.name !== "cilium");
+        const onCluster = evaluation.resources.filter(
+            (r) => /^kubernetes:(helm\.sh\/v3:Release|helm\.sh\/v4:Chart|yaml\/v2:ConfigGroup)$/.test(r.type) && r.name !== "cilium",
+        );
         assert.ok(onCluster.length >= 10);
         for (const later of onCluster) assert.ok(waitsFor(later.name, "cilium"), `${later.name} waits for cilium`);
     });
@@ -196,7 +221,10 @@ describe("the platform layer with dedicated Loki nodes", function () {
             assert.deepEqual(dig(join, "nodeRegistration", "taints"), [{ key: "dedicated", value: "loki", effect: "NoSchedule" }]);
             const labels = (dig(join, "nodeRegistration", "kubeletExtraArgs") as { name: string; value: string }[]).find((arg) => arg.name === "node-labels");
             // The cloud labels every node registers (components/node-labels.ts), then the pool's.
-            assert.equal(labels?.value, "node.kubernetes.io/instance-type=e2-standard-4,topology.kubernetes.io/region=europe-west1,topology.kubernetes.io/zone=europe-west1-b,boutique.dev/pool=loki");
+            assert.equal(
+                labels?.value,
+                "node.kubernetes.io/instance-type=e2-standard-4,topology.kubernetes.io/region=europe-west1,topology.kubernetes.io/zone=europe-west1-b,boutique.dev/pool=loki",
+            );
         }
         assert.equal(ofType(evaluation, "gcp:compute/instance:Instance").filter((vm) => vm.name.startsWith("loki-")).length, 3);
     });
@@ -205,7 +233,11 @@ describe("the platform layer with dedicated Loki nodes", function () {
         const values = releaseValues(evaluation, "loki");
         const [taint] = LOKI_POOL.taints;
         for (const component of ["write", "read", "backend", "gateway"]) {
-            assert.deepEqual(dig(values, component, "tolerations"), [{ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect }], component);
+            assert.deepEqual(
+                dig(values, component, "tolerations"),
+                [{ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect }],
+                component,
+            );
             assert.deepEqual(dig(values, component, "nodeSelector"), LOKI_POOL.labels, component);
         }
         assert.equal(dig(values, "write", "replicas"), 3);
@@ -215,23 +247,72 @@ describe("the platform layer with dedicated Loki nodes", function () {
 
 describe("the platform layer, switched off layer by layer", function () {
     this.timeout(120_000);
-    const releases = async (overrides: Record<string, string>) => ofType(await evaluateDev(overrides), "kubernetes:helm.sh/v3:Release").map((r) => r.name).sort();
+    const releases = async (overrides: Record<string, string>) =>
+        ofType(await evaluateDev(overrides), "kubernetes:helm.sh/v3:Release")
+            .map((r) => r.name)
+            .sort();
 
     it("keeps only Cilium and the default storage with every optional layer off", async () => {
-        const off = { enableIstio: "false", enableMonitoring: "false", enableLogging: "false", enableTracing: "false", enableKiali: "false", enableBoutique: "false", autoscaler: "{}" };
+        const off = {
+            enableIstio: "false",
+            enableMonitoring: "false",
+            enableLogging: "false",
+            enableTracing: "false",
+            enableKiali: "false",
+            enableBoutique: "false",
+            autoscaler: "{}",
+        };
         const evaluation = await evaluateDev(off);
-        assert.deepEqual(ofType(evaluation, "kubernetes:helm.sh/v3:Release").map((r) => r.name), ["cilium"]);
-        assert.deepEqual(ofType(evaluation, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name), ["storage-gce-pd"]);
-        assert.deepEqual(ofType(evaluation, "gcp:storage/bucket:Bucket").map((bucket) => bucket.name), ["etcd-backup-bucket"], "only the cluster's own etcd backups");
+        assert.deepEqual(
+            ofType(evaluation, "kubernetes:helm.sh/v3:Release").map((r) => r.name),
+            ["cilium"],
+        );
+        assert.deepEqual(
+            ofType(evaluation, "kubernetes:yaml/v2:ConfigGroup").map((r) => r.name),
+            ["storage-gce-pd"],
+        );
+        assert.deepEqual(
+            ofType(evaluation, "gcp:storage/bucket:Bucket").map((bucket) => bucket.name),
+            ["etcd-backup-bucket"],
+            "only the cluster's own etcd backups",
+        );
     });
 
     it("drops what a layer brings, and only that", async () => {
-        const all = ["cilium", "cluster-autoscaler", "flagger", "flagger-loadtester", "istio-base", "istio-ingressgateway", "istiod", "kiali", "kube-prometheus-stack", "loki", "otel-collector", "tempo"];
+        const all = [
+            "cilium",
+            "cluster-autoscaler",
+            "flagger",
+            "flagger-loadtester",
+            "istio-base",
+            "istio-ingressgateway",
+            "istiod",
+            "kiali",
+            "kube-prometheus-stack",
+            "loki",
+            "otel-collector",
+            "tempo",
+        ];
         assert.deepEqual(await releases({}), all);
-        assert.deepEqual(await releases({ enableTracing: "false" }), all.filter((r) => r !== "tempo"));
-        assert.deepEqual(await releases({ enableLogging: "false", enableTracing: "false" }), all.filter((r) => !["loki", "tempo", "otel-collector"].includes(r)));
-        assert.deepEqual(await releases({ enableKiali: "false", enableIstio: "false", enableBoutique: "false" }), all.filter((r) => !r.startsWith("istio") && !r.startsWith("flagger") && r !== "kiali"));
-        assert.deepEqual(await releases({ enableBoutique: "false" }), all.filter((r) => !r.startsWith("flagger")));
-        assert.deepEqual(await releases({ autoscaler: "{}" }), all.filter((r) => r !== "cluster-autoscaler"));
+        assert.deepEqual(
+            await releases({ enableTracing: "false" }),
+            all.filter((r) => r !== "tempo"),
+        );
+        assert.deepEqual(
+            await releases({ enableLogging: "false", enableTracing: "false" }),
+            all.filter((r) => !["loki", "tempo", "otel-collector"].includes(r)),
+        );
+        assert.deepEqual(
+            await releases({ enableKiali: "false", enableIstio: "false", enableBoutique: "false" }),
+            all.filter((r) => !r.startsWith("istio") && !r.startsWith("flagger") && r !== "kiali"),
+        );
+        assert.deepEqual(
+            await releases({ enableBoutique: "false" }),
+            all.filter((r) => !r.startsWith("flagger")),
+        );
+        assert.deepEqual(
+            await releases({ autoscaler: "{}" }),
+            all.filter((r) => r !== "cluster-autoscaler"),
+        );
     });
 });

@@ -60,7 +60,8 @@ describe("storage objects", () => {
     });
 
     it("recognises pinned and unpinned images", () => {
-        for (const image of ["busybox:1.37.0", "registry.k8s.io/a/b:v1.2.3", "localhost:5000/x:v1", `x@sha256:${"0".repeat(64)}`]) assert.ok(isPinned(image), image);
+        for (const image of ["busybox:1.37.0", "registry.k8s.io/a/b:v1.2.3", "localhost:5000/x:v1", `x@sha256:${"0".repeat(64)}`])
+            assert.ok(isPinned(image), image);
         for (const image of ["busybox", "busybox:latest", "localhost:5000/x", "docker.io/library/busybox:"]) assert.ok(!isPinned(image), image);
     });
 
@@ -119,9 +120,13 @@ describe("storage objects", () => {
                     const spec = podSpec(workload);
                     const ns = workload.metadata.namespace;
                     assert.ok(spec.serviceAccountName, `${objectId(workload)} runs as the default ServiceAccount`);
-                    assert.ok(ids.has(`ServiceAccount/${ns}/${spec.serviceAccountName}`), `${objectId(workload)}: ServiceAccount ${spec.serviceAccountName} missing`);
+                    assert.ok(
+                        ids.has(`ServiceAccount/${ns}/${spec.serviceAccountName}`),
+                        `${objectId(workload)}: ServiceAccount ${spec.serviceAccountName} missing`,
+                    );
                     for (const volume of spec.volumes ?? []) {
-                        if (volume.configMap) assert.ok(ids.has(`ConfigMap/${ns}/${volume.configMap.name}`), `${objectId(workload)}: ConfigMap ${volume.configMap.name} missing`);
+                        if (volume.configMap)
+                            assert.ok(ids.has(`ConfigMap/${ns}/${volume.configMap.name}`), `${objectId(workload)}: ConfigMap ${volume.configMap.name} missing`);
                     }
                 }
             });
@@ -131,14 +136,20 @@ describe("storage objects", () => {
                 const bindings = objects.filter((o) => o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding");
                 assert.ok(bindings.some((o) => o.kind === "ClusterRoleBinding"));
                 for (const binding of bindings) {
-                    const { roleRef, subjects } = binding as unknown as { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace?: string }[] };
+                    const { roleRef, subjects } = binding as unknown as {
+                        roleRef: { kind: string; name: string };
+                        subjects: { kind: string; name: string; namespace?: string }[];
+                    };
                     const roleNs = roleRef.kind === "Role" ? `${binding.metadata.namespace}/` : "";
                     assert.ok(ids.has(`${roleRef.kind}/${roleNs}${roleRef.name}`), `${objectId(binding)}: ${roleRef.kind} ${roleRef.name} missing`);
                     assert.ok(subjects.length > 0);
                     for (const subject of subjects) {
                         assert.strictEqual(subject.kind, "ServiceAccount");
                         assert.ok(subject.namespace, `${objectId(binding)}: subject ${subject.name} without a namespace`);
-                        assert.ok(ids.has(`ServiceAccount/${subject.namespace}/${subject.name}`), `${objectId(binding)}: ServiceAccount ${subject.namespace}/${subject.name} missing`);
+                        assert.ok(
+                            ids.has(`ServiceAccount/${subject.namespace}/${subject.name}`),
+                            `${objectId(binding)}: ServiceAccount ${subject.namespace}/${subject.name} missing`,
+                        );
                     }
                 }
             });

@@ -23,11 +23,18 @@ esac
         { mode: 0o755 },
     );
     fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\n", { mode: 0o755 });
-    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, ...(waitSeconds === undefined ? {} : { BOUTIQUE_TEST_WAIT_SECONDS: String(waitSeconds) }) };
+    const env = {
+        ...process.env,
+        PATH: `${dir}:${process.env.PATH}`,
+        ...(waitSeconds === undefined ? {} : { BOUTIQUE_TEST_WAIT_SECONDS: String(waitSeconds) }),
+    };
     const result = spawnSync("bash", ["-c", renderReleaseVolumesScript(["monitoring", "logging"])], { env, encoding: "utf8" });
     // Every call goes through kc: the admin kubeconfig, then the arguments.
     const lines = fs.readFileSync(calls, "utf8").trim().split("\n");
-    assert.ok(lines.every((line) => line.startsWith("--kubeconfig /etc/kubernetes/admin.conf ")), lines.join("\n"));
+    assert.ok(
+        lines.every((line) => line.startsWith("--kubeconfig /etc/kubernetes/admin.conf ")),
+        lines.join("\n"),
+    );
     return { status: result.status, stderr: result.stderr, calls: lines.map((line) => line.replace("--kubeconfig /etc/kubernetes/admin.conf ", "")) };
 }
 

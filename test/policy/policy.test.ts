@@ -25,7 +25,13 @@ function validationArgs(resource: ResourceRecord): ResourceValidationArgs {
         props: asEngineProps(resource.inputs),
         urn: `urn:pulumi:dev::boutique-platform::${resource.type}::${resource.name}`,
         name: resource.name,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
         stackTags: new Map(),
         isType: unused("isType"),
         asType: unused("asType"),
@@ -66,8 +72,14 @@ const opens = (port: number, range = "0.0.0.0/0") => `firewall rule opens tcp ${
 const NEVER_PUBLIC = "buckets and objects must never be public";
 const DEFAULT_ACCOUNT = "is the Compute Engine default service account";
 
-const peerAuthentication = (spec: Props, apiVersion = "security.istio.io/v1"): Props => ({ apiVersion, kind: "PeerAuthentication", metadata: { name: "default", namespace: "boutique" }, spec });
-const weakMtls = (field: string, mode: string, id = "boutique/default") => `PeerAuthentication ${id}: ${field} is "${mode}"; mTLS must not be PERMISSIVE or DISABLE`;
+const peerAuthentication = (spec: Props, apiVersion = "security.istio.io/v1"): Props => ({
+    apiVersion,
+    kind: "PeerAuthentication",
+    metadata: { name: "default", namespace: "boutique" },
+    spec,
+});
+const weakMtls = (field: string, mode: string, id = "boutique/default") =>
+    `PeerAuthentication ${id}: ${field} is "${mode}"; mTLS must not be PERMISSIVE or DISABLE`;
 const NAMESPACE = { apiVersion: "v1", kind: "Namespace", metadata: { name: "boutique" } };
 
 const release = (chart: string, values: Props): Props => ({ chart, version: "1.0.0", namespace: "monitoring", values });
@@ -76,9 +88,17 @@ const anonymous = (section: boolean | string) => ({ "grafana.ini": { "auth.anony
 const CASES: Readonly<Record<string, readonly Case[]>> = {
     "no-external-ip-except-haproxy": [
         ["no access config", vm(), []],
-        ["the haproxy-tagged VM with an access config", vm({ tags: [NETWORK_TAGS.haproxy], networkInterfaces: [{ accessConfigs: [{ natIp: "203.0.113.11" }] }] }), []],
+        [
+            "the haproxy-tagged VM with an access config",
+            vm({ tags: [NETWORK_TAGS.haproxy], networkInterfaces: [{ accessConfigs: [{ natIp: "203.0.113.11" }] }] }),
+            [],
+        ],
         ["a node with an ephemeral external IP", vm({ networkInterfaces: [{ accessConfigs: [{}] }] }), [externalIp(0, "accessConfigs", "IPv4")]],
-        ["an IPv6 access config on the second interface", vm({ networkInterfaces: [{}, { ipv6AccessConfigs: [{ networkTier: "PREMIUM" }] }] }), [externalIp(1, "ipv6AccessConfigs", "IPv6")]],
+        [
+            "an IPv6 access config on the second interface",
+            vm({ networkInterfaces: [{}, { ipv6AccessConfigs: [{ networkTier: "PREMIUM" }] }] }),
+            [externalIp(1, "ipv6AccessConfigs", "IPv6")],
+        ],
         ["no tags at all", { networkInterfaces: [{ accessConfigs: [{}] }] }, [externalIp(0, "accessConfigs", "IPv4")]],
     ],
     "no-cluster-ports-open-to-internet": [
@@ -93,12 +113,20 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
         ["a range 6000-7000 holding 6443", firewall({ allows: [{ protocol: "tcp", ports: ["80", "6000-7000"] }] }), [opens(6443)]],
         ["protocol all without ports", firewall({ allows: [{ protocol: "all" }] }), [opens(22), opens(6443), opens(10250)]],
         ["protocol number 6 (tcp)", firewall({ allows: [{ protocol: "6", ports: ["10250"] }] }), [opens(10250)]],
-        ["::/0 among other ranges", firewall({ sourceRanges: ["10.0.0.0/8", "::/0"], allows: [{ protocol: "tcp", ports: ["10250"] }] }), [opens(10250, "::/0")]],
+        [
+            "::/0 among other ranges",
+            firewall({ sourceRanges: ["10.0.0.0/8", "::/0"], allows: [{ protocol: "tcp", ports: ["10250"] }] }),
+            [opens(10250, "::/0")],
+        ],
         ["no source at all", firewall({ sourceRanges: [] }), [opens(22, "0.0.0.0/0 (GCP's default when a rule names no source)")]],
     ],
     "buckets-uniform-access-public-access-prevention": [
         ["uniform access, prevention enforced", { uniformBucketLevelAccess: true, publicAccessPrevention: "enforced" }, []],
-        ["prevention inherited", { uniformBucketLevelAccess: true, publicAccessPrevention: "inherited" }, ['bucket: publicAccessPrevention is "inherited", must be "enforced"']],
+        [
+            "prevention inherited",
+            { uniformBucketLevelAccess: true, publicAccessPrevention: "inherited" },
+            ['bucket: publicAccessPrevention is "inherited", must be "enforced"'],
+        ],
         ["neither set", {}, ["bucket: uniformBucketLevelAccess is unset, must be true", 'bucket: publicAccessPrevention is unset, must be "enforced"']],
     ],
     "storage-never-public": [
@@ -108,26 +136,57 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
         ["a private policy", { policyData: JSON.stringify({ bindings: [{ role: "roles/storage.admin", members: ["group:ops@example.com"] }] }) }, []],
         [
             "a policy binding allAuthenticatedUsers",
-            { policyData: JSON.stringify({ bindings: [{ role: "roles/storage.admin", members: ["group:ops@example.com"] }, { role: "roles/storage.objectViewer", members: ["allAuthenticatedUsers"] }] }) },
+            {
+                policyData: JSON.stringify({
+                    bindings: [
+                        { role: "roles/storage.admin", members: ["group:ops@example.com"] },
+                        { role: "roles/storage.objectViewer", members: ["allAuthenticatedUsers"] },
+                    ],
+                }),
+            },
             [`policyData binds "allAuthenticatedUsers" to "roles/storage.objectViewer"; ${NEVER_PUBLIC}`],
         ],
         ["policyData that is not JSON", { policyData: "{" }, ["policyData is not JSON, so it cannot be checked for public members"]],
         ["a project ACL entity", { entity: "project-viewers-123", role: "READER" }, []],
-        ["allAuthenticatedUsers as the ACL entity", { entity: "allAuthenticatedUsers", role: "READER" }, [`entity is "allAuthenticatedUsers"; ${NEVER_PUBLIC}`]],
-        ["roleEntities granting allUsers", { roleEntities: ["OWNER:project-owners-123", "READER:allUsers"] }, [`roleEntities include "READER:allUsers"; ${NEVER_PUBLIC}`]],
+        [
+            "allAuthenticatedUsers as the ACL entity",
+            { entity: "allAuthenticatedUsers", role: "READER" },
+            [`entity is "allAuthenticatedUsers"; ${NEVER_PUBLIC}`],
+        ],
+        [
+            "roleEntities granting allUsers",
+            { roleEntities: ["OWNER:project-owners-123", "READER:allUsers"] },
+            [`roleEntities include "READER:allUsers"; ${NEVER_PUBLIC}`],
+        ],
         ["a public predefined ACL", { predefinedAcl: "publicRead", defaultAcl: "private" }, [`predefinedAcl is "publicRead"; ${NEVER_PUBLIC}`]],
     ],
     "no-default-compute-service-account": [
         ["a dedicated account", vm(), []],
         ["a lookalike outside developer.gserviceaccount.com", vm({ serviceAccount: { email: "123-compute@p.iam.gserviceaccount.com" } }), []],
-        ['email "default"', vm({ serviceAccount: { email: "default", scopes: ["cloud-platform"] } }), [`instance: serviceAccount.email "default" ${DEFAULT_ACCOUNT}`]],
-        ["the project-number account", vm({ serviceAccount: { email: "123456789012-compute@developer.gserviceaccount.com" } }), [`instance: serviceAccount.email "123456789012-compute@developer.gserviceaccount.com" ${DEFAULT_ACCOUNT}`]],
-        ["scopes without an email", vm({ serviceAccount: { scopes: ["cloud-platform"] } }), ["instance: serviceAccount.email is unset, which means the Compute Engine default service account"]],
+        [
+            'email "default"',
+            vm({ serviceAccount: { email: "default", scopes: ["cloud-platform"] } }),
+            [`instance: serviceAccount.email "default" ${DEFAULT_ACCOUNT}`],
+        ],
+        [
+            "the project-number account",
+            vm({ serviceAccount: { email: "123456789012-compute@developer.gserviceaccount.com" } }),
+            [`instance: serviceAccount.email "123456789012-compute@developer.gserviceaccount.com" ${DEFAULT_ACCOUNT}`],
+        ],
+        [
+            "scopes without an email",
+            vm({ serviceAccount: { scopes: ["cloud-platform"] } }),
+            ["instance: serviceAccount.email is unset, which means the Compute Engine default service account"],
+        ],
         ["no serviceAccount", vm({ serviceAccount: undefined }), ["instance: serviceAccount is unset; every VM must run as a dedicated service account"]],
     ],
     "shielded-vm-secure-boot": [
         ["secure boot on", vm(), []],
-        ["secure boot off", vm({ shieldedInstanceConfig: { enableSecureBoot: false } }), ["instance: shieldedInstanceConfig.enableSecureBoot is false, must be true"]],
+        [
+            "secure boot off",
+            vm({ shieldedInstanceConfig: { enableSecureBoot: false } }),
+            ["instance: shieldedInstanceConfig.enableSecureBoot is false, must be true"],
+        ],
         ["no shielded config", vm({ shieldedInstanceConfig: undefined }), ["instance: shieldedInstanceConfig.enableSecureBoot is unset, must be true"]],
     ],
     "istio-mtls-not-permissive": [
@@ -143,19 +202,41 @@ const CASES: Readonly<Record<string, readonly Case[]>> = {
         ["a ConfigGroup's objs", { objs: [NAMESPACE, peerAuthentication({ mtls: { mode: "PERMISSIVE" } })] }, [weakMtls("spec.mtls.mode", "PERMISSIVE")]],
         [
             "a ConfigGroup's yaml",
-            { yaml: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: legacy, namespace: shop}\nspec: {mtls: {mode: DISABLE}}\n" },
+            {
+                yaml: "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: legacy, namespace: shop}\nspec: {mtls: {mode: DISABLE}}\n",
+            },
             [weakMtls("spec.mtls.mode", "DISABLE", "shop/legacy")],
         ],
-        ["a ConfigMap that mentions PERMISSIVE", { objs: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, spec: { mtls: { mode: "PERMISSIVE" } } }] }, []],
+        [
+            "a ConfigMap that mentions PERMISSIVE",
+            { objs: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, spec: { mtls: { mode: "PERMISSIVE" } } }] },
+            [],
+        ],
     ],
     "grafana-kiali-no-anonymous-access": [
         ["Grafana with anonymous access off", release("kube-prometheus-stack", { grafana: anonymous(false) }), []],
-        ["Grafana in kube-prometheus-stack, anonymous", release("kube-prometheus-stack", { grafana: anonymous(true) }), ['kube-prometheus-stack: values.grafana["grafana.ini"]["auth.anonymous"].enabled is true; Grafana must not allow anonymous access']],
-        ["the grafana chart, from a repository, anonymous as a string", release("grafana/grafana", anonymous("true")), ['grafana: values["grafana.ini"]["auth.anonymous"].enabled is "true"; Grafana must not allow anonymous access']],
+        [
+            "Grafana in kube-prometheus-stack, anonymous",
+            release("kube-prometheus-stack", { grafana: anonymous(true) }),
+            ['kube-prometheus-stack: values.grafana["grafana.ini"]["auth.anonymous"].enabled is true; Grafana must not allow anonymous access'],
+        ],
+        [
+            "the grafana chart, from a repository, anonymous as a string",
+            release("grafana/grafana", anonymous("true")),
+            ['grafana: values["grafana.ini"]["auth.anonymous"].enabled is "true"; Grafana must not allow anonymous access'],
+        ],
         ["kiali-server with token login", release("kiali-server", { auth: { strategy: "token" } }), []],
         ["kiali-server with the strategy unset", release("kiali-server", {}), []],
-        ["kiali-server, anonymous", release("kiali-server", { auth: { strategy: "anonymous" } }), ['kiali-server: values.auth.strategy is "anonymous"; Kiali must not allow anonymous access']],
-        ["kiali-operator's CR, anonymous", release("kiali/kiali-operator", { cr: { spec: { auth: { strategy: "anonymous" } } } }), ['kiali-operator: values.cr.spec.auth.strategy is "anonymous"; Kiali must not allow anonymous access']],
+        [
+            "kiali-server, anonymous",
+            release("kiali-server", { auth: { strategy: "anonymous" } }),
+            ['kiali-server: values.auth.strategy is "anonymous"; Kiali must not allow anonymous access'],
+        ],
+        [
+            "kiali-operator's CR, anonymous",
+            release("kiali/kiali-operator", { cr: { spec: { auth: { strategy: "anonymous" } } } }),
+            ['kiali-operator: values.cr.spec.auth.strategy is "anonymous"; Kiali must not allow anonymous access'],
+        ],
         ["another chart's auth.strategy", release("my-app", { auth: { strategy: "anonymous" } }), []],
     ],
 };
@@ -164,8 +245,14 @@ describe("policy pack: guardrails", () => {
     it("has compliant and violating cases for every rule, and no cases for rules that do not exist", () => {
         assert.deepEqual(Object.keys(CASES).sort(), RULES.map((rule) => rule.name).sort());
         for (const rule of RULES) {
-            assert.ok(CASES[rule.name]?.some(([, , found]) => found.length === 0), `${rule.name}: a compliant case`);
-            assert.ok(CASES[rule.name]?.some(([, , found]) => found.length > 0), `${rule.name}: a violating case`);
+            assert.ok(
+                CASES[rule.name]?.some(([, , found]) => found.length === 0),
+                `${rule.name}: a compliant case`,
+            );
+            assert.ok(
+                CASES[rule.name]?.some(([, , found]) => found.length > 0),
+                `${rule.name}: a violating case`,
+            );
         }
     });
 
@@ -190,7 +277,12 @@ describe("policy pack: guardrails", () => {
             ...triples("no-external-ip-except-haproxy", "worker-template", externalIp(1, "ipv6AccessConfigs", "IPv6")),
             ...triples("no-cluster-ports-open-to-internet", "allow-ssh-anywhere", opens(22)),
             ...triples("no-cluster-ports-open-to-internet", "allow-all-v6", opens(22, "::/0"), opens(6443, "::/0"), opens(10250, "::/0")),
-            ...triples("buckets-uniform-access-public-access-prevention", "public-bucket", "bucket: uniformBucketLevelAccess is false, must be true", 'bucket: publicAccessPrevention is "inherited", must be "enforced"'),
+            ...triples(
+                "buckets-uniform-access-public-access-prevention",
+                "public-bucket",
+                "bucket: uniformBucketLevelAccess is false, must be true",
+                'bucket: publicAccessPrevention is "inherited", must be "enforced"',
+            ),
             ...triples("storage-never-public", "public-reader", `member is "allUsers"; ${NEVER_PUBLIC}`),
             ...triples("storage-never-public", "google-readers", `members include "allAuthenticatedUsers"; ${NEVER_PUBLIC}`),
             ...triples("storage-never-public", "public-policy", `policyData binds "allUsers" to "roles/storage.objectViewer"; ${NEVER_PUBLIC}`),
@@ -198,14 +290,26 @@ describe("policy pack: guardrails", () => {
             ...triples("storage-never-public", "public-default-object-acl", `entity is "allAuthenticatedUsers"; ${NEVER_PUBLIC}`),
             ...triples("storage-never-public", "public-object-acl", `entity is "allUsers"; ${NEVER_PUBLIC}`),
             ...triples("storage-never-public", "public-acl", `roleEntities include "READER:allUsers"; ${NEVER_PUBLIC}`),
-            ...triples("no-default-compute-service-account", "public-worker", `instance: serviceAccount.email "123456789012-compute@developer.gserviceaccount.com" ${DEFAULT_ACCOUNT}`),
+            ...triples(
+                "no-default-compute-service-account",
+                "public-worker",
+                `instance: serviceAccount.email "123456789012-compute@developer.gserviceaccount.com" ${DEFAULT_ACCOUNT}`,
+            ),
             ...triples("no-default-compute-service-account", "worker-template", `instance: serviceAccount.email "default" ${DEFAULT_ACCOUNT}`),
             ...triples("shielded-vm-secure-boot", "public-worker", "instance: shieldedInstanceConfig.enableSecureBoot is false, must be true"),
             ...triples("shielded-vm-secure-boot", "worker-template", "instance: shieldedInstanceConfig.enableSecureBoot is unset, must be true"),
             ...triples("istio-mtls-not-permissive", "frontend-plaintext-port", weakMtls("spec.portLevelMtls[8080].mode", "DISABLE", "boutique/frontend")),
             ...triples("istio-mtls-not-permissive", "mesh-policy", weakMtls("spec.mtls.mode", "PERMISSIVE")),
-            ...triples("grafana-kiali-no-anonymous-access", "kube-prometheus-stack", 'kube-prometheus-stack: values.grafana["grafana.ini"]["auth.anonymous"].enabled is true; Grafana must not allow anonymous access'),
-            ...triples("grafana-kiali-no-anonymous-access", "kiali", 'kiali-server: values.auth.strategy is "anonymous"; Kiali must not allow anonymous access'),
+            ...triples(
+                "grafana-kiali-no-anonymous-access",
+                "kube-prometheus-stack",
+                'kube-prometheus-stack: values.grafana["grafana.ini"]["auth.anonymous"].enabled is true; Grafana must not allow anonymous access',
+            ),
+            ...triples(
+                "grafana-kiali-no-anonymous-access",
+                "kiali",
+                'kiali-server: values.auth.strategy is "anonymous"; Kiali must not allow anonymous access',
+            ),
         ];
         assert.deepEqual(await violations(BAD_RESOURCES), expected);
         assert.deepEqual(new Set(expected.map((line) => line.split(" | ")[0])), new Set(RULES.map((rule) => rule.name)), "every rule is broken at least once");
@@ -240,10 +344,19 @@ describe("policy pack: guardrails", () => {
         it("has the fields the rules read where they read them", () => {
             const inputsOf = (type: string) => resources.filter((resource) => resource.type === type).map((resource) => resource.inputs);
             const haproxy = inputsOf("gcp:compute/instance:Instance").filter((vm) => stringsIn(vm.tags).includes(NETWORK_TAGS.haproxy));
-            assert.ok(haproxy.some((vm) => recordsIn(vm.networkInterfaces).some((nic) => recordsIn(nic.accessConfigs).length > 0)), "HAProxy's external IP");
-            assert.ok(inputsOf("gcp:compute/firewall:Firewall").some((rule) => stringsIn(rule.sourceRanges).includes("0.0.0.0/0")), "a rule open to the internet (80/443)");
+            assert.ok(
+                haproxy.some((vm) => recordsIn(vm.networkInterfaces).some((nic) => recordsIn(nic.accessConfigs).length > 0)),
+                "HAProxy's external IP",
+            );
+            assert.ok(
+                inputsOf("gcp:compute/firewall:Firewall").some((rule) => stringsIn(rule.sourceRanges).includes("0.0.0.0/0")),
+                "a rule open to the internet (80/443)",
+            );
             const objs = inputsOf("kubernetes:yaml/v2:ConfigGroup").flatMap((group) => recordsIn(group.objs));
-            assert.deepEqual(objs.filter((object) => object.kind === "PeerAuthentication").map((object) => at(object, "spec", "mtls", "mode")), ["STRICT"]);
+            assert.deepEqual(
+                objs.filter((object) => object.kind === "PeerAuthentication").map((object) => at(object, "spec", "mtls", "mode")),
+                ["STRICT"],
+            );
             const values = (chart: string) => inputsOf("kubernetes:helm.sh/v3:Release").find((release) => release.chart === chart)?.values;
             assert.equal(at(values("kube-prometheus-stack"), "grafana", "grafana.ini", "auth.anonymous", "enabled"), false);
             assert.equal(at(values("kiali-server"), "auth", "strategy"), "token");
@@ -252,7 +365,10 @@ describe("policy pack: guardrails", () => {
 
     it("the CI bootstrap stack (its state bucket, its accounts) breaks no rule either", async () => {
         const bootstrap = (await evaluateBootstrap()).resources;
-        assert.ok(bootstrap.some((resource) => resource.type === "gcp:storage/bucket:Bucket"), "the state bucket is checked");
+        assert.ok(
+            bootstrap.some((resource) => resource.type === "gcp:storage/bucket:Bucket"),
+            "the state bucket is checked",
+        );
         assert.deepEqual(await violations(bootstrap), []);
     });
 });

@@ -42,15 +42,33 @@ const SMALL: Footprint = {
 
 describe("footprint arithmetic", () => {
     it("turns storage quantities into whole GB as GCE provisions them", () => {
-        const cases: [string, number][] = [["50Gi", 50], ["10G", 10], ["512Mi", 1], ["1Ti", 1024], ["1.5Gi", 2], ["1", 1]];
+        const cases: [string, number][] = [
+            ["50Gi", 50],
+            ["10G", 10],
+            ["512Mi", 1],
+            ["1Ti", 1024],
+            ["1.5Gi", 2],
+            ["1", 1],
+        ];
         for (const [quantity, gb] of cases) assert.strictEqual(quantityToDiskGb(quantity), gb, quantity);
         assert.throws(() => quantityToDiskGb("ten"), /not a storage quantity/);
     });
 
     it("names the quota each machine family and disk type counts against", () => {
-        const cpu: [string, string][] = [["e2-small", "CPUS"], ["e2-standard-4", "CPUS"], ["n1-standard-2", "CPUS"], ["n2-standard-8", "N2_CPUS"], ["n2d-highmem-4", "N2D_CPUS"]];
+        const cpu: [string, string][] = [
+            ["e2-small", "CPUS"],
+            ["e2-standard-4", "CPUS"],
+            ["n1-standard-2", "CPUS"],
+            ["n2-standard-8", "N2_CPUS"],
+            ["n2d-highmem-4", "N2D_CPUS"],
+        ];
         for (const [type, metric] of cpu) assert.strictEqual(cpuQuotaOf(type), metric, type);
-        const disk: [string, string | undefined][] = [["pd-balanced", "SSD_TOTAL_GB"], ["pd-ssd", "SSD_TOTAL_GB"], ["pd-standard", "DISKS_TOTAL_GB"], ["node-local", undefined]];
+        const disk: [string, string | undefined][] = [
+            ["pd-balanced", "SSD_TOTAL_GB"],
+            ["pd-ssd", "SSD_TOTAL_GB"],
+            ["pd-standard", "DISKS_TOTAL_GB"],
+            ["node-local", undefined],
+        ];
         for (const [type, metric] of disk) assert.strictEqual(diskQuotaOf(type), metric, type);
     });
 
@@ -69,7 +87,9 @@ describe("footprint arithmetic", () => {
 
     it("prices a VM per vCPU and GiB, a shared-core one by its own price, and leaves an unknown family unpriced", () => {
         assert.strictEqual(vmHourPrice({ machineType: "e2-small", vcpusEach: 2, memoryMiBEach: 2048 }, PRICE_TEST), 0.017);
-        assert.ok(Math.abs((vmHourPrice({ machineType: "e2-standard-4", vcpusEach: 4, memoryMiBEach: 16384 }, PRICE_TEST) ?? 0) - (4 * 0.02 + 16 * 0.003)) < 1e-12);
+        assert.ok(
+            Math.abs((vmHourPrice({ machineType: "e2-standard-4", vcpusEach: 4, memoryMiBEach: 16384 }, PRICE_TEST) ?? 0) - (4 * 0.02 + 16 * 0.003)) < 1e-12,
+        );
         assert.strictEqual(vmHourPrice({ machineType: "a2-highgpu-1g", vcpusEach: 12, memoryMiBEach: 87040 }, PRICE_TEST), undefined);
     });
 
@@ -77,7 +97,9 @@ describe("footprint arithmetic", () => {
         const estimate = monthlyCost(SMALL, { asOf: "test", source: "test", regions: { "test-region1": PRICE_TEST } });
         const expected =
             (0.017 + 3 * (4 * 0.02 + 16 * 0.003)) * HOURS_PER_MONTH + // VMs, the GPU one unpriced
-            150 * 0.1 + 50 * 0.04 + 0 + // boot, prometheus, node-local Loki
+            150 * 0.1 +
+            50 * 0.04 +
+            0 + // boot, prometheus, node-local Loki
             3 * 0.005 * HOURS_PER_MONTH + // addresses
             32 * 0.0014 * HOURS_PER_MONTH; // NAT, capped
         assert.ok(Math.abs(estimate.usdPerMonth - expected) < 1e-9, `${estimate.usdPerMonth} != ${expected}`);
@@ -136,7 +158,10 @@ describe("npm run footprint against the render", function () {
             const internal = ofType(evaluation, ADDRESS).filter((address) => address.inputs.addressType === "INTERNAL").length;
             assert.match(stdout, new RegExp(`^ +IN_USE_ADDRESSES +${external}$`, "m"));
             assert.match(stdout, new RegExp(`^ +INTERNAL_ADDRESSES +${internal}$`, "m"));
-            const bootGb = instances.reduce((sum, instance) => sum + Number((instance.inputs.bootDisk as { initializeParams: { size: number } }).initializeParams.size), 0);
+            const bootGb = instances.reduce(
+                (sum, instance) => sum + Number((instance.inputs.bootDisk as { initializeParams: { size: number } }).initializeParams.size),
+                0,
+            );
             const volumesGb = footprintOf(evaluation.resources).volumes.reduce((sum, disk) => sum + disk.count * disk.sizeGb, 0);
             assert.match(stdout, new RegExp(`^ +SSD_TOTAL_GB +${bootGb + volumesGb}$`, "m"));
             assert.match(stdout, /^ +total \$[0-9]+\.[0-9]{2}/m);
@@ -144,7 +169,8 @@ describe("npm run footprint against the render", function () {
     }
 
     it("--max has maxWorkers workers; the dev stack its workerCount", () => {
-        const workers = (name: string) => ofType(runs[name].evaluation, INSTANCE).filter((vm) => isRecord(vm.inputs.labels) && vm.inputs.labels.role === "worker").length;
+        const workers = (name: string) =>
+            ofType(runs[name].evaluation, INSTANCE).filter((vm) => isRecord(vm.inputs.labels) && vm.inputs.labels.role === "worker").length;
         assert.strictEqual(workers("dev"), 3);
         assert.strictEqual(workers("dev --max"), 6);
         assert.strictEqual(workers("defaults"), 2);
@@ -154,7 +180,10 @@ describe("npm run footprint against the render", function () {
         const releases = ofType(runs.dev.evaluation, "kubernetes:helm.sh/v3:Release");
         const rendered = releases.flatMap((release) => claimPaths(release.inputs.values).map((at) => `${String(release.inputs.name)} ${at}`));
         const known = VOLUME_CLAIMS.map((claim) => `${claim.release} ${claim.size}`);
-        assert.deepStrictEqual(rendered.filter((claim) => !known.includes(claim)), []);
+        assert.deepStrictEqual(
+            rendered.filter((claim) => !known.includes(claim)),
+            [],
+        );
         assert.ok(rendered.length >= 5, rendered.join(", "));
     });
 });

@@ -10,8 +10,24 @@ import { PROJECT_ROOT } from "../fixtures";
 
 describe("the Helm harness's own logic (no helm needed)", () => {
     it("pulls each pinned chart from its repository, an OCI chart by reference", () => {
-        assert.deepEqual(pullArguments(CHARTS.loki, ".charts"), ["pull", "loki", "--repo", "https://grafana-community.github.io/helm-charts", "--version", "18.11.0", "--destination", ".charts"]);
-        assert.deepEqual(pullArguments(CHARTS.onlineBoutique, ".charts"), ["pull", "oci://us-docker.pkg.dev/online-boutique-ci/charts/onlineboutique", "--version", "0.10.6", "--destination", ".charts"]);
+        assert.deepEqual(pullArguments(CHARTS.loki, ".charts"), [
+            "pull",
+            "loki",
+            "--repo",
+            "https://grafana-community.github.io/helm-charts",
+            "--version",
+            "18.11.0",
+            "--destination",
+            ".charts",
+        ]);
+        assert.deepEqual(pullArguments(CHARTS.onlineBoutique, ".charts"), [
+            "pull",
+            "oci://us-docker.pkg.dev/online-boutique-ci/charts/onlineboutique",
+            "--version",
+            "0.10.6",
+            "--destination",
+            ".charts",
+        ]);
     });
 
     it("finds a chart's archive under helm pull's file name, in the first folder that has it", () => {
@@ -43,7 +59,20 @@ describe("the Helm harness's own logic (no helm needed)", () => {
     });
 
     it("passes each served CRD version as group/version and group/version/Kind", () => {
-        const crd = { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name: "canaries.flagger.app" }, spec: { group: "flagger.app", scope: "Namespaced", names: { kind: "Canary" }, versions: [{ name: "v1beta1", served: true }, { name: "v1alpha3", served: false }] } };
+        const crd = {
+            apiVersion: "apiextensions.k8s.io/v1",
+            kind: "CustomResourceDefinition",
+            metadata: { name: "canaries.flagger.app" },
+            spec: {
+                group: "flagger.app",
+                scope: "Namespaced",
+                names: { kind: "Canary" },
+                versions: [
+                    { name: "v1beta1", served: true },
+                    { name: "v1alpha3", served: false },
+                ],
+            },
+        };
         assert.deepEqual(crdApiVersions([crd]), ["flagger.app/v1beta1", "flagger.app/v1beta1/Canary"]);
     });
 });

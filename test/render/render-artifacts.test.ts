@@ -6,11 +6,18 @@ import { kubernetesArtifacts } from "../../render/kubernetes-artifacts";
 
 const resource = (type: string, name: string, inputs: Record<string, unknown>): RenderedResource => ({ type, name, inputs, dependsOn: [] });
 
-const RULE = { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: "alerts" }, spec: { groups: [{ name: "g", rules: [{ alert: "A", expr: "up == 0" }] }] } };
+const RULE = {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: "alerts" },
+    spec: { groups: [{ name: "g", rules: [{ alert: "A", expr: "up == 0" }] }] },
+};
 
 describe("render: Kubernetes artifacts from the recorded inputs", () => {
     it("writes a release's final values under the Helm release name, quoting what YAML 1.1 would retype", () => {
-        const files = kubernetesArtifacts([resource("kubernetes:helm.sh/v3:Release", "loki-release", { name: "loki", values: { from: "2024-04-01", on: "yes" } })]);
+        const files = kubernetesArtifacts([
+            resource("kubernetes:helm.sh/v3:Release", "loki-release", { name: "loki", values: { from: "2024-04-01", on: "yes" } }),
+        ]);
         assert.deepEqual(Object.keys(files), ["values/loki.yaml"]);
         assert.match(files["values/loki.yaml"], /from: "2024-04-01"/);
         assert.match(files["values/loki.yaml"], /"on": "yes"/);
@@ -20,7 +27,10 @@ describe("render: Kubernetes artifacts from the recorded inputs", () => {
         const namespace = { apiVersion: "v1", kind: "Namespace", metadata: { name: "monitoring" } };
         const files = kubernetesArtifacts([resource("kubernetes:yaml/v2:ConfigGroup", "monitoring-objects", { objs: [namespace, RULE] })]);
         assert.deepEqual(Object.keys(files).sort(), ["manifests/monitoring-objects.yaml", "rules/alerts.yaml"]);
-        assert.deepEqual(parseAllDocuments(files["manifests/monitoring-objects.yaml"]).map((doc) => doc.toJS()), [namespace, RULE]);
+        assert.deepEqual(
+            parseAllDocuments(files["manifests/monitoring-objects.yaml"]).map((doc) => doc.toJS()),
+            [namespace, RULE],
+        );
         assert.deepEqual(parse(files["rules/alerts.yaml"]), { groups: RULE.spec.groups });
     });
 

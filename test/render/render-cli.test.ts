@@ -64,12 +64,38 @@ describe("npm run render (the CLI, end to end)", function () {
 
     it("writes every Helm release's final values, every applied manifest and every rule group", () => {
         const files = filesUnder(dir);
-        const releases = ["cilium", "istio-base", "istiod", "istio-ingressgateway", "kube-prometheus-stack", "loki", "tempo", "otel-collector", "kiali", "flagger", "flagger-loadtester", "onlineboutique", "cluster-autoscaler"];
+        const releases = [
+            "cilium",
+            "istio-base",
+            "istiod",
+            "istio-ingressgateway",
+            "kube-prometheus-stack",
+            "loki",
+            "tempo",
+            "otel-collector",
+            "kiali",
+            "flagger",
+            "flagger-loadtester",
+            "onlineboutique",
+            "cluster-autoscaler",
+        ];
         assert.deepEqual(files.filter((file) => file.startsWith("values/")).sort(), releases.map((release) => path.join("values", `${release}.yaml`)).sort());
-        for (const manifest of ["istio-mesh-policy", "monitoring-objects", "storage-gce-pd", "logging-gcp-credentials", "monitoring-grafana-admin", "delivery-frontend-canary", "autoscaling-scaler", "autoscaling-cloud-config"]) {
+        for (const manifest of [
+            "istio-mesh-policy",
+            "monitoring-objects",
+            "storage-gce-pd",
+            "logging-gcp-credentials",
+            "monitoring-grafana-admin",
+            "delivery-frontend-canary",
+            "autoscaling-scaler",
+            "autoscaling-cloud-config",
+        ]) {
             assert.ok(files.includes(path.join("manifests", `${manifest}.yaml`)), manifest);
         }
-        assert.deepEqual(files.filter((file) => file.startsWith("rules/")), [path.join("rules", "platform-alerts.yaml")]);
+        assert.deepEqual(
+            files.filter((file) => file.startsWith("rules/")),
+            [path.join("rules", "platform-alerts.yaml")],
+        );
     });
 
     it("every rendered rule file passes the real promtool check rules", function () {
@@ -82,11 +108,15 @@ describe("npm run render (the CLI, end to end)", function () {
     });
 
     it("npm run bench prints its figures for the counts given", () => {
-        const bench = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "bench/render.ts"), "2", "4"], {
-            cwd: PROJECT_ROOT,
-            encoding: "utf8",
-            timeout: 120_000,
-        });
+        const bench = spawnSync(
+            process.execPath,
+            [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "bench/render.ts"), "2", "4"],
+            {
+                cwd: PROJECT_ROOT,
+                encoding: "utf8",
+                timeout: 120_000,
+            },
+        );
         assert.equal(bench.status, 0, bench.stderr);
         assert.match(bench.stdout, /^ +4 +\d+ +\d+\.\d+ +\d+\.\d +/m);
     });
@@ -126,7 +156,8 @@ describe("npm run render (the CLI, end to end)", function () {
         // Not a scale: the scaler changes no worker for it (CI's up applies it), so every disk (and the
         // rolls that replace the VMs one at a time) is left undone.
         assert.match(diff.stdout, /^changes outside the targets \(a scale update would not make them\): 12\n/m);
-        for (const vm of ["cp-0-vm", "worker-0-vm", "worker-1-vm", "worker-2-vm"]) assert.match(diff.stdout, new RegExp(`^ {2}! ${vm} \\(gcp:compute/instance:Instance\\)$`, "m"));
+        for (const vm of ["cp-0-vm", "worker-0-vm", "worker-1-vm", "worker-2-vm"])
+            assert.match(diff.stdout, new RegExp(`^ {2}! ${vm} \\(gcp:compute/instance:Instance\\)$`, "m"));
     });
 
     it("rejects unknown options with the usage", () => {

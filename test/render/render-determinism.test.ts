@@ -57,7 +57,11 @@ const GENERATED: readonly [string, string][] = [
 
 function renderInto(out: string): Promise<{ status: number | null; stderr: string }> {
     return new Promise((resolve) => {
-        const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "render/main.ts"), "--out", out], { cwd: PROJECT_ROOT });
+        const child = spawn(
+            process.execPath,
+            [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "render/main.ts"), "--out", out],
+            { cwd: PROJECT_ROOT },
+        );
         let stderr = "";
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.on("close", (status) => resolve({ status, stderr }));
@@ -99,7 +103,8 @@ describe("a render is a pure function of its config", function () {
             const files = filesUnder(a);
             assert.ok(files.includes("resources.json") && files.length > 20, `${files.length} files`);
             assert.deepEqual(filesUnder(b), files);
-            for (const file of files) assert.ok(fs.readFileSync(path.join(a, file)).equals(fs.readFileSync(path.join(b, file))), `${file} differs between two renders`);
+            for (const file of files)
+                assert.ok(fs.readFileSync(path.join(a, file)).equals(fs.readFileSync(path.join(b, file))), `${file} differs between two renders`);
         } finally {
             for (const out of outs) fs.rmSync(out, { recursive: true, force: true });
         }
@@ -149,7 +154,9 @@ describe("a render is a pure function of its config", function () {
     });
 
     it("certificates chain to their CA, never expire offline and have distinct serials", () => {
-        const certs = [...first.cloud.field("tls:index/locallySignedCert:LocallySignedCert", "certPem")].map(([name, pem]) => [name, new crypto.X509Certificate(pem)] as const);
+        const certs = [...first.cloud.field("tls:index/locallySignedCert:LocallySignedCert", "certPem")].map(
+            ([name, pem]) => [name, new crypto.X509Certificate(pem)] as const,
+        );
         assert.ok(certs.length >= 3, `${certs.length} signed certificates`);
         for (const [name, cert] of certs) {
             const state = first.cloud.states.get(`tls:index/locallySignedCert:LocallySignedCert::${name}`) ?? {};
@@ -206,7 +213,10 @@ describe("the mock cloud's DRBG (render/mock-random.ts)", () => {
             assert.equal(derive().export({ type: "pkcs8", format: "der" }).toString("hex"), key.export({ type: "pkcs8", format: "der" }).toString("hex"));
             const algorithm = key.asymmetricKeyType === "ed25519" ? null : "sha256";
             const payload = Buffer.from("payload");
-            assert.ok(crypto.verify(algorithm, payload, crypto.createPublicKey(key), crypto.sign(algorithm, payload, key)), String(key.asymmetricKeyDetails?.namedCurve));
+            assert.ok(
+                crypto.verify(algorithm, payload, crypto.createPublicKey(key), crypto.sign(algorithm, payload, key)),
+                String(key.asymmetricKeyDetails?.namedCurve),
+            );
         }
         assert.throws(() => deriveEcdsaKey(new DeterministicRandom("p/s", "x"), "P192"), /unsupported ECDSA curve P192/);
     });

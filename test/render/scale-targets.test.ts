@@ -11,18 +11,36 @@ import { devConfig } from "../fixtures";
 const PROJECT = "boutique-platform";
 
 /** The scale update's target report for dev changed from `before` to `before + after`, as `render --diff` prints it. */
-async function reportFor(before: Record<string, string>, after: Record<string, string>): Promise<ScaleTargetReport & { resources: readonly RenderedResource[] }> {
+async function reportFor(
+    before: Record<string, string>,
+    after: Record<string, string>,
+): Promise<ScaleTargetReport & { resources: readonly RenderedResource[] }> {
     const cloud = new MockCloud();
     const base = await evaluateDev(before, cloud);
     const changed = await evaluateDev({ ...before, ...after }, cloud);
     const { added, removed } = slotChanges(devConfig(before).workers, devConfig({ ...before, ...after }).workers);
     const patterns = scaleTargets("dev", [...added, ...removed]);
-    const report = scaleTargetReport({ before: base.resources, after: changed.resources, diff: diffEvaluations(base, changed), patterns, stack: "dev", project: PROJECT });
+    const report = scaleTargetReport({
+        before: base.resources,
+        after: changed.resources,
+        diff: diffEvaluations(base, changed),
+        patterns,
+        stack: "dev",
+        project: PROJECT,
+    });
     return { ...report, resources: base.resources };
 }
 
-const workerResources = (slot: number) => [`worker-${slot}`, `worker-${slot}-membership`, `worker-${slot}-roll`, `worker-${slot}-settled`, `worker-${slot}-upgrade`, `worker-${slot}-vm`];
-const isWorkerOrIngress = (name: string) => name === "workers" || name === "haproxy-config" || /^worker-\d+(-vm|-membership|-roll|-settled|-upgrade)?$/.test(name);
+const workerResources = (slot: number) => [
+    `worker-${slot}`,
+    `worker-${slot}-membership`,
+    `worker-${slot}-roll`,
+    `worker-${slot}-settled`,
+    `worker-${slot}-upgrade`,
+    `worker-${slot}-vm`,
+];
+const isWorkerOrIngress = (name: string) =>
+    name === "workers" || name === "haproxy-config" || /^worker-\d+(-vm|-membership|-roll|-settled|-upgrade)?$/.test(name);
 const PLATFORM_TYPES = /^kubernetes:|^pulumi:providers:|^boutique:platform:/;
 
 describe("the scale update's target set (render --diff, without --target-dependents)", function () {
@@ -36,11 +54,26 @@ describe("the scale update's target set (render --diff, without --target-depende
             const report = await reportFor({}, after);
             const names = report.targets.map((target) => target.name);
             console.log(`      ${report.targets.length} of ${report.total} resources targeted`);
-            assert.deepEqual(names.filter((name) => !isWorkerOrIngress(name)), [], "only the pool and the ingress config");
-            assert.deepEqual([...names].sort(), ["haproxy-config", ...workerResources(slot)].sort(), "of the pool, only the changed worker (the other workers are never touched)");
-            assert.deepEqual(report.targets.filter((target) => PLATFORM_TYPES.test(target.type)), [], "no Helm release, chart, provider, namespace or platform component");
+            assert.deepEqual(
+                names.filter((name) => !isWorkerOrIngress(name)),
+                [],
+                "only the pool and the ingress config",
+            );
+            assert.deepEqual(
+                [...names].sort(),
+                ["haproxy-config", ...workerResources(slot)].sort(),
+                "of the pool, only the changed worker (the other workers are never touched)",
+            );
+            assert.deepEqual(
+                report.targets.filter((target) => PLATFORM_TYPES.test(target.type)),
+                [],
+                "no Helm release, chart, provider, namespace or platform component",
+            );
             const changes = report.targets.filter((target) => target.step !== "same");
-            assert.deepEqual(changes.map((target) => `${target.step} ${target.name}`).sort(), [...workerResources(slot).map((name) => `${step} ${name}`), "change haproxy-config"].sort());
+            assert.deepEqual(
+                changes.map((target) => `${target.step} ${target.name}`).sort(),
+                [...workerResources(slot).map((name) => `${step} ${name}`), "change haproxy-config"].sort(),
+            );
             assert.deepEqual(report.outsideDependents, []);
             assert.deepEqual(report.missedChanges, []);
             assert.match(formatScaleTargets(report), /^dependents outside the targets: none$/m);
@@ -51,14 +84,21 @@ describe("the scale update's target set (render --diff, without --target-depende
         const evaluation = await evaluateDev();
         const releases = evaluation.resources.filter((resource) => resource.type.startsWith("kubernetes:helm.sh/"));
         assert.ok(releases.length > 10);
-        for (const release of releases) assert.ok(!release.dependsOn.some((name) => name.startsWith("worker-") || name === "workers"), `${release.name} waits for a worker`);
+        for (const release of releases)
+            assert.ok(!release.dependsOn.some((name) => name.startsWith("worker-") || name === "workers"), `${release.name} waits for a worker`);
         for (const name of ["kube-prometheus-stack", "loki", "tempo", "otel-collector", "storage-gce-pd", "istio-system-namespace"]) {
             assert.ok(byName(evaluation, name).dependsOn.includes("workers-ready-wait"), `${name} waits for workers-ready`);
         }
         // The gate waits for the control plane only; kubeadm init for HAProxy's API config only.
-        assert.deepEqual(byName(evaluation, "workers-ready-wait").dependsOn.filter((name) => /worker|haproxy-config/.test(name)), []);
+        assert.deepEqual(
+            byName(evaluation, "workers-ready-wait").dependsOn.filter((name) => /worker|haproxy-config/.test(name)),
+            [],
+        );
         assert.ok(byName(evaluation, "workers-ready-wait").dependsOn.includes("cluster-init"));
-        assert.deepEqual(byName(evaluation, "cluster-init").dependsOn.filter((name) => name.startsWith("haproxy-")), ["haproxy-api-config", "haproxy-public-ip"]);
+        assert.deepEqual(
+            byName(evaluation, "cluster-init").dependsOn.filter((name) => name.startsWith("haproxy-")),
+            ["haproxy-api-config", "haproxy-public-ip"],
+        );
         const targets = matchTargets(evaluation.resources, scaleTargets("dev"), "dev", PROJECT);
         assert.deepEqual(dependentsOutside(evaluation.resources, targets), []);
     });

@@ -54,7 +54,12 @@ describe("the Automation API driver (against a fake Stack)", () => {
         const fake = new FakeStack();
         const stack = new AutomationStack(fake, {}, silent);
         assert.deepEqual(deployedScale(await stack.readDeployed()), { count: 0, retiredSlots: [] });
-        fake.historyAnswer = [summary("preview", "succeeded", "9"), summary("update", "failed", "8"), summary("update", "succeeded", "4"), summary("update", "succeeded", "3")];
+        fake.historyAnswer = [
+            summary("preview", "succeeded", "9"),
+            summary("update", "failed", "8"),
+            summary("update", "succeeded", "4"),
+            summary("update", "succeeded", "3"),
+        ];
         assert.equal((await stack.readDeployed())["boutique-platform:workerCount"], "4");
         // Retried failures push the last success past a page; declared defaults fill what it did not set.
         fake.historyAnswer = [...Array.from({ length: 45 }, () => summary("update", "failed", "9")), summary("update", "succeeded", "5")];
@@ -66,7 +71,9 @@ describe("the Automation API driver (against a fake Stack)", () => {
 
     it("existing worker slots come from the state's export (a failed update's VMs included), not from the last successful config", async () => {
         const fake = new FakeStack();
-        const vm = (slot: number) => ({ urn: `urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$gcp:compute/instance:Instance::worker-${slot}-vm` });
+        const vm = (slot: number) => ({
+            urn: `urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$gcp:compute/instance:Instance::worker-${slot}-vm`,
+        });
         fake.deployment = { resources: [vm(0), vm(1), vm(4)] };
         fake.historyAnswer = [summary("update", "failed", "5"), summary("update", "succeeded", "2")];
         const stack = new AutomationStack(fake, {}, silent);
@@ -84,13 +91,17 @@ describe("the Automation API driver (against a fake Stack)", () => {
         await new AutomationStack(fake, {}, silent, ["/app/policy"]).up();
         assert.deepEqual(fake.ups[1].policyPacks, ["/app/policy"], "a scale update runs the guardrails CI runs");
         await new AutomationStack(fake, {}, silent).up({ slots: [3, 1] });
-        assert.deepEqual(fake.ups[2].target, [
-            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode::worker-1",
-            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$**::worker-1-*",
-            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode::worker-3",
-            "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$**::worker-3-*",
-            "urn:pulumi:dev::boutique-platform::boutique:cluster:HaproxyEntryPoint$command:remote:Command::haproxy-config",
-        ], "the scaler's plan: only the workers it changes");
+        assert.deepEqual(
+            fake.ups[2].target,
+            [
+                "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode::worker-1",
+                "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$**::worker-1-*",
+                "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode::worker-3",
+                "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$boutique:cluster:WorkerNode$**::worker-3-*",
+                "urn:pulumi:dev::boutique-platform::boutique:cluster:HaproxyEntryPoint$command:remote:Command::haproxy-config",
+            ],
+            "the scaler's plan: only the workers it changes",
+        );
         assert.deepEqual(scaleTargets("dev"), [
             "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool::workers",
             "urn:pulumi:dev::boutique-platform::boutique:cluster:WorkerPool$**",
@@ -106,7 +117,11 @@ describe("the Automation API driver (against a fake Stack)", () => {
         assert.ok(isConcurrentUpdate(concurrent));
         assert.ok(!isConcurrentUpdate(failed));
         const waits: number[] = [];
-        const loop = new UpdateLoop(new AutomationStack(fake, {}, silent), silent, { backoffMs: 5, maxBackoffMs: 20, sleep: async (ms) => void waits.push(ms) });
+        const loop = new UpdateLoop(new AutomationStack(fake, {}, silent), silent, {
+            backoffMs: 5,
+            maxBackoffMs: 20,
+            sleep: async (ms) => void waits.push(ms),
+        });
         const outcomes: string[] = [];
         loop.onUpdate((_, outcome) => outcomes.push(outcome));
         loop.request();

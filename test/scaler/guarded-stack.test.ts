@@ -56,7 +56,11 @@ describe("the guarded stack: the scaler's own updates, their marker, stale locks
         const stack = new GuardedStack(inner, silent, ownLocks);
         assert.equal(stack.unfinishedAtStart, undefined);
         const failing = stack.up();
-        assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(marker, "utf8")) as object).sort(), ["host", "pid", "startedAt"], "written before the update runs");
+        assert.deepEqual(
+            Object.keys(JSON.parse(fs.readFileSync(marker, "utf8")) as object).sort(),
+            ["host", "pid", "startedAt"],
+            "written before the update runs",
+        );
         release();
         await assert.rejects(failing, /drain timed out/);
         assert.ok(fs.existsSync(marker), "a failed update leaves it");

@@ -19,9 +19,20 @@ describe("request times outlive the scaler (the autoscaler's provisioning clock 
         const times = RequestTimesFile.beside(path.join(dir, "dev.json"));
         assert.equal(times.file, path.join(dir, "dev.requests.json"));
         assert.deepEqual([...times.load()], []);
-        times.save(new Map([[4, 1700000000000], [3, 1700000005000]]));
+        times.save(
+            new Map([
+                [4, 1700000000000],
+                [3, 1700000005000],
+            ]),
+        );
         assert.deepEqual(JSON.parse(fs.readFileSync(times.file, "utf8")), { 3: 1700000005000, 4: 1700000000000 });
-        assert.deepEqual([...times.load()], [[3, 1700000005000], [4, 1700000000000]]);
+        assert.deepEqual(
+            [...times.load()],
+            [
+                [3, 1700000005000],
+                [4, 1700000000000],
+            ],
+        );
         fs.writeFileSync(times.file, JSON.stringify({ 3: "soon", x: 1, 5: 1700000009000 }));
         assert.deepEqual([...times.load()], [[5, 1700000009000]]);
     });

@@ -29,13 +29,25 @@ describe("npm run scale (people and CI; the scaler's code path)", function () {
         // The config the scaler wrote, through the foundation's render --diff.
         const diff = await diffDev({ workerCount: "4" }, { workerCount: config[WORKER_COUNT_KEY], retiredWorkerSlots: config[RETIRED_SLOTS_KEY] });
         assert.deepEqual(diff.created, []);
-        assert.deepEqual(diff.deleted.map((resource) => resource.name).sort(), ["worker-1", "worker-1-membership", "worker-1-roll", "worker-1-settled", "worker-1-upgrade", "worker-1-vm"]);
-        assert.deepEqual(diff.changed.map((resource) => resource.name), ["haproxy-config"]);
+        assert.deepEqual(diff.deleted.map((resource) => resource.name).sort(), [
+            "worker-1",
+            "worker-1-membership",
+            "worker-1-roll",
+            "worker-1-settled",
+            "worker-1-upgrade",
+            "worker-1-vm",
+        ]);
+        assert.deepEqual(
+            diff.changed.map((resource) => resource.name),
+            ["haproxy-config"],
+        );
     });
 
     it("refuses a size outside the bounds and writes nothing", async () => {
         const before = fs.readFileSync(path.join(dir, "state.json"), "utf8");
-        await assert.rejects(scale(stack, { workers: 9, remove: [] }, false), (error: ScaleError) => /size 9 is outside the group's bounds \[2, 6\]/.test(error.message));
+        await assert.rejects(scale(stack, { workers: 9, remove: [] }, false), (error: ScaleError) =>
+            /size 9 is outside the group's bounds \[2, 6\]/.test(error.message),
+        );
         assert.equal(fs.readFileSync(path.join(dir, "state.json"), "utf8"), before);
     });
 
@@ -52,10 +64,14 @@ describe("npm run scale (people and CI; the scaler's code path)", function () {
         const checkout = (name: string, deployed: Record<string, string> | undefined) => {
             const file = path.join(dir, `${name}.json`);
             const config = new DryRunStack(file, 0, PROJECT_ROOT);
-            return { file, stack: config, seed: async () => {
-                const committed = await config.readConfig(); // the dev stack as committed: 3 workers
-                fs.writeFileSync(file, JSON.stringify({ config: committed, deployed: deployed ? { ...committed, ...deployed } : {}, updates: [] }));
-            } };
+            return {
+                file,
+                stack: config,
+                seed: async () => {
+                    const committed = await config.readConfig(); // the dev stack as committed: 3 workers
+                    fs.writeFileSync(file, JSON.stringify({ config: committed, deployed: deployed ? { ...committed, ...deployed } : {}, updates: [] }));
+                },
+            };
         };
 
         it("writes the deployed workerCount and retired slots into the checkout's config, and runs no update", async () => {

@@ -118,7 +118,9 @@ describe("npm run scale refuses bad input (issue 14)", function () {
         fs.writeFileSync(UNREADABLE_SCALE, JSON.stringify({ config: {}, deployed: { "boutique-platform:workerCount": "three" }, updates: [] }));
         for (const file of CASES.map(givenStateFile)) if (file !== undefined && fs.statSync(file).isFile()) stateBefore[file] = fs.readFileSync(file, "utf8");
         // Each case in its own state file: a usage refusal must not even create it.
-        results = await inBatches(CASES, 3, (item) => runScript("scaler/scale.ts", ["--dry-run", `--state=${stateOf(CASES.indexOf(item))}`, "--no-up", ...item.args]));
+        results = await inBatches(CASES, 3, (item) =>
+            runScript("scaler/scale.ts", ["--dry-run", `--state=${stateOf(CASES.indexOf(item))}`, "--no-up", ...item.args]),
+        );
     });
 
     CASES.forEach((item, index) => {
@@ -135,7 +137,8 @@ describe("npm run scale refuses bad input (issue 14)", function () {
                 assert.match(stderr, /usage: npm run scale/);
                 const given = givenStateFile(item);
                 if (given === undefined) assert.ok(!fs.existsSync(stateOf(index)), "a refused request writes nothing");
-                else if (stateBefore[given] !== undefined) assert.equal(fs.readFileSync(given, "utf8"), stateBefore[given], "the file --state names is untouched");
+                else if (stateBefore[given] !== undefined)
+                    assert.equal(fs.readFileSync(given, "utf8"), stateBefore[given], "the file --state names is untouched");
             } else if (item.outcome === "refused") {
                 assert.equal(status, 1, context);
                 assert.match(stderr, /^refused: /);

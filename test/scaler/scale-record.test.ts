@@ -42,7 +42,10 @@ describe("the scale record (the scaler in a container)", () => {
     it("a stack whose config write fails still has the change in the record (written first)", async () => {
         const record = path.join(dir, "first.json");
         const inner = new DryRunStack(path.join(dir, "stack.json"), 0, ROOT);
-        const stack = await RecordedScaleStack.open(Object.assign(Object.create(inner) as DryRunStack, { writeConfig: () => Promise.reject(new Error("disk full")) }), record);
+        const stack = await RecordedScaleStack.open(
+            Object.assign(Object.create(inner) as DryRunStack, { writeConfig: () => Promise.reject(new Error("disk full")) }),
+            record,
+        );
         await assert.rejects(stack.writeConfig({ [WORKER_COUNT_KEY]: "5" }), /disk full/);
         assert.equal((JSON.parse(fs.readFileSync(record, "utf8")) as Record<string, string>)[WORKER_COUNT_KEY], "5");
     });

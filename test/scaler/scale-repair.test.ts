@@ -17,7 +17,10 @@ const RECORD = { ...CREPT, [RETIRED_SLOTS_KEY]: "[2,3,4,5]" }; // desired: slots
 
 describe("a scale record an earlier slot rule left outside the pool", () => {
     it("is one the program refuses, and is repaired by moving the outside slot to the lowest free one", () => {
-        assert.throws(() => poolState(RECORD, CREPT), (error: unknown) => error instanceof StackConfigError && /needing slot 6, but the IP pool has slots 0\.\.5/.test(error.message));
+        assert.throws(
+            () => poolState(RECORD, CREPT),
+            (error: unknown) => error instanceof StackConfigError && /needing slot 6, but the IP pool has slots 0\.\.5/.test(error.message),
+        );
         assert.deepEqual(repairedScale(RECORD, CREPT), { count: 3, retiredSlots: [] });
         assert.equal(repairedScale(CREPT, CREPT), undefined, "a record inside the pool is left alone");
         // No free slot: the program's error stands.
@@ -33,7 +36,10 @@ describe("a scale record an earlier slot rule left outside the pool", () => {
             const stack = Object.assign(Object.create(dryRun) as DryRunStack, { up: () => new Promise<void>(() => undefined) });
             const silent = pino({ level: "silent" });
             const service = await CloudProviderService.start(stack, new UpdateLoop(stack, silent), silent);
-            assert.deepEqual(service.instances("workers").map((i) => `${i.slot}:${i.state}`), ["0:instanceRunning", "1:instanceRunning", "2:instanceCreating", "5:instanceDeleting"]);
+            assert.deepEqual(
+                service.instances("workers").map((i) => `${i.slot}:${i.state}`),
+                ["0:instanceRunning", "1:instanceRunning", "2:instanceCreating", "5:instanceDeleting"],
+            );
             const written = (await dryRun.readConfig()) as Record<string, string>;
             assert.deepEqual([written[WORKER_COUNT_KEY], written[RETIRED_SLOTS_KEY]], ["3", "[]"]);
         } finally {

@@ -12,12 +12,23 @@ function urns(evaluation: Evaluation): Map<string, string> {
         const parent = resource.parent === undefined ? undefined : byName.get(resource.parent);
         return parent && parent.type !== "pulumi:pulumi:Stack" ? `${typeChain(parent.name)}$${resource.type}` : resource.type;
     };
-    return new Map(evaluation.resources.filter((resource) => resource.type !== "pulumi:pulumi:Stack").map((resource) => [resource.name, `urn:pulumi:dev::boutique-platform::${typeChain(resource.name)}::${resource.name}`]));
+    return new Map(
+        evaluation.resources
+            .filter((resource) => resource.type !== "pulumi:pulumi:Stack")
+            .map((resource) => [resource.name, `urn:pulumi:dev::boutique-platform::${typeChain(resource.name)}::${resource.name}`]),
+    );
 }
 
 /** Whether `urn` is one of a scale update's --target patterns ("**" matches anything). */
 const targeted = (urn: string) =>
-    scaleTargets("dev").some((target) => new RegExp(`^${target.split("**").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(urn));
+    scaleTargets("dev").some((target) =>
+        new RegExp(
+            `^${target
+                .split("**")
+                .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+                .join(".*")}$`,
+        ).test(urn),
+    );
 
 const WORKER_TYPES = ["boutique:cluster:WorkerNode", "gcp:compute/instance:Instance", ...Array<string>(4).fill("command:remote:Command")].sort();
 
@@ -63,7 +74,11 @@ describe("scaling by config (the render --diff code path)", function () {
                 ["boutique-dev-worker-3", "10.10.0.35"],
             ],
         );
-        assert.deepEqual((evaluation.stackOutputs.nodeNames as { workers: string[] }).workers, ["boutique-dev-worker-0", "boutique-dev-worker-2", "boutique-dev-worker-3"]);
+        assert.deepEqual((evaluation.stackOutputs.nodeNames as { workers: string[] }).workers, [
+            "boutique-dev-worker-0",
+            "boutique-dev-worker-2",
+            "boutique-dev-worker-3",
+        ]);
     });
 
     it("the same config twice changes nothing (idempotent)", async () => {
@@ -77,7 +92,12 @@ describe("scaling by config (the render --diff code path)", function () {
         assert.deepEqual(names(memberships), ["worker-0-membership", "worker-1-membership", "worker-2-membership"]);
         assert.ok(memberships.every((change) => change.paths.includes("delete")));
         // The rolls drain with the new timeout too (their text changes; they run only when a node's template does).
-        assert.deepEqual(names(diff.changed.filter((change) => change.name.endsWith("-roll"))), ["cp-0-roll", "worker-0-roll", "worker-1-roll", "worker-2-roll"]);
+        assert.deepEqual(names(diff.changed.filter((change) => change.name.endsWith("-roll"))), [
+            "cp-0-roll",
+            "worker-0-roll",
+            "worker-1-roll",
+            "worker-2-roll",
+        ]);
         assert.deepEqual([diff.created, diff.deleted], [[], []]);
     });
 
@@ -89,7 +109,17 @@ describe("scaling by config (the render --diff code path)", function () {
         assert.equal(large.length, small.length);
         // Rolls, upgrades and settled steps have no create: on a new cluster they cost nothing. Workers'
         // rolls wait for the control plane's, so their VMs are created once it is up.
-        assert.deepEqual(small, ["cp-0-roll", "cluster-init", "cp-0-bring-up", "cp-0-upgrade", "cp-0-settled", "worker-0-roll", "worker-0-membership", "worker-0-upgrade", "worker-0-settled"]);
+        assert.deepEqual(small, [
+            "cp-0-roll",
+            "cluster-init",
+            "cp-0-bring-up",
+            "cp-0-upgrade",
+            "cp-0-settled",
+            "worker-0-roll",
+            "worker-0-membership",
+            "worker-0-upgrade",
+            "worker-0-settled",
+        ]);
     });
 
     it("a scale update's --target patterns name the program's own URNs and cover everything a scale changes, and nothing else", async () => {
@@ -101,11 +131,17 @@ describe("scaling by config (the render --diff code path)", function () {
         for (const [before, after] of cases) {
             const known = new Map([...urns(await evaluateDev(before)), ...urns(await evaluateDev({ ...before, ...after }))]);
             const diff = await diffDev(before, after);
-            for (const ref of [...diff.created, ...diff.deleted, ...diff.changed]) assert.ok(targeted(known.get(ref.name) ?? ""), `${ref.name} (${known.get(ref.name)}) is not a scale target`);
+            for (const ref of [...diff.created, ...diff.deleted, ...diff.changed])
+                assert.ok(targeted(known.get(ref.name) ?? ""), `${ref.name} (${known.get(ref.name)}) is not a scale target`);
         }
         const program = urns(await evaluateDev());
-        for (const target of scaleTargets("dev").filter((pattern) => !pattern.includes("*"))) assert.ok([...program.values()].includes(target), `${target} names no resource`);
+        for (const target of scaleTargets("dev").filter((pattern) => !pattern.includes("*")))
+            assert.ok([...program.values()].includes(target), `${target} names no resource`);
         const beyond = [...program.entries()].filter(([, urn]) => targeted(urn)).map(([name]) => name);
-        assert.deepEqual(beyond.filter((name) => name !== "haproxy-config" && name !== "workers" && !name.startsWith("worker-")), [], "only the pool and HAProxy's config");
+        assert.deepEqual(
+            beyond.filter((name) => name !== "haproxy-config" && name !== "workers" && !name.startsWith("worker-")),
+            [],
+            "only the pool and HAProxy's config",
+        );
     });
 });

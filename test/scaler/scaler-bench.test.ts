@@ -9,11 +9,15 @@ describe("npm run bench:scaler (the script, on a tiny load)", function () {
 
     it("measures the scaler and the grpc-js baseline for both RPCs, each during an update, then a burst", () => {
         const args = ["--callers", "4", "--calls", "3", "--pause-ms", "5", "--burst", "5", "--up-seconds", "3"];
-        const bench = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "bench/scaler.ts"), ...args], {
-            cwd: PROJECT_ROOT,
-            encoding: "utf8",
-            timeout: 110_000,
-        });
+        const bench = spawnSync(
+            process.execPath,
+            [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "bench/scaler.ts"), ...args],
+            {
+                cwd: PROJECT_ROOT,
+                encoding: "utf8",
+                timeout: 110_000,
+            },
+        );
         assert.equal(bench.status, 0, bench.stderr);
         for (const server of ["scaler", "baseline"]) {
             for (const method of ["NodeGroupTargetSize", "NodeGroupNodes"]) {

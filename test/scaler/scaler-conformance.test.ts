@@ -46,7 +46,10 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
 
         it("NodeGroups: one group, workers, with the stack's bounds", async () => {
             const { nodeGroups } = await call(lab.client, "NodeGroups");
-            assert.deepEqual((nodeGroups as { id: string; minSize: number; maxSize: number }[]).map(({ id, minSize, maxSize }) => ({ id, minSize, maxSize })), [{ id: "workers", minSize: 2, maxSize: 6 }]);
+            assert.deepEqual(
+                (nodeGroups as { id: string; minSize: number; maxSize: number }[]).map(({ id, minSize, maxSize }) => ({ id, minSize, maxSize })),
+                [{ id: "workers", minSize: 2, maxSize: 6 }],
+            );
         });
 
         it("TargetSize, Nodes (the kubelets' provider ids) and NodeGroupForNode (empty for a control plane)", async () => {
@@ -63,7 +66,11 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             await call(lab.client, "Cleanup");
             await call(lab.client, "Refresh");
             for (const method of ["PricingNodePrice", "PricingPodPrice"]) {
-                await assert.rejects(call(lab.client, method, { id: "workers" }), (error: grpc.ServiceError) => error.code === grpc.status.UNIMPLEMENTED, method);
+                await assert.rejects(
+                    call(lab.client, method, { id: "workers" }),
+                    (error: grpc.ServiceError) => error.code === grpc.status.UNIMPLEMENTED,
+                    method,
+                );
             }
         });
 
@@ -81,8 +88,15 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             const { nodeGroupAutoscalingOptions: options } = await call(lab.client, "NodeGroupGetOptions", { id: "workers", defaults });
             assert.deepEqual(options, { ...defaults, MaxNodeProvisionDuration: minutes(17) });
             const longer = await call(lab.client, "NodeGroupGetOptions", { id: "workers", defaults: { ...defaults, MaxNodeProvisionDuration: minutes(30) } });
-            assert.deepEqual((longer.nodeGroupAutoscalingOptions as typeof defaults).MaxNodeProvisionDuration, minutes(30), "never shorter than the autoscaler's own setting");
-            await assert.rejects(call(lab.client, "NodeGroupGetOptions", { id: "gpus", defaults }), (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND);
+            assert.deepEqual(
+                (longer.nodeGroupAutoscalingOptions as typeof defaults).MaxNodeProvisionDuration,
+                minutes(30),
+                "never shorter than the autoscaler's own setting",
+            );
+            await assert.rejects(
+                call(lab.client, "NodeGroupGetOptions", { id: "gpus", defaults }),
+                (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND,
+            );
         });
 
         it("IncreaseSize(1) records the new size before answering; the update then runs in the background", async () => {
@@ -113,7 +127,10 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             for (let cycle = 0; cycle < 4; cycle++) {
                 await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
                 const listed = (await call(lab.client, "NodeGroupNodes", { id: "workers" })).instances as Instance[];
-                const newest = listed.filter((instance) => instance.status.instanceState === "instanceCreating").map((instance) => instance.id).pop()!;
+                const newest = listed
+                    .filter((instance) => instance.status.instanceState === "instanceCreating")
+                    .map((instance) => instance.id)
+                    .pop()!;
                 seen.push(newest.split("-").pop()!);
                 // It joins (its update ends), becomes the emptiest node, and is deleted; deleted again as CA does
                 // after 5 minutes; the next +1 comes while that deletion's update still runs.
@@ -127,7 +144,10 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             await lab.updates.idle();
             assert.deepEqual(await config(lab), ["3", "[]"]);
             const restarted = await CloudProviderService.start(lab.stack, new UpdateLoop(lab.stack, pino({ level: "silent" })), pino({ level: "silent" }));
-            assert.deepEqual(restarted.instances("workers").map((instance) => `${instance.slot}:${instance.state}`), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning"]);
+            assert.deepEqual(
+                restarted.instances("workers").map((instance) => `${instance.slot}:${instance.state}`),
+                ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning"],
+            );
         });
     });
 
@@ -144,9 +164,18 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             assert.deepEqual(workers.taints, []);
             assert.equal(workers.allocatable.pods, "110");
             const loki = decodeNode((await call(lab.client, "NodeGroupTemplateNodeInfo", { id: "loki" })).nodeBytes as Buffer);
-            assert.deepEqual(loki.taints.map((taint) => taint.effect), ["NoSchedule"]);
-            assert.ok(Object.keys(loki.labels).some((label) => /pool/.test(label)), JSON.stringify(loki.labels));
-            await assert.rejects(call(lab.client, "NodeGroupTemplateNodeInfo", { id: "gpus" }), (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND);
+            assert.deepEqual(
+                loki.taints.map((taint) => taint.effect),
+                ["NoSchedule"],
+            );
+            assert.ok(
+                Object.keys(loki.labels).some((label) => /pool/.test(label)),
+                JSON.stringify(loki.labels),
+            );
+            await assert.rejects(
+                call(lab.client, "NodeGroupTemplateNodeInfo", { id: "gpus" }),
+                (error: grpc.ServiceError) => error.code === grpc.status.NOT_FOUND,
+            );
         });
 
         it("the autoscaler's own proto generation up to 1.34.1 (nodeInfo = 1; options fields 3-5 in nanoseconds) gets the same node and the budget", async () => {
@@ -155,7 +184,13 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
                 const response = await call(ours, "NodeGroupTemplateNodeInfo", { id: "workers" });
                 assert.ok(Buffer.isBuffer(response.nodeInfo) && (response.nodeInfo as Buffer).equals(response.nodeBytes as Buffer));
                 const nanos = (minutes: number) => ({ duration: String(minutes * 60 * 1e9) });
-                const defaults = { scaleDownUtilizationThreshold: 0.5, scaleDownGpuUtilizationThreshold: 0.5, scaleDownUnneededTime: nanos(10), scaleDownUnreadyTime: nanos(20), MaxNodeProvisionTime: nanos(15) };
+                const defaults = {
+                    scaleDownUtilizationThreshold: 0.5,
+                    scaleDownGpuUtilizationThreshold: 0.5,
+                    scaleDownUnneededTime: nanos(10),
+                    scaleDownUnreadyTime: nanos(20),
+                    MaxNodeProvisionTime: nanos(15),
+                };
                 const { nodeGroupAutoscalingOptions: options } = await call(ours, "NodeGroupGetOptions", { id: "workers", defaults });
                 const { MaxNodeProvisionTime, scaleDownUnneededTime, scaleDownUnreadyTime } = options as typeof defaults;
                 assert.deepEqual([MaxNodeProvisionTime, scaleDownUnneededTime, scaleDownUnreadyTime], [nanos(17), nanos(10), nanos(20)]);
@@ -181,9 +216,15 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
 
         it("lists the loki group (min = max = lokiNodeCount), its nodes, and maps them to it", async () => {
             const { nodeGroups } = await call(lab.client, "NodeGroups");
-            assert.deepEqual((nodeGroups as { id: string; minSize: number; maxSize: number }[]).map(({ id, minSize, maxSize }) => `${id}:${minSize}-${maxSize}`), ["workers:2-6", "loki:3-3"]);
+            assert.deepEqual(
+                (nodeGroups as { id: string; minSize: number; maxSize: number }[]).map(({ id, minSize, maxSize }) => `${id}:${minSize}-${maxSize}`),
+                ["workers:2-6", "loki:3-3"],
+            );
             const { instances: loki } = await call(lab.client, "NodeGroupNodes", { id: "loki" });
-            assert.deepEqual((loki as Instance[]).map((instance) => `${instance.id}:${instance.status.instanceState}`), [0, 1, 2].map((i) => `${LOKI(i)}:instanceRunning`));
+            assert.deepEqual(
+                (loki as Instance[]).map((instance) => `${instance.id}:${instance.status.instanceState}`),
+                [0, 1, 2].map((i) => `${LOKI(i)}:instanceRunning`),
+            );
             assert.equal(((await call(lab.client, "NodeGroupForNode", { node: node(LOKI(1)) })).nodeGroup as { id: string }).id, "loki");
             assert.equal((await call(lab.client, "NodeGroupTargetSize", { id: "loki" })).targetSize, 3);
         });
@@ -195,7 +236,10 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
                 ["NodeGroupDeleteNodes", { id: "loki", nodes: [node(LOKI(0))] }],
                 ["NodeGroupDecreaseTargetSize", { id: "loki", delta: -1 }],
             ] as const) {
-                await assert.rejects(call(lab.client, method, request), (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION && /fixed size \(lokiNodeCount\)/.test(error.details));
+                await assert.rejects(
+                    call(lab.client, method, request),
+                    (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION && /fixed size \(lokiNodeCount\)/.test(error.details),
+                );
             }
             assert.equal(lab.stateBytes(), before);
         });
@@ -239,7 +283,14 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             assert.equal(await targetSize(), 5);
             await call(lab.client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
             await lab.updates.idle();
-            assert.deepEqual(await instances(lab), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning", "3:instanceRunning", "4:instanceRunning", "5:instanceRunning"]);
+            assert.deepEqual(await instances(lab), [
+                "0:instanceRunning",
+                "1:instanceRunning",
+                "2:instanceRunning",
+                "3:instanceRunning",
+                "4:instanceRunning",
+                "5:instanceRunning",
+            ]);
         });
 
         it("is not adopted while the scaler's own change is in flight (its requests are never dropped)", async () => {
@@ -265,7 +316,10 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             assert.deepEqual((await instances(lab)).slice(-2), ["3:instanceCreating", "4:instanceCreating"]);
             await call(lab.client, "NodeGroupDecreaseTargetSize", { id: "workers", delta: -1 });
             assert.deepEqual(await config(lab), ["4", "[]"]);
-            await assert.rejects(call(lab.client, "NodeGroupDecreaseTargetSize", { id: "workers", delta: -2 }), (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION);
+            await assert.rejects(
+                call(lab.client, "NodeGroupDecreaseTargetSize", { id: "workers", delta: -2 }),
+                (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION,
+            );
         });
     });
 
@@ -281,11 +335,21 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             ["below min (3 - 2 < 2)", "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(0)), node(ID(1))] }, grpc.status.FAILED_PRECONDITION],
             ["an unknown group", "NodeGroupIncreaseSize", { id: "gpus", delta: 1 }, grpc.status.NOT_FOUND],
             ["an unknown group (target size)", "NodeGroupTargetSize", { id: "gpus" }, grpc.status.NOT_FOUND],
-            ["a node outside the group (a control plane)", "NodeGroupDeleteNodes", { id: "workers", nodes: [node("gce://boutique-dev-000000/europe-west1-b/boutique-dev-cp-0")] }, grpc.status.NOT_FOUND],
+            [
+                "a node outside the group (a control plane)",
+                "NodeGroupDeleteNodes",
+                { id: "workers", nodes: [node("gce://boutique-dev-000000/europe-west1-b/boutique-dev-cp-0")] },
+                grpc.status.NOT_FOUND,
+            ],
             ["a worker slot that is not live", "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(5))] }, grpc.status.NOT_FOUND],
             ["a positive decrease delta", "NodeGroupDecreaseTargetSize", { id: "workers", delta: 1 }, grpc.status.INVALID_ARGUMENT],
             ["a decrease below the running count", "NodeGroupDecreaseTargetSize", { id: "workers", delta: -1 }, grpc.status.FAILED_PRECONDITION],
-            ["a malformed node", "NodeGroupDeleteNodes", { id: "workers", nodes: [{ providerID: "aws:///us-east-1a/i-0abc", name: "x" }] }, grpc.status.INVALID_ARGUMENT],
+            [
+                "a malformed node",
+                "NodeGroupDeleteNodes",
+                { id: "workers", nodes: [{ providerID: "aws:///us-east-1a/i-0abc", name: "x" }] },
+                grpc.status.INVALID_ARGUMENT,
+            ],
             ["no node at all", "NodeGroupDeleteNodes", { id: "workers", nodes: [] }, grpc.status.INVALID_ARGUMENT],
             ["the same node twice", "NodeGroupDeleteNodes", { id: "workers", nodes: [node(ID(2)), node(ID(2))] }, grpc.status.INVALID_ARGUMENT],
         ];

@@ -38,7 +38,16 @@ describe("the scaler's lifecycle (the process)", function () {
         /** A dry-run scaler asked for one more worker, then SIGTERM while that update (--up-seconds long) runs. */
         const stopDuringUpdate = async (name: string, upSeconds: number, stopTimeoutSeconds: number) => {
             const state = path.join(dir, `${name}.json`);
-            const scaler = await start(["--dry-run", "--insecure", "--state", state, "--up-seconds", String(upSeconds), "--stop-timeout", String(stopTimeoutSeconds)]);
+            const scaler = await start([
+                "--dry-run",
+                "--insecure",
+                "--state",
+                state,
+                "--up-seconds",
+                String(upSeconds),
+                "--stop-timeout",
+                String(stopTimeoutSeconds),
+            ]);
             const client = cloudProviderClient(scaler.grpcAddress);
             await callRpc(client, "NodeGroupIncreaseSize", { id: "workers", delta: 1 });
             client.close();
@@ -69,11 +78,18 @@ describe("the scaler's lifecycle (the process)", function () {
             const { code, seconds } = await exited;
             assert.equal(code, 1);
             assert.ok(seconds >= 0.9 && seconds < 5, `exited ${seconds.toFixed(2)} s after SIGTERM`);
-            const line = scaler.output().split("\n").find((text) => text.includes("still running at the stop deadline"));
+            const line = scaler
+                .output()
+                .split("\n")
+                .find((text) => text.includes("still running at the stop deadline"));
             assert.ok(line, scaler.output());
             assert.equal((JSON.parse(line) as { level: number }).level, 50, "logged as an error");
             assert.equal(new DryRunStack(state, 0, PROJECT_ROOT).updates().length, 0);
-            assert.equal((await new DryRunStack(state, 0, PROJECT_ROOT).readConfig())["boutique-platform:workerCount"], "4", "the change stays recorded for the next start");
+            assert.equal(
+                (await new DryRunStack(state, 0, PROJECT_ROOT).readConfig())["boutique-platform:workerCount"],
+                "4",
+                "the change stays recorded for the next start",
+            );
         });
 
         it("with no update running it exits 0 at once", async () => {
@@ -114,7 +130,12 @@ describe("the scaler's lifecycle (the process)", function () {
         /** One NodeGroups call on that very connection: its gRPC status. */
         const nodeGroups = (session: http2.ClientHttp2Session) =>
             new Promise<string>((resolve, reject) => {
-                const stream = session.request({ ":method": "POST", ":path": "/clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider/NodeGroups", "content-type": "application/grpc", te: "trailers" });
+                const stream = session.request({
+                    ":method": "POST",
+                    ":path": "/clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider/NodeGroups",
+                    "content-type": "application/grpc",
+                    te: "trailers",
+                });
                 stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
                 stream.on("error", reject);
                 stream.resume();
@@ -151,7 +172,10 @@ describe("the scaler's lifecycle (the process)", function () {
             assert.equal(old.serial(), serialOf(first), "the open connection is the same one");
             assert.equal(await nodeGroups(old.session), "0", "and still answers");
             old.session.close();
-            const loaded = scaler.output().split("\n").filter((line) => line.includes('"msg":"server certificate loaded"'));
+            const loaded = scaler
+                .output()
+                .split("\n")
+                .filter((line) => line.includes('"msg":"server certificate loaded"'));
             assert.deepEqual(
                 loaded.map((line) => (JSON.parse(line) as { serial: string }).serial),
                 [serialOf(first), serialOf(renewed)],

@@ -40,11 +40,23 @@ describe("the scaler's request and log bounds (pure)", () => {
 
     it("refuse ids over 1 KiB (in UTF-8 bytes) and more nodes than a group can hold, naming the field and its size, never its value", () => {
         assert.equal(refusal({ id: "w".repeat(MAX_ID_BYTES) }), "accepted");
-        assert.equal(refusal({ id: "é".repeat(MAX_ID_BYTES / 2 + 1) }), `INVALID_ARGUMENT: the node group id is ${MAX_ID_BYTES + 2} bytes; ids are at most ${MAX_ID_BYTES}`);
-        assert.equal(refusal({ node: { providerID: LONGEST_PROVIDER_ID, name: "z".repeat(2000) } }), "INVALID_ARGUMENT: node.name is 2000 bytes; ids are at most 1024");
-        assert.equal(refusal({ id: "workers", nodes: [{ providerID: LONGEST_PROVIDER_ID }, { providerID: "q".repeat(5000) }] }), "INVALID_ARGUMENT: nodes[1].providerID is 5000 bytes; ids are at most 1024");
+        assert.equal(
+            refusal({ id: "é".repeat(MAX_ID_BYTES / 2 + 1) }),
+            `INVALID_ARGUMENT: the node group id is ${MAX_ID_BYTES + 2} bytes; ids are at most ${MAX_ID_BYTES}`,
+        );
+        assert.equal(
+            refusal({ node: { providerID: LONGEST_PROVIDER_ID, name: "z".repeat(2000) } }),
+            "INVALID_ARGUMENT: node.name is 2000 bytes; ids are at most 1024",
+        );
+        assert.equal(
+            refusal({ id: "workers", nodes: [{ providerID: LONGEST_PROVIDER_ID }, { providerID: "q".repeat(5000) }] }),
+            "INVALID_ARGUMENT: nodes[1].providerID is 5000 bytes; ids are at most 1024",
+        );
         const many = Array.from({ length: MAX_NODES_PER_REQUEST + 1 }, () => ({ providerID: "gce://p/z/w" }));
-        assert.equal(refusal({ id: "workers", nodes: many }), `INVALID_ARGUMENT: ${MAX_NODES_PER_REQUEST + 1} nodes in one request; a node group has at most ${MAX_NODES_PER_REQUEST}`);
+        assert.equal(
+            refusal({ id: "workers", nodes: many }),
+            `INVALID_ARGUMENT: ${MAX_NODES_PER_REQUEST + 1} nodes in one request; a node group has at most ${MAX_NODES_PER_REQUEST}`,
+        );
     });
 
     it("the logger cuts every string it writes (fields, nested values, the message, an error's message) to a prefix with its length", () => {
@@ -81,7 +93,16 @@ describe("the scaler's limits: hostile input gets a prompt status, logs stay bou
     });
 
     describe("--insecure, idle limit 1 s, at most 8 connections", () => {
-        const scaler = new ScalerProcess(["--dry-run", "--insecure", "--state", path.join(dir, "insecure.json"), "--idle-seconds", "1", "--max-connections", "8"]);
+        const scaler = new ScalerProcess([
+            "--dry-run",
+            "--insecure",
+            "--state",
+            path.join(dir, "insecure.json"),
+            "--idle-seconds",
+            "1",
+            "--max-connections",
+            "8",
+        ]);
         before(() => scaler.start());
         after(() => scaler.kill());
 
@@ -109,7 +130,10 @@ describe("the scaler's limits: hostile input gets a prompt status, logs stay bou
                 const annotations = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`example.com/note-${i}`, "a".repeat(4 * KIB - 20)]));
                 const answer = await timedCall(client, "NodeGroupForNode", { node: { providerID: LONGEST_PROVIDER_ID, name: LONGEST_NODE_NAME, annotations } });
                 assert.equal(codeName(answer.code), "OK", answer.details);
-                const remove = await timedCall(client, "NodeGroupDeleteNodes", { id: "workers", nodes: [{ providerID: LONGEST_PROVIDER_ID, name: LONGEST_NODE_NAME }] });
+                const remove = await timedCall(client, "NodeGroupDeleteNodes", {
+                    id: "workers",
+                    nodes: [{ providerID: LONGEST_PROVIDER_ID, name: LONGEST_NODE_NAME }],
+                });
                 assert.equal(codeName(remove.code), "NOT_FOUND", "refused for what it is (no worker of this stack), not for its size");
                 assert.match(remove.details, /is not in node group "workers"/);
             } finally {
@@ -144,14 +168,23 @@ describe("the scaler's limits: hostile input gets a prompt status, logs stay bou
             const lines = scaler.output().slice(logged).split("\n").filter(Boolean);
             const longest = Math.max(...lines.map((line) => line.length));
             assert.ok(longest < 1000, `a log line of ${longest} chars`);
-            assert.ok(lines.some((line) => line.includes("1048576")), `the refused id's length is logged:\n${lines.join("\n")}`);
-            assert.ok(lines.some((line) => line.includes("1000 chars")), "the looked-up id's prefix notes its length");
+            assert.ok(
+                lines.some((line) => line.includes("1048576")),
+                `the refused id's length is logged:\n${lines.join("\n")}`,
+            );
+            assert.ok(
+                lines.some((line) => line.includes("1000 chars")),
+                "the looked-up id's prefix notes its length",
+            );
         });
 
         it("silent sockets (no HTTP/2 preface) are closed after the idle limit, those over the cap at once; a client is served after", async () => {
             const sockets = await openSilentSockets(scaler.grpcAddress, 12);
             const closed = await Promise.all(sockets.map((socket) => closedWithin(socket, 6000)));
-            assert.ok(closed.every((ms) => ms !== undefined), `still open after 6 s: ${closed.filter((ms) => ms === undefined).length}`);
+            assert.ok(
+                closed.every((ms) => ms !== undefined),
+                `still open after 6 s: ${closed.filter((ms) => ms === undefined).length}`,
+            );
             const prompt = closed.filter((ms) => (ms ?? Infinity) < 300).length;
             assert.ok(prompt >= 4, `${prompt} of 12 closed at once (8 may be held)`);
             const client = upstreamClient(scaler.grpcAddress);
@@ -205,7 +238,19 @@ describe("the scaler's limits: hostile input gets a prompt status, logs stay bou
         const server = issue(ca, "scaler", { server: ["127.0.0.1", "scaler.autoscaler.svc"] });
         const client = issue(ca, "cluster-autoscaler", "client");
         const files = { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "tls.crt"), key: path.join(dir, "tls.key") };
-        const scaler = new ScalerProcess(["--dry-run", "--state", path.join(dir, "tls.json"), "--cert", files.cert, "--key", files.key, "--ca", files.ca, "--idle-seconds", "1"]);
+        const scaler = new ScalerProcess([
+            "--dry-run",
+            "--state",
+            path.join(dir, "tls.json"),
+            "--cert",
+            files.cert,
+            "--key",
+            files.key,
+            "--ca",
+            files.ca,
+            "--idle-seconds",
+            "1",
+        ]);
         const probeTls: ProbeTls = { ca: ca.certPem, cert: client.certPem, key: client.keyPem, servername: "scaler.autoscaler.svc" };
         const credentials = () => grpc.credentials.createSsl(Buffer.from(ca.certPem), Buffer.from(client.keyPem), Buffer.from(client.certPem));
         before(async () => {

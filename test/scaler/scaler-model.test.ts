@@ -41,7 +41,8 @@ const SABOTAGES: [string, (process: ScalerProcess) => void, RegExp][] = [
         "no provision deadline: a worker held up by another update's lock stays Creating past its budget",
         ({ service }) => {
             const instances = service.instances.bind(service);
-            service.instances = (id) => instances(id).map((instance) => (instance.error?.code === "provision-timeout" ? { ...instance, error: undefined } : instance));
+            service.instances = (id) =>
+                instances(id).map((instance) => (instance.error?.code === "provision-timeout" ? { ...instance, error: undefined } : instance));
         },
         /still reported Creating .* past its budget/,
     ],
@@ -49,7 +50,8 @@ const SABOTAGES: [string, (process: ScalerProcess) => void, RegExp][] = [
         "failures kept from the autoscaler: no InstanceErrorInfo after a failed update",
         ({ service }) => {
             const instances = service.instances.bind(service);
-            service.instances = (id) => instances(id).map((instance) => (instance.error?.code === "update-failed" ? { ...instance, error: undefined } : instance));
+            service.instances = (id) =>
+                instances(id).map((instance) => (instance.error?.code === "update-failed" ? { ...instance, error: undefined } : instance));
         },
         /is Creating without an error after its update failed/,
     ],
@@ -82,17 +84,27 @@ describe("the scaler under the Cluster Autoscaler's loop (a seeded model of CA 1
 
     it("catches a broken rule: request times forgotten at a restart, so a worker asked for before it stays Creating past its budget", async () => {
         const violations: string[] = [];
-        for (const seed of SEEDS) violations.push(...(await runModel(CONFIG, seeded(seed), { seed, steps: STEPS, updateSeconds: UPDATE_SECONDS, forgetRequestTimes: true })).violations);
+        for (const seed of SEEDS)
+            violations.push(
+                ...(await runModel(CONFIG, seeded(seed), { seed, steps: STEPS, updateSeconds: UPDATE_SECONDS, forgetRequestTimes: true })).violations,
+            );
         console.log(`      ${violations.length} violation(s), first: ${violations[0]}`);
-        assert.ok(violations.some((violation) => /still reported Creating .* past its budget/.test(violation)), violations.join("\n") || "no violation");
+        assert.ok(
+            violations.some((violation) => /still reported Creating .* past its budget/.test(violation)),
+            violations.join("\n") || "no violation",
+        );
     });
 
     for (const [rule, sabotage, caught] of SABOTAGES) {
         it(`catches a broken rule: ${rule}`, async () => {
             const violations: string[] = [];
-            for (const seed of SEEDS.slice(0, 4)) violations.push(...(await runModel(CONFIG, seeded(seed), { seed, steps: STEPS, updateSeconds: UPDATE_SECONDS, sabotage })).violations);
+            for (const seed of SEEDS.slice(0, 4))
+                violations.push(...(await runModel(CONFIG, seeded(seed), { seed, steps: STEPS, updateSeconds: UPDATE_SECONDS, sabotage })).violations);
             console.log(`      ${violations.length} violation(s), first: ${violations[0]}`);
-            assert.ok(violations.some((violation) => caught.test(violation)), violations.join("\n") || "no violation");
+            assert.ok(
+                violations.some((violation) => caught.test(violation)),
+                violations.join("\n") || "no violation",
+            );
         });
     }
 });

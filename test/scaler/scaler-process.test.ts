@@ -10,7 +10,12 @@ import { call, upstreamClient, UPSTREAM_PROTO } from "../support/scaler-lab";
 import { ScalerProcess } from "../support/scaler-process";
 import { issue, testCa } from "../support/test-pki";
 
-const scalerCli = (...args: string[]) => spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "scaler/main.ts"), ...args], { cwd: PROJECT_ROOT, encoding: "utf8", timeout: 60_000 });
+const scalerCli = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, "scaler/main.ts"), ...args], {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+        timeout: 60_000,
+    });
 
 describe("npm run scaler (the process)", function () {
     this.timeout(60_000);
@@ -52,12 +57,26 @@ describe("npm run scaler (the process)", function () {
             files[name] = path.join(dir, name);
             fs.writeFileSync(files[name], pem);
         }
-        const scaler = new ScalerProcess(["--dry-run", "--state", path.join(dir, "tls.json"), "--cert", files["server.crt"], "--key", files["server.key"], "--ca", files["ca.crt"]]);
+        const scaler = new ScalerProcess([
+            "--dry-run",
+            "--state",
+            path.join(dir, "tls.json"),
+            "--cert",
+            files["server.crt"],
+            "--key",
+            files["server.key"],
+            "--ca",
+            files["ca.crt"],
+        ]);
         before(() => scaler.start());
         after(() => scaler.kill());
 
         const tls = (identity?: { certPem: string; keyPem: string }) =>
-            grpc.credentials.createSsl(Buffer.from(ca.certPem), identity ? Buffer.from(identity.keyPem) : null, identity ? Buffer.from(identity.certPem) : null);
+            grpc.credentials.createSsl(
+                Buffer.from(ca.certPem),
+                identity ? Buffer.from(identity.keyPem) : null,
+                identity ? Buffer.from(identity.certPem) : null,
+            );
         const nodeGroups = async (credentials: grpc.ChannelCredentials, options: grpc.ClientOptions = {}) => {
             const client = upstreamClient(scaler.grpcAddress, credentials, { ...options, "grpc.initial_reconnect_backoff_ms": 100 });
             try {
@@ -74,7 +93,10 @@ describe("npm run scaler (the process)", function () {
         it("a client without a certificate is refused", () => assert.rejects(nodeGroups(tls()), refused(/certificate required/)));
         it("a client certificate from another CA is refused", () => assert.rejects(nodeGroups(tls(stranger)), refused()));
         it("a server name the certificate does not hold is refused (the client checks it)", () =>
-            assert.rejects(nodeGroups(tls(client), { "grpc.ssl_target_name_override": "not-the-scaler.example", "grpc.default_authority": "not-the-scaler.example" }), refused(/does not match certificate's altnames/)));
+            assert.rejects(
+                nodeGroups(tls(client), { "grpc.ssl_target_name_override": "not-the-scaler.example", "grpc.default_authority": "not-the-scaler.example" }),
+                refused(/does not match certificate's altnames/),
+            ));
         it("plain text is refused", () => assert.rejects(nodeGroups(grpc.credentials.createInsecure()), refused()));
     });
 
@@ -100,7 +122,8 @@ describe("npm run scaler (the process)", function () {
             assert.match(during, /scaler_desired_workers 4\n/);
             assert.match(during, /scaler_deployed_workers 3\n/);
             let after = during;
-            for (let i = 0; i < 100 && !/scaler_deployed_workers 4\n/.test(after); i++, await new Promise((resolve) => setTimeout(resolve, 50))) after = (await get("/metrics")).body;
+            for (let i = 0; i < 100 && !/scaler_deployed_workers 4\n/.test(after); i++, await new Promise((resolve) => setTimeout(resolve, 50)))
+                after = (await get("/metrics")).body;
             assert.match(after, /scaler_deployed_workers 4\n/);
             assert.match(after, /scaler_update_duration_seconds_count\{outcome="succeeded"\} 1/);
         } finally {

@@ -45,7 +45,10 @@ describe("stack locks: who holds one, and whether the scaler may clear it", () =
 
         it("knows nobody when the text is not a DIY lock error or names fewer locks than it counts", () => {
             assert.equal(parseStackLocks(CLOUD_CONFLICT), undefined, "Pulumi Cloud's conflict names no owner");
-            const two = lockStderr([{ user: "scaler", host: OWN_HOST, pid: 57, at: "2026-11-26T10:15:03Z" }]).replace("locked by 1 lock(s)", "locked by 2 lock(s)");
+            const two = lockStderr([{ user: "scaler", host: OWN_HOST, pid: 57, at: "2026-11-26T10:15:03Z" }]).replace(
+                "locked by 1 lock(s)",
+                "locked by 2 lock(s)",
+            );
             assert.equal(parseStackLocks(two), undefined, "an owner line it could not read");
             assert.equal(lockErrorText("plain"), "plain");
         });
@@ -75,7 +78,10 @@ describe("stack locks: who holds one, and whether the scaler may clear it", () =
         });
 
         it("not without the evidence or without named owners", () => {
-            assert.deepEqual(decideOnLock(ours, { ...context, unfinishedUpdate: false }), { clear: false, reason: "the lock names our host scaler, but no update of ours was left unfinished" });
+            assert.deepEqual(decideOnLock(ours, { ...context, unfinishedUpdate: false }), {
+                clear: false,
+                reason: "the lock names our host scaler, but no update of ours was left unfinished",
+            });
             assert.deepEqual(decideOnLock(CLOUD_CONFLICT, context), { clear: false, reason: "the lock error names no DIY lock owners" });
             assert.equal(decideOnLock(ours, { ...context, ownHost: "scaler-2" }).clear, false, "a host that merely starts like ours");
         });

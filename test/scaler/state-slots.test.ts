@@ -20,7 +20,10 @@ describe("worker slots in a stack's state (pulumi stack export)", function () {
         const urns = [...resourceUrns((await evaluateDev({ workerCount: "2" })).resources, "dev", "boutique-platform").values()];
         const pendingVm = urns.find((urn) => urn.endsWith("::worker-1-vm"))!.replace("worker-1-vm", "worker-4-vm");
         const kept = urns.filter((urn) => !urn.endsWith("::worker-1-vm"));
-        assert.deepEqual(workerSlotsInState({ resources: kept.map((urn) => ({ urn })), pending_operations: [{ resource: { urn: pendingVm }, type: "creating" }] }), [0, 4]);
+        assert.deepEqual(
+            workerSlotsInState({ resources: kept.map((urn) => ({ urn })), pending_operations: [{ resource: { urn: pendingVm }, type: "creating" }] }),
+            [0, 4],
+        );
         assert.deepEqual(workerSlotsInState({}), []);
         assert.deepEqual(workerSlotsInState(null), []);
     });

@@ -80,11 +80,22 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
     });
 
     it("scaled to zero, the would-be worker takes the lowest free slot; disk, machine type and storage label follow the config", () => {
-        const overrides = { workerCount: "0", minWorkers: "0", enableLogging: "false", nodeDiskSizeGb: "100", workerMachineType: "n2-standard-8", storageProvider: "local-path" };
+        const overrides = {
+            workerCount: "0",
+            minWorkers: "0",
+            enableLogging: "false",
+            nodeDiskSizeGb: "100",
+            workerMachineType: "n2-standard-8",
+            storageProvider: "local-path",
+        };
         const [workers] = nodeTemplateSpecs(devConfig(overrides));
         const node = templateNode(workers);
         assert.equal(node.metadata.name, "boutique-dev-worker-0");
-        assert.equal(nodeTemplateSpecs(devConfig({ workerCount: "2", retiredWorkerSlots: "[0]" }))[0].nodeName, "boutique-dev-worker-0", "slot 0 retired, 1 and 2 live");
+        assert.equal(
+            nodeTemplateSpecs(devConfig({ workerCount: "2", retiredWorkerSlots: "[0]" }))[0].nodeName,
+            "boutique-dev-worker-0",
+            "slot 0 retired, 1 and 2 live",
+        );
         assert.equal(node.metadata.labels["node.kubernetes.io/instance-type"], "n2-standard-8");
         assert.equal(node.metadata.labels["topology.gke.io/zone"], undefined, "no PD CSI driver, no CSI topology label");
         assert.equal(node.status.capacity.cpu, "8");
@@ -115,10 +126,14 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
     });
 
     it("an unknown machine type is refused by name; the RPC answers UNIMPLEMENTED so the autoscaler falls back to real nodes", () => {
-        assert.throws(() => machineShape("c3-standard-4"), /unknown machine type "c3-standard-4".*known: e2-micro, e2-small, e2-medium, e2-standard-\{2,4,8,16,32\}/);
+        assert.throws(
+            () => machineShape("c3-standard-4"),
+            /unknown machine type "c3-standard-4".*known: e2-micro, e2-small, e2-medium, e2-standard-\{2,4,8,16,32\}/,
+        );
         assert.throws(
             () => templateNodeInfoResponse(spec("workers", { machineType: "e2-standard-3" })),
-            (error: unknown) => error instanceof ScaleError && error.code === status.UNIMPLEMENTED && /workers: unknown machine type "e2-standard-3"/.test(error.message),
+            (error: unknown) =>
+                error instanceof ScaleError && error.code === status.UNIMPLEMENTED && /workers: unknown machine type "e2-standard-3"/.test(error.message),
         );
     });
 
@@ -140,7 +155,15 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
 
     it("the kubelet config sets no maxPods, reservations or eviction thresholds, so the kubelet's defaults are right", () => {
         const node = { name: "boutique-dev-worker-3", address: "10.10.0.35", providerId: "gce://p-000000/europe-west1-b/boutique-dev-worker-3" };
-        const cluster = { clusterName: "boutique-dev", kubernetesVersion: { minor: 32, patch: 4 }, controlPlaneEndpoint: "10.10.0.2:6443", certSans: [], podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", serviceAccountIssuer: "https://kubernetes.default.svc.cluster.local" };
+        const cluster = {
+            clusterName: "boutique-dev",
+            kubernetesVersion: { minor: 32, patch: 4 },
+            controlPlaneEndpoint: "10.10.0.2:6443",
+            certSans: [],
+            podCidr: "10.244.0.0/16",
+            serviceCidr: "10.96.0.0/12",
+            serviceAccountIssuer: "https://kubernetes.default.svc.cluster.local",
+        };
         const kubelet = parseAllDocuments(renderInitConfiguration(cluster, node))
             .map((doc) => doc.toJSON() as Record<string, unknown>)
             .find((doc) => doc.kind === "KubeletConfiguration");
@@ -148,11 +171,14 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
         for (const key of ["maxPods", "kubeReserved", "systemReserved", "evictionHard", "evictionSoft", "reservedSystemCPUs", "podsPerCore"]) {
             assert.equal(kubelet[key], undefined, `KubeletConfiguration.${key} is set: config/node-capacity.ts must follow it`);
         }
-        const join = parseAllDocuments(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", caCertHash: `sha256:${"ab".repeat(32)}`, node, controlPlane: false }))[0].toJSON() as {
+        const join = parseAllDocuments(
+            renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", caCertHash: `sha256:${"ab".repeat(32)}`, node, controlPlane: false }),
+        )[0].toJSON() as {
             nodeRegistration: { kubeletExtraArgs: { name: string }[]; taints?: unknown };
         };
         const flags = join.nodeRegistration.kubeletExtraArgs.map((arg) => arg.name);
-        for (const flag of ["max-pods", "kube-reserved", "system-reserved", "eviction-hard"]) assert.ok(!flags.includes(flag), `workers' kubelet gets --${flag}`);
+        for (const flag of ["max-pods", "kube-reserved", "system-reserved", "eviction-hard"])
+            assert.ok(!flags.includes(flag), `workers' kubelet gets --${flag}`);
         assert.equal(join.nodeRegistration.taints, undefined, "a worker registers without taints, as its template");
     });
 
@@ -162,17 +188,37 @@ describe("template nodes (NodeGroupTemplateNodeInfo)", () => {
          * Labels a node gets without its kubelet flags: the kubelet's own, and (gce-pd storage, as
          * dev has) the PD CSI node plugin's topology key, which the kubelet copies onto the Node.
          */
-        const NOT_FROM_FLAGS = new Set(["kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os", "beta.kubernetes.io/arch", "topology.gke.io/zone"]);
+        const NOT_FROM_FLAGS = new Set([
+            "kubernetes.io/hostname",
+            "kubernetes.io/os",
+            "kubernetes.io/arch",
+            "beta.kubernetes.io/os",
+            "beta.kubernetes.io/arch",
+            "topology.gke.io/zone",
+        ]);
         const registered = (evaluation: Evaluation, node: string) => {
-            const join = parseAllDocuments(evaluation.artifacts[`nodes/${node}/kubeadm-join.yaml`])[0].toJS() as { nodeRegistration: { kubeletExtraArgs: { name: string; value: string }[]; taints?: unknown[] } };
+            const join = parseAllDocuments(evaluation.artifacts[`nodes/${node}/kubeadm-join.yaml`])[0].toJS() as {
+                nodeRegistration: { kubeletExtraArgs: { name: string; value: string }[]; taints?: unknown[] };
+            };
             const flag = join.nodeRegistration.kubeletExtraArgs.find((arg) => arg.name === "node-labels")?.value ?? "";
-            return { labels: Object.fromEntries(flag.split(",").filter(Boolean).map((pair) => pair.split("=") as [string, string])), taints: join.nodeRegistration.taints ?? [] };
+            return {
+                labels: Object.fromEntries(
+                    flag
+                        .split(",")
+                        .filter(Boolean)
+                        .map((pair) => pair.split("=") as [string, string]),
+                ),
+                taints: join.nodeRegistration.taints ?? [],
+            };
         };
 
         it("every label and taint of a group's template is one its real nodes register (a pod fits a template exactly when it fits a node)", async () => {
             const overrides = { lokiNodeCount: "3", lokiReplicas: "3" };
             const evaluation = await evaluateDev(overrides);
-            for (const [group, node] of [["workers", "worker-0"], ["loki", "loki-0"]] as const) {
+            for (const [group, node] of [
+                ["workers", "worker-0"],
+                ["loki", "loki-0"],
+            ] as const) {
                 const template = templateNode(nodeTemplateSpecs(devConfig(overrides)).find((spec) => spec.group === group)!);
                 const real = registered(evaluation, node);
                 const expected = Object.fromEntries(Object.entries(template.metadata.labels).filter(([key]) => !NOT_FROM_FLAGS.has(key)));

@@ -47,7 +47,10 @@ describe("update plans: an attempt targets only the workers that differ", () => 
         await service.mutate((state) => increase(state, 1));
         await updates.idle();
         assert.deepEqual(stack.plans, [[3], [3]]);
-        assert.deepEqual(service.instances("workers").map((i) => `${i.slot}:${i.state}`), ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning", "3:instanceRunning"]);
+        assert.deepEqual(
+            service.instances("workers").map((i) => `${i.slot}:${i.state}`),
+            ["0:instanceRunning", "1:instanceRunning", "2:instanceRunning", "3:instanceRunning"],
+        );
     });
 
     it("a slot the deployed config names but the state does not hold (read, not targeted) is Creating and gets the next plan", async () => {
@@ -55,7 +58,13 @@ describe("update plans: an attempt targets only the workers that differ", () => 
         const stack = new ScriptedStack(desired, { ...desired, ...scaleChanges({ count: 4, retiredSlots: [] }) }, [0, 1, 2], []);
         const updates = new UpdateLoop(stack, silent, { sleep: async () => undefined });
         const service = await CloudProviderService.start(stack, updates, silent);
-        assert.deepEqual(service.instances("workers").map((i) => `${i.slot}:${i.state}`).slice(-1), ["3:instanceCreating"]);
+        assert.deepEqual(
+            service
+                .instances("workers")
+                .map((i) => `${i.slot}:${i.state}`)
+                .slice(-1),
+            ["3:instanceCreating"],
+        );
         await updates.idle();
         assert.deepEqual(stack.plans, [[3]]);
     });

@@ -26,7 +26,10 @@ describe("worker changes: slots handed out knowing the deployed state", () => {
     it("refuses (RESOURCE_EXHAUSTED) when the pool has no free slot, saying which are still being deleted", () => {
         const full = poolOf([0, 1, 2, 3], [0, 1, 2, 3, 4, 5]);
         assert.throws(() => increase(full, 1), refusedWith(status.RESOURCE_EXHAUSTED, /0 free slot\(s\) of 6 .* slot\(s\) 4, 5 still being deleted/));
-        assert.throws(() => increase(poolOf([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]), 1), refusedWith(status.FAILED_PRECONDITION, /exceeds the group's max \(6\)/));
+        assert.throws(
+            () => increase(poolOf([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5]), 1),
+            refusedWith(status.FAILED_PRECONDITION, /exceeds the group's max \(6\)/),
+        );
     });
 
     it("DeleteNodes is idempotent for a node already being deleted, and still refuses one the group never had", () => {
@@ -42,7 +45,10 @@ describe("worker changes: slots handed out knowing the deployed state", () => {
         assert.deepEqual(liveWorkerSlots(decreaseTarget(poolOf([0, 1, 2, 5], [0, 2, 5]), -1)), [0, 2, 5]);
         // Of two pending, the one no update has started on goes first.
         assert.deepEqual(liveWorkerSlots(decreaseTarget(poolOf([0, 1, 3, 4], [0, 1], [3]), -1)), [0, 1, 3]);
-        assert.throws(() => decreaseTarget(poolOf([0, 1, 2, 5], [0, 2, 5]), -2), refusedWith(status.FAILED_PRECONDITION, /needs 2 not-yet-created worker\(s\), there are 1 \(slot\(s\) 1\)/));
+        assert.throws(
+            () => decreaseTarget(poolOf([0, 1, 2, 5], [0, 2, 5]), -2),
+            refusedWith(status.FAILED_PRECONDITION, /needs 2 not-yet-created worker\(s\), there are 1 \(slot\(s\) 1\)/),
+        );
     });
 
     it("a person's resize up takes free slots, down removes the highest", () => {

@@ -1,5 +1,11 @@
 import { strict as assert } from "assert";
-import { externalAccountCredential, federatedPrincipal, providerAudience, providerTokenAudience, serviceAccountSubject } from "../../components/shared/workload-identity";
+import {
+    externalAccountCredential,
+    federatedPrincipal,
+    providerAudience,
+    providerTokenAudience,
+    serviceAccountSubject,
+} from "../../components/shared/workload-identity";
 
 const POOL = { projectNumber: "123456789012", poolId: "boutique-dev-a1b2c3", providerId: "kubernetes" };
 const LOKI = { namespace: "logging", name: "loki" };
@@ -32,12 +38,20 @@ describe("Workload Identity Federation (pure functions)", () => {
     });
 
     const rejected: [string, () => unknown, RegExp][] = [
-        ["a project id instead of its number", () => federatedPrincipal({ ...POOL, projectNumber: "boutique-dev" }, LOKI), /project number "boutique-dev" must be digits/],
+        [
+            "a project id instead of its number",
+            () => federatedPrincipal({ ...POOL, projectNumber: "boutique-dev" }, LOKI),
+            /project number "boutique-dev" must be digits/,
+        ],
         ["a pool id with capitals", () => providerAudience({ ...POOL, poolId: "Boutique" }), /pool id "Boutique" must be 4-32 lowercase/],
         ["the reserved gcp- prefix", () => providerAudience({ ...POOL, providerId: "gcp-k8s" }), /provider id "gcp-k8s" .* not starting with gcp-/],
         ["a namespace that is not a DNS label", () => serviceAccountSubject({ namespace: "Logging", name: "loki" }), /namespace "Logging" must be a DNS label/],
         ["a relative mount path", () => externalAccountCredential(POOL, { configMap: "c", mountPath: "secrets" }), /mount path "secrets" must be absolute/],
-        ["an impersonation target that is not a service account", () => externalAccountCredential(POOL, { configMap: "c", mountPath: "/s" }, "someone@example.com"), /must be a service account email/],
+        [
+            "an impersonation target that is not a service account",
+            () => externalAccountCredential(POOL, { configMap: "c", mountPath: "/s" }, "someone@example.com"),
+            /must be a service account email/,
+        ],
     ];
     for (const [what, call, message] of rejected) {
         it(`rejects ${what}`, () => assert.throws(call, message));

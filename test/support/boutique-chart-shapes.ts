@@ -17,7 +17,16 @@ export function chartDeployment(name: string): Json {
             selector: { matchLabels: { app: name } },
             template: {
                 metadata: { labels: { app: name } },
-                spec: { serviceAccountName: name, containers: [{ name: "server", image: `us-central1-docker.pkg.dev/google-samples/microservices-demo/${name}:v0.10.6`, ports: [{ containerPort: 8080 }] }] },
+                spec: {
+                    serviceAccountName: name,
+                    containers: [
+                        {
+                            name: "server",
+                            image: `us-central1-docker.pkg.dev/google-samples/microservices-demo/${name}:v0.10.6`,
+                            ports: [{ containerPort: 8080 }],
+                        },
+                    ],
+                },
             },
         },
     };
@@ -50,7 +59,12 @@ export const chartCartNetworkPolicy: Json = {
     spec: {
         podSelector: { matchLabels: { app: "cartservice" } },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{ from: [{ podSelector: { matchLabels: { app: "frontend" } } }, { podSelector: { matchLabels: { app: "checkoutservice" } } }], ports: [{ port: 7070, protocol: "TCP" }] }],
+        ingress: [
+            {
+                from: [{ podSelector: { matchLabels: { app: "frontend" } } }, { podSelector: { matchLabels: { app: "checkoutservice" } } }],
+                ports: [{ port: 7070, protocol: "TCP" }],
+            },
+        ],
         egress: [{}],
     },
 };
@@ -75,7 +89,12 @@ export const chartFrontendAuthorizationPolicy: Json = {
     metadata: { name: "frontend", namespace: NS },
     spec: {
         selector: { matchLabels: { app: "frontend" } },
-        rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/loadgenerator`] } }], to: [{ operation: { methods: ["GET", "POST"], ports: ["8080"] } }] }],
+        rules: [
+            {
+                from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/loadgenerator`] } }],
+                to: [{ operation: { methods: ["GET", "POST"], ports: ["8080"] } }],
+            },
+        ],
     },
 };
 
@@ -85,6 +104,11 @@ export const chartCartAuthorizationPolicy: Json = {
     metadata: { name: "cartservice", namespace: NS },
     spec: {
         selector: { matchLabels: { app: "cartservice" } },
-        rules: [{ from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/frontend`, `cluster.local/ns/${NS}/sa/checkoutservice`] } }], to: [{ operation: { paths: ["/hipstershop.CartService/*"], methods: ["POST"], ports: ["7070"] } }] }],
+        rules: [
+            {
+                from: [{ source: { principals: [`cluster.local/ns/${NS}/sa/frontend`, `cluster.local/ns/${NS}/sa/checkoutservice`] } }],
+                to: [{ operation: { paths: ["/hipstershop.CartService/*"], methods: ["POST"], ports: ["7070"] } }],
+            },
+        ],
     },
 };

@@ -66,7 +66,10 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
     let joined = 0;
     const budget = async () => {
         calls++;
-        const { nodeGroupAutoscalingOptions } = await scaler.handlers.NodeGroupGetOptions({ id: WORKERS, defaults: { MaxNodeProvisionTime: { duration: String(15 * 60 * 1e9) } } });
+        const { nodeGroupAutoscalingOptions } = await scaler.handlers.NodeGroupGetOptions({
+            id: WORKERS,
+            defaults: { MaxNodeProvisionTime: { duration: String(15 * 60 * 1e9) } },
+        });
         return Number(nodeGroupAutoscalingOptions.MaxNodeProvisionDuration?.seconds) * 1000;
     };
     const listing = (): GroupInstance[] => {
@@ -124,7 +127,10 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
         }
         check(step, before, limitMs);
         // A failed update reaches the autoscaler at once: every worker it did not create carries an error.
-        if (failedNow) for (const instance of before) if (instance.state === "instanceCreating" && !instance.error) violate(step, `worker ${instance.slot} is Creating without an error after its update failed`);
+        if (failedNow)
+            for (const instance of before)
+                if (instance.state === "instanceCreating" && !instance.error)
+                    violate(step, `worker ${instance.slot} is Creating without an error after its update failed`);
 
         // The loop's decisions.
         const draw = random();
@@ -134,7 +140,9 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
         const deleting = before.filter((instance) => instance.state === "instanceDeleting");
         if (creatingWithError.length > 0 && !expired) {
             // clusterstate: instances created with errors are deleted every loop until they are gone.
-            const outcome = await rpc((isExpired) => scaler.handlers.NodeGroupDeleteNodes({ id: WORKERS, nodes: creatingWithError.map((i) => ({ providerID: i.id, name: i.id })) }, isExpired));
+            const outcome = await rpc((isExpired) =>
+                scaler.handlers.NodeGroupDeleteNodes({ id: WORKERS, nodes: creatingWithError.map((i) => ({ providerID: i.id, name: i.id })) }, isExpired),
+            );
             if (!outcome.ok && outcome.code !== status.FAILED_PRECONDITION) violate(step, `DeleteNodes of failed instances refused: ${outcome.message}`);
             if (outcome.ok) {
                 expectedTarget -= creatingWithError.length;
@@ -147,12 +155,16 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
                 if (expired) violate(step, "an IncreaseSize past its deadline was applied");
                 expectedTarget += delta;
                 const limit = await budget();
-                for (const instance of listing()) if (instance.state === "instanceCreating" && !requestedAt.has(instance.slot)) requestedAt.set(instance.slot, { at: clock, budget: limit });
+                for (const instance of listing())
+                    if (instance.state === "instanceCreating" && !requestedAt.has(instance.slot)) requestedAt.set(instance.slot, { at: clock, budget: limit });
             }
         } else if (draw < 0.55 && running.length > 0) {
             // Scale-down: the emptiest node, usually the newest.
             const victim = random() < 0.7 ? running[running.length - 1] : running[Math.floor(random() * running.length)];
-            const outcome = await rpc((isExpired) => scaler.handlers.NodeGroupDeleteNodes({ id: WORKERS, nodes: [{ providerID: victim.id, name: victim.id }] }, isExpired), expired);
+            const outcome = await rpc(
+                (isExpired) => scaler.handlers.NodeGroupDeleteNodes({ id: WORKERS, nodes: [{ providerID: victim.id, name: victim.id }] }, isExpired),
+                expired,
+            );
             if (outcome.ok && expired) violate(step, "a DeleteNodes past its deadline was applied");
             if (outcome.ok && !expired) {
                 expectedTarget -= 1;
@@ -161,7 +173,9 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
         } else if (draw < 0.65 && deleting.length > 0) {
             // After 5 min a tainted node still there is deleted again; an error would make CA untaint it.
             const again = deleting.find((instance) => clock - (deletedAt.get(instance.slot) ?? 0) >= REDELETE_MS) ?? deleting[0];
-            const outcome = await rpc((isExpired) => scaler.handlers.NodeGroupDeleteNodes({ id: WORKERS, nodes: [{ providerID: again.id, name: again.id }] }, isExpired));
+            const outcome = await rpc((isExpired) =>
+                scaler.handlers.NodeGroupDeleteNodes({ id: WORKERS, nodes: [{ providerID: again.id, name: again.id }] }, isExpired),
+            );
             if (!outcome.ok) violate(step, `a repeated DeleteNodes of ${again.id} (Deleting) was refused: ${outcome.message}`);
         } else if (draw < 0.72) {
             const outcome = await rpc((isExpired) => scaler.handlers.NodeGroupDecreaseTargetSize({ id: WORKERS, delta: -1 }, isExpired), expired);
@@ -174,7 +188,8 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
         calls++;
         const target = scaler.handlers.NodeGroupTargetSize({ id: WORKERS }).targetSize;
         if (target !== expectedTarget) violate(step, `TargetSize ${target}, the autoscaler's own count ${expectedTarget}`);
-        if (target !== after.filter((instance) => instance.state !== "instanceDeleting").length) violate(step, `TargetSize ${target} is not the Running + Creating instances`);
+        if (target !== after.filter((instance) => instance.state !== "instanceDeleting").length)
+            violate(step, `TargetSize ${target} is not the Running + Creating instances`);
         try {
             poolState(stack.config, {});
         } catch (error) {
@@ -194,7 +209,8 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
         for (const [slot, at] of deletedAt) {
             const instance = listed.get(slot);
             if (!instance) deletedAt.delete(slot);
-            else if (instance.state !== "instanceDeleting") violate(step, `worker ${slot}, deleted at t=${at / 1000}s, is listed ${instance.state} before it was gone`);
+            else if (instance.state !== "instanceDeleting")
+                violate(step, `worker ${slot}, deleted at t=${at / 1000}s, is listed ${instance.state} before it was gone`);
         }
         for (const [slot, request] of requestedAt) {
             const instance = listed.get(slot);
@@ -205,7 +221,10 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
                 joined++;
                 requestedAt.delete(slot);
             } else if (clock - request.at >= Math.min(request.budget, limitMs)) {
-                violate(step, `worker ${slot} is still reported Creating ${(clock - request.at) / 1000}s after its request, past its budget ${request.budget / 1000}s`);
+                violate(
+                    step,
+                    `worker ${slot} is still reported Creating ${(clock - request.at) / 1000}s after its request, past its budget ${request.budget / 1000}s`,
+                );
             }
         }
     }

@@ -22,7 +22,9 @@ export class SimulatedStack implements StackPort {
     deployed: ConfigValues;
     /** The worker VMs that exist (what Pulumi's state holds). */
     readonly vms = new Set<number>();
-    attempt: { read?: ConfigValues; readonly plan?: UpdatePlan; readonly startedAt: number; readonly endsAt: number; readonly finish: (error?: Error) => void } | undefined;
+    attempt:
+        | { read?: ConfigValues; readonly plan?: UpdatePlan; readonly startedAt: number; readonly endsAt: number; readonly finish: (error?: Error) => void }
+        | undefined;
     ups = 0;
 
     constructor(

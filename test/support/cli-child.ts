@@ -11,7 +11,9 @@ export interface ChildResult {
 /** Runs one of the project's CLIs (`render/main.ts`, `scaler/scale.ts`) as npm would, in its own process. */
 export function runScript(script: string, args: readonly string[]): Promise<ChildResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, script), ...args], { cwd: PROJECT_ROOT });
+        const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(PROJECT_ROOT, script), ...args], {
+            cwd: PROJECT_ROOT,
+        });
         let [stdout, stderr] = ["", ""];
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

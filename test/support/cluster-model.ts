@@ -116,7 +116,9 @@ export function sidecarInjected(pod: Pick<Pod, "labels" | "annotations" | "hostN
 /** Each Namespace's labels, with the name label Kubernetes adds to every namespace. */
 export function namespaceLabelMap(objects: readonly PlacedObject[]): Map<string, Record<string, string>> {
     return new Map(
-        objects.filter(({ object }) => object.kind === "Namespace").map(({ object }) => [object.metadata.name, { ...object.metadata.labels, "kubernetes.io/metadata.name": object.metadata.name }]),
+        objects
+            .filter(({ object }) => object.kind === "Namespace")
+            .map(({ object }) => [object.metadata.name, { ...object.metadata.labels, "kubernetes.io/metadata.name": object.metadata.name }]),
     );
 }
 
@@ -124,7 +126,11 @@ function podOf(owner: string, namespace: string, template: unknown): Pod {
     const spec = at(template, "spec");
     const ports = list(spec, "containers")
         .filter(isRecord)
-        .flatMap((container) => list(container, "ports").filter(isRecord).map((port) => ({ container: String(container.name), ...(port.name ? { name: String(port.name) } : {}), port: Number(port.containerPort) })));
+        .flatMap((container) =>
+            list(container, "ports")
+                .filter(isRecord)
+                .map((port) => ({ container: String(container.name), ...(port.name ? { name: String(port.name) } : {}), port: Number(port.containerPort) })),
+        );
     return {
         owner,
         namespace,
@@ -145,15 +151,47 @@ function operatorPods(object: KubernetesObject): Pod[] {
     const name = object.metadata.name;
     const namespace = object.metadata.namespace ?? "default";
     const spec = at(object, "spec");
-    const base = { namespace, annotations: strings(at(spec, "podMetadata").annotations), hostNetwork: false, tolerations: list(spec, "tolerations").filter(isRecord), nodeSelector: strings(spec.nodeSelector), injected: false };
-    const common = { "app.kubernetes.io/instance": name, "app.kubernetes.io/managed-by": "prometheus-operator", "operator.prometheus.io/name": name, ...strings(at(spec, "podMetadata").labels) };
+    const base = {
+        namespace,
+        annotations: strings(at(spec, "podMetadata").annotations),
+        hostNetwork: false,
+        tolerations: list(spec, "tolerations").filter(isRecord),
+        nodeSelector: strings(spec.nodeSelector),
+        injected: false,
+    };
+    const common = {
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/managed-by": "prometheus-operator",
+        "operator.prometheus.io/name": name,
+        ...strings(at(spec, "podMetadata").labels),
+    };
     if (object.kind === "Prometheus") {
         const labels = { ...common, "app.kubernetes.io/name": "prometheus", prometheus: name, "operator.prometheus.io/shard": "0" };
-        return [{ ...base, owner: `prometheus-operator: Prometheus/${namespace}/${name}`, labels, ports: [{ container: "prometheus", name: "web", port: 9090 }, { container: "config-reloader", name: "reloader-web", port: 8080 }] }];
+        return [
+            {
+                ...base,
+                owner: `prometheus-operator: Prometheus/${namespace}/${name}`,
+                labels,
+                ports: [
+                    { container: "prometheus", name: "web", port: 9090 },
+                    { container: "config-reloader", name: "reloader-web", port: 8080 },
+                ],
+            },
+        ];
     }
     if (object.kind === "Alertmanager") {
         const labels = { ...common, "app.kubernetes.io/name": "alertmanager", alertmanager: name };
-        return [{ ...base, owner: `prometheus-operator: Alertmanager/${namespace}/${name}`, labels, ports: [{ container: "alertmanager", name: "web", port: 9093 }, { container: "config-reloader", name: "reloader-web", port: 8080 }] }];
+        return [
+            {
+                ...base,
+                owner: `prometheus-operator: Alertmanager/${namespace}/${name}`,
+                labels,
+                ports: [
+                    { container: "alertmanager", name: "web", port: 9093 },
+                    { container: "config-reloader", name: "reloader-web", port: 8080 },
+                ],
+            },
+        ];
     }
     return [];
 }
@@ -165,9 +203,39 @@ const controlPlaneOnly = { "node-role.kubernetes.io/control-plane": "" };
 function kubeadmPods(): Pod[] {
     const base = { annotations: {}, injected: false };
     return [
-        { ...base, owner: "kubeadm: static pod kube-apiserver", namespace: "kube-system", labels: { component: "kube-apiserver", tier: "control-plane" }, hostNetwork: true, ports: [{ container: "kube-apiserver", name: "https", port: 6443 }], tolerations: everywhere, nodeSelector: controlPlaneOnly },
-        { ...base, owner: "kubeadm: addon CoreDNS", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, hostNetwork: false, ports: [{ container: "coredns", name: "dns", port: 53 }, { container: "coredns", name: "metrics", port: 9153 }], tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }], nodeSelector: {} },
-        { ...base, owner: "kubelet (every node)", namespace: "kube-system", labels: {}, hostNetwork: true, ports: [{ container: "kubelet", name: "https-metrics", port: 10250 }], tolerations: everywhere, nodeSelector: {} },
+        {
+            ...base,
+            owner: "kubeadm: static pod kube-apiserver",
+            namespace: "kube-system",
+            labels: { component: "kube-apiserver", tier: "control-plane" },
+            hostNetwork: true,
+            ports: [{ container: "kube-apiserver", name: "https", port: 6443 }],
+            tolerations: everywhere,
+            nodeSelector: controlPlaneOnly,
+        },
+        {
+            ...base,
+            owner: "kubeadm: addon CoreDNS",
+            namespace: "kube-system",
+            labels: { "k8s-app": "kube-dns" },
+            hostNetwork: false,
+            ports: [
+                { container: "coredns", name: "dns", port: 53 },
+                { container: "coredns", name: "metrics", port: 9153 },
+            ],
+            tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+            nodeSelector: {},
+        },
+        {
+            ...base,
+            owner: "kubelet (every node)",
+            namespace: "kube-system",
+            labels: {},
+            hostNetwork: true,
+            ports: [{ container: "kubelet", name: "https-metrics", port: 10250 }],
+            tolerations: everywhere,
+            nodeSelector: {},
+        },
     ];
 }
 
@@ -176,7 +244,12 @@ function clusterNodes(resources: readonly RenderedResource[], artifacts: Readonl
     const instances = resources.filter((resource) => resource.type === "gcp:compute/instance:Instance");
     const registrations = Object.entries(artifacts)
         .filter(([file]) => /^nodes\/[^/]+\/kubeadm-(init|join)\.yaml$/.test(file))
-        .map(([, text]) => at(loadAll(text).find((doc) => isRecord(doc) && isRecord(doc.nodeRegistration)), "nodeRegistration"));
+        .map(([, text]) =>
+            at(
+                loadAll(text).find((doc) => isRecord(doc) && isRecord(doc.nodeRegistration)),
+                "nodeRegistration",
+            ),
+        );
     return registrations.map((registration) => {
         const name = String(registration.name);
         const instance = instances.find((candidate) => candidate.inputs.name === name);
@@ -203,41 +276,70 @@ function tolerates(tolerations: readonly Json[], taint: Json): boolean {
 /** The nodes a pod may be scheduled on: its nodeSelector, and taints it tolerates (affinity is not modelled). */
 export function nodesFor(pod: Pod, nodes: readonly Node[]): Node[] {
     return nodes.filter(
-        (node) => selectsExactly(pod.nodeSelector, node.labels) && node.taints.filter((taint) => taint.effect !== "PreferNoSchedule").every((taint) => tolerates(pod.tolerations, taint)),
+        (node) =>
+            selectsExactly(pod.nodeSelector, node.labels) &&
+            node.taints.filter((taint) => taint.effect !== "PreferNoSchedule").every((taint) => tolerates(pod.tolerations, taint)),
     );
 }
 
 /** Services no release renders: the API server's own, and the kubelet Service the Prometheus operator keeps. */
 function runtimeServices(kubeletService: string | undefined): KubernetesObject[] {
-    const service = (namespace: string, name: string, labels: Record<string, string>, ports: Json[]): KubernetesObject => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace, labels }, spec: { ports } });
+    const service = (namespace: string, name: string, labels: Record<string, string>, ports: Json[]): KubernetesObject => ({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name, namespace, labels },
+        spec: { ports },
+    });
     const kubelet = kubeletService?.split("/");
     return [
         service("default", "kubernetes", { component: "apiserver", provider: "kubernetes" }, [{ name: "https", port: 443, targetPort: 6443 }]),
         ...(kubelet
             ? [
-                  service(kubelet[0], kubelet[1], { "k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet", "app.kubernetes.io/managed-by": "prometheus-operator" }, [
-                      { name: "https-metrics", port: 10250 },
-                      { name: "http-metrics", port: 10255 },
-                      { name: "cadvisor", port: 4194 },
-                  ]),
+                  service(
+                      kubelet[0],
+                      kubelet[1],
+                      { "k8s-app": "kubelet", "app.kubernetes.io/name": "kubelet", "app.kubernetes.io/managed-by": "prometheus-operator" },
+                      [
+                          { name: "https-metrics", port: 10250 },
+                          { name: "http-metrics", port: 10255 },
+                          { name: "cadvisor", port: 4194 },
+                      ],
+                  ),
               ]
             : []),
     ];
 }
 
-export function clusterModel(objects: readonly PlacedObject[], resources: readonly RenderedResource[], artifacts: Readonly<Record<string, string>>): ClusterModel {
+export function clusterModel(
+    objects: readonly PlacedObject[],
+    resources: readonly RenderedResource[],
+    artifacts: Readonly<Record<string, string>>,
+): ClusterModel {
     const all = objects.map((placed) => placed.object);
     const namespaceLabels = namespaceLabelMap(objects);
     const labelsOf = (namespace: string) => namespaceLabels.get(namespace) ?? { "kubernetes.io/metadata.name": namespace };
     const declared = all.flatMap((object): Pod[] => {
-        if (WORKLOAD_KINDS.has(object.kind)) return [podOf(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`, object.metadata.namespace ?? "default", at(object.spec, "template"))];
+        if (WORKLOAD_KINDS.has(object.kind))
+            return [
+                podOf(
+                    `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`,
+                    object.metadata.namespace ?? "default",
+                    at(object.spec, "template"),
+                ),
+            ];
         return operatorPods(object);
     });
     const pods = [...declared, ...kubeadmPods()].map((pod) => (sidecarInjected(pod, labelsOf(pod.namespace)) ? inject(pod) : pod));
     const kubelet = pods.filter((pod) => pod.owner.startsWith("kubelet"));
     const apiServer = pods.filter((pod) => pod.owner === "kubeadm: static pod kube-apiserver");
     // The operator keeps its kubelet Service's endpoints (--kubelet-service); the API server keeps default/kubernetes.
-    const operatorArgs = all.filter((object) => object.kind === "Deployment").flatMap((object) => list(at(at(object.spec, "template"), "spec"), "containers").filter(isRecord).flatMap((c) => list(c, "args").map(String)));
+    const operatorArgs = all
+        .filter((object) => object.kind === "Deployment")
+        .flatMap((object) =>
+            list(at(at(object.spec, "template"), "spec"), "containers")
+                .filter(isRecord)
+                .flatMap((c) => list(c, "args").map(String)),
+        );
     const kubeletService = operatorArgs.find((arg) => arg.startsWith("--kubelet-service="))?.split("=")[1];
     const managedEndpoints = new Map<string, readonly Pod[]>([["Service/default/kubernetes", apiServer]]);
     if (kubeletService) managedEndpoints.set(`Service/${kubeletService}`, kubelet);

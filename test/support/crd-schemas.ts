@@ -53,7 +53,8 @@ function dialect(schema: Schema, closed: boolean): Schema {
     }
     if (isRecord(schema.not)) out.not = dialect(schema.not, false);
     // An embedded object (a pod template in a CR, say) has apiVersion, kind and metadata implicitly.
-    if (schema["x-kubernetes-embedded-resource"] === true) out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...(out.properties as Schema | undefined) };
+    if (schema["x-kubernetes-embedded-resource"] === true)
+        out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...(out.properties as Schema | undefined) };
     const keepsUnknown = schema["x-kubernetes-preserve-unknown-fields"] === true || schema.additionalProperties !== undefined;
     if (closed && schema.type === "object" && !keepsUnknown) out.additionalProperties = false;
     return out;

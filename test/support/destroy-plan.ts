@@ -81,7 +81,8 @@ export function needsOf(resource: RenderedResource, links: DeleteLinks, all: Rea
         return { kind: "remote command (kubectl on a node)", needs: [...ssh, need("network-allow-api-endpoint"), ...api, ...storage] };
     }
     if (resource.type.startsWith("kubernetes:") && links.provider !== undefined) {
-        const claims = PVC_RELEASES.includes(resource.name) && all.has("storage-gce-pd") ? [need("storage-gce-pd"), need("storage-volumes-released", "done")] : [];
+        const claims =
+            PVC_RELEASES.includes(resource.name) && all.has("storage-gce-pd") ? [need("storage-gce-pd"), need("storage-volumes-released", "done")] : [];
         return { kind: claims.length > 0 ? "PVC-backed release" : "Kubernetes object", needs: [need(links.provider), ...api, ...claims] };
     }
     return { needs: [] };
@@ -99,7 +100,9 @@ export function deletedAfter(resources: readonly RenderedResource[], links: Read
             .filter((r) => names.has(r.name))
             .map((r) => {
                 const link = links.get(r.name) ?? {};
-                const later = [...r.dependsOn, r.parent, link.provider, link.deletedWith].filter((name): name is string => name !== undefined && names.has(name));
+                const later = [...r.dependsOn, r.parent, link.provider, link.deletedWith].filter(
+                    (name): name is string => name !== undefined && names.has(name),
+                );
                 return [r.name, new Set(later)];
             }),
     );

@@ -152,7 +152,13 @@ function npmReferences(words: readonly string[], where: Snippet): Reference[] {
     if (args[0] !== "run" || args[1] === undefined) return [];
     const script = args[1];
     const dashes = args.indexOf("--");
-    const flags = dashes < 0 ? [] : args.slice(dashes + 1).filter((word) => /^--[a-z]/.test(word)).map((word) => word.split("=")[0]);
+    const flags =
+        dashes < 0
+            ? []
+            : args
+                  .slice(dashes + 1)
+                  .filter((word) => /^--[a-z]/.test(word))
+                  .map((word) => word.split("=")[0]);
     return [{ category: "npm-script", name: script, where }, ...flags.map((flag): Reference => ({ category: "cli-flag", name: flag, script, where }))];
 }
 

@@ -99,7 +99,10 @@ export class EtcdLab {
         fs.mkdirSync(this.path("/etc/kubernetes/manifests"), { recursive: true });
         fs.writeFileSync(this.path("/etc/kubernetes/manifests/etcd.yaml"), this.etcdManifest(client, peer, metrics));
         for (const pod of STOPPED_STATIC_PODS.filter((pod) => pod !== "etcd")) {
-            fs.writeFileSync(this.path(`/etc/kubernetes/manifests/${pod}.yaml`), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${pod}\n  namespace: kube-system\n`);
+            fs.writeFileSync(
+                this.path(`/etc/kubernetes/manifests/${pod}.yaml`),
+                `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${pod}\n  namespace: kube-system\n`,
+            );
         }
         this.timer = setInterval(() => this.sync(), 100);
         await this.waitForEtcd(true);
@@ -151,7 +154,23 @@ export class EtcdLab {
             const ext = file(`${name}.ext`);
             fs.writeFileSync(ext, extensions);
             openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", file(`${name}.key`), "-out", file(`${name}.csr`), "-subj", `/CN=${cn}`);
-            openssl("x509", "-req", "-in", file(`${name}.csr`), "-CA", file("ca.crt"), "-CAkey", file("ca.key"), "-CAcreateserial", "-out", file(`${name}.crt`), "-days", "2", "-extfile", ext);
+            openssl(
+                "x509",
+                "-req",
+                "-in",
+                file(`${name}.csr`),
+                "-CA",
+                file("ca.crt"),
+                "-CAkey",
+                file("ca.key"),
+                "-CAcreateserial",
+                "-out",
+                file(`${name}.crt`),
+                "-days",
+                "2",
+                "-extfile",
+                ext,
+            );
         };
         const serving = "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n";
         issue("server", "boutique-cp-0", serving);
@@ -208,8 +227,19 @@ export class EtcdLab {
 
     /** The real etcdctl against the lab's etcd with the health-check client certificate. */
     etcdctl(...args: string[]): string {
-        const certs = ["--cacert", this.path(`${PKI}/ca.crt`), "--cert", this.path(`${PKI}/healthcheck-client.crt`), "--key", this.path(`${PKI}/healthcheck-client.key`)];
-        return execFileSync("etcdctl", ["--endpoints", this.endpoint, ...certs, ...args], { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "3" }, stdio: ["pipe", "pipe", "pipe"] });
+        const certs = [
+            "--cacert",
+            this.path(`${PKI}/ca.crt`),
+            "--cert",
+            this.path(`${PKI}/healthcheck-client.crt`),
+            "--key",
+            this.path(`${PKI}/healthcheck-client.key`),
+        ];
+        return execFileSync("etcdctl", ["--endpoints", this.endpoint, ...certs, ...args], {
+            encoding: "utf8",
+            env: { ...process.env, ETCDCTL_API: "3" },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
     }
 
     async waitForEtcd(up: boolean, seconds = 20): Promise<void> {

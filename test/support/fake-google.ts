@@ -83,11 +83,20 @@ export class FakeGoogle {
         if (bucket !== this.expect.bucket) return reply(404, { error: { code: 404, message: `The specified bucket does not exist: ${bucket}` } });
         if (upload && request.method === "POST") {
             const name = url.searchParams.get("name") ?? "";
-            if (url.searchParams.get("uploadType") !== "media" || !name) return reply(400, { error: { code: 400, message: "uploadType=media and name required" } });
-            if (url.searchParams.get("ifGenerationMatch") === "0" && this.objects.has(name)) return reply(412, { error: { code: 412, message: "Precondition Failed" } });
+            if (url.searchParams.get("uploadType") !== "media" || !name)
+                return reply(400, { error: { code: 400, message: "uploadType=media and name required" } });
+            if (url.searchParams.get("ifGenerationMatch") === "0" && this.objects.has(name))
+                return reply(412, { error: { code: 412, message: "Precondition Failed" } });
             const stored = { data: body, generation: this.generation++ };
             this.objects.set(name, stored);
-            return reply(200, { kind: "storage#object", name, bucket, generation: String(stored.generation), size: String(body.length), md5Hash: crypto.createHash("md5").update(body).digest("base64") });
+            return reply(200, {
+                kind: "storage#object",
+                name,
+                bucket,
+                generation: String(stored.generation),
+                size: String(body.length),
+                md5Hash: crypto.createHash("md5").update(body).digest("base64"),
+            });
         }
         if (list && request.method === "GET") {
             if (url.searchParams.get("fields") !== "items(name),nextPageToken") return reply(400, { error: { code: 400, message: "unexpected fields" } });
@@ -147,7 +156,8 @@ export class FakeGoogle {
         const jwk = this.expect.jwks.keys.find((key) => key.kid === header.kid);
         if (!jwk) return `no key with kid ${String(header.kid)} in the provider's JWKS`;
         const key = crypto.createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: "jwk" });
-        if (!crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], "base64url"))) return "the signature does not verify";
+        if (!crypto.verify("RSA-SHA256", Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2], "base64url")))
+            return "the signature does not verify";
         const now = Math.floor(Date.now() / 1000);
         const [iat, exp] = [Number(claims.iat), Number(claims.exp)];
         if (claims.iss !== this.expect.issuer) return `iss ${String(claims.iss)} is not the provider's issuer`;

@@ -31,7 +31,9 @@ export function firewallRulesOf(resources: readonly RenderedResource[]): Firewal
             sourceTags: strings(resource.inputs.sourceTags),
             sourceRanges: strings(resource.inputs.sourceRanges),
             targetTags: strings(resource.inputs.targetTags),
-            allows: (Array.isArray(resource.inputs.allows) ? resource.inputs.allows : []).filter(isRecord).map((allow) => ({ protocol: String(allow.protocol), ports: strings(allow.ports) })),
+            allows: (Array.isArray(resource.inputs.allows) ? resource.inputs.allows : [])
+                .filter(isRecord)
+                .map((allow) => ({ protocol: String(allow.protocol), ports: strings(allow.ports) })),
         }));
 }
 
@@ -53,7 +55,13 @@ function portMatches(ports: readonly string[], port: number): boolean {
 }
 
 /** Whether a rule admits `protocol`/`port` from a VM tagged `sourceTags` to one tagged `targetTags` (by tags: VMs talk on internal addresses). */
-export function firewallAllows(rules: readonly FirewallRule[], sourceTags: readonly string[], targetTags: readonly string[], protocol: string, port: number): boolean {
+export function firewallAllows(
+    rules: readonly FirewallRule[],
+    sourceTags: readonly string[],
+    targetTags: readonly string[],
+    protocol: string,
+    port: number,
+): boolean {
     return rules.some(
         (rule) =>
             rule.sourceTags.some((tag) => sourceTags.includes(tag)) &&

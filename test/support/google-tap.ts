@@ -39,7 +39,11 @@ export class GoogleTap {
 
     /** The scripts' Google endpoints (and the metadata server), pointed at this tap. */
     env(): Record<string, string> {
-        return { BOUTIQUE_TEST_STS_URL: `${this.base}/v1/token`, BOUTIQUE_TEST_STORAGE_URL: this.base, GCE_METADATA_TOKEN_URL: `${this.base}${METADATA_TOKEN_PATH}` };
+        return {
+            BOUTIQUE_TEST_STS_URL: `${this.base}/v1/token`,
+            BOUTIQUE_TEST_STORAGE_URL: this.base,
+            GCE_METADATA_TOKEN_URL: `${this.base}${METADATA_TOKEN_PATH}`,
+        };
     }
 
     /** Every secret seen so far, for the leak search. */

@@ -21,7 +21,8 @@ export interface Attempt {
     readonly payload: string;
 }
 
-export type Outcome = { readonly kind: "refused"; readonly problems: readonly string[] } | { readonly kind: "accepted" } | { readonly kind: "crashed"; readonly error: string };
+export type Outcome =
+    { readonly kind: "refused"; readonly problems: readonly string[] } | { readonly kind: "accepted" } | { readonly kind: "crashed"; readonly error: string };
 
 const MIB = 1024 * 1024;
 
@@ -50,7 +51,13 @@ const OBJECT_FIELDS: Readonly<Record<string, readonly { readonly path: readonly 
         { path: ["metrics", "maxLatencyMs"], numeric: true },
         { path: ["alerting", "channel"] },
     ],
-    autoscaler: [{ path: ["scalerImage"] }, { path: ["stateBackend"] }, { path: ["secretsProvider"] }, { path: ["scaleDownUnneededTime"] }, { path: ["scaleUpdateMinutes"], numeric: true }],
+    autoscaler: [
+        { path: ["scalerImage"] },
+        { path: ["stateBackend"] },
+        { path: ["secretsProvider"] },
+        { path: ["scaleDownUnneededTime"] },
+        { path: ["scaleUpdateMinutes"], numeric: true },
+    ],
     boutiqueImages: [{ path: ["frontend"] }],
 };
 
@@ -104,8 +111,17 @@ function setAttempts(key: string): Attempt[] {
             list(Array.from({ length: 300 }, (_, i) => `198.51.100.${i % 256}/32`)),
             list([]),
         ],
-        retiredWorkerSlots: [list([1, 1]), list(Array.from({ length: 5001 }, (_, i) => i)), list([0, 1, 2, 3, 4, 5]), list(Array.from({ length: 200_000 }, (_, i) => i))],
-        boutiqueHosts: [list(["shop.example.com", "shop.example.com"]), list(Array.from({ length: 65 }, (_, i) => `s${i}.example.com`)), list(["kubernetes.default.svc", "metadata.google.internal", "frontend.boutique"])],
+        retiredWorkerSlots: [
+            list([1, 1]),
+            list(Array.from({ length: 5001 }, (_, i) => i)),
+            list([0, 1, 2, 3, 4, 5]),
+            list(Array.from({ length: 200_000 }, (_, i) => i)),
+        ],
+        boutiqueHosts: [
+            list(["shop.example.com", "shop.example.com"]),
+            list(Array.from({ length: 65 }, (_, i) => `s${i}.example.com`)),
+            list(["kubernetes.default.svc", "metadata.google.internal", "frontend.boutique"]),
+        ],
         podCidr: ["10.10.0.0/24", "10.96.0.0/12", "10.0.0.0/8"],
         serviceCidr: ["10.10.0.0/24", "10.244.0.0/16"],
         subnetCidr: ["10.244.0.0/16", "10.10.0.0/28"],
@@ -125,7 +141,8 @@ function listAttempts(key: string, numericItems: boolean): Attempt[] {
             attempts.push({ key, hostileClass, payload, overrides: { [key]: JSON.stringify([payload]) } });
         }
     }
-    for (const number of JSON_NUMBERS) attempts.push({ key, hostileClass: numericItems ? "range" : "type", payload: number, overrides: { [key]: `[${number}]` } });
+    for (const number of JSON_NUMBERS)
+        attempts.push({ key, hostileClass: numericItems ? "range" : "type", payload: number, overrides: { [key]: `[${number}]` } });
     attempts.push({ key, hostileClass: "size", payload: "deep", overrides: { [key]: "[".repeat(3000) + "]".repeat(3000) } });
     return attempts;
 }
@@ -141,7 +158,8 @@ export function hostileAttempts(): Attempt[] {
         else if (name in LIST_KEYS) attempts.push(...listAttempts(key, LIST_KEYS[name]));
         else
             for (const hostileClass of HOSTILE_CLASSES) {
-                if (hostileClass !== "set") for (const payload of TEXT_PAYLOADS[hostileClass]) attempts.push({ key, hostileClass, payload, overrides: { [key]: payload } });
+                if (hostileClass !== "set")
+                    for (const payload of TEXT_PAYLOADS[hostileClass]) attempts.push({ key, hostileClass, payload, overrides: { [key]: payload } });
             }
         attempts.push(...setAttempts(key));
     }
@@ -177,7 +195,10 @@ export function campaignTable(results: readonly { readonly attempt: Attempt; rea
     }
     const header = `| key | ${HOSTILE_CLASSES.join(" | ")} | total |\n| --- |${HOSTILE_CLASSES.map(() => " --- |").join("")} --- |`;
     const total = (cells: Iterable<[number, number]>) => [...cells].reduce<[number, number]>((sum, [r, a]) => [sum[0] + r, sum[1] + a], [0, 0]);
-    const lines = [...counts].map(([key, row]) => `| ${key} | ${HOSTILE_CLASSES.map((c) => (row.has(c) ? `${row.get(c)?.[0]}/${row.get(c)?.[1]}` : "")).join(" | ")} | ${total(row.values()).join("/")} |`);
+    const lines = [...counts].map(
+        ([key, row]) =>
+            `| ${key} | ${HOSTILE_CLASSES.map((c) => (row.has(c) ? `${row.get(c)?.[0]}/${row.get(c)?.[1]}` : "")).join(" | ")} | ${total(row.values()).join("/")} |`,
+    );
     const byClass = HOSTILE_CLASSES.map((c) => total([...counts.values()].flatMap((row) => (row.has(c) ? [row.get(c) as [number, number]] : []))).join("/"));
     const all = total([...counts.values()].flatMap((row) => [...row.values()]));
     return [header, ...lines, `| **all keys** | ${byClass.join(" | ")} | ${all.join("/")} |`, "", "cells: refused/accepted"].join("\n");

@@ -133,5 +133,7 @@ export function folderTable(graph: ImportGraph): { folder: string; files: number
         for (const target of targets) if (folderOf(target) !== folder) entry.imports.add(folderOf(target));
         folders.set(folder, entry);
     }
-    return [...folders].map(([folder, { files, imports }]) => ({ folder, files, imports: [...imports].sort() })).sort((a, b) => a.folder.localeCompare(b.folder));
+    return [...folders]
+        .map(([folder, { files, imports }]) => ({ folder, files, imports: [...imports].sort() }))
+        .sort((a, b) => a.folder.localeCompare(b.folder));
 }

@@ -51,7 +51,14 @@ export function firstInstallProblems(platform: RenderedPlatform, helm: string): 
     const render = (release: DeclaredRelease, apiVersions: readonly string[], includeCrds: boolean) => {
         const archive = findChartArchive(release.source, dirs);
         if (!archive) throw new Error(`no chart archive for ${release.name}`);
-        const result = helmTemplate(helm, { release: release.name, namespace: release.namespace, archive, values: release.values, capabilities: { kubeVersion, apiVersions }, includeCrds });
+        const result = helmTemplate(helm, {
+            release: release.name,
+            namespace: release.namespace,
+            archive,
+            values: release.values,
+            capabilities: { kubeVersion, apiVersions },
+            includeCrds,
+        });
         if ("error" in result) throw new Error(`${release.name}: ${result.error}`);
         return result.objects;
     };
@@ -82,7 +89,11 @@ function crdGroupKind(crd: KubernetesObject): string {
 }
 
 /** Kinds among `objects` that a platform CRD defines but none of `available` does: applying them fails. */
-function missingCrds(objects: readonly KubernetesObject[], available: readonly KubernetesObject[], shipped: ReadonlyMap<string, readonly KubernetesObject[]>): string[] {
+function missingCrds(
+    objects: readonly KubernetesObject[],
+    available: readonly KubernetesObject[],
+    shipped: ReadonlyMap<string, readonly KubernetesObject[]>,
+): string[] {
     const defined = new Set([...shipped.values()].flat().map(crdGroupKind));
     const present = new Set(available.map(crdGroupKind));
     return [...new Set(objects.map((object) => groupKind(object.apiVersion, object.kind)).filter((kind) => defined.has(kind) && !present.has(kind)))];

@@ -180,7 +180,13 @@ export class JoinLab {
         for (const address of addresses) {
             const sandbox = new ScriptSandbox(["sudo"]);
             const bin = path.join(sandbox.dir, "bin");
-            for (const [tool, text] of [["kubeadm", KUBEADM], ["kubectl", KUBECTL], ["ssh", SSH], ["crictl", CRICTL]] as const) fs.writeFileSync(path.join(bin, tool), text, { mode: 0o755 });
+            for (const [tool, text] of [
+                ["kubeadm", KUBEADM],
+                ["kubectl", KUBECTL],
+                ["ssh", SSH],
+                ["crictl", CRICTL],
+            ] as const)
+                fs.writeFileSync(path.join(bin, tool), text, { mode: 0o755 });
             // Every VM has finished its preparation (the lab is about joins).
             sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
             fs.writeFileSync(
@@ -197,7 +203,11 @@ export class JoinLab {
         if (!sandbox) return { status: 255, stdout: "", stderr: `dial tcp ${host}:22: no such VM in the lab` };
         // HOME is the VM's own: node's stdin is a socket, so bash (as if run by sshd) would source
         // this machine's ~/.bashrc, which is slow here and no part of any VM.
-        const run = sandbox.run(command, { stdin, asCommandString: true, env: { CLUSTER_DIR: this.clusterDir, LAB_HOST: host, HOME: sandbox.dir, ...NO_GOOGLE } });
+        const run = sandbox.run(command, {
+            stdin,
+            asCommandString: true,
+            env: { CLUSTER_DIR: this.clusterDir, LAB_HOST: host, HOME: sandbox.dir, ...NO_GOOGLE },
+        });
         return { status: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
     };
 
@@ -223,13 +233,23 @@ export class JoinLab {
     /** The fakes' calls, "<host> <tool> <args>", in order. */
     calls(): string[] {
         const file = path.join(this.clusterDir, "calls");
-        return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
+        return fs.existsSync(file)
+            ? fs
+                  .readFileSync(file, "utf8")
+                  .split("\n")
+                  .filter((line) => line !== "")
+            : [];
     }
 
     /** The stacked etcd's members, "ID, status, name, peer URLs, client URLs, is-learner" (etcdctl member list -w simple). */
     etcdMembers(): string[] {
         const file = path.join(this.clusterDir, "etcd-members");
-        return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
+        return fs.existsSync(file)
+            ? fs
+                  .readFileSync(file, "utf8")
+                  .split("\n")
+                  .filter((line) => line !== "")
+            : [];
     }
 
     /** A new VM at `host`: its Kubernetes files are gone (it is prepared again, as its startup script would). */

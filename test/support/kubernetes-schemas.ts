@@ -136,7 +136,10 @@ export function validateObject(schemas: ReadonlyMap<string, Validator>, object: 
     const validate = schemas.get(`${object.apiVersion}/${object.kind}`);
     if (!validate) {
         const [group, version] = groupVersion(object.apiVersion);
-        const why = builtInGroups().has(group) && !servedByDefault(version) ? ` (a ${version} API: the cluster serves Kubernetes' own kinds at their GA versions only)` : "";
+        const why =
+            builtInGroups().has(group) && !servedByDefault(version)
+                ? ` (a ${version} API: the cluster serves Kubernetes' own kinds at their GA versions only)`
+                : "";
         throw new Error(`${objectId(object)}: no schema for ${object.apiVersion} ${object.kind}${why}`);
     }
     validate(object);
@@ -147,6 +150,9 @@ export function validateObject(schemas: ReadonlyMap<string, Validator>, object: 
  * stands in for it so the rest of the object can be validated.
  */
 export function withRedactedMaps(object: KubernetesObject): KubernetesObject {
-    const entries = Object.entries(object).map(([key, value]) => [key, value === SECRET && (key === "data" || key === "stringData") ? { redacted: "eA==" } : value]);
+    const entries = Object.entries(object).map(([key, value]) => [
+        key,
+        value === SECRET && (key === "data" || key === "stringData") ? { redacted: "eA==" } : value,
+    ]);
     return Object.fromEntries(entries) as KubernetesObject;
 }

@@ -62,7 +62,9 @@ export const numbers = (fields: readonly WireField[]) => [...new Set(fields.map(
 
 /** A map field's entries, each entry {1: key, 2: value}. */
 function mapOf<V>(entries: readonly Buffer[], value: (bytes: Buffer) => V): Record<string, V> {
-    return Object.fromEntries(entries.map((entry) => readFields(entry)).map((e) => [text(only(e, UPSTREAM.mapEntry.key)), value(only(e, UPSTREAM.mapEntry.value))]));
+    return Object.fromEntries(
+        entries.map((entry) => readFields(entry)).map((e) => [text(only(e, UPSTREAM.mapEntry.key)), value(only(e, UPSTREAM.mapEntry.value))]),
+    );
 }
 
 /** The Node the bytes hold, decoded by upstream's numbers only. */
@@ -76,11 +78,13 @@ export function decodeNode(bytes: Buffer) {
         name: text(only(meta, UPSTREAM.objectMeta.name)),
         labels: mapOf(all(meta, UPSTREAM.objectMeta.labels), text),
         providerID: text(only(spec, UPSTREAM.nodeSpec.providerID)),
-        taints: all(spec, UPSTREAM.nodeSpec.taints).map(readFields).map((t) => ({
-            key: text(only(t, UPSTREAM.taint.key)),
-            value: text(only(t, UPSTREAM.taint.value)),
-            effect: text(only(t, UPSTREAM.taint.effect)),
-        })),
+        taints: all(spec, UPSTREAM.nodeSpec.taints)
+            .map(readFields)
+            .map((t) => ({
+                key: text(only(t, UPSTREAM.taint.key)),
+                value: text(only(t, UPSTREAM.taint.value)),
+                effect: text(only(t, UPSTREAM.taint.effect)),
+            })),
         capacity: mapOf(all(nodeStatus, UPSTREAM.nodeStatus.capacity), quantity),
         allocatable: mapOf(all(nodeStatus, UPSTREAM.nodeStatus.allocatable), quantity),
         conditions: all(nodeStatus, UPSTREAM.nodeStatus.conditions)
@@ -88,4 +92,3 @@ export function decodeNode(bytes: Buffer) {
             .map((c) => ({ type: text(only(c, UPSTREAM.nodeCondition.type)), status: text(only(c, UPSTREAM.nodeCondition.status)) })),
     };
 }
-

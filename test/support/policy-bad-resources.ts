@@ -70,7 +70,11 @@ export const BAD_RESOURCES: readonly ResourceRecord[] = [
         name: "public-default-object-acl",
         inputs: { bucket: "b", role: "READER", entity: "allAuthenticatedUsers" },
     },
-    { type: "gcp:storage/objectAccessControl:ObjectAccessControl", name: "public-object-acl", inputs: { bucket: "b", object: "o", role: "READER", entity: "allUsers" } },
+    {
+        type: "gcp:storage/objectAccessControl:ObjectAccessControl",
+        name: "public-object-acl",
+        inputs: { bucket: "b", object: "o", role: "READER", entity: "allUsers" },
+    },
     { type: "gcp:storage/bucketACL:BucketACL", name: "public-acl", inputs: { bucket: "b", roleEntities: ["OWNER:project-owners-123", "READER:allUsers"] } },
     {
         type: "kubernetes:security.istio.io/v1:PeerAuthentication",
@@ -80,7 +84,9 @@ export const BAD_RESOURCES: readonly ResourceRecord[] = [
     {
         type: "kubernetes:yaml/v2:ConfigGroup",
         name: "mesh-policy",
-        inputs: { objs: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "boutique" } }, peerAuthentication("default", { mtls: { mode: "PERMISSIVE" } })] },
+        inputs: {
+            objs: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "boutique" } }, peerAuthentication("default", { mtls: { mode: "PERMISSIVE" } })],
+        },
     },
     {
         type: "kubernetes:helm.sh/v3:Release",

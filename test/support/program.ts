@@ -42,7 +42,13 @@ export class RecordingCloud extends MockCloud {
 
 /** Evaluates index.ts for the dev stack with config overrides, as `npm run render` does. */
 export function evaluateDev(overrides: Record<string, string> = {}, cloud: MockCloud = new MockCloud()): Promise<Evaluation> {
-    return evaluateProgram({ projectRoot: PROJECT_ROOT, project: "boutique-platform", stack: "dev", cloud, config: loadStackConfigMap(PROJECT_ROOT, "dev", overrides) });
+    return evaluateProgram({
+        projectRoot: PROJECT_ROOT,
+        project: "boutique-platform",
+        stack: "dev",
+        cloud,
+        config: loadStackConfigMap(PROJECT_ROOT, "dev", overrides),
+    });
 }
 
 /** Evaluates bootstrap/index.ts (the CI bootstrap project) for its example stack `ci`. */

@@ -58,7 +58,12 @@ export function configBlocks(markdown: string): { blocks: ConfigBlock[]; syntaxS
         const body = lines.slice(fenceStart + 1, index);
         if (body.some((text) => CONFIG_COMMAND.test(text))) {
             const kept = body.filter((text) => /\bpulumi\s/.test(text) || /\bnpm run up\b/.test(text) || /^\s*cd\s/.test(text));
-            found.push({ section: sectionAt(fenceStart), line: fenceStart + 2, script: substitute(kept.join("\n")), bootstrap: kept.some((text) => /^\s*cd\s+bootstrap\b/.test(text)) });
+            found.push({
+                section: sectionAt(fenceStart),
+                line: fenceStart + 2,
+                script: substitute(kept.join("\n")),
+                bootstrap: kept.some((text) => /^\s*cd\s+bootstrap\b/.test(text)),
+            });
         }
         fenceStart = undefined;
     });
@@ -120,7 +125,10 @@ export class ConfigWorkspace {
             encoding: "utf8",
             env: { ...process.env, PATH: `${this.bin}:${process.env.PATH}`, ...fakePulumiEnv(this.stack, snapshots) },
         });
-        const taken = fs.readdirSync(snapshots).sort().map((file) => fs.readFileSync(path.join(snapshots, file), "utf8"));
+        const taken = fs
+            .readdirSync(snapshots)
+            .sort()
+            .map((file) => fs.readFileSync(path.join(snapshots, file), "utf8"));
         return { block, status: result.status, stderr: result.stderr, states: [...taken, fs.readFileSync(this.stackFile, "utf8")] };
     }
 }

@@ -20,7 +20,8 @@ const INSTANCE = "gcp:compute/instance:Instance";
  */
 export const INSTANCE_REPLACING_INPUTS = ["bootDisk.initializeParams", "name", "zone", "networkInterfaces", "metadataStartupScript"] as const;
 
-const replacingPath = (path: string) => INSTANCE_REPLACING_INPUTS.some((prefix) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`));
+const replacingPath = (path: string) =>
+    INSTANCE_REPLACING_INPUTS.some((prefix) => path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`));
 
 /**
  * A MockCloud in which a VM's instanceId follows the inputs that replace it, as GCE gives a new VM
@@ -32,7 +33,12 @@ export class ReplacingCloud extends MockCloud {
         const result = super.newResource(args);
         if (args.type !== INSTANCE) return result;
         const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
-        const identity = JSON.stringify([args.name, INSTANCE_REPLACING_INPUTS.map((path) => path.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], inputs))]);
+        const identity = JSON.stringify([
+            args.name,
+            INSTANCE_REPLACING_INPUTS.map((path) =>
+                path.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], inputs),
+            ),
+        ]);
         const instanceId = String(BigInt(`0x${crypto.createHash("sha256").update(identity).digest("hex").slice(0, 15)}`));
         return { ...result, state: { ...result.state, instanceId } };
     }
@@ -40,12 +46,18 @@ export class ReplacingCloud extends MockCloud {
 
 /** VMs whose change replaces them, by name. */
 export function replacedVms(diff: EvaluationDiff): string[] {
-    return diff.changed.filter((change) => change.type === INSTANCE && change.paths.some(replacingPath)).map((change) => change.name).sort();
+    return diff.changed
+        .filter((change) => change.type === INSTANCE && change.paths.some(replacingPath))
+        .map((change) => change.name)
+        .sort();
 }
 
 /** VMs changed in place (no replacing input changed), by name. */
 export function updatedInPlaceVms(diff: EvaluationDiff): string[] {
-    return diff.changed.filter((change) => change.type === INSTANCE && !change.paths.some(replacingPath)).map((change) => change.name).sort();
+    return diff.changed
+        .filter((change) => change.type === INSTANCE && !change.paths.some(replacingPath))
+        .map((change) => change.name)
+        .sort();
 }
 
 export function changeOf(diff: EvaluationDiff, name: string): ChangedResource | undefined {

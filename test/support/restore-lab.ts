@@ -67,7 +67,10 @@ esac
 `;
 
 export const NO_CLUSTER: StubRule = { match: "get --raw /readyz", exit: 1 };
-export const IMAGES: StubRule = { match: "^kubeadm config images list ", stdout: `registry.k8s.io/kube-apiserver:v1.32.4\n${ETCD_IMAGE}\nregistry.k8s.io/coredns/coredns:v1.11.3\n` };
+export const IMAGES: StubRule = {
+    match: "^kubeadm config images list ",
+    stdout: `registry.k8s.io/kube-apiserver:v1.32.4\n${ETCD_IMAGE}\nregistry.k8s.io/coredns/coredns:v1.11.3\n`,
+};
 
 export class RestoreLab {
     readonly sandbox: ScriptSandbox;
@@ -104,7 +107,11 @@ export class RestoreLab {
         const files: NodeFile[] = [
             { path: SERVICE_ACCOUNT_KEY_PATH, mode: "0600", content: this.key.privateKey.export({ type: "pkcs1", format: "pem" }).toString() },
             { path: CONTROL_PLANE_BRING_UP_PATHS.bringUpKubeconfig, mode: "0600", content: "kind: Config\n" },
-            { path: JOIN_PATHS.joinConfig, mode: "0644", content: `kind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    token: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n` },
+            {
+                path: JOIN_PATHS.joinConfig,
+                mode: "0644",
+                content: `kind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    token: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n`,
+            },
             ...(withInitConfig ? [{ path: CONTROL_PLANE_BRING_UP_PATHS.initConfig, mode: "0644" as const, content: INIT_CONFIG }] : []),
         ];
         return encodeFileBundle(files);
@@ -136,7 +143,12 @@ export class RestoreLab {
             child.on("close", (status) => {
                 clearTimeout(timeout);
                 const file = path.join(dir, "calls");
-                const calls = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
+                const calls = fs.existsSync(file)
+                    ? fs
+                          .readFileSync(file, "utf8")
+                          .split("\n")
+                          .filter((line) => line !== "")
+                    : [];
                 resolve({ status, stdout, stderr, calls: calls.map((call) => call.split(this.sandbox.root).join("")) });
             });
         });

@@ -132,7 +132,12 @@ export class RollLeaseLab {
 
     constructor() {
         for (const dir of [this.bin, path.join(this.dir, "nodes"), path.join(this.root, "etc/kubernetes")]) fs.mkdirSync(dir, { recursive: true });
-        for (const [tool, text] of [["kubectl", KUBECTL], ["date", DATE], ["sleep", SLEEP]] as const) fs.writeFileSync(path.join(this.bin, tool), text, { mode: 0o755 });
+        for (const [tool, text] of [
+            ["kubectl", KUBECTL],
+            ["date", DATE],
+            ["sleep", SLEEP],
+        ] as const)
+            fs.writeFileSync(path.join(this.bin, tool), text, { mode: 0o755 });
         fs.writeFileSync(path.join(this.root, "etc/kubernetes/admin.conf"), "");
     }
 
@@ -213,7 +218,10 @@ export class RollLeaseLab {
 export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Time intervals that overlap, as pairs of labels, and the smallest gap between consecutive ones (ms). */
-export function overlaps(intervals: readonly { readonly label: string; readonly from: number; readonly to: number }[]): { readonly overlapping: string[]; readonly smallestGapMs: number } {
+export function overlaps(intervals: readonly { readonly label: string; readonly from: number; readonly to: number }[]): {
+    readonly overlapping: string[];
+    readonly smallestGapMs: number;
+} {
     const sorted = [...intervals].sort((a, b) => a.from - b.from);
     const overlapping: string[] = [];
     let smallestGapMs = Infinity;

@@ -171,7 +171,12 @@ export class ScriptSandbox {
 
     private calls(): string[] {
         const callsFile = path.join(this.dir, "calls");
-        return fs.existsSync(callsFile) ? fs.readFileSync(callsFile, "utf8").split("\n").filter((line) => line !== "") : [];
+        return fs.existsSync(callsFile)
+            ? fs
+                  .readFileSync(callsFile, "utf8")
+                  .split("\n")
+                  .filter((line) => line !== "")
+            : [];
     }
 
     cleanup(): void {

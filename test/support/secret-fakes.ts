@@ -136,5 +136,10 @@ export function installFakes(sandbox: ScriptSandbox, fakes: readonly SecretFake[
 /** Lines of a note file the fakes wrote (none when it does not exist). */
 export function noteLines(sandbox: ScriptSandbox, file: string): string[] {
     const note = path.join(sandbox.dir, file);
-    return fs.existsSync(note) ? fs.readFileSync(note, "utf8").split("\n").filter((line) => line !== "") : [];
+    return fs.existsSync(note)
+        ? fs
+              .readFileSync(note, "utf8")
+              .split("\n")
+              .filter((line) => line !== "")
+        : [];
 }

@@ -60,7 +60,10 @@ export const TOKEN_JOINED: Flow = {
     where: "kubeadm join --config <0600 temp file>",
     holds: ({ sandbox, kit }) => {
         const joined = path.join(sandbox.dir, FAKE_FILES.joinedConfig);
-        return fs.existsSync(joined) && fs.readFileSync(joined, "utf8").trimEnd() === JOIN_CONFIG.replace(BOOTSTRAP_TOKEN_PLACEHOLDER, kit.bootstrapToken).trimEnd();
+        return (
+            fs.existsSync(joined) &&
+            fs.readFileSync(joined, "utf8").trimEnd() === JOIN_CONFIG.replace(BOOTSTRAP_TOKEN_PLACEHOLDER, kit.bootstrapToken).trimEnd()
+        );
     },
 };
 

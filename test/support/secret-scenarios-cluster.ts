@@ -107,7 +107,11 @@ export const CLUSTER_SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
         stdin: (kit) =>
             encodeFileBundle([
                 { path: `${JOIN_PATHS.relayDir}/boutique-worker-3/ssh-key`, mode: "0600", content: kit.sshKeyPem },
-                { path: `${JOIN_PATHS.relayDir}/boutique-worker-3/node-bundle`, mode: "0600", content: encodeFileBundle([{ path: JOIN_PATHS.joinConfig, mode: "0644", content: JOIN_CONFIG }]) },
+                {
+                    path: `${JOIN_PATHS.relayDir}/boutique-worker-3/node-bundle`,
+                    mode: "0600",
+                    content: encodeFileBundle([{ path: JOIN_PATHS.joinConfig, mode: "0644", content: JOIN_CONFIG }]),
+                },
             ]),
         status: 0,
         minCommands: 20,

@@ -22,7 +22,10 @@ import { FakeNode, FakeNodeSetup } from "./upgrade-fakes";
 type ScenarioSpec = Omit<Scenario, "label" | "script">;
 
 const nodeExists = (node: string): StubRule => ({ match: `get node ${node} --ignore-not-found -o name$`, stdout: `node/${node}\n` });
-const leaseHeldBy = (node: string): StubRule => ({ match: "get lease boutique-node-roll --ignore-not-found -o jsonpath=\\{\\.spec\\.holderIdentity\\}$", stdout: node });
+const leaseHeldBy = (node: string): StubRule => ({
+    match: "get lease boutique-node-roll --ignore-not-found -o jsonpath=\\{\\.spec\\.holderIdentity\\}$",
+    stdout: node,
+});
 const ROLL = { node: "control-plane", stubs: ["kubectl"], fakes: ["kubectl"], status: 0, flows: [kubeconfigRead("admin")] } as const;
 const READY_WORKERS: StubRule = { match: " get nodes -o jsonpath=", stdout: "\t\tTrue\n\t\tTrue\n" };
 
@@ -62,8 +65,22 @@ export const NODE_SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
         recorded: [/^apt-get .* install /, /^sed -i /, /^mktemp /],
         flows: [],
     },
-    "install-prepare-node (startup script, 1.32.4)": { node: "bare", stubs: ["systemctl"], status: 0, minCommands: 10, recorded: [/^systemctl /, /^mktemp /], flows: [] },
-    "prepare-haproxy": { node: "bare", stubs: ["apt-get", "systemctl", "haproxy"], status: 0, minCommands: 10, recorded: [/^apt-get /, /^install -d /], flows: [] },
+    "install-prepare-node (startup script, 1.32.4)": {
+        node: "bare",
+        stubs: ["systemctl"],
+        status: 0,
+        minCommands: 10,
+        recorded: [/^systemctl /, /^mktemp /],
+        flows: [],
+    },
+    "prepare-haproxy": {
+        node: "bare",
+        stubs: ["apt-get", "systemctl", "haproxy"],
+        status: 0,
+        minCommands: 10,
+        recorded: [/^apt-get /, /^install -d /],
+        flows: [],
+    },
     "apply-haproxy-api-config": {
         node: "bare",
         stubs: ["systemctl", "haproxy"],
@@ -84,21 +101,39 @@ export const NODE_SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
         recorded: [/^haproxy -c /, /^mktemp /],
         flows: [],
     },
-    "remove-node, worker": { ...ROLL, rules: [nodeExists("boutique-worker-3")], minCommands: 8, recorded: [/^timeout .* kubectl /, /^kubectl .* drain boutique-worker-3 /] },
+    "remove-node, worker": {
+        ...ROLL,
+        rules: [nodeExists("boutique-worker-3")],
+        minCommands: 8,
+        recorded: [/^timeout .* kubectl /, /^kubectl .* drain boutique-worker-3 /],
+    },
     "remove-node, control plane": {
         ...ROLL,
         stubs: ["kubectl", "crictl"],
         rules: [
             nodeExists("boutique-cp-2"),
             { match: "^crictl ps --name \\^etcd\\$ -q$", stdout: "c0ffee12\n" },
-            { match: " member list -w simple$", stdout: "8e9e05c52164694d, started, boutique-cp-0, https://10.0.0.1:2380, https://10.0.0.1:2379, false\nfd422379fda50e48, started, boutique-cp-2, https://10.0.0.3:2380, https://10.0.0.3:2379, false\n" },
+            {
+                match: " member list -w simple$",
+                stdout: "8e9e05c52164694d, started, boutique-cp-0, https://10.0.0.1:2380, https://10.0.0.1:2379, false\nfd422379fda50e48, started, boutique-cp-2, https://10.0.0.3:2380, https://10.0.0.3:2379, false\n",
+            },
             { match: " endpoint status -w simple$", stdout: "https://127.0.0.1:2379, 8e9e05c52164694d, 3.5.16, 20 MB, true, false, 7, 900, 900, \n" },
         ],
         minCommands: 14,
         recorded: [/^crictl exec c0ffee12 etcdctl .* member remove fd422379fda50e48$/, /^kubectl .* delete node boutique-cp-2 /],
     },
-    "roll-start, worker": { ...ROLL, rules: [nodeExists("boutique-worker-3")], minCommands: 10, recorded: [/^kubectl .* create -f -$/, /^kubectl .* drain boutique-worker-3 /, /^date /] },
-    "roll-start, control plane": { ...ROLL, rules: [nodeExists("boutique-cp-1")], minCommands: 10, recorded: [/^kubectl .* create -f -$/, /^kubectl .* drain boutique-cp-1 /] },
+    "roll-start, worker": {
+        ...ROLL,
+        rules: [nodeExists("boutique-worker-3")],
+        minCommands: 10,
+        recorded: [/^kubectl .* create -f -$/, /^kubectl .* drain boutique-worker-3 /, /^date /],
+    },
+    "roll-start, control plane": {
+        ...ROLL,
+        rules: [nodeExists("boutique-cp-1")],
+        minCommands: 10,
+        recorded: [/^kubectl .* create -f -$/, /^kubectl .* drain boutique-cp-1 /],
+    },
     "roll-finish": {
         ...ROLL,
         rules: [{ match: "get node boutique-worker-3 --ignore-not-found -o jsonpath=", stdout: "True v1.32.4" }, leaseHeldBy("boutique-worker-3")],
@@ -117,14 +152,30 @@ export const NODE_SCENARIOS: Readonly<Record<string, ScenarioSpec>> = {
         node: "control-plane",
         stubs: ["systemctl", "systemd-analyze"],
         stdin: () =>
-            encodeFileBundle(etcdBackupFiles({ backupScript: renderEtcdBackupScript(etcdScriptSettings()), restoreScript: renderEtcdRestoreScript(etcdScriptSettings()), schedule: "hourly" })),
+            encodeFileBundle(
+                etcdBackupFiles({
+                    backupScript: renderEtcdBackupScript(etcdScriptSettings()),
+                    restoreScript: renderEtcdRestoreScript(etcdScriptSettings()),
+                    schedule: "hourly",
+                }),
+            ),
         status: 0,
         minCommands: 20,
         recorded: [/^systemd-analyze calendar /, /^base64 -d$/, /^chmod 0755 /],
         flows: [],
     },
-    "upgrade-first-control-plane (to 1.33.1)": { ...UPGRADE, node: "control-plane", setup: fakeNode(controlPlane("boutique-cp-0", "v1.32.4")), flows: [kubeconfigRead("admin")] },
-    "upgrade-control-plane (to 1.33.1)": { ...UPGRADE, node: "control-plane", setup: fakeNode(controlPlane("boutique-cp-1", "v1.33.1")), flows: [kubeconfigRead("admin")] },
+    "upgrade-first-control-plane (to 1.33.1)": {
+        ...UPGRADE,
+        node: "control-plane",
+        setup: fakeNode(controlPlane("boutique-cp-0", "v1.32.4")),
+        flows: [kubeconfigRead("admin")],
+    },
+    "upgrade-control-plane (to 1.33.1)": {
+        ...UPGRADE,
+        node: "control-plane",
+        setup: fakeNode(controlPlane("boutique-cp-1", "v1.33.1")),
+        flows: [kubeconfigRead("admin")],
+    },
     "upgrade-worker (to 1.33.1)": {
         ...UPGRADE,
         node: "worker",

@@ -22,16 +22,23 @@ const LOCK_DIR = "gs://boutique-dev-000000-pulumi-state/.pulumi/locks/organizati
  */
 export function lockStderr(owners: readonly LockOwner[]): string {
     const header = `the stack is currently locked by ${owners.length} lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.`;
-    const lines = owners.map((owner, index) => `\n  ${LOCK_DIR}/${String(index).padStart(8, "0")}-0000-4000-8000-000000000000.json: created by ${owner.user}@${owner.host} (pid ${owner.pid}) at ${owner.at}`);
+    const lines = owners.map(
+        (owner, index) =>
+            `\n  ${LOCK_DIR}/${String(index).padStart(8, "0")}-0000-4000-8000-000000000000.json: created by ${owner.user}@${owner.host} (pid ${owner.pid}) at ${owner.at}`,
+    );
     return `error: ${header}${lines.join("")}\n`;
 }
 
 // The Automation API's own classifier and result type (exported at run time, internal in its types).
 const { createCommandError } = require("@pulumi/pulumi/automation/errors") as { createCommandError(result: object): Error };
-const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as { CommandResult: new (stdout: string, stderr: string, code: number, err?: Error) => object };
+const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
+    CommandResult: new (stdout: string, stderr: string, code: number, err?: Error) => object;
+};
 
 /** The error Stack.up() throws for that stderr: the Automation API classifies it itself (a ConcurrentUpdateError). */
 export function lockError(stderr: string): Error {
     // execa's own error repeats stderr, so the message holds it twice, as in a real run.
-    return createCommandError(new CommandResult("Updating (dev):\n", stderr, 255, new Error(`Command failed with exit code 255: pulumi up --yes --skip-preview\n${stderr}`)));
+    return createCommandError(
+        new CommandResult("Updating (dev):\n", stderr, 255, new Error(`Command failed with exit code 255: pulumi up --yes --skip-preview\n${stderr}`)),
+    );
 }

@@ -50,7 +50,11 @@ export const callAt = (calls: readonly string[], pattern: RegExp): number => {
 };
 export const assertOrder = (calls: readonly string[], ...patterns: RegExp[]): void => {
     const positions = patterns.map((pattern) => callAt(calls, pattern));
-    assert.deepEqual([...positions].sort((a, b) => a - b), positions, `expected in this order: ${patterns.join(", ")}\n${callsOf(calls).join("\n")}`);
+    assert.deepEqual(
+        [...positions].sort((a, b) => a - b),
+        positions,
+        `expected in this order: ${patterns.join(", ")}\n${callsOf(calls).join("\n")}`,
+    );
 };
 /** The apt source line of the minor's pkgs.k8s.io repository, as node preparation and the upgrades write it. */
 export const sourceLine = (minor: number): string => `deb [signed-by=${UPGRADE_PATHS.aptKeyring}] https://pkgs.k8s.io/core:/stable:/v1.${minor}/deb/ /\n`;
@@ -64,4 +68,3 @@ export function assertUpgraded(node: FakeNode, tag: string): void {
     assert.equal(node.state("cordoned"), undefined, "uncordoned");
     assert.equal(node.sandbox.exists(UPGRADE_PATHS.marker), false, "no upgrade pending");
 }
-

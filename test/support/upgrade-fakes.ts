@@ -147,13 +147,19 @@ export class FakeNode {
         this.setState("kubelet-running", `v${setup.packages}\n`);
         this.setState("static-pods", `v${setup.packages}\n`);
         this.setState("node-name", `${setup.nodeName}\n`);
-        sandbox.write("/etc/apt/sources.list.d/kubernetes.list", `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.${setup.aptMinor}/deb/ /\n`);
+        sandbox.write(
+            "/etc/apt/sources.list.d/kubernetes.list",
+            `deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.${setup.aptMinor}/deb/ /\n`,
+        );
         sandbox.write("/etc/kubernetes/kubelet.conf", "kubelet kubeconfig\n");
         if (setup.role === "control-plane") {
             sandbox.write("/etc/kubernetes/admin.conf", "admin kubeconfig\n");
             fs.mkdirSync(sandbox.path("/etc/kubernetes/manifests"), { recursive: true });
             for (const component of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
-                sandbox.write(`/etc/kubernetes/manifests/${component}.yaml`, `spec:\n  containers:\n  - image: registry.k8s.io/${component}:v${setup.packages}\n`);
+                sandbox.write(
+                    `/etc/kubernetes/manifests/${component}.yaml`,
+                    `spec:\n  containers:\n  - image: registry.k8s.io/${component}:v${setup.packages}\n`,
+                );
             }
         }
     }

@@ -51,12 +51,24 @@ function servicePorts(object: KubernetesObject): ServicePort[] {
 export function knownServices(objects: readonly PlacedObject[], rules: readonly RuntimeServiceRule[]): KnownService[] {
     const rendered = objects
         .filter(({ object }) => object.kind === "Service")
-        .map(({ source, object }) => ({ namespace: object.metadata.namespace ?? "default", name: object.metadata.name, ports: servicePorts(object), origin: source }));
+        .map(({ source, object }) => ({
+            namespace: object.metadata.namespace ?? "default",
+            name: object.metadata.name,
+            ports: servicePorts(object),
+            origin: source,
+        }));
     const runtime = objects.flatMap(({ object }) =>
         rules
             .filter((rule) => rule.kind === object.kind)
             .flatMap((rule) =>
-                rule.services(object).map((service) => ({ namespace: object.metadata.namespace ?? "default", ...service, origin: `runtime: ${rule.why} (${objectId(object)})`, owner: objectId(object) })),
+                rule
+                    .services(object)
+                    .map((service) => ({
+                        namespace: object.metadata.namespace ?? "default",
+                        ...service,
+                        origin: `runtime: ${rule.why} (${objectId(object)})`,
+                        owner: objectId(object),
+                    })),
             ),
     );
     return [...rendered, ...runtime];

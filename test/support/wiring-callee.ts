@@ -33,7 +33,12 @@ function selectedWorkloads(service: KubernetesObject, objects: readonly PlacedOb
     if (Object.keys(selector).length === 0) return [];
     return objects
         .map(({ object }) => object)
-        .filter((object) => WORKLOAD_KINDS.has(object.kind) && object.metadata.namespace === service.metadata.namespace && selectsExactly(selector, podTemplate(object)?.labels ?? {}));
+        .filter(
+            (object) =>
+                WORKLOAD_KINDS.has(object.kind) &&
+                object.metadata.namespace === service.metadata.namespace &&
+                selectsExactly(selector, podTemplate(object)?.labels ?? {}),
+        );
 }
 
 /** Operator objects (Prometheus, Alertmanager) a Service's selector names, or that made the Service at run time. */
@@ -41,7 +46,12 @@ function operatorObjects(service: KnownService, objects: readonly PlacedObject[]
     const named = new Set(Object.values(rendered ? selectorOfService(rendered) : {}).map(String));
     return objects
         .map(({ object }) => object)
-        .filter((object) => ["Prometheus", "Alertmanager"].includes(object.kind) && object.metadata.namespace === service.namespace && (named.has(object.metadata.name) || service.owner === objectId(object)));
+        .filter(
+            (object) =>
+                ["Prometheus", "Alertmanager"].includes(object.kind) &&
+                object.metadata.namespace === service.namespace &&
+                (named.has(object.metadata.name) || service.owner === objectId(object)),
+        );
 }
 
 export interface CalleeConfig {
@@ -53,7 +63,8 @@ export interface CalleeConfig {
 /** The callee's configuration: its pods' ConfigMaps, followed through the same-namespace Services they address. */
 export function calleeConfig(service: KnownService, services: readonly KnownService[], objects: readonly PlacedObject[]): CalleeConfig {
     const namespaces = knownNamespaces(objects);
-    const renderedService = (name: string) => objects.find(({ object }) => object.kind === "Service" && object.metadata.namespace === service.namespace && object.metadata.name === name)?.object;
+    const renderedService = (name: string) =>
+        objects.find(({ object }) => object.kind === "Service" && object.metadata.namespace === service.namespace && object.metadata.name === name)?.object;
     const seen = new Set<string>();
     const configMaps = new Map<string, KubernetesObject>();
     const workloads = new Map<string, KubernetesObject>();
@@ -65,16 +76,24 @@ export function calleeConfig(service: KnownService, services: readonly KnownServ
             workloads.set(objectId(workload), workload);
             for (const configMap of configMapsOf(workload, objects)) {
                 configMaps.set(objectId(configMap), configMap);
-                const next = addressesInSite(objectSite({ source: "", object: configMap }), namespaces).map(({ address }) => address).filter((address) => address.namespace === service.namespace);
-                for (const address of next) if (services.some((known) => known.namespace === service.namespace && known.name === address.service)) visit(address.service);
+                const next = addressesInSite(objectSite({ source: "", object: configMap }), namespaces)
+                    .map(({ address }) => address)
+                    .filter((address) => address.namespace === service.namespace);
+                for (const address of next)
+                    if (services.some((known) => known.namespace === service.namespace && known.name === address.service)) visit(address.service);
             }
         }
     };
     visit(service.name);
-    return { configMaps: [...configMaps.values()], operatorObjects: operatorObjects(service, objects, renderedService(service.name)), workloads: [...workloads.values()] };
+    return {
+        configMaps: [...configMaps.values()],
+        operatorObjects: operatorObjects(service, objects, renderedService(service.name)),
+        workloads: [...workloads.values()],
+    };
 }
 
-const dataEntries = (configMap: KubernetesObject): [string, string][] => (isRecord(configMap.data) ? Object.entries(configMap.data).map(([key, value]) => [key, String(value)]) : []);
+const dataEntries = (configMap: KubernetesObject): [string, string][] =>
+    isRecord(configMap.data) ? Object.entries(configMap.data).map(([key, value]) => [key, String(value)]) : [];
 
 /** grafana.ini: `[section]` then `key = value`. */
 function iniValue(text: string, section: string, key: string): string | undefined {
@@ -105,12 +124,18 @@ export function configRequirements(config: CalleeConfig): Requirement[] {
         for (const [key, text] of dataEntries(configMap)) {
             if (key === "grafana.ini" && iniValue(text, "auth.anonymous", "enabled") !== "true") {
                 // Grafana's API then answers 401 to a caller without a login; basic login can be switched off.
-                found.push({ kind: "login", basic: iniValue(text, "auth.basic", "enabled") !== "false", why: `${where} grafana.ini: [auth.anonymous] enabled is not true` });
+                found.push({
+                    kind: "login",
+                    basic: iniValue(text, "auth.basic", "enabled") !== "false",
+                    why: `${where} grafana.ini: [auth.anonymous] enabled is not true`,
+                });
             }
             const document = key.endsWith(".yaml") || key.endsWith(".yml") ? yamlOf(text) : {};
             // Loki defaults to multi-tenant (auth_enabled true); Tempo to single-tenant.
-            if ("auth_enabled" in document && document.auth_enabled !== false) found.push({ kind: "header", header: TENANT_HEADER, why: `${where} ${key}: auth_enabled is ${String(document.auth_enabled)}` });
-            if (document.multitenancy_enabled === true) found.push({ kind: "header", header: TENANT_HEADER, why: `${where} ${key}: multitenancy_enabled is true` });
+            if ("auth_enabled" in document && document.auth_enabled !== false)
+                found.push({ kind: "header", header: TENANT_HEADER, why: `${where} ${key}: auth_enabled is ${String(document.auth_enabled)}` });
+            if (document.multitenancy_enabled === true)
+                found.push({ kind: "header", header: TENANT_HEADER, why: `${where} ${key}: multitenancy_enabled is true` });
             if (/^\s*auth_basic\s+"[^"]*"\s*;/m.test(text)) found.push({ kind: "login", basic: true, why: `${where} ${key}: nginx auth_basic is on` });
         }
     }
@@ -118,7 +143,8 @@ export function configRequirements(config: CalleeConfig): Requirement[] {
         const spec = isRecord(object.spec) ? object.spec : {};
         const web = isRecord(spec.web) ? spec.web : {};
         const tls = isRecord(web.tlsConfig) ? web.tlsConfig : {};
-        if (String(tls.clientAuthType ?? "").startsWith("Require")) found.push({ kind: "client-certificate", why: `${objectId(object)} spec.web.tlsConfig.clientAuthType ${String(tls.clientAuthType)}` });
+        if (String(tls.clientAuthType ?? "").startsWith("Require"))
+            found.push({ kind: "client-certificate", why: `${objectId(object)} spec.web.tlsConfig.clientAuthType ${String(tls.clientAuthType)}` });
     }
     return found;
 }
@@ -126,10 +152,20 @@ export function configRequirements(config: CalleeConfig): Requirement[] {
 /** STRICT mTLS in the root namespace or the callee's, for a callee whose pods carry a sidecar. */
 export function meshRequirement(service: KnownService, config: CalleeConfig, objects: readonly PlacedObject[], rootNamespace: string): Requirement | undefined {
     const labels = namespaceLabelMap(objects);
-    const inMesh = config.workloads.length > 0 ? config.workloads.some((workload) => injected(workload, labels)) : labels.get(service.namespace)?.["istio-injection"] === "enabled";
+    const inMesh =
+        config.workloads.length > 0
+            ? config.workloads.some((workload) => injected(workload, labels))
+            : labels.get(service.namespace)?.["istio-injection"] === "enabled";
     if (!inMesh) return undefined;
     const strict = objects
         .map(({ object }) => object)
-        .find((object) => object.kind === "PeerAuthentication" && [rootNamespace, service.namespace].includes(object.metadata.namespace ?? "") && isRecord(object.spec) && isRecord(object.spec.mtls) && object.spec.mtls.mode === "STRICT");
+        .find(
+            (object) =>
+                object.kind === "PeerAuthentication" &&
+                [rootNamespace, service.namespace].includes(object.metadata.namespace ?? "") &&
+                isRecord(object.spec) &&
+                isRecord(object.spec.mtls) &&
+                object.spec.mtls.mode === "STRICT",
+        );
     return strict ? { kind: "mesh-identity", why: `${service.namespace}/${service.name} runs a sidecar and ${objectId(strict)} is STRICT` } : undefined;
 }

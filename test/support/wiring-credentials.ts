@@ -47,9 +47,14 @@ function yamlRecord(value: unknown): Record<string, unknown> {
     }
 }
 
-
 /** Kiali's `secret:<name>:<key>`: the chart mounts that Secret's key, so it counts when the Secret is rendered and mounted. */
-function secretReference(value: string | undefined, namespace: string, workload: KubernetesObject | undefined, objects: readonly PlacedObject[], notes: string[]): boolean {
+function secretReference(
+    value: string | undefined,
+    namespace: string,
+    workload: KubernetesObject | undefined,
+    objects: readonly PlacedObject[],
+    notes: string[],
+): boolean {
     if (value === undefined) return false;
     const reference = /^secret:([^:]+):(.+)$/.exec(value);
     if (!reference) return true;
@@ -57,16 +62,27 @@ function secretReference(value: string | undefined, namespace: string, workload:
     const exists = objects.some(({ object }) => object.kind === "Secret" && object.metadata.namespace === namespace && object.metadata.name === name);
     const volumes = workload ? podTemplate(workload)?.spec.volumes : undefined;
     const mounted = (Array.isArray(volumes) ? volumes.filter(isRecord) : []).some((volume) => record(volume.secret).secretName === name);
-    notes.push(`${value}: Secret ${namespace}/${name} ${exists ? "rendered" : "MISSING"}, ${mounted ? "mounted" : "NOT mounted"} (key ${key}; contents redacted by the renderer)`);
+    notes.push(
+        `${value}: Secret ${namespace}/${name} ${exists ? "rendered" : "MISSING"}, ${mounted ? "mounted" : "NOT mounted"} (key ${key}; contents redacted by the renderer)`,
+    );
     return exists && mounted;
 }
 
 /** Kiali's `external_services.<name>` block as credentials. */
-function kialiCredentials(service: Record<string, unknown>, namespace: string, workload: KubernetesObject | undefined, objects: readonly PlacedObject[], meshIdentity: boolean): Credentials {
+function kialiCredentials(
+    service: Record<string, unknown>,
+    namespace: string,
+    workload: KubernetesObject | undefined,
+    objects: readonly PlacedObject[],
+    meshIdentity: boolean,
+): Credentials {
     const auth = record(service.auth);
     const notes: string[] = [];
     const type = text(auth.type) ?? "none";
-    const basic = type === "basic" && secretReference(text(auth.username), namespace, workload, objects, notes) && secretReference(text(auth.password), namespace, workload, objects, notes);
+    const basic =
+        type === "basic" &&
+        secretReference(text(auth.username), namespace, workload, objects, notes) &&
+        secretReference(text(auth.password), namespace, workload, objects, notes);
     const token = type === "bearer" && (auth.use_kiali_token === true || secretReference(text(auth.token), namespace, workload, objects, notes));
     notes.unshift(`auth.type ${type}`);
     return { basic, token, headers: Object.keys(record(service.custom_headers)), clientCertificate: text(auth.cert_file) !== undefined, meshIdentity, notes };
@@ -82,16 +98,27 @@ function datasourceCredentials(source: Record<string, unknown>, meshIdentity: bo
         .map((key) => String(json[key]));
     const basic = source.basicAuth === true && text(source.basicAuthUser) !== undefined && text(secure.basicAuthPassword) !== undefined;
     const token = headers.some((header) => header.toLowerCase() === "authorization");
-    return { basic, token, headers, clientCertificate: json.tlsAuth === true && text(secure.tlsClientCert) !== undefined, meshIdentity, notes: [`basicAuth ${String(source.basicAuth ?? false)}, headers [${headers.join(", ")}]`] };
+    return {
+        basic,
+        token,
+        headers,
+        clientCertificate: json.tlsAuth === true && text(secure.tlsClientCert) !== undefined,
+        meshIdentity,
+        notes: [`basicAuth ${String(source.basicAuth ?? false)}, headers [${headers.join(", ")}]`],
+    };
 }
 
 /** The requirement the credentials leave unmet, in words; undefined when met. */
 function unmet(requirement: Requirement, credentials: Credentials): string | undefined {
     switch (requirement.kind) {
         case "login":
-            return (requirement.basic && credentials.basic) || credentials.token ? undefined : `needs a login (${requirement.basic ? "basic or token" : "token"}): ${requirement.why}`;
+            return (requirement.basic && credentials.basic) || credentials.token
+                ? undefined
+                : `needs a login (${requirement.basic ? "basic or token" : "token"}): ${requirement.why}`;
         case "header":
-            return credentials.headers.some((header) => header.toLowerCase() === requirement.header.toLowerCase()) ? undefined : `needs header ${requirement.header}: ${requirement.why}`;
+            return credentials.headers.some((header) => header.toLowerCase() === requirement.header.toLowerCase())
+                ? undefined
+                : `needs header ${requirement.header}: ${requirement.why}`;
         case "client-certificate":
             return credentials.clientCertificate ? undefined : `needs a client certificate: ${requirement.why}`;
         case "mesh-identity":
@@ -117,7 +144,10 @@ function kialiCalls(objects: readonly PlacedObject[]): CallSpec[] {
         const external = record(config.external_services);
         if (Object.keys(external).length === 0) return [];
         const namespace = object.metadata.namespace ?? "default";
-        const workload = objects.find(({ object: candidate }) => WORKLOAD_KINDS.has(candidate.kind) && candidate.metadata.namespace === namespace && configMapsOf(candidate, objects).includes(object))?.object;
+        const workload = objects.find(
+            ({ object: candidate }) =>
+                WORKLOAD_KINDS.has(candidate.kind) && candidate.metadata.namespace === namespace && configMapsOf(candidate, objects).includes(object),
+        )?.object;
         const mesh = workload !== undefined && injected(workload, labels);
         return ["prometheus", "grafana", "tracing"].flatMap((name) => {
             const service = record(external[name]);
@@ -139,7 +169,17 @@ function datasourceCalls(objects: readonly PlacedObject[]): CallSpec[] {
         return Object.entries(object.data).flatMap(([key, value]) => {
             const document = key.endsWith(".yaml") ? yamlRecord(value) : {};
             const sources = Array.isArray(document.datasources) ? document.datasources.filter(isRecord) : [];
-            return sources.flatMap((source) => (text(source.url) ? [{ caller: `${objectId(object)} datasource ${String(source.name)}`, url: String(source.url), credentials: datasourceCredentials(source, mesh) }] : []));
+            return sources.flatMap((source) =>
+                text(source.url)
+                    ? [
+                          {
+                              caller: `${objectId(object)} datasource ${String(source.name)}`,
+                              url: String(source.url),
+                              credentials: datasourceCredentials(source, mesh),
+                          },
+                      ]
+                    : [],
+            );
         });
     });
 }
@@ -164,7 +204,8 @@ export function checkConsoleCredentials(objects: readonly PlacedObject[], rules:
 }
 
 export function describeCall(call: ConsoleCall): string {
-    const needs = call.requirements.map((requirement) => requirement.kind + (requirement.kind === "header" ? ` ${requirement.header}` : "")).join(", ") || "nothing";
+    const needs =
+        call.requirements.map((requirement) => requirement.kind + (requirement.kind === "header" ? ` ${requirement.header}` : "")).join(", ") || "nothing";
     const outcome = call.problems.length === 0 ? "ok" : `MISSING: ${call.problems.join("; ")}`;
     return `${call.caller} -> ${call.callee ?? call.url}: requires ${needs}; caller has ${call.credentials.notes.join(", ")}: ${outcome}`;
 }

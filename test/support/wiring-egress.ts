@@ -52,7 +52,9 @@ interface MeshConfig {
 /** istiod's mesh config, read from the rendered ConfigMap that carries it (`data.mesh`). */
 export function meshConfig(objects: readonly PlacedObject[]): MeshConfig | undefined {
     const namespaces = knownNamespaces(objects);
-    const data = objects.map(({ object }) => object).find((object) => object.kind === "ConfigMap" && isRecord(object.data) && typeof object.data.mesh === "string")?.data;
+    const data = objects
+        .map(({ object }) => object)
+        .find((object) => object.kind === "ConfigMap" && isRecord(object.data) && typeof object.data.mesh === "string")?.data;
     if (!isRecord(data)) return undefined;
     const mesh: unknown = parse(String(data.mesh));
     if (!isRecord(mesh)) return undefined;
@@ -76,7 +78,10 @@ export function meshConfig(objects: readonly PlacedObject[]): MeshConfig | undef
 /** Whether a workload's pods get a sidecar (the cluster model's one injection rule). */
 export function injected(object: KubernetesObject, namespaceLabels: ReadonlyMap<string, Readonly<Record<string, string>>>): boolean {
     const pod = podTemplate(object);
-    return pod !== undefined && sidecarInjected({ ...pod, hostNetwork: pod.spec.hostNetwork === true }, namespaceLabels.get(object.metadata.namespace ?? "default") ?? {});
+    return (
+        pod !== undefined &&
+        sidecarInjected({ ...pod, hostNetwork: pod.spec.hostNetwork === true }, namespaceLabels.get(object.metadata.namespace ?? "default") ?? {})
+    );
 }
 
 const selectorOf = (object: KubernetesObject, field: string): Record<string, unknown> | undefined => {
@@ -87,10 +92,19 @@ const selectorOf = (object: KubernetesObject, field: string): Record<string, unk
 };
 
 /** The Sidecar Istio applies: one selecting the pod in its namespace, else its namespace's default, else the root namespace's. */
-function sidecarFor(object: KubernetesObject, sidecars: readonly KubernetesObject[], rootNamespace: string): { sidecar?: KubernetesObject; ambiguous: boolean } {
+function sidecarFor(
+    object: KubernetesObject,
+    sidecars: readonly KubernetesObject[],
+    rootNamespace: string,
+): { sidecar?: KubernetesObject; ambiguous: boolean } {
     const labels = podTemplate(object)?.labels ?? {};
     const namespace = object.metadata.namespace;
-    const selecting = sidecars.filter((sidecar) => sidecar.metadata.namespace === namespace && selectorOf(sidecar, "workloadSelector") !== undefined && selectsExactly(selectorOf(sidecar, "workloadSelector") ?? {}, labels));
+    const selecting = sidecars.filter(
+        (sidecar) =>
+            sidecar.metadata.namespace === namespace &&
+            selectorOf(sidecar, "workloadSelector") !== undefined &&
+            selectsExactly(selectorOf(sidecar, "workloadSelector") ?? {}, labels),
+    );
     if (selecting.length > 0) return { sidecar: selecting[0], ambiguous: selecting.length > 1 };
     const fallback = (ns: string) => sidecars.find((sidecar) => sidecar.metadata.namespace === ns && selectorOf(sidecar, "workloadSelector") === undefined);
     return { sidecar: fallback(namespace ?? "default") ?? fallback(rootNamespace), ambiguous: false };
@@ -136,17 +150,39 @@ function tracingProviders(object: KubernetesObject, telemetries: readonly Kubern
 }
 
 /** What one workload is configured to call. */
-function destinationsOf(placed: PlacedObject, objects: readonly PlacedObject[], mesh: MeshConfig, telemetries: readonly KubernetesObject[], namespaces = knownNamespaces(objects)): Destination[] {
+function destinationsOf(
+    placed: PlacedObject,
+    objects: readonly PlacedObject[],
+    mesh: MeshConfig,
+    telemetries: readonly KubernetesObject[],
+    namespaces = knownNamespaces(objects),
+): Destination[] {
     const configured = [placed, ...configMapsOf(placed.object, objects).map((object) => ({ source: placed.source, object }))].flatMap((site) =>
-        addressesInSite(objectSite(site), namespaces).map(({ address, path }) => ({ namespace: address.namespace, host: fqdn(address.service, address.namespace), port: address.port, why: `${objectId(site.object)} ${path}` })),
+        addressesInSite(objectSite(site), namespaces).map(({ address, path }) => ({
+            namespace: address.namespace,
+            host: fqdn(address.service, address.namespace),
+            port: address.port,
+            why: `${objectId(site.object)} ${path}`,
+        })),
     );
     const tracing = tracingProviders(placed.object, telemetries, mesh).flatMap((name) => {
         const provider = mesh.providers.get(name);
         const target = provider ? clusterHost(provider.host, namespaces) : undefined;
-        return target ? [{ namespace: target.namespace, host: fqdn(target.service, target.namespace), port: provider?.port, why: `tracing provider ${name}` }] : [];
+        return target
+            ? [{ namespace: target.namespace, host: fqdn(target.service, target.namespace), port: provider?.port, why: `tracing provider ${name}` }]
+            : [];
     });
     const discovery = mesh.discovery;
-    const controlPlane = discovery ? [{ namespace: discovery.namespace, host: fqdn(discovery.service, discovery.namespace), port: discovery.port, why: "control plane (discoveryAddress)" }] : [];
+    const controlPlane = discovery
+        ? [
+              {
+                  namespace: discovery.namespace,
+                  host: fqdn(discovery.service, discovery.namespace),
+                  port: discovery.port,
+                  why: "control plane (discoveryAddress)",
+              },
+          ]
+        : [];
     return [...configured, ...tracing, ...controlPlane];
 }
 
@@ -169,7 +205,12 @@ export function checkEgress(objects: readonly PlacedObject[]): EgressReport {
         if (many) ambiguous.push(workload);
         scoped.push({ workload, ...(sidecar ? { sidecar: objectId(sidecar) } : {}) });
         for (const destination of destinationsOf(placed, objects, mesh, telemetries, namespaces)) {
-            findings.push({ workload, ...(sidecar ? { sidecar: objectId(sidecar) } : {}), destination, allowed: sidecar === undefined || sidecarAdmits(sidecar, destination) });
+            findings.push({
+                workload,
+                ...(sidecar ? { sidecar: objectId(sidecar) } : {}),
+                destination,
+                allowed: sidecar === undefined || sidecarAdmits(sidecar, destination),
+            });
         }
     }
     return { sidecars: sidecars.map(objectId), workloads: scoped, findings, ambiguous };

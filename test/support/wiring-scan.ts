@@ -128,7 +128,11 @@ export function addressesInSite(site: ScanSite, namespaces: ReadonlySet<string>)
             if (!structuredOnly) found.push(...addressesInText(value, namespaces).map((address) => ({ address, site: site.label, path })));
             const short = isEnvPath(path) && site.namespace ? SHORT_ENV_PATTERN.exec(value) : null;
             if (short && short[1] !== "localhost" && !structuredOnly) {
-                found.push({ address: { text: value, service: short[1] ?? "", namespace: site.namespace ?? "", port: Number(short[2]) }, site: site.label, path });
+                found.push({
+                    address: { text: value, service: short[1] ?? "", namespace: site.namespace ?? "", port: Number(short[2]) },
+                    site: site.label,
+                    path,
+                });
             }
             const document = parsedDocument(value);
             // The text was scanned as text already: its parse adds only structured addresses.
@@ -148,12 +152,19 @@ export function addressesInSite(site: ScanSite, namespaces: ReadonlySet<string>)
 /** A Secret's base64 `data` decoded, so its text is scanned like a ConfigMap's. */
 function decodedSecret(object: KubernetesObject): KubernetesObject {
     if (object.kind !== "Secret" || !isRecord(object.data)) return object;
-    const data = Object.fromEntries(Object.entries(object.data).map(([key, value]) => [key, typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : value]));
+    const data = Object.fromEntries(
+        Object.entries(object.data).map(([key, value]) => [key, typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : value]),
+    );
     return { ...object, data };
 }
 
 export function objectSite(placed: PlacedObject): ScanSite {
-    return { label: `${placed.source}: ${objectId(placed.object)}`, source: placed.source, namespace: placed.object.metadata.namespace, value: decodedSecret(placed.object) };
+    return {
+        label: `${placed.source}: ${objectId(placed.object)}`,
+        source: placed.source,
+        namespace: placed.object.metadata.namespace,
+        value: decodedSecret(placed.object),
+    };
 }
 
 /** Where the platform's addresses are written: every object but CRDs (schemas, not configuration), and every release's values. */
@@ -165,12 +176,15 @@ export function scanSites(objects: readonly PlacedObject[], values: readonly Pla
 }
 
 /** The pod template of a workload-like object (Deployment, StatefulSet, DaemonSet, Job, Pod). */
-export function podTemplate(object: KubernetesObject): { labels: Record<string, string>; annotations: Record<string, string>; spec: Record<string, unknown> } | undefined {
+export function podTemplate(
+    object: KubernetesObject,
+): { labels: Record<string, string>; annotations: Record<string, string>; spec: Record<string, unknown> } | undefined {
     const spec = isRecord(object.spec) ? object.spec : {};
     const template = object.kind === "Pod" ? { metadata: object.metadata, spec } : spec.template;
     if (!isRecord(template) || !isRecord(template.spec)) return undefined;
     const metadata = isRecord(template.metadata) ? template.metadata : {};
-    const strings = (value: unknown): Record<string, string> => (isRecord(value) ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)])) : {});
+    const strings = (value: unknown): Record<string, string> =>
+        isRecord(value) ? Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)])) : {};
     return { labels: strings(metadata.labels), annotations: strings(metadata.annotations), spec: template.spec };
 }
 
@@ -183,10 +197,13 @@ export function configMapsOf(workload: KubernetesObject, objects: readonly Place
     const names = new Set<string>();
     for (const volume of records(spec.volumes)) {
         if (isRecord(volume.configMap)) names.add(String(volume.configMap.name));
-        for (const source of records(isRecord(volume.projected) ? volume.projected.sources : undefined)) if (isRecord(source.configMap)) names.add(String(source.configMap.name));
+        for (const source of records(isRecord(volume.projected) ? volume.projected.sources : undefined))
+            if (isRecord(source.configMap)) names.add(String(source.configMap.name));
     }
     for (const container of [...records(spec.containers), ...records(spec.initContainers)]) {
         for (const from of records(container.envFrom)) if (isRecord(from.configMapRef)) names.add(String(from.configMapRef.name));
     }
-    return objects.map(({ object }) => object).filter((object) => object.kind === "ConfigMap" && object.metadata.namespace === workload.metadata.namespace && names.has(object.metadata.name));
+    return objects
+        .map(({ object }) => object)
+        .filter((object) => object.kind === "ConfigMap" && object.metadata.namespace === workload.metadata.namespace && names.has(object.metadata.name));
 }

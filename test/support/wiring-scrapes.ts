@@ -40,7 +40,10 @@ function prometheusSelects(prometheus: KubernetesObject, kind: "serviceMonitor" 
     const selector = spec[`${kind}Selector`];
     const namespaceSelector = spec[`${kind}NamespaceSelector`];
     const namespace = monitor.metadata.namespace ?? "default";
-    const namespaceOk = namespaceSelector === undefined || namespaceSelector === null ? namespace === prometheus.metadata.namespace : selects(namespaceSelector, namespaceLabelsOf(model, namespace));
+    const namespaceOk =
+        namespaceSelector === undefined || namespaceSelector === null
+            ? namespace === prometheus.metadata.namespace
+            : selects(namespaceSelector, namespaceLabelsOf(model, namespace));
     return selector !== undefined && selector !== null && namespaceOk && selects(selector, monitor.metadata.labels ?? {});
 }
 
@@ -61,15 +64,24 @@ function mtlsMode(model: ClusterModel, pod: Pod, port: number, rootNamespace = "
         const mode = portMode ?? at(spec, "mtls").mode;
         return mode === undefined || mode === "UNSET" ? undefined : String(mode);
     };
-    const workload = policies.filter((p) => p.metadata.namespace === pod.namespace && isRecord(at(p, "spec").selector) && selects(at(p, "spec").selector, pod.labels));
+    const workload = policies.filter(
+        (p) => p.metadata.namespace === pod.namespace && isRecord(at(p, "spec").selector) && selects(at(p, "spec").selector, pod.labels),
+    );
     const namespace = policies.filter((p) => p.metadata.namespace === pod.namespace && !isRecord(at(p, "spec").selector));
     const mesh = policies.filter((p) => p.metadata.namespace === rootNamespace && !isRecord(at(p, "spec").selector));
-    return workload.map((p) => modeOf(p, true)).find(Boolean) ?? namespace.map((p) => modeOf(p, false)).find(Boolean) ?? mesh.map((p) => modeOf(p, false)).find(Boolean) ?? "PERMISSIVE";
+    return (
+        workload.map((p) => modeOf(p, true)).find(Boolean) ??
+        namespace.map((p) => modeOf(p, false)).find(Boolean) ??
+        mesh.map((p) => modeOf(p, false)).find(Boolean) ??
+        "PERMISSIVE"
+    );
 }
 
 function peerMatches(peer: Json, policyNamespace: string, other: Pod, model: ClusterModel): boolean {
     if (isRecord(peer.ipBlock)) return false; // pod addresses are not known here: an ipBlock never vouches for a pod
-    const namespaceOk = isRecord(peer.namespaceSelector) ? selects(peer.namespaceSelector, namespaceLabelsOf(model, other.namespace)) : other.namespace === policyNamespace;
+    const namespaceOk = isRecord(peer.namespaceSelector)
+        ? selects(peer.namespaceSelector, namespaceLabelsOf(model, other.namespace))
+        : other.namespace === policyNamespace;
     return namespaceOk && (!isRecord(peer.podSelector) || selects(peer.podSelector, other.labels));
 }
 
@@ -91,7 +103,9 @@ export function networkPolicyAllows(model: ClusterModel, pod: Pod, other: Pod, p
             .some((rule) => {
                 const peers = list(rule, peersKey).filter(isRecord);
                 const ports = list(rule, "ports").filter(isRecord);
-                const portOk = ports.length === 0 || ports.some((p) => p.port === undefined || Number(p.port) === port.port || (port.name !== undefined && p.port === port.name));
+                const portOk =
+                    ports.length === 0 ||
+                    ports.some((p) => p.port === undefined || Number(p.port) === port.port || (port.name !== undefined && p.port === port.name));
                 return portOk && (peers.length === 0 || peers.some((peer) => peerMatches(peer, pod.namespace, other, model)));
             }),
     );
@@ -105,14 +119,16 @@ function reach(ctx: Context, monitor: string, pod: Pod, port: ContainerPort): vo
         const sources = nodesFor(ctx.prometheus, ctx.model.nodes);
         for (const target of nodesFor(pod, ctx.model.nodes)) {
             for (const source of sources.filter((node) => node.name !== target.name)) {
-                if (!firewallAllows(ctx.firewall, source.tags, target.tags, "tcp", port.port)) ctx.problems.push(`${where}: the GCE firewall drops tcp/${port.port} from ${source.name} to ${target.name} (host network)`);
+                if (!firewallAllows(ctx.firewall, source.tags, target.tags, "tcp", port.port))
+                    ctx.problems.push(`${where}: the GCE firewall drops tcp/${port.port} from ${source.name} to ${target.name} (host network)`);
             }
         }
         return;
     }
     const excluded = (pod.annotations["traffic.sidecar.istio.io/excludeInboundPorts"] ?? "").split(",").map((p) => Number(p.trim()));
     const captured = pod.injected && !(SIDECAR_UNCAPTURED_PORTS as readonly number[]).includes(port.port) && !excluded.includes(port.port);
-    if (captured && !ctx.prometheus.injected && mtlsMode(ctx.model, pod, port.port) === "STRICT") ctx.problems.push(`${where}: refused, STRICT mTLS on a sidecar-captured port and Prometheus has no sidecar`);
+    if (captured && !ctx.prometheus.injected && mtlsMode(ctx.model, pod, port.port) === "STRICT")
+        ctx.problems.push(`${where}: refused, STRICT mTLS on a sidecar-captured port and Prometheus has no sidecar`);
     if (!networkPolicyAllows(ctx.model, pod, ctx.prometheus, port, "Ingress")) ctx.problems.push(`${where}: no NetworkPolicy lets Prometheus in`);
     if (!networkPolicyAllows(ctx.model, ctx.prometheus, pod, port, "Egress")) ctx.problems.push(`${where}: Prometheus's NetworkPolicies do not let it out`);
 }
@@ -127,15 +143,21 @@ function podsBehind(ctx: Context, service: KubernetesObject): readonly Pod[] {
 
 function checkServiceMonitor(ctx: Context, monitor: KubernetesObject): void {
     const id = objectId(monitor);
-    const services = ctx.model.services.filter((service) => inMonitorNamespaces(monitor, service.metadata.namespace ?? "default") && selects(at(monitor.spec, "selector"), service.metadata.labels ?? {}));
+    const services = ctx.model.services.filter(
+        (service) =>
+            inMonitorNamespaces(monitor, service.metadata.namespace ?? "default") && selects(at(monitor.spec, "selector"), service.metadata.labels ?? {}),
+    );
     if (services.length === 0) return void ctx.problems.push(`${id}: selects no Service`);
     for (const endpoint of list(monitor.spec, "endpoints").filter(isRecord)) {
         // The operator keeps a selected Service's endpoints only where the port exists: some Service must have it.
         const withPort = services.flatMap((service) => {
-            const servicePort = list(service.spec, "ports").filter(isRecord).find((p) => p.name === endpoint.port || (endpoint.port === undefined && String(p.targetPort ?? p.port) === String(endpoint.targetPort)));
+            const servicePort = list(service.spec, "ports")
+                .filter(isRecord)
+                .find((p) => p.name === endpoint.port || (endpoint.port === undefined && String(p.targetPort ?? p.port) === String(endpoint.targetPort)));
             return servicePort ? [{ service, servicePort }] : [];
         });
-        if (withPort.length === 0) ctx.problems.push(`${id}: none of ${services.map(objectId).join(", ")} has the port ${String(endpoint.port ?? endpoint.targetPort)}`);
+        if (withPort.length === 0)
+            ctx.problems.push(`${id}: none of ${services.map(objectId).join(", ")} has the port ${String(endpoint.port ?? endpoint.targetPort)}`);
         for (const { service, servicePort } of withPort) {
             const pods = podsBehind(ctx, service);
             if (pods.length === 0) ctx.problems.push(`${id}: ${objectId(service)} selects no pod`);
@@ -153,7 +175,12 @@ const sanitized = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, "_");
 
 /** A podMetricsEndpoint's targets on one pod, with the relabelings this platform uses (others fail loudly). */
 function podMonitorPorts(pod: Pod, endpoint: Json, id: string): ContainerPort[] {
-    let ports: ContainerPort[] = endpoint.port !== undefined ? pod.ports.filter((p) => p.name === endpoint.port) : endpoint.portNumber !== undefined ? [{ container: "", port: Number(endpoint.portNumber) }] : [...pod.ports];
+    let ports: ContainerPort[] =
+        endpoint.port !== undefined
+            ? pod.ports.filter((p) => p.name === endpoint.port)
+            : endpoint.portNumber !== undefined
+              ? [{ container: "", port: Number(endpoint.portNumber) }]
+              : [...pod.ports];
     for (const relabeling of list(endpoint, "relabelings").filter(isRecord)) {
         const sources = (Array.isArray(relabeling.sourceLabels) ? relabeling.sourceLabels : []).map(String);
         const regex = new RegExp(`^(?:${String(relabeling.regex ?? "(.*)")})$`);
@@ -186,19 +213,25 @@ function checkPodMonitor(ctx: Context, monitor: KubernetesObject): void {
 function checkStaticTargets(ctx: Context, prometheus: KubernetesObject): void {
     const ref = at(prometheus.spec, "additionalScrapeConfigs");
     if (!ref.name) return;
-    const secret = ctx.model.objects.find((object) => object.kind === "Secret" && object.metadata.namespace === prometheus.metadata.namespace && object.metadata.name === ref.name);
+    const secret = ctx.model.objects.find(
+        (object) => object.kind === "Secret" && object.metadata.namespace === prometheus.metadata.namespace && object.metadata.name === ref.name,
+    );
     const encoded = secret ? at(secret, "data")[String(ref.key)] : undefined;
-    if (typeof encoded !== "string") return void ctx.problems.push(`${objectId(prometheus)}: its additionalScrapeConfigs Secret ${String(ref.name)} is not rendered`);
+    if (typeof encoded !== "string")
+        return void ctx.problems.push(`${objectId(prometheus)}: its additionalScrapeConfigs Secret ${String(ref.name)} is not rendered`);
     const jobs = load(Buffer.from(encoded, "base64").toString("utf8"));
     for (const job of Array.isArray(jobs) ? jobs.filter(isRecord) : []) {
-        for (const target of list(job, "static_configs").filter(isRecord).flatMap((config) => list(config, "targets").map(String))) {
+        for (const target of list(job, "static_configs")
+            .filter(isRecord)
+            .flatMap((config) => list(config, "targets").map(String))) {
             const [host, port] = target.split(":");
             const id = `static ${String(job.job_name)} ${target}`;
             ctx.scrapes.push({ monitor: id, target: host, port: Number(port) });
             const instance = ctx.instances.find((candidate) => candidate.address === host);
             if (!instance) ctx.problems.push(`${id}: no VM has the address ${host}`);
             for (const source of nodesFor(ctx.prometheus, ctx.model.nodes)) {
-                if (instance && !firewallAllows(ctx.firewall, source.tags, instance.tags, "tcp", Number(port))) ctx.problems.push(`${id}: the GCE firewall drops tcp/${port} from ${source.name} to ${instance.name}`);
+                if (instance && !firewallAllows(ctx.firewall, source.tags, instance.tags, "tcp", Number(port)))
+                    ctx.problems.push(`${id}: the GCE firewall drops tcp/${port} from ${source.name} to ${instance.name}`);
             }
         }
     }
@@ -211,11 +244,17 @@ export function checkScrapes(model: ClusterModel, resources: readonly RenderedRe
     const prometheuses = model.objects.filter((object) => object.kind === "Prometheus");
     if (prometheuses.length === 0) return { scrapes, problems: ["no Prometheus is rendered"] };
     for (const prometheus of prometheuses) {
-        const pod = model.pods.find((candidate) => candidate.owner === `prometheus-operator: Prometheus/${prometheus.metadata.namespace}/${prometheus.metadata.name}`);
+        const pod = model.pods.find(
+            (candidate) => candidate.owner === `prometheus-operator: Prometheus/${prometheus.metadata.namespace}/${prometheus.metadata.name}`,
+        );
         if (!pod) throw new Error(`no pod modelled for ${objectId(prometheus)}`);
         const ctx: Context = { model, firewall: firewallRulesOf(resources), instances: instancesOf(resources), prometheus: pod, scrapes, problems };
-        for (const monitor of model.objects.filter((object) => object.kind === "ServiceMonitor" && prometheusSelects(prometheus, "serviceMonitor", object, model))) checkServiceMonitor(ctx, monitor);
-        for (const monitor of model.objects.filter((object) => object.kind === "PodMonitor" && prometheusSelects(prometheus, "podMonitor", object, model))) checkPodMonitor(ctx, monitor);
+        for (const monitor of model.objects.filter(
+            (object) => object.kind === "ServiceMonitor" && prometheusSelects(prometheus, "serviceMonitor", object, model),
+        ))
+            checkServiceMonitor(ctx, monitor);
+        for (const monitor of model.objects.filter((object) => object.kind === "PodMonitor" && prometheusSelects(prometheus, "podMonitor", object, model)))
+            checkPodMonitor(ctx, monitor);
         checkStaticTargets(ctx, prometheus);
     }
     return { scrapes, problems: [...new Set(problems)] };

@@ -35,10 +35,27 @@ export function renderAuditPolicy(): string {
         rules: [
             // High-volume, low-value: health checks and the system's own watches and events.
             { level: "None", nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version", "/metrics"] },
-            { level: "None", users: ["system:kube-proxy"], verbs: ["watch"], resources: [{ group: "", resources: ["endpoints", "services", "services/status"] }] },
+            {
+                level: "None",
+                users: ["system:kube-proxy"],
+                verbs: ["watch"],
+                resources: [{ group: "", resources: ["endpoints", "services", "services/status"] }],
+            },
             { level: "None", userGroups: ["system:nodes"], verbs: ["get", "list", "watch"], resources: [{ group: "", resources: ["nodes", "nodes/status"] }] },
-            { level: "None", users: ["system:kube-scheduler", "system:kube-controller-manager"], verbs: ["get", "update"], namespaces: ["kube-system"], resources: [{ group: "coordination.k8s.io", resources: ["leases"] }] },
-            { level: "None", resources: [{ group: "", resources: ["events"] }, { group: "events.k8s.io", resources: ["events"] }] },
+            {
+                level: "None",
+                users: ["system:kube-scheduler", "system:kube-controller-manager"],
+                verbs: ["get", "update"],
+                namespaces: ["kube-system"],
+                resources: [{ group: "coordination.k8s.io", resources: ["leases"] }],
+            },
+            {
+                level: "None",
+                resources: [
+                    { group: "", resources: ["events"] },
+                    { group: "events.k8s.io", resources: ["events"] },
+                ],
+            },
             // Bodies of these hold secrets or credentials: metadata only.
             {
                 level: "Metadata",

@@ -22,7 +22,15 @@ export interface HaproxyPorts {
 
 const DEFAULT_MAX_CONNECTIONS = 20000;
 
-export const DEFAULT_HAPROXY_PORTS: HaproxyPorts = { apiServer: 6443, http: 80, https: 443, ingressHttp: 30080, ingressHttps: 30443, stats: 8404, metrics: 8405 };
+export const DEFAULT_HAPROXY_PORTS: HaproxyPorts = {
+    apiServer: 6443,
+    http: 80,
+    https: 443,
+    ingressHttp: 30080,
+    ingressHttps: 30443,
+    stats: 8404,
+    metrics: 8405,
+};
 
 export interface HaproxyConfigInput {
     /** API-server backends; at least one. */
@@ -51,12 +59,17 @@ function validate(input: HaproxyConfigInput, ports: HaproxyPorts): void {
     if (input.controlPlanes.length === 0) {
         throw new Error("haproxy config needs at least one control plane");
     }
-    for (const [group, servers] of [["controlPlanes", input.controlPlanes], ["workers", input.workers]] as const) {
+    for (const [group, servers] of [
+        ["controlPlanes", input.controlPlanes],
+        ["workers", input.workers],
+    ] as const) {
         const names = new Set<string>();
         for (const server of servers) {
-            if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(server.name)) throw new Error(`${group}: server name ${JSON.stringify(server.name)} must be letters, digits, ".", "_" or "-"`);
+            if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(server.name))
+                throw new Error(`${group}: server name ${JSON.stringify(server.name)} must be letters, digits, ".", "_" or "-"`);
             if (names.has(server.name)) throw new Error(`${group}: server name ${server.name} is used twice`);
-            if (!ipaddr.IPv4.isValidFourPartDecimal(server.address)) throw new Error(`${group}: ${server.name} has address ${JSON.stringify(server.address)}, not an IPv4 address`);
+            if (!ipaddr.IPv4.isValidFourPartDecimal(server.address))
+                throw new Error(`${group}: ${server.name} has address ${JSON.stringify(server.address)}, not an IPv4 address`);
             names.add(server.name);
         }
     }
@@ -65,7 +78,10 @@ function validate(input: HaproxyConfigInput, ports: HaproxyPorts): void {
     }
     const maxConnections = input.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new Error(`maxConnections = ${maxConnections} must be a positive whole number`);
-    for (const [key, address] of [["bindAddress", input.bindAddress], ["metricsAddress", input.metricsAddress]] as const) {
+    for (const [key, address] of [
+        ["bindAddress", input.bindAddress],
+        ["metricsAddress", input.metricsAddress],
+    ] as const) {
         if (address !== undefined && !ipaddr.IPv4.isValidFourPartDecimal(address)) throw new Error(`${key} ${JSON.stringify(address)} is not an IPv4 address`);
     }
 }
@@ -103,7 +119,15 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): HaproxyConfigFil
         // Names the path from before the split by layer on purpose: changing it rewrites every deployed node's copy.
         "# Rendered by components/haproxy-config.ts: change it there, not on the VM. Loaded before ingress.cfg.",
         section("global", [
-            ...(systemService ? ["log /dev/log local0", "chroot /var/lib/haproxy", "stats socket /run/haproxy/admin.sock mode 660 level admin", "user haproxy", "group haproxy"] : ["log stdout format raw local0"]),
+            ...(systemService
+                ? [
+                      "log /dev/log local0",
+                      "chroot /var/lib/haproxy",
+                      "stats socket /run/haproxy/admin.sock mode 660 level admin",
+                      "user haproxy",
+                      "group haproxy",
+                  ]
+                : ["log stdout format raw local0"]),
             `maxconn ${input.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
         ]),
         section("defaults", [
@@ -152,8 +176,20 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): HaproxyConfigFil
     ]);
     const ingress = file([
         "# Rendered by components/haproxy-config.ts: change it there, not on the VM. Loaded after haproxy.cfg (its global and defaults apply).",
-        section("frontend ingress-http", [bind(ports.http), "mode http", "option httplog", "option forwardfor", "timeout client 60s", "default_backend ingress-http"]),
-        section("backend ingress-http", ["mode http", "balance roundrobin", "timeout server 60s", ...servers(input.workers, ports.ingressHttp).map((line) => `${line} check`)]),
+        section("frontend ingress-http", [
+            bind(ports.http),
+            "mode http",
+            "option httplog",
+            "option forwardfor",
+            "timeout client 60s",
+            "default_backend ingress-http",
+        ]),
+        section("backend ingress-http", [
+            "mode http",
+            "balance roundrobin",
+            "timeout server 60s",
+            ...servers(input.workers, ports.ingressHttp).map((line) => `${line} check`),
+        ]),
         section("frontend ingress-https", [bind(ports.https), "option tcplog", "default_backend ingress-https"]),
         section("backend ingress-https", ["balance roundrobin", ...servers(input.workers, ports.ingressHttps).map((line) => `${line} check`)]),
     ]);

@@ -70,7 +70,13 @@ function nodeRegistration(node: NodeIdentity, controlPlane: boolean) {
             "node-ip": node.address,
             // Pulls from Google's registries (the scaler's image) carry the node's identity.
             ...imageCredentialKubeletArgs(),
-            ...(node.labels ? { "node-labels": Object.entries(node.labels).map(([key, value]) => `${key}=${value}`).join(",") } : {}),
+            ...(node.labels
+                ? {
+                      "node-labels": Object.entries(node.labels)
+                          .map(([key, value]) => `${key}=${value}`)
+                          .join(","),
+                  }
+                : {}),
         }),
         ...(controlPlane || node.taints ? { taints: [...(controlPlane ? [CONTROL_PLANE_TAINT] : []), ...(node.taints ?? [])] } : {}),
     };
@@ -103,8 +109,20 @@ function clusterConfiguration(cluster: ClusterSettings) {
                 "service-account-issuer": cluster.serviceAccountIssuer,
             }),
             extraVolumes: [
-                { name: "encryption-config", hostPath: dirname(CONTROL_PLANE_PATHS.encryptionConfig), mountPath: dirname(CONTROL_PLANE_PATHS.encryptionConfig), readOnly: true, pathType: "DirectoryOrCreate" },
-                { name: "audit-policy", hostPath: CONTROL_PLANE_PATHS.auditPolicy, mountPath: CONTROL_PLANE_PATHS.auditPolicy, readOnly: true, pathType: "File" },
+                {
+                    name: "encryption-config",
+                    hostPath: dirname(CONTROL_PLANE_PATHS.encryptionConfig),
+                    mountPath: dirname(CONTROL_PLANE_PATHS.encryptionConfig),
+                    readOnly: true,
+                    pathType: "DirectoryOrCreate",
+                },
+                {
+                    name: "audit-policy",
+                    hostPath: CONTROL_PLANE_PATHS.auditPolicy,
+                    mountPath: CONTROL_PLANE_PATHS.auditPolicy,
+                    readOnly: true,
+                    pathType: "File",
+                },
                 { name: "audit-log", hostPath: audit, mountPath: audit, readOnly: false, pathType: "DirectoryOrCreate" },
             ],
         },
@@ -172,7 +190,9 @@ export function renderJoinConfiguration(settings: JoinSettings): string {
     return documents({
         apiVersion: KUBEADM_API,
         kind: "JoinConfiguration",
-        discovery: { bootstrapToken: { token: BOOTSTRAP_TOKEN_PLACEHOLDER, apiServerEndpoint: settings.apiServerEndpoint, caCertHashes: [settings.caCertHash] } },
+        discovery: {
+            bootstrapToken: { token: BOOTSTRAP_TOKEN_PLACEHOLDER, apiServerEndpoint: settings.apiServerEndpoint, caCertHashes: [settings.caCertHash] },
+        },
         nodeRegistration: nodeRegistration(settings.node, settings.controlPlane),
         ...(settings.controlPlane ? { controlPlane: { localAPIEndpoint: { advertiseAddress: settings.node.address, bindPort: API_SERVER_BIND_PORT } } } : {}),
     });

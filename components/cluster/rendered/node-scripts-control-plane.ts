@@ -55,10 +55,13 @@ no_cluster_to_join() {
 export function renderBringUpControlPlaneScript(input: ControlPlaneBringUpInput): string {
     validateNodeName(input.nodeName);
     if (!/^[0-9.]+$/.test(input.nodeAddress)) throw new Error(`nodeAddress ${JSON.stringify(input.nodeAddress)} must be an IPv4 address`);
-    if (!/^[0-9.]+:[0-9]+$/.test(input.apiServerEndpoint)) throw new Error(`apiServerEndpoint ${JSON.stringify(input.apiServerEndpoint)} must be <IPv4>:<port>`);
+    if (!/^[0-9.]+:[0-9]+$/.test(input.apiServerEndpoint))
+        throw new Error(`apiServerEndpoint ${JSON.stringify(input.apiServerEndpoint)} must be <IPv4>:<port>`);
     const { restore } = input;
     if (restore && input.mayInitialize) {
-        throw new Error(`restore applies to a replaced control plane (mayInitialize false), not to ${input.nodeName}'s one-time initialization (mayInitialize true), which creates the cluster`);
+        throw new Error(
+            `restore applies to a replaced control plane (mayInitialize false), not to ${input.nodeName}'s one-time initialization (mayInitialize true), which creates the cluster`,
+        );
     }
     return renderScript({
         name: "bring-up-control-plane",
@@ -105,9 +108,13 @@ cleanup() {
   if [ -n "$TOKEN_ID" ]; then
     kubeadm token delete --kubeconfig "$BRING_UP_CONF" "$TOKEN_ID" >/dev/null 2>&1 || log "could not delete this attempt's token $TOKEN_ID (it expires in ${JOIN_TOKEN_TTL})"
   fi
-  rm -f "$BRING_UP_CONF" "$JOIN_CONFIG_COPY"${restore ? `
+  rm -f "$BRING_UP_CONF" "$JOIN_CONFIG_COPY"${
+      restore
+          ? `
   # The restore's downloads (a snapshot holds every Secret) never outlive the run.
-  rm -rf "$WORK"` : ""}
+  rm -rf "$WORK"`
+          : ""
+  }
 }
 
 cluster_answers() { bk get --raw /readyz --request-timeout=10s >/dev/null 2>&1; }

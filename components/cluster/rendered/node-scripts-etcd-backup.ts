@@ -32,7 +32,13 @@ export function renderEtcdBackupScript(settings: EtcdBackupScriptSettings): stri
             "5-minute service-account token with the cluster's signing key and exchanges it at STS.",
             "No key file, no API server needed. Runs as root (the systemd timer, or an upgrade).",
         ],
-        settings: ["umask 077", TEST_ROOT_SETTING, ...etcdSettings(settings), ...googleSettings(settings.identity), `readonly DEFAULT_REASON=${SCHEDULED_REASON}`],
+        settings: [
+            "umask 077",
+            TEST_ROOT_SETTING,
+            ...etcdSettings(settings),
+            ...googleSettings(settings.identity),
+            `readonly DEFAULT_REASON=${SCHEDULED_REASON}`,
+        ],
         helpers: [HELPERS.waits, ETCD_HELPERS, GOOGLE_HELPERS],
         body: bash`
 usage() {

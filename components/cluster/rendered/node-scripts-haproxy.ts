@@ -31,7 +31,11 @@ Environment="EXTRAOPTS=-S /run/haproxy-master.sock -f ${HAPROXY_FILES.ingress}"
 `;
 
 /** What ensure_layout reads. */
-const LAYOUT_SETTINGS = [rootedPath("INGRESS_CONFIG", HAPROXY_FILES.ingress), rootedPath("DROP_IN", HAPROXY_FILES.dropIn), rootedPath("RESTART_PENDING", HAPROXY_FILES.restartPending)];
+const LAYOUT_SETTINGS = [
+    rootedPath("INGRESS_CONFIG", HAPROXY_FILES.ingress),
+    rootedPath("DROP_IN", HAPROXY_FILES.dropIn),
+    rootedPath("RESTART_PENDING", HAPROXY_FILES.restartPending),
+];
 
 /**
  * Shared by the startup script and both config commands: a VM prepared by an older startup

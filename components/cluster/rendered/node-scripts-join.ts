@@ -27,7 +27,6 @@ export const JOIN_PATHS = {
     relayDir: "/run/boutique/join",
 } as const;
 
-
 /** How long a worker join waits for the new VM's sshd (a fresh VM takes a minute or two). */
 export const NODE_SSH_WAIT_SECONDS = 600;
 

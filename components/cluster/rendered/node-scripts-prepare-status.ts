@@ -80,7 +80,10 @@ finish_attempt() {
 }`;
 
 /** Settings the waiting scripts add (they define ROOT, PREPARED and PREPARED_WAIT_SECONDS already). */
-export const PREPARED_NODE_WAIT_SETTINGS: readonly string[] = [rootedPath("PREPARE_STATUS", PREPARE_STATUS_PATH), `readonly PREPARE_UNIT=${PREPARE_NODE_FILES.unitName}`];
+export const PREPARED_NODE_WAIT_SETTINGS: readonly string[] = [
+    rootedPath("PREPARE_STATUS", PREPARE_STATUS_PATH),
+    `readonly PREPARE_UNIT=${PREPARE_NODE_FILES.unitName}`,
+];
 
 /**
  * `wait_for_prepared_node`: waits (bounded, HELPERS.waits' wait_limit) for the PREPARED marker,

@@ -1,5 +1,12 @@
 import { IMAGE_CREDENTIALS } from "./image-credentials";
-import { KUBERNETES_PACKAGES, kubernetesAptRepository, kubernetesAptVersionPattern, KubernetesRelease, kubernetesVersionTag, validateKubernetesRelease } from "../../../config/kubernetes-release";
+import {
+    KUBERNETES_PACKAGES,
+    kubernetesAptRepository,
+    kubernetesAptVersionPattern,
+    KubernetesRelease,
+    kubernetesVersionTag,
+    validateKubernetesRelease,
+} from "../../../config/kubernetes-release";
 import { INSTALL_IF_CHANGED, KERNEL_AND_CREDENTIAL_STEPS, KUBERNETES_APT_FILES, packageSteps } from "./node-scripts-prepare-steps";
 import { PREPARE_STATUS_HELPERS, PREPARE_STATUS_MESSAGES, PREPARE_STATUS_PATH } from "./node-scripts-prepare-status";
 import { bash, NODE_PATHS, renderScript, rootedPath, shellQuote, SYSTEM_PATHS, TEST_ROOT_SETTING } from "./node-scripts-shell";

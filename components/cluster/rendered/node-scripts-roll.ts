@@ -167,7 +167,11 @@ export function renderRollFinishScript(input: { readonly nodeName: string; reado
             "Runs as root over SSH on a control plane.",
             `The node's template: ${describeTemplate(input.template)}.`,
         ],
-        settings: [...settings(input.nodeName), `readonly READY_WAIT_SECONDS=${input.readyWaitSeconds}`, `readonly KUBELET_RELEASE=${shellQuote(kubernetesVersionTag(input.template.kubernetesVersion))}`],
+        settings: [
+            ...settings(input.nodeName),
+            `readonly READY_WAIT_SECONDS=${input.readyWaitSeconds}`,
+            `readonly KUBELET_RELEASE=${shellQuote(kubernetesVersionTag(input.template.kubernetesVersion))}`,
+        ],
         helpers: [HELPERS.waits, DRAIN_HELPERS, LEASE_HELPERS],
         body: bash`
 # Ready, with the template's kubelet (an upgraded or replaced node reports the new release).

@@ -67,7 +67,11 @@ export interface ScriptParts {
 export function renderScript(parts: ScriptParts): string {
     const blocks = [
         // Names the path from before the split by layer on purpose: changing it rewrites every deployed node's copy.
-        ["#!/usr/bin/env bash", ...parts.purpose.map((line) => `# ${line}`.trimEnd()), "# Rendered by components/node-scripts*.ts: change it there, not on the node."].join("\n"),
+        [
+            "#!/usr/bin/env bash",
+            ...parts.purpose.map((line) => `# ${line}`.trimEnd()),
+            "# Rendered by components/node-scripts*.ts: change it there, not on the node.",
+        ].join("\n"),
         ["set -euo pipefail", `readonly SCRIPT_NAME=${shellQuote(parts.name)}`, ...parts.settings].join("\n"),
         parts.messages ?? HELPERS.messages,
         ...parts.helpers,
@@ -167,7 +171,9 @@ const MAX_ROOT_SCRIPT_BYTES = 100_000;
  */
 export function asRootCommand(script: string): string {
     if (script.includes(ROOT_SCRIPT_DELIMITER)) {
-        throw new Error(`asRootCommand: the script contains "${ROOT_SCRIPT_DELIMITER}", the delimiter of the here-document that carries it; rename it in the script`);
+        throw new Error(
+            `asRootCommand: the script contains "${ROOT_SCRIPT_DELIMITER}", the delimiter of the here-document that carries it; rename it in the script`,
+        );
     }
     const bytes = Buffer.byteLength(script, "utf8");
     if (bytes > MAX_ROOT_SCRIPT_BYTES) {

@@ -1,4 +1,11 @@
-import { kubernetesAptRepository, kubernetesAptVersionPattern, KubernetesPackage, kubernetesPackageSpecs, KubernetesRelease, kubernetesVersionTag } from "../../../config/kubernetes-release";
+import {
+    kubernetesAptRepository,
+    kubernetesAptVersionPattern,
+    KubernetesPackage,
+    kubernetesPackageSpecs,
+    KubernetesRelease,
+    kubernetesVersionTag,
+} from "../../../config/kubernetes-release";
 import { ETCD_BACKUP_COMMAND } from "./node-scripts-etcd-snapshot";
 import { KUBERNETES_APT_FILES } from "./node-scripts-prepare-steps";
 import { bash, NODE_PATHS, rootedPath, shellQuote, TEST_ROOT_SETTING } from "./node-scripts-shell";
@@ -233,7 +240,6 @@ ensure_packages() {
     package_at_target "$spec" || die "node $NODE_LABEL: $spec is at '$(package_version "$spec")' after the install, not $TARGET_TAG"
   done
 }`;
-
 
 /**
  * How every upgrade script opens, first control plane, other control planes and workers alike:

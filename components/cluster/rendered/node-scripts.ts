@@ -17,11 +17,31 @@
 export { asRootCommand, NODE_PATHS, ROOT_SCRIPT_DELIMITER, SYSTEM_PATHS } from "./node-scripts-shell";
 export { KUBERNETES_KERNEL_MODULES, KUBERNETES_SYSCTLS, renderPrepareNodeScript } from "./node-scripts-prepare";
 export { renderPrepareNodeStartupScript } from "./node-scripts-prepare-installer";
-export { HAPROXY_DROP_IN, HAPROXY_FILES, HAPROXY_PREPARED_WAIT_SECONDS, type HaproxyConfigPart, renderApplyHaproxyConfigScript, renderPrepareHaproxyScript } from "./node-scripts-haproxy";
-export { JOIN_PATHS, JOIN_TOKEN_TTL, NODE_PREPARED_WAIT_SECONDS, NODE_SSH_WAIT_SECONDS, renderJoinNodeScript, renderJoinWorkerScript } from "./node-scripts-join";
+export {
+    HAPROXY_DROP_IN,
+    HAPROXY_FILES,
+    HAPROXY_PREPARED_WAIT_SECONDS,
+    type HaproxyConfigPart,
+    renderApplyHaproxyConfigScript,
+    renderPrepareHaproxyScript,
+} from "./node-scripts-haproxy";
+export {
+    JOIN_PATHS,
+    JOIN_TOKEN_TTL,
+    NODE_PREPARED_WAIT_SECONDS,
+    NODE_SSH_WAIT_SECONDS,
+    renderJoinNodeScript,
+    renderJoinWorkerScript,
+} from "./node-scripts-join";
 export { CLUSTER_PROBE_SECONDS, CONTROL_PLANE_BRING_UP_PATHS, renderBringUpControlPlaneScript } from "./node-scripts-control-plane";
 export { ROLL_LEASE, renderRollFinishScript, renderRollStartScript } from "./node-scripts-roll";
 export { API_WAIT_SECONDS } from "./node-scripts-drain";
 export { READY_HEARTBEAT_STALE_SECONDS, removalTimeBoundSeconds, type RemoveNodeInput, renderRemoveNodeScript } from "./node-scripts-remove";
 // In-place upgrades (kubeadm upgrade apply/node, kubelet), each on the node it upgrades.
-export { type ControlPlaneUpgradeInput, KUBELET_HEALTHZ_URL, renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "./node-scripts-upgrade";
+export {
+    type ControlPlaneUpgradeInput,
+    KUBELET_HEALTHZ_URL,
+    renderUpgradeControlPlaneScript,
+    renderUpgradeFirstControlPlaneScript,
+    renderUpgradeWorkerScript,
+} from "./node-scripts-upgrade";

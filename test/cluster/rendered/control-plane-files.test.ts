@@ -22,7 +22,10 @@ describe("control-plane files", () => {
         assert.equal(config.kind, "EncryptionConfiguration");
         const [secrets] = config.resources;
         assert.deepEqual(secrets.resources, ["secrets"]);
-        assert.deepEqual(secrets.providers.map((provider) => Object.keys(provider)[0]), ["secretbox", "identity"]);
+        assert.deepEqual(
+            secrets.providers.map((provider) => Object.keys(provider)[0]),
+            ["secretbox", "identity"],
+        );
         assert.equal(secrets.providers[0].secretbox.keys?.[0].secret, key);
     });
 
@@ -34,8 +37,14 @@ describe("control-plane files", () => {
     it("the audit policy never records bodies of secrets, configmaps or token reviews", () => {
         const rules = (parse(renderAuditPolicy()) as { rules: AuditRule[]; omitStages: string[] }).rules;
         // The first rule that matches decides; a body-level rule must not come first for these.
-        for (const [group, resource] of [["", "secrets"], ["", "configmaps"], ["authentication.k8s.io", "tokenreviews"]]) {
-            const first = rules.find((rule) => rule.resources?.some((r) => r.group === group && r.resources.includes(resource)) || (!rule.resources && !rule.nonResourceURLs));
+        for (const [group, resource] of [
+            ["", "secrets"],
+            ["", "configmaps"],
+            ["authentication.k8s.io", "tokenreviews"],
+        ]) {
+            const first = rules.find(
+                (rule) => rule.resources?.some((r) => r.group === group && r.resources.includes(resource)) || (!rule.resources && !rule.nonResourceURLs),
+            );
             assert.ok(first && ["None", "Metadata"].includes(first.level), `${resource}: ${first?.level}`);
         }
         assert.deepEqual((parse(renderAuditPolicy()) as { omitStages: string[] }).omitStages, ["RequestReceived"]);

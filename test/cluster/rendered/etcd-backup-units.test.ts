@@ -1,19 +1,41 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import { scheduleProblem } from "../../../config/etcd-backup-config";
-import { etcdBackupFiles, ETCD_BACKUP_UNIT_PATHS, renderEtcdBackupService, renderEtcdBackupTimer, renderInstallEtcdBackupScript } from "../../../components/cluster/rendered/etcd-backup-units";
+import {
+    etcdBackupFiles,
+    ETCD_BACKUP_UNIT_PATHS,
+    renderEtcdBackupService,
+    renderEtcdBackupTimer,
+    renderInstallEtcdBackupScript,
+} from "../../../components/cluster/rendered/etcd-backup-units";
 import { encodeFileBundle } from "../../../components/cluster/rendered/node-files";
 import { ETCD_BACKUP_COMMAND, ETCD_RESTORE_COMMAND } from "../../../components/cluster/rendered/node-scripts-etcd-backup";
 import { callIndex, modeOf, withSandbox } from "../../support/scripts-sandbox";
 import { requireTool } from "../../support/tools";
 
-const ACCEPTED = ["hourly", "daily", "weekly", "*-*-* *:00:00", "*-*-* 02:30:00", "*-*-* 0/4:15", "Mon..Fri 03:00", "Sat,Sun *-*-* 04:00:00 UTC", "*-*-* *:0/15:00"];
+const ACCEPTED = [
+    "hourly",
+    "daily",
+    "weekly",
+    "*-*-* *:00:00",
+    "*-*-* 02:30:00",
+    "*-*-* 0/4:15",
+    "Mon..Fri 03:00",
+    "Sat,Sun *-*-* 04:00:00 UTC",
+    "*-*-* *:0/15:00",
+];
 const REFUSED = ["minutely", "*-*-* *:*:00", "*-*-* 02:00:*", "every hour", "hourly; reboot", "$(reboot)", "*-*-* 02:00 Europe/Paris", ""];
 
 describe("etcd backup units and installer", () => {
     it("accepts the schedules systemd reads and refuses the rest, naming why", () => {
-        assert.deepEqual(ACCEPTED.filter((schedule) => scheduleProblem(schedule) !== undefined), []);
-        assert.deepEqual(REFUSED.filter((schedule) => scheduleProblem(schedule) === undefined), []);
+        assert.deepEqual(
+            ACCEPTED.filter((schedule) => scheduleProblem(schedule) !== undefined),
+            [],
+        );
+        assert.deepEqual(
+            REFUSED.filter((schedule) => scheduleProblem(schedule) === undefined),
+            [],
+        );
         assert.match(scheduleProblem("*-*-* *:*:00") ?? "", /must not fire every minute or second/);
         assert.throws(() => renderEtcdBackupTimer("minutely"), /etcd backup schedule "minutely" must be a systemd OnCalendar value/);
     });
@@ -43,9 +65,17 @@ describe("etcd backup units and installer", () => {
             assert.equal(modeOf(sandbox.path(ETCD_BACKUP_COMMAND)), "0755");
             assert.equal(modeOf(sandbox.path(ETCD_RESTORE_COMMAND)), "0755");
             assert.match(sandbox.read(ETCD_BACKUP_UNIT_PATHS.timer), /^OnCalendar=hourly$/m);
-            const order = ["systemd-analyze calendar hourly", "systemctl daemon-reload", "systemctl enable boutique-etcd-backup.timer", "systemctl restart boutique-etcd-backup.timer"];
+            const order = [
+                "systemd-analyze calendar hourly",
+                "systemctl daemon-reload",
+                "systemctl enable boutique-etcd-backup.timer",
+                "systemctl restart boutique-etcd-backup.timer",
+            ];
             const positions = order.map((call) => callIndex(run.calls, new RegExp(`^${call.replace(/[.*]/g, "\\$&")}$`)));
-            assert.ok(positions.every((position, i) => position >= 0 && (i === 0 || position > positions[i - 1])), run.calls.join("\n"));
+            assert.ok(
+                positions.every((position, i) => position >= 0 && (i === 0 || position > positions[i - 1])),
+                run.calls.join("\n"),
+            );
         });
     });
 

@@ -15,7 +15,10 @@ function sectionOf(config: string, header: string): string[] {
     const start = lines.indexOf(header);
     assert.ok(start >= 0, `no section ${header}`);
     const end = lines.findIndex((line, i) => i > start && line !== "" && !line.startsWith(" "));
-    return lines.slice(start + 1, end < 0 ? undefined : end).map((line) => line.trim()).filter(Boolean);
+    return lines
+        .slice(start + 1, end < 0 ? undefined : end)
+        .map((line) => line.trim())
+        .filter(Boolean);
 }
 
 /** `haproxy -c -f haproxy.cfg -f ingress.cfg`, as the VM's service and config commands load the pair. */
@@ -41,13 +44,22 @@ describe("haproxy config renderer (haproxy.cfg + ingress.cfg)", () => {
         const backend = sectionOf(config, "backend kube-apiserver");
         assert.deepEqual(
             backend.filter((line) => line.startsWith("server ")),
-            ["server cp-0 10.10.0.8:6443 check check-ssl verify none", "server cp-1 10.10.0.9:6443 check check-ssl verify none", "server cp-2 10.10.0.10:6443 check check-ssl verify none"],
+            [
+                "server cp-0 10.10.0.8:6443 check check-ssl verify none",
+                "server cp-1 10.10.0.9:6443 check check-ssl verify none",
+                "server cp-2 10.10.0.10:6443 check check-ssl verify none",
+            ],
         );
-        assert.ok(backend.includes("option httpchk") && backend.includes("http-check send meth GET uri /healthz") && backend.includes("http-check expect status 200"));
+        assert.ok(
+            backend.includes("option httpchk") && backend.includes("http-check send meth GET uri /healthz") && backend.includes("http-check expect status 200"),
+        );
     });
 
     it("passes TLS through on 6443 and 443 (TCP mode, no certificate on the bind)", () => {
-        for (const [frontend, file] of [["frontend kube-apiserver", config], ["frontend ingress-https", ingress]] as const) {
+        for (const [frontend, file] of [
+            ["frontend kube-apiserver", config],
+            ["frontend ingress-https", ingress],
+        ] as const) {
             const lines = sectionOf(file, frontend);
             assert.ok(!lines.some((line) => /\bssl\b|\bcrt\b|mode http/.test(line)), frontend);
         }
@@ -98,8 +110,16 @@ describe("haproxy config renderer (haproxy.cfg + ingress.cfg)", () => {
 
     const invalid: [string, HaproxyConfigInput, RegExp][] = [
         ["no control plane", { controlPlanes: [], workers: [] }, /needs at least one control plane/],
-        ["a duplicate server name", { controlPlanes: [...controlPlanes(1), ...controlPlanes(1)], workers: [] }, /controlPlanes: server name cp-0 is used twice/],
-        ["a bad address", { controlPlanes: [{ name: "cp-0", address: "10.10.0.300" }], workers: [] }, /controlPlanes: cp-0 has address "10.10.0.300", not an IPv4 address/],
+        [
+            "a duplicate server name",
+            { controlPlanes: [...controlPlanes(1), ...controlPlanes(1)], workers: [] },
+            /controlPlanes: server name cp-0 is used twice/,
+        ],
+        [
+            "a bad address",
+            { controlPlanes: [{ name: "cp-0", address: "10.10.0.300" }], workers: [] },
+            /controlPlanes: cp-0 has address "10.10.0.300", not an IPv4 address/,
+        ],
         ["a bad server name", { controlPlanes: controlPlanes(1), workers: [{ name: "w 1", address: "10.10.0.32" }] }, /workers: server name "w 1" must be/],
         ["a port out of range", { controlPlanes: controlPlanes(1), workers: [], ports: { stats: 70000 } }, /port stats = 70000 is not a TCP port/],
         ["a bad bind address", { controlPlanes: controlPlanes(1), workers: [], bindAddress: "localhost" }, /bindAddress "localhost" is not an IPv4 address/],

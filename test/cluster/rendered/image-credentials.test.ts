@@ -5,14 +5,23 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { IMAGE_CREDENTIALS, imageCredentialKubeletArgs, renderImageCredentialConfig, renderImageCredentialProvider } from "../../../components/cluster/rendered/image-credentials";
+import {
+    IMAGE_CREDENTIALS,
+    imageCredentialKubeletArgs,
+    renderImageCredentialConfig,
+    renderImageCredentialProvider,
+} from "../../../components/cluster/rendered/image-credentials";
 import { renderPrepareNodeScript } from "../../../components/cluster/rendered/node-scripts";
 import { PROJECT_ROOT } from "../../fixtures";
 import { evaluateDev, ofType } from "../../support/program";
 import { shellcheck } from "../../support/scripts-shellcheck";
 import { requireTool } from "../../support/tools";
 
-const REQUEST = JSON.stringify({ kind: "CredentialProviderRequest", apiVersion: IMAGE_CREDENTIALS.protocol, image: "europe-west1-docker.pkg.dev/p/platform/boutique-scaler:0.1.0" });
+const REQUEST = JSON.stringify({
+    kind: "CredentialProviderRequest",
+    apiVersion: IMAGE_CREDENTIALS.protocol,
+    image: "europe-west1-docker.pkg.dev/p/platform/boutique-scaler:0.1.0",
+});
 
 /** The kubelet's matchImages rule for a host: as many labels as the pattern, "*" matching one label. */
 function hostMatches(pattern: string, host: string): boolean {
@@ -89,12 +98,22 @@ describe("image credentials: the kubelet signs pulls from Google's registries wi
     });
 
     it("the kubelet's config names the provider by its file name, speaks its protocol, and matches the scaler's registry", () => {
-        const config = parse(renderImageCredentialConfig()) as { apiVersion: string; kind: string; providers: { name: string; matchImages: string[]; apiVersion: string }[] };
+        const config = parse(renderImageCredentialConfig()) as {
+            apiVersion: string;
+            kind: string;
+            providers: { name: string; matchImages: string[]; apiVersion: string }[];
+        };
         assert.deepEqual([config.apiVersion, config.kind], ["kubelet.config.k8s.io/v1", "CredentialProviderConfig"]);
-        assert.deepEqual(config.providers.map((entry) => [entry.name, entry.apiVersion]), [[path.basename(provider), IMAGE_CREDENTIALS.protocol]]);
+        assert.deepEqual(
+            config.providers.map((entry) => [entry.name, entry.apiVersion]),
+            [[path.basename(provider), IMAGE_CREDENTIALS.protocol]],
+        );
         const dev = parse(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, { scalerImage: string }> };
         const registry = dev.config["boutique-platform:autoscaler"].scalerImage.split("/")[0];
-        assert.ok(config.providers[0].matchImages.some((pattern) => hostMatches(pattern, registry)), registry);
+        assert.ok(
+            config.providers[0].matchImages.some((pattern) => hostMatches(pattern, registry)),
+            registry,
+        );
         assert.ok(!config.providers[0].matchImages.some((pattern) => hostMatches(pattern, "registry.k8s.io")), "other registries pull without it");
     });
 
@@ -109,6 +128,10 @@ describe("image credentials: the kubelet signs pulls from Google's registries wi
         const join = evaluation.artifacts["nodes/worker-0/kubeadm-join.yaml"];
         for (const [flag, value] of Object.entries(imageCredentialKubeletArgs())) assert.match(join, new RegExp(`name: ${flag}\\n\\s+value: ${value}`));
         const reader = ofType(evaluation, "gcp:projects/iAMMember:IAMMember").filter((grant) => grant.inputs.role === "roles/artifactregistry.reader");
-        assert.deepEqual(reader.map((grant) => grant.name), ["nodes-sa-artifactregistry-reader"], "the nodes' account (only) may read Artifact Registry");
+        assert.deepEqual(
+            reader.map((grant) => grant.name),
+            ["nodes-sa-artifactregistry-reader"],
+            "the nodes' account (only) may read Artifact Registry",
+        );
     });
 });

@@ -1,7 +1,13 @@
 import { strict as assert } from "assert";
 import { parseAllDocuments } from "yaml";
 import { CONTROL_PLANE_PATHS } from "../../../components/cluster/rendered/control-plane-files";
-import { BOOTSTRAP_TOKEN_PLACEHOLDER, ClusterSettings, NodeIdentity, renderInitConfiguration, renderJoinConfiguration } from "../../../components/cluster/rendered/kubeadm-config";
+import {
+    BOOTSTRAP_TOKEN_PLACEHOLDER,
+    ClusterSettings,
+    NodeIdentity,
+    renderInitConfiguration,
+    renderJoinConfiguration,
+} from "../../../components/cluster/rendered/kubeadm-config";
 
 /** The parts of the rendered documents these tests read. */
 interface Flag {
@@ -68,7 +74,9 @@ describe("kubeadm configs (v1beta4)", () => {
     });
 
     it("the init config holds no secret: its bootstrap token has no value (kubeadm generates it) and lives 15 minutes; no certificate key", () => {
-        assert.deepEqual(init.bootstrapTokens, [{ groups: ["system:bootstrappers:kubeadm:default-node-token"], ttl: "15m0s", usages: ["signing", "authentication"] }]);
+        assert.deepEqual(init.bootstrapTokens, [
+            { groups: ["system:bootstrappers:kubeadm:default-node-token"], ttl: "15m0s", usages: ["signing", "authentication"] },
+        ]);
         assert.equal(init.certificateKey, undefined);
     });
 
@@ -154,12 +162,19 @@ describe("kubeadm join configs", () => {
     });
 
     it("a dedicated pool's node registers with its labels (kubelet --node-labels) and taints", () => {
-        const pooled = { ...worker, labels: { "boutique.dev/pool": "loki", tier: "logs" }, taints: [{ key: "dedicated", value: "loki", effect: "NoSchedule" as const }] };
+        const pooled = {
+            ...worker,
+            labels: { "boutique.dev/pool": "loki", tier: "logs" },
+            taints: [{ key: "dedicated", value: "loki", effect: "NoSchedule" as const }],
+        };
         const [join] = docs(renderJoinConfiguration({ apiServerEndpoint: "10.10.0.2:6443", caCertHash: HASH, node: pooled, controlPlane: false }));
         assert.equal(flag(join.nodeRegistration.kubeletExtraArgs, "node-labels"), "boutique.dev/pool=loki,tier=logs");
         assert.deepEqual(join.nodeRegistration.taints, [{ key: "dedicated", value: "loki", effect: "NoSchedule" }]);
     });
 
     it("rejects a hash without sha256:", () =>
-        assert.throws(() => renderJoinConfiguration({ apiServerEndpoint: "e:6443", caCertHash: "ab".repeat(32), node: worker, controlPlane: false }), /caCertHash must be sha256:<64 hex digits>, got "abab/));
+        assert.throws(
+            () => renderJoinConfiguration({ apiServerEndpoint: "e:6443", caCertHash: "ab".repeat(32), node: worker, controlPlane: false }),
+            /caCertHash must be sha256:<64 hex digits>, got "abab/,
+        ));
 });

@@ -10,7 +10,14 @@ interface Kubeconfig {
 }
 
 describe("kubeconfig", () => {
-    const input = { clusterName: "boutique-dev", server: "https://203.0.113.10:6443", caCertPem: "CA PEM\n", userName: "admin", clientCertPem: "CERT PEM\n", clientKeyPem: "KEY PEM\n" };
+    const input = {
+        clusterName: "boutique-dev",
+        server: "https://203.0.113.10:6443",
+        caCertPem: "CA PEM\n",
+        userName: "admin",
+        clientCertPem: "CERT PEM\n",
+        clientKeyPem: "KEY PEM\n",
+    };
     const config = parse(renderKubeconfig(input)) as Kubeconfig;
     const decode = (data: string) => Buffer.from(data, "base64").toString("utf8");
 

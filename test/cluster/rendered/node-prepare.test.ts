@@ -6,7 +6,14 @@ import * as path from "path";
 import { encodeFileBundle } from "../../../components/cluster/rendered/node-files";
 import { PREPARE_NODE_FILES, renderPrepareNodeUnit } from "../../../components/cluster/rendered/node-prepare-unit";
 import { BOOTSTRAP_TOKEN_PLACEHOLDER } from "../../../components/cluster/rendered/kubeadm-config";
-import { JOIN_PATHS, KUBERNETES_SYSCTLS, NODE_PATHS, renderJoinNodeScript, renderPrepareNodeScript, renderPrepareNodeStartupScript } from "../../../components/cluster/rendered/node-scripts";
+import {
+    JOIN_PATHS,
+    KUBERNETES_SYSCTLS,
+    NODE_PATHS,
+    renderJoinNodeScript,
+    renderPrepareNodeScript,
+    renderPrepareNodeStartupScript,
+} from "../../../components/cluster/rendered/node-scripts";
 import { PREPARE_STATUS_FIELDS, PREPARE_STATUS_PATH } from "../../../components/cluster/rendered/node-scripts-prepare-status";
 import { modeOf, ScriptRun, ScriptSandbox, StubRule, withSandbox } from "../../support/scripts-sandbox";
 import { restartDelay, restartPolicyOf, unitSettings } from "../../support/systemd-restart";
@@ -59,7 +66,10 @@ type Status = Record<(typeof PREPARE_STATUS_FIELDS)[number], string>;
 
 function statusOf(sandbox: ScriptSandbox): Status {
     const lines = sandbox.read(PREPARE_STATUS_PATH).trimEnd().split("\n");
-    assert.deepEqual(lines.map((line) => line.slice(0, line.indexOf("="))), [...PREPARE_STATUS_FIELDS]);
+    assert.deepEqual(
+        lines.map((line) => line.slice(0, line.indexOf("="))),
+        [...PREPARE_STATUS_FIELDS],
+    );
     return Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)])) as Status;
 }
 
@@ -105,7 +115,10 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
             for (let i = 1; i < delays.length; i++) assert.ok(delays[i] >= delays[i - 1], `delay ${i + 1} does not shrink`);
             assert.ok(Math.max(...delays) <= policy.restartMaxDelaySec);
             // systemd's own example (man systemd.service): 10s, 20s, 40s, 80s, 160s.
-            assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => Math.round(restartDelay({ restartSec: 10, restartSteps: 4, restartMaxDelaySec: 160 }, n))), [10, 20, 40, 80, 160, 160]);
+            assert.deepEqual(
+                [1, 2, 3, 4, 5, 6].map((n) => Math.round(restartDelay({ restartSec: 10, restartSteps: 4, restartMaxDelaySec: 160 }, n))),
+                [10, 20, 40, 80, 160, 160],
+            );
         });
 
         it("passes systemd-analyze verify", function () {
@@ -124,8 +137,14 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
                 // RestartSteps= and RestartMaxDelaySec= are systemd 254+ (Ubuntu 24.04 has 255); an older
                 // systemd-analyze only reports them unknown, which is all it may report.
                 const tolerated = version < 254 ? findings.filter((line) => /Unknown key '(RestartSteps|RestartMaxDelaySec)'/.test(line)) : [];
-                if (tolerated.length > 0) console.log(`      note: systemd-analyze ${version} predates RestartSteps/RestartMaxDelaySec (254); ignoring: ${tolerated.length} unknown-key lines`);
-                assert.deepEqual(findings.filter((line) => !tolerated.includes(line)), []);
+                if (tolerated.length > 0)
+                    console.log(
+                        `      note: systemd-analyze ${version} predates RestartSteps/RestartMaxDelaySec (254); ignoring: ${tolerated.length} unknown-key lines`,
+                    );
+                assert.deepEqual(
+                    findings.filter((line) => !tolerated.includes(line)),
+                    [],
+                );
                 assert.equal(run.status, 0);
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
@@ -180,10 +199,21 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
                 assert.match(statuses[3].time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
                 assert.deepEqual(delays, [15, 30, 60], "each restart waits longer than the last, within the bound");
                 assert.equal(sandbox.read(NODE_PATHS.prepared), "v1.32.4\n");
-                assert.ok(last.calls.includes("apt-get -q -y -o DPkg::Lock::Timeout=180 -o Acquire::Retries=3 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install --no-install-recommends --allow-change-held-packages kubelet=1.32.4-* kubeadm=1.32.4-* kubectl=1.32.4-*"), last.calls.join("\n"));
+                assert.ok(
+                    last.calls.includes(
+                        "apt-get -q -y -o DPkg::Lock::Timeout=180 -o Acquire::Retries=3 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install --no-install-recommends --allow-change-held-packages kubelet=1.32.4-* kubeadm=1.32.4-* kubectl=1.32.4-*",
+                    ),
+                    last.calls.join("\n"),
+                );
                 assert.ok(last.calls.includes("apt-mark hold kubelet kubeadm kubectl"));
-                assert.deepEqual(last.calls.filter((call) => call.startsWith("dpkg-query")).slice(0, 3), ["kubelet", "kubeadm", "kubectl"].map((name) => `dpkg-query -W -f=\${Version} ${name}`));
-                assert.equal(sandbox.read("/etc/apt/sources.list.d/kubernetes.list"), "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.32/deb/ /\n");
+                assert.deepEqual(
+                    last.calls.filter((call) => call.startsWith("dpkg-query")).slice(0, 3),
+                    ["kubelet", "kubeadm", "kubectl"].map((name) => `dpkg-query -W -f=\${Version} ${name}`),
+                );
+                assert.equal(
+                    sandbox.read("/etc/apt/sources.list.d/kubernetes.list"),
+                    "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/v1.32/deb/ /\n",
+                );
                 assert.match(sandbox.read("/etc/containerd/config.toml"), /SystemdCgroup = true\n/);
                 assert.match(sandbox.read("/etc/containerd/config.toml"), /sandbox_image = "registry\.k8s\.io\/pause:3\.10"/);
 
@@ -193,7 +223,11 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
                 const reboot = sandbox.run(prepareScript);
                 assert.equal(reboot.status, 0, reboot.stderr);
                 assert.match(reboot.stderr, /already prepared \(kubelet, kubeadm, kubectl v1\.32\.4\)/);
-                assert.deepEqual(reboot.calls.filter((call) => /^(apt-get|apt-mark|curl|gpg|dpkg |containerd|systemctl)/.test(call)), [], "no package, repository or service work");
+                assert.deepEqual(
+                    reboot.calls.filter((call) => /^(apt-get|apt-mark|curl|gpg|dpkg |containerd|systemctl)/.test(call)),
+                    [],
+                    "no package, repository or service work",
+                );
                 assert.deepEqual(diskSnapshot(sandbox), before, "no file outside /run changed");
                 assert.deepEqual({ state: statusOf(sandbox).state, attempt: statusOf(sandbox).attempt }, { state: "prepared", attempt: "1" });
             });
@@ -216,7 +250,10 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
                 const run = sandbox.run(prepareScript);
                 assert.equal(run.status, 0, run.stderr);
                 assert.match(run.stderr, /runs kubeadm v1\.31\.7 in the cluster but v1\.32\.4 is wanted; packages left alone/);
-                assert.deepEqual(run.calls.filter((call) => /^(apt-get|apt-mark)/.test(call)), []);
+                assert.deepEqual(
+                    run.calls.filter((call) => /^(apt-get|apt-mark)/.test(call)),
+                    [],
+                );
             });
         });
     });
@@ -227,12 +264,18 @@ describe("node preparation (systemd unit, retried until it succeeds)", () => {
             { path: JOIN_PATHS.joinConfig, mode: "0644", content: `kind: JoinConfiguration\ntoken: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n` },
             { path: JOIN_PATHS.token, mode: "0600", content: "abcdef.0123456789abcdef" },
         ]);
-        const status = (state: string, step: string, attempt: number, error = "") => `state=${state}\nstep=${step}\nattempt=${attempt}\nerror=${error}\ntime=2026-11-28T10:0${attempt}:00Z\n`;
+        const status = (state: string, step: string, attempt: number, error = "") =>
+            `state=${state}\nstep=${step}\nattempt=${attempt}\nerror=${error}\ntime=2026-11-28T10:0${attempt}:00Z\n`;
 
         it("logs each change of the preparation's status while it waits, then joins", () => {
             withSandbox(["kubeadm"], [], (sandbox) => {
                 // Each poll's `sleep 5` is a fake that moves the preparation on: two attempts, then prepared.
-                const queue = [status("running", "base-packages", 1), status("failed", "base-packages", 1, "apt-get update failed"), status("running", "base-packages", 2), status("running", "containerd", 2)];
+                const queue = [
+                    status("running", "base-packages", 1),
+                    status("failed", "base-packages", 1, "apt-get update failed"),
+                    status("running", "base-packages", 2),
+                    status("running", "containerd", 2),
+                ];
                 queue.forEach((text, i) => sandbox.write(`/queue/${i}`, text));
                 const sleep = `#!/usr/bin/env bash
 next=$(ls "$BOUTIQUE_TEST_ROOT/queue" | sort -n | head -n 1)
@@ -255,7 +298,10 @@ fi
                     "join-node: node preparation: attempt 2, step base-packages: running at 2026-11-28T10:02:00Z",
                     "join-node: node preparation: attempt 2, step containerd: running at 2026-11-28T10:02:00Z",
                 ]);
-                assert.deepEqual(run.calls.map((call) => call.replace(sandbox.root, "").replace(/\.join\.\w+$/, ".join.TMP")), ["kubeadm join --config /etc/kubernetes/boutique/.join.TMP"]);
+                assert.deepEqual(
+                    run.calls.map((call) => call.replace(sandbox.root, "").replace(/\.join\.\w+$/, ".join.TMP")),
+                    ["kubeadm join --config /etc/kubernetes/boutique/.join.TMP"],
+                );
             });
         });
 
@@ -281,11 +327,18 @@ fi
             script
                 .split("\n")
                 .filter((line) => /\bapt(-get|_get)\b.*\binstall\b/.test(line) && /\b(kubelet|kubeadm|kubectl)\b/.test(line))
-                .map((line) => ({ line, packages: [...line.matchAll(/'?\b(kubelet|kubeadm|kubectl)\b([^\s']*)'?/g)].map((match) => `${match[1]}${match[2]}`) }));
+                .map((line) => ({
+                    line,
+                    packages: [...line.matchAll(/'?\b(kubelet|kubeadm|kubectl)\b([^\s']*)'?/g)].map((match) => `${match[1]}${match[2]}`),
+                }));
 
         const assertExact = (label: string, script: string, release: string) => {
             for (const { line, packages } of kubernetesInstalls(script)) {
-                assert.deepEqual(packages, packages.map((spec) => `${spec.split("=")[0]}=${release}-*`), `${label}: ${line.trim()}`);
+                assert.deepEqual(
+                    packages,
+                    packages.map((spec) => `${spec.split("=")[0]}=${release}-*`),
+                    `${label}: ${line.trim()}`,
+                );
             }
         };
 

@@ -43,19 +43,29 @@ describe("node scripts: bring-up", () => {
             sandbox.write(ingress, "# good old ingress\n");
             sandbox.write(dropIn, HAPROXY_DROP_IN);
         };
-        const calls = (sandbox: ScriptSandbox, run: { calls: readonly string[] }) => run.calls.map((call) => call.split(sandbox.root).join("").replace(/\.new\.\w+/, ".new"));
+        const calls = (sandbox: ScriptSandbox, run: { calls: readonly string[] }) =>
+            run.calls.map((call) =>
+                call
+                    .split(sandbox.root)
+                    .join("")
+                    .replace(/\.new\.\w+/, ".new"),
+            );
 
         it("leaves the live config untouched and fails when haproxy -c rejects the new one", () => {
-            withSandbox(["haproxy", "systemctl"], [{ match: "^haproxy -c ", exit: 1, stdout: "[ALERT] config : parsing [x:1] : unknown keyword 'bogus'\n" }], (sandbox) => {
-                prepared(sandbox);
-                const run = sandbox.run(apiScript, { stdin: "bogus\n" });
-                assert.equal(run.status, 1);
-                assert.match(run.stderr, /\[ALERT\] config : parsing \[x:1\] : unknown keyword 'bogus'/);
-                assert.match(run.stderr, /haproxy -c rejected the new config/);
-                assert.equal(sandbox.read(api), "# good old config\n");
-                assert.equal(callIndex(run.calls, /^systemctl/), -1);
-                assert.deepEqual(fs.readdirSync(sandbox.path("/etc/haproxy")).sort(), ["haproxy.cfg", "ingress.cfg"], "no temp file left");
-            });
+            withSandbox(
+                ["haproxy", "systemctl"],
+                [{ match: "^haproxy -c ", exit: 1, stdout: "[ALERT] config : parsing [x:1] : unknown keyword 'bogus'\n" }],
+                (sandbox) => {
+                    prepared(sandbox);
+                    const run = sandbox.run(apiScript, { stdin: "bogus\n" });
+                    assert.equal(run.status, 1);
+                    assert.match(run.stderr, /\[ALERT\] config : parsing \[x:1\] : unknown keyword 'bogus'/);
+                    assert.match(run.stderr, /haproxy -c rejected the new config/);
+                    assert.equal(sandbox.read(api), "# good old config\n");
+                    assert.equal(callIndex(run.calls, /^systemctl/), -1);
+                    assert.deepEqual(fs.readdirSync(sandbox.path("/etc/haproxy")).sort(), ["haproxy.cfg", "ingress.cfg"], "no temp file left");
+                },
+            );
         });
 
         it("checks the new file together with the other live one, in load order, installs it (0644) and reloads", () => {
@@ -69,7 +79,12 @@ describe("node scripts: bring-up", () => {
                     assert.equal(run.status, 0, run.stderr);
                     assert.equal(sandbox.read(own), "# new config\n");
                     assert.equal(modeOf(sandbox.path(own)), "0644");
-                    assert.deepEqual(calls(sandbox, run), [expectedCheck, "systemctl enable --quiet haproxy", "systemctl reload-or-restart haproxy", "systemctl is-active --quiet haproxy"]);
+                    assert.deepEqual(calls(sandbox, run), [
+                        expectedCheck,
+                        "systemctl enable --quiet haproxy",
+                        "systemctl reload-or-restart haproxy",
+                        "systemctl is-active --quiet haproxy",
+                    ]);
                     assert.deepEqual(fs.readdirSync(sandbox.path("/etc/haproxy")).sort(), ["haproxy.cfg", "ingress.cfg"]);
                 });
             }
@@ -173,7 +188,12 @@ describe("node scripts: bring-up", () => {
             requireTool(this, "haproxy", "apt-get install haproxy");
             withSandbox(["systemctl"], [], (sandbox) => {
                 prepared(sandbox);
-                const files = renderHaproxyConfig({ controlPlanes: [{ name: "cp-0", address: "127.0.0.1" }], workers: [{ name: "worker-0", address: "127.0.0.2" }], systemService: false, bindAddress: "127.0.0.1" });
+                const files = renderHaproxyConfig({
+                    controlPlanes: [{ name: "cp-0", address: "127.0.0.1" }],
+                    workers: [{ name: "worker-0", address: "127.0.0.2" }],
+                    systemService: false,
+                    bindAddress: "127.0.0.1",
+                });
                 assert.equal(sandbox.run(apiScript, { stdin: files.api }).status, 0);
                 assert.equal(sandbox.run(ingressScript, { stdin: files.ingress }).status, 0);
                 assert.deepEqual([sandbox.read(api), sandbox.read(ingress)], [files.api, files.ingress]);

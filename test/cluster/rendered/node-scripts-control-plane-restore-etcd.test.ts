@@ -62,7 +62,11 @@ describe("bring-up of the only control plane: restore into a real etcd on loopba
         await lab.setUp();
         google = new FakeGoogle(lab.googleExpectations(identity));
         const base = await google.start();
-        for (const [tool, text] of [["kubeadm", FAKE_KUBEADM], ["kubectl", FAKE_KUBECTL]] as const) fs.writeFileSync(path.join(lab.bin, tool), text, { mode: 0o755 });
+        for (const [tool, text] of [
+            ["kubeadm", FAKE_KUBEADM],
+            ["kubectl", FAKE_KUBECTL],
+        ] as const)
+            fs.writeFileSync(path.join(lab.bin, tool), text, { mode: 0o755 });
         env = lab.scriptEnv(base);
     });
 
@@ -91,7 +95,11 @@ describe("bring-up of the only control plane: restore into a real etcd on loopba
         const bundle = encodeFileBundle([
             { path: SERVICE_ACCOUNT_KEY_PATH, mode: "0600", content: lab.serviceAccountKey.privateKey.export({ type: "pkcs1", format: "pem" }).toString() },
             { path: CONTROL_PLANE_BRING_UP_PATHS.bringUpKubeconfig, mode: "0600", content: "kind: Config\n" },
-            { path: JOIN_PATHS.joinConfig, mode: "0644", content: `kind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    token: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n` },
+            {
+                path: JOIN_PATHS.joinConfig,
+                mode: "0644",
+                content: `kind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    token: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n`,
+            },
             { path: CONTROL_PLANE_BRING_UP_PATHS.initConfig, mode: "0644", content: "kind: InitConfiguration\n" },
         ]);
         const script = renderBringUpControlPlaneScript({

@@ -15,7 +15,8 @@ import { requireTool } from "../../support/tools";
  */
 
 const NODE = { nodeName: "boutique-cp-0", nodeAddress: "10.10.0.8", apiServerEndpoint: "10.10.0.2:6443" };
-const bringUp = (enabled: boolean) => renderBringUpControlPlaneScript({ ...NODE, mayInitialize: false, restore: { enabled, clusterName: "boutique", identity: IDENTITY } });
+const bringUp = (enabled: boolean) =>
+    renderBringUpControlPlaneScript({ ...NODE, mayInitialize: false, restore: { enabled, clusterName: "boutique", identity: IDENTITY } });
 
 const NEWEST = "boutique/boutique-cp-0/20250102T030000Z-scheduled.db";
 const SNAPSHOTS = {
@@ -28,7 +29,8 @@ const SNAPSHOTS = {
     "boutique-staging/boutique-staging-cp-0/20991231T000000Z-scheduled.db": "etcd-snapshot other cluster",
 };
 const DATA = "/var/lib/etcd";
-const KUBEADM_INIT = /^kubeadm init --config \/etc\/kubernetes\/boutique\/kubeadm-init\.yaml --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd$/;
+const KUBEADM_INIT =
+    /^kubeadm init --config \/etc\/kubernetes\/boutique\/kubeadm-init\.yaml --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd$/;
 
 describe("node scripts: bring-up of the only control plane, restored from the etcd backups", function () {
     let lab: RestoreLab;
@@ -59,11 +61,21 @@ describe("node scripts: bring-up of the only control plane, restored from the et
             /delete secret --field-selector type=bootstrap\.kubernetes\.io\/token$/,
         ];
         const positions = order.map((pattern) => callIndex(run.calls, pattern));
-        assert.ok(positions.every((position) => position >= 0), run.calls.join("\n"));
-        assert.deepEqual([...positions].sort((a, b) => a - b), positions, run.calls.join("\n"));
+        assert.ok(
+            positions.every((position) => position >= 0),
+            run.calls.join("\n"),
+        );
+        assert.deepEqual(
+            [...positions].sort((a, b) => a - b),
+            positions,
+            run.calls.join("\n"),
+        );
         assert.equal(lab.google.granted.length, 1, "one keyless login");
         assert.equal(run.stdout, `restored etcd from gs://${IDENTITY.bucket}/${NEWEST} (taken 2025-01-02T03:00:00Z)\n`);
-        assert.match(run.stderr, /restoring etcd from gs:\/\/\S+\/boutique\/boutique-cp-0\/20250102T030000Z-scheduled\.db \(taken 2025-01-02T03:00:00Z, \d+d \d+h \d+m ago\)/);
+        assert.match(
+            run.stderr,
+            /restoring etcd from gs:\/\/\S+\/boutique\/boutique-cp-0\/20250102T030000Z-scheduled\.db \(taken 2025-01-02T03:00:00Z, \d+d \d+h \d+m ago\)/,
+        );
         assert.match(run.stderr, /restart the kubelet on every worker/, "etcdctl cannot bump the revision: the user is told what to do");
         assert.equal((fs.statSync(lab.sandbox.path(DATA)).mode & 0o777).toString(8), "700");
         assert.ok(!lab.sandbox.exists(CONTROL_PLANE_RESTORE_WORK_DIR), "the downloaded snapshot (every Secret) does not outlive the run");
@@ -129,7 +141,11 @@ describe("node scripts: bring-up of the only control plane, restored from the et
 
     it("a failed kubeadm init on the restored data resets the node for a retry (which restores again)", async () => {
         lab.store(SNAPSHOTS);
-        lab.sandbox.setRules([{ match: "get --raw /readyz", exit: 1 }, { match: "^kubeadm config images list ", stdout: `${ETCD_IMAGE}\n` }, { match: "^kubeadm init ", exit: 1 }]);
+        lab.sandbox.setRules([
+            { match: "get --raw /readyz", exit: 1 },
+            { match: "^kubeadm config images list ", stdout: `${ETCD_IMAGE}\n` },
+            { match: "^kubeadm init ", exit: 1 },
+        ]);
         const run = await lab.run(bringUp(true), lab.bundle(true));
         assert.equal(run.status, 1);
         assert.match(run.stderr, /step 'kubeadm init' failed \(node reset for a retry\)/);
@@ -138,7 +154,13 @@ describe("node scripts: bring-up of the only control plane, restored from the et
 });
 
 describe("control plane restore: rendering and wiring checks", () => {
-    const wiringArgs = { clusterName: "boutique", issuer: IDENTITY.issuer, federation: FIXTURE_FEDERATION, bucket: IDENTITY.bucket, initConfig: "kind: InitConfiguration\n" };
+    const wiringArgs = {
+        clusterName: "boutique",
+        issuer: IDENTITY.issuer,
+        federation: FIXTURE_FEDERATION,
+        bucket: IDENTITY.bucket,
+        initConfig: "kind: InitConfiguration\n",
+    };
     const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply(resolve));
 
     it("never restores on the cluster's one-time initialization", () => {
@@ -150,11 +172,17 @@ describe("control plane restore: rendering and wiring checks", () => {
 
     it("wires a single control plane only; the init config rides along only when the restore is allowed", async () => {
         assert.equal(controlPlaneRestoreWiring({ ...wiringArgs, controlPlaneCount: 3, enabled: false }), undefined);
-        assert.throws(() => controlPlaneRestoreWiring({ ...wiringArgs, controlPlaneCount: 3, enabled: true }), /applies only to a single control plane, got controlPlaneCount 3/);
+        assert.throws(
+            () => controlPlaneRestoreWiring({ ...wiringArgs, controlPlaneCount: 3, enabled: true }),
+            /applies only to a single control plane, got controlPlaneCount 3/,
+        );
         const refusing = controlPlaneRestoreWiring({ ...wiringArgs, controlPlaneCount: 1, enabled: false }) ?? assert.fail("no wiring for one control plane");
         assert.deepEqual(refusing.bundleFiles, []);
         const restoring = controlPlaneRestoreWiring({ ...wiringArgs, controlPlaneCount: 1, enabled: true }) ?? assert.fail("no wiring for one control plane");
-        assert.deepEqual(restoring.bundleFiles.map((file) => [file.path, file.mode]), [["/etc/kubernetes/boutique/kubeadm-init.yaml", "0644"]]);
+        assert.deepEqual(
+            restoring.bundleFiles.map((file) => [file.path, file.mode]),
+            [["/etc/kubernetes/boutique/kubeadm-init.yaml", "0644"]],
+        );
         const script = await valueOf(restoring.bringUpScript(NODE));
         assert.equal(script, bringUp(true));
         assert.deepEqual((await valueOf(restoring.restore)).identity, IDENTITY);

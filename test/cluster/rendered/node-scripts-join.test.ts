@@ -2,17 +2,31 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { BOOTSTRAP_TOKEN_PLACEHOLDER } from "../../../components/cluster/rendered/kubeadm-config";
 import { encodeFileBundle } from "../../../components/cluster/rendered/node-files";
-import { CONTROL_PLANE_BRING_UP_PATHS, JOIN_PATHS, NODE_PATHS, renderBringUpControlPlaneScript, renderJoinNodeScript, renderJoinWorkerScript } from "../../../components/cluster/rendered/node-scripts";
+import {
+    CONTROL_PLANE_BRING_UP_PATHS,
+    JOIN_PATHS,
+    NODE_PATHS,
+    renderBringUpControlPlaneScript,
+    renderJoinNodeScript,
+    renderJoinWorkerScript,
+} from "../../../components/cluster/rendered/node-scripts";
 import { callIndex, CERT_KEY, modeOf, TOKEN, withSandbox } from "../../support/scripts-sandbox";
 
 /** The join scripts one by one against stub tools (the retry across `up`s is test/cluster/join-retry.test.ts). */
 
 const JOIN_CONFIG = `kind: JoinConfiguration\ndiscovery:\n  bootstrapToken:\n    token: ${BOOTSTRAP_TOKEN_PLACEHOLDER}\n`;
-const stripRoot = (root: string, calls: readonly string[]) => calls.map((call) => call.split(root).join("").replace(/\.join\.\w+/, ".join.TMP"));
+const stripRoot = (root: string, calls: readonly string[]) =>
+    calls.map((call) =>
+        call
+            .split(root)
+            .join("")
+            .replace(/\.join\.\w+/, ".join.TMP"),
+    );
 
 describe("node scripts: joins", () => {
     describe("bring-up-control-plane (stub kubeadm, kubectl)", () => {
-        const bringUp = (mayInitialize: boolean) => renderBringUpControlPlaneScript({ nodeName: "boutique-cp-1", nodeAddress: "10.10.0.9", apiServerEndpoint: "10.10.0.2:6443", mayInitialize });
+        const bringUp = (mayInitialize: boolean) =>
+            renderBringUpControlPlaneScript({ nodeName: "boutique-cp-1", nodeAddress: "10.10.0.9", apiServerEndpoint: "10.10.0.2:6443", mayInitialize });
         const bundle = (init: boolean) =>
             encodeFileBundle([
                 { path: "/etc/kubernetes/pki/ca.key", mode: "0600", content: "-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n" },
@@ -34,7 +48,10 @@ describe("node scripts: joins", () => {
                     "kubectl --kubeconfig /etc/kubernetes/boutique/bring-up.conf -n kube-system delete secret --field-selector type=bootstrap.kubernetes.io/token",
                 ]);
                 assert.ok(!`${run.stdout}${run.stderr}`.includes(TOKEN));
-                assert.ok(fs.readFileSync(sandbox.path(`${NODE_PATHS.logDir}/kubeadm-bring-up.log`), "utf8").includes(TOKEN), "the full output stays in the root-only log");
+                assert.ok(
+                    fs.readFileSync(sandbox.path(`${NODE_PATHS.logDir}/kubeadm-bring-up.log`), "utf8").includes(TOKEN),
+                    "the full output stays in the root-only log",
+                );
                 assert.equal(modeOf(sandbox.path(`${NODE_PATHS.logDir}/kubeadm-bring-up.log`)), "0600");
                 assert.equal(modeOf(sandbox.path("/etc/kubernetes/pki/ca.key")), "0600");
                 assert.ok(!sandbox.exists(CONTROL_PLANE_BRING_UP_PATHS.bringUpKubeconfig), "the admin credential does not outlive the bring-up");
@@ -42,15 +59,19 @@ describe("node scripts: joins", () => {
         });
 
         it("a failed init prints a redacted tail, resets the node for a retry and names the step", () => {
-            withSandbox(["kubeadm", "kubectl"], [noCluster, { match: "^kubeadm init ", exit: 1, stdout: `${initOutput}error execution phase wait-control-plane\n` }], (sandbox) => {
-                sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
-                const run = sandbox.run(bringUp(true), { stdin: bundle(true) });
-                assert.equal(run.status, 1);
-                assert.match(run.stderr, /--token <redacted-token> --discovery-token-ca-cert-hash sha256:<redacted-key>/);
-                assert.match(run.stderr, /boutique-cp-1: step 'kubeadm init' failed \(node reset for a retry\)/);
-                assert.ok(!run.stderr.includes(TOKEN) && !run.stderr.includes(CERT_KEY));
-                assert.notEqual(callIndex(run.calls, /^kubeadm reset -f$/), -1);
-            });
+            withSandbox(
+                ["kubeadm", "kubectl"],
+                [noCluster, { match: "^kubeadm init ", exit: 1, stdout: `${initOutput}error execution phase wait-control-plane\n` }],
+                (sandbox) => {
+                    sandbox.write(NODE_PATHS.prepared, "v1.32.4\n");
+                    const run = sandbox.run(bringUp(true), { stdin: bundle(true) });
+                    assert.equal(run.status, 1);
+                    assert.match(run.stderr, /--token <redacted-token> --discovery-token-ca-cert-hash sha256:<redacted-key>/);
+                    assert.match(run.stderr, /boutique-cp-1: step 'kubeadm init' failed \(node reset for a retry\)/);
+                    assert.ok(!run.stderr.includes(TOKEN) && !run.stderr.includes(CERT_KEY));
+                    assert.notEqual(callIndex(run.calls, /^kubeadm reset -f$/), -1);
+                },
+            );
         });
 
         it("never creates a cluster when not allowed: a replaced control plane with none to join fails with what to do", () => {
@@ -65,7 +86,8 @@ describe("node scripts: joins", () => {
         });
 
         it("with a cluster answering, removes its predecessor's stale etcd member, joins with a token minted for this attempt and deletes it", () => {
-            const members = "8e9e05c52164694d, started, boutique-cp-0, https://10.10.0.8:2380, https://10.10.0.8:2379, false\n2a1b, started, boutique-cp-1, https://10.10.0.9:2380, https://10.10.0.9:2379, false\n";
+            const members =
+                "8e9e05c52164694d, started, boutique-cp-0, https://10.10.0.8:2380, https://10.10.0.8:2379, false\n2a1b, started, boutique-cp-1, https://10.10.0.9:2380, https://10.10.0.9:2379, false\n";
             const rules = [
                 { match: "get node boutique-cp-1 --ignore-not-found -o jsonpath", stdout: "Unknown" },
                 { match: "get node boutique-cp-1 --ignore-not-found -o name", stdout: "node/boutique-cp-1" },
@@ -78,12 +100,29 @@ describe("node scripts: joins", () => {
                 const run = sandbox.run(bringUp(false), { stdin: bundle(false) });
                 assert.equal(run.status, 0, run.stderr);
                 const calls = stripRoot(sandbox.root, run.calls);
-                const order = [/get --raw \/readyz/, /delete node boutique-cp-1/, /member remove 2a1b$/, /^kubeadm token create .*--ttl 15m/, /^kubeadm join --config \/etc\/kubernetes\/boutique\/\.join\.TMP$/, /^kubeadm token delete .* abcdef$/];
+                const order = [
+                    /get --raw \/readyz/,
+                    /delete node boutique-cp-1/,
+                    /member remove 2a1b$/,
+                    /^kubeadm token create .*--ttl 15m/,
+                    /^kubeadm join --config \/etc\/kubernetes\/boutique\/\.join\.TMP$/,
+                    /^kubeadm token delete .* abcdef$/,
+                ];
                 const positions = order.map((pattern) => callIndex(calls, pattern));
-                assert.ok(positions.every((position) => position >= 0), calls.join("\n"));
-                assert.deepEqual([...positions].sort((a, b) => a - b), positions, calls.join("\n"));
+                assert.ok(
+                    positions.every((position) => position >= 0),
+                    calls.join("\n"),
+                );
+                assert.deepEqual(
+                    [...positions].sort((a, b) => a - b),
+                    positions,
+                    calls.join("\n"),
+                );
                 assert.equal(sandbox.read(JOIN_PATHS.joinConfig), JOIN_CONFIG, "the token is never written into the installed config");
-                assert.deepEqual(fs.readdirSync(sandbox.path("/etc/kubernetes/boutique")).filter((file) => file.startsWith(".join")), []);
+                assert.deepEqual(
+                    fs.readdirSync(sandbox.path("/etc/kubernetes/boutique")).filter((file) => file.startsWith(".join")),
+                    [],
+                );
             });
         });
 
@@ -171,7 +210,10 @@ describe("node scripts: joins", () => {
         });
 
         it("sends the node's bundle plus the attempt's token over SSH and deletes the token when the join fails on the node", () => {
-            const rules = [{ match: "^kubeadm token create ", stdout: `${TOKEN}\n` }, { match: "^ssh .* sudo -n bash -c ", exit: 1 }];
+            const rules = [
+                { match: "^kubeadm token create ", stdout: `${TOKEN}\n` },
+                { match: "^ssh .* sudo -n bash -c ", exit: 1 },
+            ];
             withSandbox(["kubeadm", "kubectl", "ssh"], rules, (sandbox) => {
                 const run = sandbox.run(script, { stdin: bundle });
                 assert.equal(run.status, 1);

@@ -150,7 +150,10 @@ describe("node scripts: remove-node", () => {
         const etcd = (members: string, localId = "8e9e05c52164694d"): StubRule[] => [
             { match: "^crictl ps --name \\^etcd\\$ -q$", stdout: "c0ffee12\n" },
             { match: "^crictl exec c0ffee12 etcdctl .* member list -w simple$", stdout: members },
-            { match: "^crictl exec c0ffee12 etcdctl .* endpoint status -w simple$", stdout: `https://127.0.0.1:2379, ${localId}, 3.5.16, 20 MB, true, false, 7, 900, 900, \n` },
+            {
+                match: "^crictl exec c0ffee12 etcdctl .* endpoint status -w simple$",
+                stdout: `https://127.0.0.1:2379, ${localId}, 3.5.16, 20 MB, true, false, 7, 900, 900, \n`,
+            },
         ];
         const tools = ["kubectl", "crictl"];
         const removals = (run: ScriptRun) => run.calls.filter((call) => call.includes(" member remove "));
@@ -220,8 +223,16 @@ describe("node scripts: remove-node", () => {
         });
 
         for (const [what, rules, message] of [
-            ["its own member (the control plane it runs on)", etcd(threeMembers, "fd422379fda50e48"), /refusing to remove etcd member fd422379fda50e48 \(boutique-cp-2\): it is the member of the control plane this script runs on/],
-            ["the last member", etcd(member("fd422379fda50e48", CP)), /refusing to remove etcd member fd422379fda50e48 \(boutique-cp-2\): it is the last member/],
+            [
+                "its own member (the control plane it runs on)",
+                etcd(threeMembers, "fd422379fda50e48"),
+                /refusing to remove etcd member fd422379fda50e48 \(boutique-cp-2\): it is the member of the control plane this script runs on/,
+            ],
+            [
+                "the last member",
+                etcd(member("fd422379fda50e48", CP)),
+                /refusing to remove etcd member fd422379fda50e48 \(boutique-cp-2\): it is the last member/,
+            ],
             ["anything without a running etcd container", [{ match: "^crictl ps ", stdout: "" }], /no running etcd container on this control plane/],
         ] as const) {
             it(`refuses to remove ${what}, before the node is cordoned`, () => {
@@ -239,7 +250,10 @@ describe("node scripts: remove-node", () => {
     describe("time bound", () => {
         it("is the drain timeout, the backstop's two margins and every other call at its own bound", () => {
             assert.equal(removalTimeBoundSeconds({ drainTimeoutSeconds: 300 }), 300 + 2 * DRAIN_BACKSTOP_SECONDS + 5 * KUBECTL_CALL_BOUND_SECONDS);
-            assert.equal(removalTimeBoundSeconds({ drainTimeoutSeconds: 300, controlPlane: true }), 300 + 2 * DRAIN_BACKSTOP_SECONDS + 10 * KUBECTL_CALL_BOUND_SECONDS);
+            assert.equal(
+                removalTimeBoundSeconds({ drainTimeoutSeconds: 300, controlPlane: true }),
+                300 + 2 * DRAIN_BACKSTOP_SECONDS + 10 * KUBECTL_CALL_BOUND_SECONDS,
+            );
             assert.match(renderRemoveNodeScript({ nodeName: WORKER, drainTimeoutSeconds: 300 }), /Ends within 420 s once the API server answers/);
         });
     });

@@ -19,7 +19,9 @@ describe("node scripts: roll-start of the only control plane", () => {
             sandbox.write(ETCD_BACKUP_COMMAND, backupStub(0), 0o755);
             const run = sandbox.run(lone);
             assert.equal(run.status, 0, run.stderr);
-            const [lease, backup, drain] = [/ create -f -$/, /^boutique-etcd-backup pre-change$/, / drain boutique-cp-0 /].map((pattern) => callIndex(run.calls, pattern));
+            const [lease, backup, drain] = [/ create -f -$/, /^boutique-etcd-backup pre-change$/, / drain boutique-cp-0 /].map((pattern) =>
+                callIndex(run.calls, pattern),
+            );
             assert.ok(lease >= 0 && lease < backup && backup < drain, run.calls.join("\n"));
         });
     });

@@ -1,7 +1,11 @@
 import { strict as assert } from "assert";
 import type { KubernetesRelease } from "../../../config/kubernetes-release";
 import { renderPrepareNodeScript } from "../../../components/cluster/rendered/node-scripts";
-import { renderUpgradeControlPlaneScript, renderUpgradeFirstControlPlaneScript, renderUpgradeWorkerScript } from "../../../components/cluster/rendered/node-scripts-upgrade";
+import {
+    renderUpgradeControlPlaneScript,
+    renderUpgradeFirstControlPlaneScript,
+    renderUpgradeWorkerScript,
+} from "../../../components/cluster/rendered/node-scripts-upgrade";
 import { UPGRADE_PATHS } from "../../../components/cluster/rendered/node-scripts-upgrade-shell";
 import { callIndex } from "../../support/scripts-sandbox";
 import { assertOrder, assertUpgraded, callsOf, changesIn, controlPlaneSetup, installs, release, workerSetup as worker } from "../../support/upgrade-calls";
@@ -19,9 +23,21 @@ describe("node scripts: in-place Kubernetes upgrades of other nodes", () => {
                 const run = node.run(otherControlPlane(release(33, 0)));
                 assert.equal(run.status, 0, run.stderr);
                 const calls = callsOf(run.calls);
-                assert.deepEqual(calls.filter((call) => call.startsWith("kubeadm")), ["kubeadm upgrade node"]);
+                assert.deepEqual(
+                    calls.filter((call) => call.startsWith("kubeadm")),
+                    ["kubeadm upgrade node"],
+                );
                 assert.equal(callIndex(calls, /boutique-etcd-backup/), -1);
-                assertOrder(calls, /^curl .*v1\.33\/deb\/Release\.key$/, /^apt-get install kubeadm=1\.33\.0-\*$/, /^kubeadm upgrade node$/, /^kubectl drain boutique-cp-1 /, /^apt-get install kubelet=1\.33\.0-\* kubectl=1\.33\.0-\*$/, /^systemctl restart kubelet$/, /^kubectl uncordon boutique-cp-1$/);
+                assertOrder(
+                    calls,
+                    /^curl .*v1\.33\/deb\/Release\.key$/,
+                    /^apt-get install kubeadm=1\.33\.0-\*$/,
+                    /^kubeadm upgrade node$/,
+                    /^kubectl drain boutique-cp-1 /,
+                    /^apt-get install kubelet=1\.33\.0-\* kubectl=1\.33\.0-\*$/,
+                    /^systemctl restart kubelet$/,
+                    /^kubectl uncordon boutique-cp-1$/,
+                );
                 assertUpgraded(node, "v1.33.0");
                 const again = node.run(otherControlPlane(release(33, 0)));
                 assert.equal(again.status, 0, again.stderr);
@@ -33,7 +49,10 @@ describe("node scripts: in-place Kubernetes upgrades of other nodes", () => {
             withFakeNode(other({ cluster: "v1.32.4" }), (node) => {
                 const run = node.run(otherControlPlane(release(33, 0)));
                 assert.equal(run.status, 1);
-                assert.match(run.stderr, /node boutique-cp-1: the cluster runs v1\.32\.4, not v1\.33\.0: upgrade the first control plane first; nothing changed/);
+                assert.match(
+                    run.stderr,
+                    /node boutique-cp-1: the cluster runs v1\.32\.4, not v1\.33\.0: upgrade the first control plane first; nothing changed/,
+                );
                 assert.deepEqual(changesIn(run.calls), []);
             });
         });
@@ -45,7 +64,10 @@ describe("node scripts: in-place Kubernetes upgrades of other nodes", () => {
                 node.clearFailures();
                 const resumed = node.run(otherControlPlane(release(33, 0)));
                 assert.equal(resumed.status, 0, resumed.stderr);
-                assert.deepEqual(changesIn(resumed.calls).filter((call) => call.startsWith("kubeadm")), ["kubeadm upgrade node"]);
+                assert.deepEqual(
+                    changesIn(resumed.calls).filter((call) => call.startsWith("kubeadm")),
+                    ["kubeadm upgrade node"],
+                );
                 assert.equal(node.state("kubelet-config"), "v1.33.0");
                 assertUpgraded(node, "v1.33.0");
             });
@@ -123,16 +145,35 @@ describe("node scripts: in-place Kubernetes upgrades of other nodes", () => {
         });
 
         it("runs exactly /usr/local/sbin/boutique-etcd-backup pre-upgrade on the first control plane only", () => {
-            assert.match(renderUpgradeFirstControlPlaneScript({ nodeName: "boutique-cp-0", to: release(32, 5), drainTimeoutSeconds: 120 }), /readonly ETCD_BACKUP="\$ROOT\/usr\/local\/sbin\/boutique-etcd-backup"\n[\s\S]*run_logged "\$ETCD_BACKUP" pre-upgrade/);
+            assert.match(
+                renderUpgradeFirstControlPlaneScript({ nodeName: "boutique-cp-0", to: release(32, 5), drainTimeoutSeconds: 120 }),
+                /readonly ETCD_BACKUP="\$ROOT\/usr\/local\/sbin\/boutique-etcd-backup"\n[\s\S]*run_logged "\$ETCD_BACKUP" pre-upgrade/,
+            );
             assert.doesNotMatch(otherControlPlane(release(32, 5)), /etcd-backup/);
             assert.doesNotMatch(renderUpgradeWorkerScript({ to: release(32, 5) }), /etcd-backup/);
         });
 
         const invalid: [string, () => unknown, RegExp][] = [
-            ["a node name with a quote", () => renderUpgradeFirstControlPlaneScript({ nodeName: "cp'0", to: release(32, 5), drainTimeoutSeconds: 60 }), /nodeName "cp'0" must be a DNS label/],
-            ["a zero drain timeout", () => renderUpgradeControlPlaneScript({ nodeName: OTHER, to: release(32, 5), drainTimeoutSeconds: 0 }), /drainTimeoutSeconds must be a positive whole number of seconds, got 0/],
-            ["a minor older than 1.31", () => renderUpgradeWorkerScript({ to: release(30, 1) }), /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/],
-            ["a fractional patch", () => renderUpgradeWorkerScript({ to: release(32, 1.5) }), /kubernetesVersion\.patch must be a whole number, 0 or more, got 1\.5/],
+            [
+                "a node name with a quote",
+                () => renderUpgradeFirstControlPlaneScript({ nodeName: "cp'0", to: release(32, 5), drainTimeoutSeconds: 60 }),
+                /nodeName "cp'0" must be a DNS label/,
+            ],
+            [
+                "a zero drain timeout",
+                () => renderUpgradeControlPlaneScript({ nodeName: OTHER, to: release(32, 5), drainTimeoutSeconds: 0 }),
+                /drainTimeoutSeconds must be a positive whole number of seconds, got 0/,
+            ],
+            [
+                "a minor older than 1.31",
+                () => renderUpgradeWorkerScript({ to: release(30, 1) }),
+                /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/,
+            ],
+            [
+                "a fractional patch",
+                () => renderUpgradeWorkerScript({ to: release(32, 1.5) }),
+                /kubernetesVersion\.patch must be a whole number, 0 or more, got 1\.5/,
+            ],
         ];
         for (const [what, render, message] of invalid) {
             it(`rejects ${what}`, () => assert.throws(render, message));

@@ -4,7 +4,17 @@ import type { KubernetesRelease } from "../../../config/kubernetes-release";
 import { renderUpgradeFirstControlPlaneScript } from "../../../components/cluster/rendered/node-scripts-upgrade";
 import { UPGRADE_PATHS } from "../../../components/cluster/rendered/node-scripts-upgrade-shell";
 import { callIndex, TOKEN } from "../../support/scripts-sandbox";
-import { assertOrder, assertUpgraded, callAt, callsOf, changesIn, controlPlaneSetup as controlPlane, installs, release, sourceLine } from "../../support/upgrade-calls";
+import {
+    assertOrder,
+    assertUpgraded,
+    callAt,
+    callsOf,
+    changesIn,
+    controlPlaneSetup as controlPlane,
+    installs,
+    release,
+    sourceLine,
+} from "../../support/upgrade-calls";
 import { withFakeNode } from "../../support/upgrade-fakes";
 
 const firstControlPlane = (to: KubernetesRelease) => renderUpgradeFirstControlPlaneScript({ nodeName: "boutique-cp-0", to, drainTimeoutSeconds: 120 });
@@ -18,11 +28,28 @@ describe("node scripts: in-place Kubernetes upgrade of the first control plane",
                 const calls = callsOf(run.calls);
                 const snapshot = callAt(calls, /^boutique-etcd-backup pre-upgrade$/);
                 assert.ok(snapshot < callAt(calls, /^(apt-get|apt-mark|kubeadm|curl|gpg|systemctl)|^kubectl (cordon|drain)/), calls.join("\n"));
-                assert.deepEqual(calls.filter((call) => call.startsWith("kubeadm")), ["kubeadm upgrade plan v1.32.5", "kubeadm upgrade apply v1.32.5 --yes"]);
+                assert.deepEqual(
+                    calls.filter((call) => call.startsWith("kubeadm")),
+                    ["kubeadm upgrade plan v1.32.5", "kubeadm upgrade apply v1.32.5 --yes"],
+                );
                 assert.deepEqual(installs(calls), [["kubeadm=1.32.5-*"], ["kubelet=1.32.5-*", "kubectl=1.32.5-*"]]);
                 assertOrder(calls, /^apt-mark unhold kubeadm$/, /^apt-get install kubeadm=/, /^apt-mark hold kubeadm$/, /^kubeadm upgrade apply /);
-                assertOrder(calls, /^kubectl cordon boutique-cp-0$/, /^kubectl drain boutique-cp-0 /, /^apt-mark unhold kubelet kubectl$/, /^apt-get install kubelet=/);
-                assertOrder(calls, /^apt-get install kubelet=/, /^systemctl daemon-reload$/, /^systemctl restart kubelet$/, /get node boutique-cp-0 -o jsonpath/, /get pod kube-apiserver-boutique-cp-0 /, /^kubectl uncordon boutique-cp-0$/);
+                assertOrder(
+                    calls,
+                    /^kubectl cordon boutique-cp-0$/,
+                    /^kubectl drain boutique-cp-0 /,
+                    /^apt-mark unhold kubelet kubectl$/,
+                    /^apt-get install kubelet=/,
+                );
+                assertOrder(
+                    calls,
+                    /^apt-get install kubelet=/,
+                    /^systemctl daemon-reload$/,
+                    /^systemctl restart kubelet$/,
+                    /get node boutique-cp-0 -o jsonpath/,
+                    /get pod kube-apiserver-boutique-cp-0 /,
+                    /^kubectl uncordon boutique-cp-0$/,
+                );
                 assert.equal(changesIn(calls).at(-1), "kubectl uncordon boutique-cp-0");
                 assert.equal(callIndex(calls, /^curl/), -1, "a patch keeps the apt source and its key");
                 assert.equal(node.sandbox.read(UPGRADE_PATHS.aptSource), sourceLine(32));
@@ -35,7 +62,14 @@ describe("node scripts: in-place Kubernetes upgrade of the first control plane",
             withFakeNode(controlPlane(), (node) => {
                 const run = node.run(firstControlPlane(release(33, 0)));
                 assert.equal(run.status, 0, run.stderr);
-                assertOrder(run.calls, /^boutique-etcd-backup/, /^curl .* https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.33\/deb\/Release\.key$/, /^gpg --batch --yes --dearmor /, /^apt-get update$/, /^apt-get install kubeadm=1\.33\.0-\*$/);
+                assertOrder(
+                    run.calls,
+                    /^boutique-etcd-backup/,
+                    /^curl .* https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.33\/deb\/Release\.key$/,
+                    /^gpg --batch --yes --dearmor /,
+                    /^apt-get update$/,
+                    /^apt-get install kubeadm=1\.33\.0-\*$/,
+                );
                 assert.equal(node.sandbox.read(UPGRADE_PATHS.aptSource), sourceLine(33));
                 assert.equal(node.sandbox.read(UPGRADE_PATHS.aptKeyring), "key of https://pkgs.k8s.io/core:/stable:/v1.33/deb/Release.key\n");
                 assert.deepEqual(installs(run.calls), [["kubeadm=1.33.0-*"], ["kubelet=1.33.0-*", "kubectl=1.33.0-*"]]);
@@ -61,7 +95,10 @@ describe("node scripts: in-place Kubernetes upgrade of the first control plane",
                 assert.equal(resumed.status, 0, resumed.stderr);
                 assert.equal(callIndex(callsOf(resumed.calls), /boutique-etcd-backup/), -1);
                 assert.deepEqual(installs(resumed.calls), [["kubelet=1.32.5-*", "kubectl=1.32.5-*"]], "kubeadm is not installed twice");
-                assert.deepEqual(changesIn(resumed.calls).filter((call) => call.startsWith("kubeadm")), ["kubeadm upgrade plan v1.32.5", "kubeadm upgrade apply v1.32.5 --yes"]);
+                assert.deepEqual(
+                    changesIn(resumed.calls).filter((call) => call.startsWith("kubeadm")),
+                    ["kubeadm upgrade plan v1.32.5", "kubeadm upgrade apply v1.32.5 --yes"],
+                );
                 assert.equal(node.state("applied"), "v1.32.5");
                 assert.equal(node.state("snapshots"), "pre-upgrade");
                 assertUpgraded(node, "v1.32.5");
@@ -105,8 +142,14 @@ describe("node scripts: in-place Kubernetes upgrade of the first control plane",
         });
 
         const refusals: [to: KubernetesRelease, message: RegExp][] = [
-            [release(34, 0), /refusing to upgrade the cluster \(at v1\.32\.4\) to v1\.34\.0: v1\.34\.0 skips 1\.33: kubeadm upgrades one minor at a time; upgrade to 1\.33\.x first/],
-            [release(32, 3), /refusing to upgrade the cluster \(at v1\.32\.4\) to v1\.32\.3: v1\.32\.3 is older than v1\.32\.4: kubeadm cannot downgrade; keep v1\.32\.4, or upgrade to a later 1\.32 patch or to 1\.33\.x/],
+            [
+                release(34, 0),
+                /refusing to upgrade the cluster \(at v1\.32\.4\) to v1\.34\.0: v1\.34\.0 skips 1\.33: kubeadm upgrades one minor at a time; upgrade to 1\.33\.x first/,
+            ],
+            [
+                release(32, 3),
+                /refusing to upgrade the cluster \(at v1\.32\.4\) to v1\.32\.3: v1\.32\.3 is older than v1\.32\.4: kubeadm cannot downgrade; keep v1\.32\.4, or upgrade to a later 1\.32 patch or to 1\.33\.x/,
+            ],
             [release(31, 9), /refusing to upgrade the cluster \(at v1\.32\.4\) to v1\.31\.9: v1\.31\.9 is older than v1\.32\.4/],
         ];
         for (const [to, message] of refusals) {

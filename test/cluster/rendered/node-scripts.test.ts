@@ -32,7 +32,11 @@ describe("node scripts", () => {
         const cases: [string, () => unknown, RegExp][] = [
             ["an upper-case node name", removal("Worker-1", 300), /nodeName "Worker-1" must be a DNS label/],
             ["a node name with _", () => renderJoinNodeScript({ nodeName: "worker_1" }), /nodeName "worker_1" must be a DNS label/],
-            ["a node name with a quote", () => renderBringUpControlPlaneScript({ nodeName: "cp'1", nodeAddress: "10.0.0.1", apiServerEndpoint: "10.0.0.2:6443", mayInitialize: false }), /nodeName "cp'1" must be a DNS label/],
+            [
+                "a node name with a quote",
+                () => renderBringUpControlPlaneScript({ nodeName: "cp'1", nodeAddress: "10.0.0.1", apiServerEndpoint: "10.0.0.2:6443", mayInitialize: false }),
+                /nodeName "cp'1" must be a DNS label/,
+            ],
             ["an empty node name", removal("", 300), /nodeName "" must be a DNS label/],
             ["a node name of 64 characters", removal("a".repeat(64), 300), /nodeName "a{64}" must be a DNS label/],
             ["a node name ending in -", removal("worker-", 300), /nodeName "worker-" must be a DNS label/],
@@ -40,8 +44,16 @@ describe("node scripts", () => {
             ["a negative drain timeout", removal("cp-1", -5), /drainTimeoutSeconds .* got -5/],
             ["a fractional drain timeout", removal("worker-1", 1.5), /drainTimeoutSeconds .* got 1\.5/],
             ["a NaN drain timeout", removal("worker-1", NaN), /drainTimeoutSeconds .* got NaN/],
-            ["a minor older than 1.31", () => renderPrepareNodeScript({ kubernetesVersion: { minor: 30, patch: 2 } }), /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/],
-            ["a negative patch", () => renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: -1 } }), /kubernetesVersion\.patch must be a whole number, 0 or more, got -1/],
+            [
+                "a minor older than 1.31",
+                () => renderPrepareNodeScript({ kubernetesVersion: { minor: 30, patch: 2 } }),
+                /kubernetesVersion\.minor must be a whole number, 31 or more, got 30/,
+            ],
+            [
+                "a negative patch",
+                () => renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: -1 } }),
+                /kubernetesVersion\.patch must be a whole number, 0 or more, got -1/,
+            ],
         ];
         for (const [what, render, message] of cases) {
             it(`rejects ${what}, naming the value`, () => assert.throws(render, message));
@@ -52,7 +64,10 @@ describe("node scripts", () => {
         const pinned = renderPrepareNodeScript({ kubernetesVersion: { minor: 32, patch: 4 } });
 
         it("installs exactly 1.32.4-* of all three packages, holds them and checks what dpkg installed", () => {
-            assert.match(pinned, /apt_get install --no-install-recommends --allow-change-held-packages 'kubelet=1\.32\.4-\*' 'kubeadm=1\.32\.4-\*' 'kubectl=1\.32\.4-\*'\n/);
+            assert.match(
+                pinned,
+                /apt_get install --no-install-recommends --allow-change-held-packages 'kubelet=1\.32\.4-\*' 'kubeadm=1\.32\.4-\*' 'kubectl=1\.32\.4-\*'\n/,
+            );
             assert.match(pinned, /readonly K8S_PACKAGES=\(kubelet kubeadm kubectl\)/);
             assert.match(pinned, /apt-mark hold "\$\{K8S_PACKAGES\[@\]\}"/);
             assert.match(pinned, /readonly K8S_TAG='v1\.32\.4'/);
@@ -130,7 +145,12 @@ describe("node scripts", () => {
                     { path: CONTROL_PLANE_BRING_UP_PATHS.bringUpKubeconfig, mode: "0600", content: "kind: Config\n" },
                     { path: JOIN_PATHS.joinConfig, mode: "0644", content: "token: BOUTIQUE_BOOTSTRAP_TOKEN\n" },
                 ]);
-                const script = renderBringUpControlPlaneScript({ nodeName: "boutique-cp-0", nodeAddress: "10.10.0.8", apiServerEndpoint: "10.10.0.2:6443", mayInitialize: true });
+                const script = renderBringUpControlPlaneScript({
+                    nodeName: "boutique-cp-0",
+                    nodeAddress: "10.10.0.8",
+                    apiServerEndpoint: "10.10.0.2:6443",
+                    mayInitialize: true,
+                });
                 const run = sandbox.run(asRootCommand(script), { shell: "sh", asCommandString: true, stdin: bundle });
                 assert.equal(run.status, 0, run.stderr);
                 assert.equal(sandbox.read(CONTROL_PLANE_BRING_UP_PATHS.initConfig), "kind: InitConfiguration\n");
@@ -142,7 +162,7 @@ describe("node scripts", () => {
     describe("shellcheck", () => {
         it("rejects a deliberately bad snippet (the harness can fail)", function () {
             requireTool(this, "shellcheck", "apt-get install shellcheck");
-            const check = shellcheck('#!/usr/bin/env bash\nfiles=$(ls *.txt)\nfor f in $files; do rm $f; done\nif [ $1 == x ]; then echo; fi\n');
+            const check = shellcheck("#!/usr/bin/env bash\nfiles=$(ls *.txt)\nfor f in $files; do rm $f; done\nif [ $1 == x ]; then echo; fi\n");
             assert.equal(check.passed, false);
             assert.match(check.report, /SC2086/);
         });
