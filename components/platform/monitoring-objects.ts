@@ -1,4 +1,4 @@
-import { DashboardDatasources } from "./dashboards";
+import { DashboardDatasources } from "./dashboard-panels";
 import { HelmValues } from "../shared/helm-charts";
 import { KubernetesObject } from "../shared/kubernetes-object";
 

@@ -4,14 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import {
-    businessEventsDashboard,
-    Dashboard,
-    DashboardDatasources,
-    flaggerCanaryDashboard,
-    lokiLogsDashboard,
-    platformDashboards,
-} from "../../components/platform/dashboards";
+import { businessEventsDashboard, flaggerCanaryDashboard, lokiLogsDashboard, platformDashboards } from "../../components/platform/dashboards";
+import { Dashboard } from "../../components/platform/dashboard-panels";
+import { DashboardDatasources } from "../../components/platform/dashboard-panels";
 import { requireTool } from "../support/tools";
 
 // Distinct from the production uids, so a hard-coded uid would show.
