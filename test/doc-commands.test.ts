@@ -34,11 +34,7 @@ const REPO_FILES = execFileSync("git", ["ls-files", "--cached", "--others", "--e
 const TOP_LEVEL = new Set([...REPO_FILES.map((file) => file.split("/")[0]), "out"]);
 
 function globRegExp(pattern: string): RegExp {
-    const escaped = pattern
-        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-        .replace(/\*\*/g, "\u0000")
-        .replace(/\*/g, "[^/]*")
-        .replace(/\u0000/g, ".*");
+    const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*\*|\*/g, (stars) => (stars === "**" ? ".*" : "[^/]*"));
     return new RegExp(`^${escaped}$`);
 }
 
@@ -125,7 +121,7 @@ function withField(json: unknown, field: string, value: unknown): unknown {
     return root;
 }
 
-type ProblemOf = (ref: Reference) => string | undefined | "skip";
+type ProblemOf = (ref: Reference) => string | undefined;
 
 /** Why a reference does not hold, undefined when it does, "skip" when a rule leaves it out. */
 function checkerFor(render: Evaluation, bootstrap: Evaluation): ProblemOf {
@@ -145,7 +141,7 @@ function checkerFor(render: Evaluation, bootstrap: Evaluation): ProblemOf {
     const nodeText = Object.values(render.artifacts).map(withVariablesExpanded).join("\n");
     const urns = urnsOf(render, "dev", PROJECT);
 
-    return (ref: Reference): string | undefined | "skip" => {
+    return (ref: Reference): string | undefined => {
         if ((isPlaceholder(ref.name) || isPlaceholder(ref.field ?? "")) && ref.category !== "target" && ref.category !== "file") return "skip";
         switch (ref.category) {
             case "output": {

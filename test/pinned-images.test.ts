@@ -15,7 +15,7 @@ export function containerImages(object: unknown): string[] {
     const images: string[] = [];
     const pending: unknown[] = [object];
     for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
-        if (Array.isArray(node)) pending.push(...node);
+        if (Array.isArray(node)) pending.push(...(node as unknown[]));
         else if (typeof node === "object" && node !== null) {
             for (const [key, value] of Object.entries(node)) {
                 if (["containers", "initContainers", "ephemeralContainers"].includes(key) && Array.isArray(value)) {

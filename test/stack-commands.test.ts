@@ -5,6 +5,7 @@ import { Evaluation } from "../render/evaluation";
 import { PROJECT_ROOT } from "./fixtures";
 import { byName, evaluateBootstrap, evaluateDev, ofType } from "./support/program";
 import { renderedSuite } from "./support/platform-render";
+import { textOf } from "./support/text";
 
 /**
  * Issue 15: the commands README and docs/ give must fit every stack, so the stack outputs them from what it
@@ -41,7 +42,7 @@ describe("stack outputs: commands that fit every stack (issue 15)", function () 
         const nodeIp = cp0.networkInterfaces[0].networkIp;
         assert.equal(
             outputs(dev).sshCommand,
-            `ssh -i <key file> -o ProxyCommand="ssh -i <key file> -W %h:%p ${sshUser}@${haproxyPublicIp}" ${sshUser}@${nodeIp}`,
+            `ssh -i <key file> -o ProxyCommand="ssh -i <key file> -W %h:%p ${textOf(sshUser)}@${textOf(haproxyPublicIp)}" ${textOf(sshUser)}@${nodeIp}`,
         );
         assert.equal(nodeIp, "10.10.0.8");
         // The hops the firewall admits: the admins to HAProxy on 22, HAProxy (the bastion) to the nodes on 22.
@@ -79,9 +80,9 @@ describe("stack outputs: commands that fit every stack (issue 15)", function () 
                 const found = platform.objects.find(
                     ({ object }) => object.kind === "Service" && object.metadata?.name === service && object.metadata?.namespace === namespace,
                 );
-                assert.ok(found, `${command}: no Service ${namespace}/${service} in the render`);
+                assert.ok(found, `${textOf(command)}: no Service ${namespace}/${service} in the render`);
                 const ports = (found.object as unknown as { spec: { ports: { port: number }[] } }).spec.ports.map((p) => String(p.port));
-                assert.ok(ports.includes(port), `${command}: ${namespace}/${service} serves ${ports.join(", ")}`);
+                assert.ok(ports.includes(port), `${textOf(command)}: ${namespace}/${service} serves ${ports.join(", ")}`);
             }
         });
     });

@@ -86,7 +86,7 @@ class FakeGoogle {
 /** The script with exactly `env` (and PATH): no CI variables unless a test sets them. */
 function run(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        execFile(SCRIPT, args, { env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+        execFile(SCRIPT, args, { env: { PATH: process.env.PATH, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
             resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
     });

@@ -25,7 +25,7 @@ function runJob(args: string[], env: Record<string, string | undefined>, autosca
         PULUMI_BACKEND_URL: "gs://boutique-dev-000000-pulumi-state",
         PULUMI_SECRETS_PROVIDER: "gcpkms://projects/boutique-dev-000000/locations/europe-west1/keyRings/boutique-pulumi/cryptoKeys/stack-secrets",
     };
-    const run = spawnSync(path.join(CI, "pulumi-job"), args, { env: { ...base, ...env } as NodeJS.ProcessEnv, encoding: "utf8" });
+    const run = spawnSync(path.join(CI, "pulumi-job"), args, { env: { ...base, ...env }, encoding: "utf8" });
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trimEnd().split("\n") : [];
     fs.rmSync(bin, { recursive: true, force: true });
     return { status: run.status, stderr: run.stderr, calls };

@@ -45,7 +45,12 @@ function waitsFor(evaluation: Evaluation, from: string, target: string): boolean
     while (queue.length > 0) {
         const next = queue.shift() as string;
         if (next === target) return true;
-        for (const dependency of byName.get(next)?.dependsOn ?? []) if (!seen.has(dependency)) (seen.add(dependency), queue.push(dependency));
+        for (const dependency of byName.get(next)?.dependsOn ?? []) {
+            if (!seen.has(dependency)) {
+                seen.add(dependency);
+                queue.push(dependency);
+            }
+        }
     }
     return false;
 }

@@ -23,7 +23,7 @@ function decodeBundle(stdin: string): Map<string, { mode: string; content: strin
     );
 }
 
-const inputs = (resource: RenderedResource) => resource.inputs as Record<string, unknown>;
+const inputs = (resource: RenderedResource) => resource.inputs;
 
 describe("etcd backups in the program (Pulumi mocks)", function () {
     let dev: Evaluation;

@@ -19,6 +19,11 @@ const accepted = results.filter(({ outcome }) => outcome.kind === "accepted").ma
 /** Artifacts a shell or HAProxy parses: a hostile value must never reach them. */
 const PARSED_TEXT = /(\.sh|\.cfg|\.service|\.timer)$/;
 
+/** Overrides taken together, as Object.assign would merge them (a later one's key wins). */
+function merged(overrides: readonly Readonly<Record<string, string>>[]): Record<string, string> {
+    return overrides.reduce<Record<string, string>>((all, one) => ({ ...all, ...one }), {});
+}
+
 function evaluate(config: Record<string, string>) {
     return evaluateProgram({
         projectRoot: PROJECT_ROOT,
@@ -84,7 +89,7 @@ describe("the bad-input campaign against the stack config", () => {
             for (const attempt of pending) {
                 if (batch.some((taken) => taken.key === attempt.key)) continue;
                 try {
-                    parseStackConfig(attemptConfig({ overrides: Object.assign({}, ...batch.map((taken) => taken.overrides), attempt.overrides) }));
+                    parseStackConfig(attemptConfig({ overrides: merged([...batch.map((taken) => taken.overrides), attempt.overrides]) }));
                     batch.push(attempt);
                 } catch {
                     // conflicts with the batch: the next one takes it
@@ -92,7 +97,7 @@ describe("the bad-input campaign against the stack config", () => {
             }
             pending = pending.filter((attempt) => !batch.includes(attempt));
             const label = batch.map((attempt) => `${attempt.key}=${JSON.stringify(attempt.payload).slice(0, 40)}`).join(", ");
-            const config = attemptConfig({ overrides: Object.assign({}, ...batch.map((attempt) => attempt.overrides)) });
+            const config = attemptConfig({ overrides: merged(batch.map((attempt) => attempt.overrides)) });
             const evaluation = await evaluate(config).catch((error: unknown) => assert.fail(`${label}: the program failed: ${String(error).slice(0, 300)}`));
             evaluations++;
             assert.ok(evaluation.resources.length > 100, label);

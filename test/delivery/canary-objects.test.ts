@@ -101,7 +101,8 @@ describe("the frontend's Canary and Flagger objects (pure)", () => {
         });
         it("the webhook Secret's key is the AlertProvider field it stands in for (the URL inline validates; another key would not)", () => {
             const provider = alertProviderObject({ name: "chat", namespace: "boutique", type: "slack", channel: "#releases", secretName: "flagger-alerts" });
-            const { secretRef: _secretRef, ...spec } = provider.spec as Record<string, unknown>;
+            const spec = { ...(provider.spec as Record<string, unknown>) };
+            delete spec.secretRef;
             validateFlaggerObject(schemas!, { ...provider, spec: { ...spec, ...alertWebhookSecretData("https://hooks.example.com/x") } });
             assert.throws(() => validateFlaggerObject(schemas!, { ...provider, spec: { ...spec, url: "https://hooks.example.com/x" } }));
         });

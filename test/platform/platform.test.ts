@@ -169,10 +169,19 @@ describe("the platform layer (dev stack, mock runtime)", function () {
             const queue = [name];
             while (queue.length > 0) {
                 const next = byName(evaluation, queue.shift() as string);
-                for (const d of next.dependsOn) if (!seen.has(d)) (seen.add(d), queue.push(d));
+                for (const d of next.dependsOn) {
+                    if (!seen.has(d)) {
+                        seen.add(d);
+                        queue.push(d);
+                    }
+                }
                 // A component's children are installed with it: waiting for it waits for them.
-                for (const child of evaluation.resources.filter((r) => r.parent === next.name))
-                    if (!seen.has(child.name)) (seen.add(child.name), queue.push(child.name));
+                for (const child of evaluation.resources.filter((r) => r.parent === next.name)) {
+                    if (!seen.has(child.name)) {
+                        seen.add(child.name);
+                        queue.push(child.name);
+                    }
+                }
             }
             return seen.has(dependency);
         };

@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ResourceValidationArgs, unknownCheckingProxy } from "@pulumi/policy";
+import * as pulumiPolicy from "@pulumi/policy";
+import { ResourceValidationArgs } from "@pulumi/policy";
 import { NETWORK_TAGS } from "../../components/cluster/firewall-rules";
 import { toPolicy } from "../../policy/policies";
 import { at, Props, recordsIn, stringsIn } from "../../policy/props";
@@ -12,7 +13,8 @@ import { BAD_RESOURCES, ResourceRecord } from "../support/policy-bad-resources";
 import { evaluateBootstrap, evaluateDev } from "../support/program";
 
 // The policy server hands validateResource the inputs behind this proxy (it throws on values a preview does not know yet).
-const asEngineProps: <T extends object>(props: T) => T = unknownCheckingProxy;
+// @pulumi/policy exports it at run time; its published types leave it out (proxy.d.ts is empty).
+const asEngineProps = (pulumiPolicy as unknown as { unknownCheckingProxy: <T extends object>(props: T) => T }).unknownCheckingProxy;
 
 const POLICIES = RULES.map(toPolicy);
 

@@ -28,7 +28,7 @@ describe("render: Kubernetes artifacts from the recorded inputs", () => {
         const files = kubernetesArtifacts([resource("kubernetes:yaml/v2:ConfigGroup", "monitoring-objects", { objs: [namespace, RULE] })]);
         assert.deepEqual(Object.keys(files).sort(), ["manifests/monitoring-objects.yaml", "rules/alerts.yaml"]);
         assert.deepEqual(
-            parseAllDocuments(files["manifests/monitoring-objects.yaml"]).map((doc) => doc.toJS()),
+            parseAllDocuments(files["manifests/monitoring-objects.yaml"]).map((doc) => doc.toJS() as unknown),
             [namespace, RULE],
         );
         assert.deepEqual(parse(files["rules/alerts.yaml"]), { groups: RULE.spec.groups });

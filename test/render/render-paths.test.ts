@@ -94,6 +94,7 @@ describe("npm run render stays inside --out (issue 14)", function () {
             it(`refuses ${kind} --stack ${JSON.stringify(stack.slice(0, 24))}${stack.length > 24 ? `... (${stack.length} chars)` : ""}`, () => {
                 assertUsageRefusal(results[index], /--stack/);
                 assert.ok(!results[index].stderr.includes(stack.slice(0, 65)) || stack.length <= 64, "echoes at most 64 characters");
+                // eslint-disable-next-line no-control-regex -- the check is that no raw ESC (terminal escape) reaches stderr
                 assert.doesNotMatch(results[index].stderr, /[\u001b\u202e]/, "no raw control or bidi characters");
                 assert.ok(!fs.existsSync(out), "nothing is created under --out");
             });

@@ -128,6 +128,7 @@ describe("npm run scale refuses bad input (issue 14)", function () {
             const { status, stdout, stderr } = results[index];
             const context = `exit ${status}\n${stdout}\n${stderr.slice(0, 2000)}`;
             assert.doesNotMatch(stderr, STACK_FRAME, `no stack trace\n${context}`);
+            // eslint-disable-next-line no-control-regex -- the check is that no raw ESC (terminal escape) reaches the output
             assert.doesNotMatch(stdout + stderr, /[\u001b\u202e]/, "no raw control or bidi characters");
             for (const value of item.args.map((arg) => arg.slice(arg.indexOf("=") + 1)).filter((value) => value.length > 64)) {
                 assert.ok(!(stdout + stderr).includes(value.slice(0, 65)), "echoes at most 64 characters of a value");

@@ -182,7 +182,7 @@ describe("the scaler against the autoscaler's own proto (../shared/conformance)"
             const ours = cloudProviderClient(lab.address, PROTO_FILE);
             try {
                 const response = await call(ours, "NodeGroupTemplateNodeInfo", { id: "workers" });
-                assert.ok(Buffer.isBuffer(response.nodeInfo) && (response.nodeInfo as Buffer).equals(response.nodeBytes as Buffer));
+                assert.ok(Buffer.isBuffer(response.nodeInfo) && response.nodeInfo.equals(response.nodeBytes as Buffer));
                 const nanos = (minutes: number) => ({ duration: String(minutes * 60 * 1e9) });
                 const defaults = {
                     scaleDownUtilizationThreshold: 0.5,

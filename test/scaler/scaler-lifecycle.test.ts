@@ -136,7 +136,7 @@ describe("the scaler's lifecycle (the process)", function () {
                     "content-type": "application/grpc",
                     te: "trailers",
                 });
-                stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
+                stream.on("trailers", (trailers: http2.IncomingHttpHeaders) => resolve(String(trailers["grpc-status"])));
                 stream.on("error", reject);
                 stream.resume();
                 stream.end(Buffer.alloc(5)); // an empty message: no compression flag, length 0

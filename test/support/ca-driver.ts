@@ -66,7 +66,7 @@ export async function runModel(initial: Readonly<Record<string, string>>, random
     let joined = 0;
     const budget = async () => {
         calls++;
-        const { nodeGroupAutoscalingOptions } = await scaler.handlers.NodeGroupGetOptions({
+        const { nodeGroupAutoscalingOptions } = scaler.handlers.NodeGroupGetOptions({
             id: WORKERS,
             defaults: { MaxNodeProvisionTime: { duration: String(15 * 60 * 1e9) } },
         });

@@ -1,3 +1,4 @@
+import { status } from "@grpc/grpc-js";
 import pino from "pino";
 import { liveWorkerSlots } from "../../config/worker-slots";
 import { CloudProviderService } from "../../scaler/cloud-provider";
@@ -121,7 +122,7 @@ export async function settle(): Promise<void> {
 }
 
 /** The outcome of an RPC: its answer, or the refusal's gRPC status. */
-export async function attempt<T>(run: () => T | Promise<T>): Promise<{ ok: true; value: T } | { ok: false; code: number; message: string }> {
+export async function attempt<T>(run: () => T | Promise<T>): Promise<{ ok: true; value: T } | { ok: false; code: status; message: string }> {
     try {
         return { ok: true, value: await run() };
     } catch (error) {

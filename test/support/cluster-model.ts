@@ -3,6 +3,7 @@ import { listAt as list, mappingAt as at, KubernetesObject } from "../../compone
 import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluation";
 import { PlacedObject } from "./platform-render";
+import { textOf } from "./text";
 
 /**
  * The running cluster, as far as the rendered objects decide it: the pods each workload makes
@@ -129,7 +130,7 @@ function podOf(owner: string, namespace: string, template: unknown): Pod {
         .flatMap((container) =>
             list(container, "ports")
                 .filter(isRecord)
-                .map((port) => ({ container: String(container.name), ...(port.name ? { name: String(port.name) } : {}), port: Number(port.containerPort) })),
+                .map((port) => ({ container: String(container.name), ...(port.name ? { name: textOf(port.name) } : {}), port: Number(port.containerPort) })),
         );
     return {
         owner,
@@ -255,7 +256,7 @@ function clusterNodes(resources: readonly RenderedResource[], artifacts: Readonl
         const instance = instances.find((candidate) => candidate.inputs.name === name);
         if (!instance) throw new Error(`kubeadm registers node ${name}, which is no instance`);
         const extraArgs = list(registration, "kubeletExtraArgs").filter(isRecord);
-        const nodeLabels = String(extraArgs.find((arg) => arg.name === "node-labels")?.value ?? "");
+        const nodeLabels = textOf(extraArgs.find((arg) => arg.name === "node-labels")?.value ?? "");
         const labels: Record<string, string> = { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux" };
         for (const pair of nodeLabels.split(",").filter(Boolean)) labels[pair.split("=")[0]] = pair.split("=")[1] ?? "";
         const taints = list(registration, "taints").filter(isRecord);
@@ -268,7 +269,7 @@ function tolerates(tolerations: readonly Json[], taint: Json): boolean {
     return tolerations.some(
         (toleration) =>
             (toleration.key === undefined || toleration.key === taint.key) &&
-            (toleration.operator === "Exists" || String(toleration.value ?? "") === String(taint.value ?? "")) &&
+            (toleration.operator === "Exists" || textOf(toleration.value ?? "") === textOf(taint.value ?? "")) &&
             (toleration.effect === undefined || toleration.effect === taint.effect),
     );
 }

@@ -60,7 +60,7 @@ export function remoteCommands(evaluation: Evaluation, cloud: CommandCapturingCl
         .map((resource): RemoteCommand => {
             const inputs = cloud.commandInputs.get(resource.name);
             if (!inputs) throw new Error(`no captured inputs for ${resource.name}`);
-            const text = (key: string) => (typeof inputs[key] === "string" ? (inputs[key] as string) : undefined);
+            const text = (key: string) => (typeof inputs[key] === "string" ? inputs[key] : undefined);
             const connection = inputs.connection as { host?: unknown } | undefined;
             return {
                 name: resource.name,

@@ -245,7 +245,7 @@ export class EtcdLab {
     async waitForEtcd(up: boolean, seconds = 20): Promise<void> {
         const deadline = Date.now() + seconds * 1000;
         for (;;) {
-            let healthy = false;
+            let healthy: boolean;
             try {
                 this.etcdctl("endpoint", "health", "--command-timeout=1s");
                 healthy = true;

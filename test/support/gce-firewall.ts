@@ -1,5 +1,6 @@
 import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluation";
+import { textOf } from "./text";
 
 /**
  * The VPC's firewall as the program declares it (gcp:compute/firewall:Firewall inputs), and the
@@ -42,7 +43,7 @@ export function instancesOf(resources: readonly RenderedResource[]): Instance[] 
         .filter((resource) => resource.type === "gcp:compute/instance:Instance")
         .map((resource) => {
             const nic = Array.isArray(resource.inputs.networkInterfaces) ? resource.inputs.networkInterfaces.find(isRecord) : undefined;
-            return { name: String(resource.inputs.name), tags: strings(resource.inputs.tags), address: String(nic?.networkIp ?? "") };
+            return { name: String(resource.inputs.name), tags: strings(resource.inputs.tags), address: textOf(nic?.networkIp ?? "") };
         });
 }
 

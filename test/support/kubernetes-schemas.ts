@@ -4,6 +4,7 @@ import { KubernetesObject, objectId } from "../../components/shared/kubernetes-o
 import { isRecord } from "../../config/records";
 import { SECRET } from "../../render/evaluate";
 import { PROJECT_ROOT } from "../fixtures";
+import { textOf } from "./text";
 
 /** Checks an object against its real OpenAPI schema (the models' `validate()`); throws on errors. */
 export type Validator = (object: KubernetesObject) => void;
@@ -69,7 +70,7 @@ export interface SchemaError {
 export function errorLine(error: SchemaError): string {
     const { additionalProperty, allowedValues } = error.params;
     const detail = additionalProperty ?? (Array.isArray(allowedValues) ? allowedValues.join(", ") : undefined);
-    return `${error.instancePath || "/"} ${error.message ?? error.keyword}${detail === undefined ? "" : `: ${String(detail)}`}`;
+    return `${error.instancePath || "/"} ${error.message ?? error.keyword}${detail === undefined ? "" : `: ${textOf(detail)}`}`;
 }
 
 /**
@@ -84,15 +85,20 @@ function generatorArtifact(error: SchemaError): boolean {
     return missing || (error.keyword === "enum" && /^\/.+\/(?:apiVersion|kind)$/.test(error.instancePath));
 }
 
+/** ajv's `errors` on a thrown validation error (anything else is rethrown as it is). */
+function isErrorList(errors: unknown): errors is readonly SchemaError[] {
+    return Array.isArray(errors);
+}
+
 function modelValidator(model: ModelClass): Validator {
     return (object) => {
         try {
             new model(object).validate();
         } catch (error) {
-            const errors = (error as { errors?: readonly SchemaError[] }).errors;
-            if (!Array.isArray(errors)) throw error;
+            const errors = (error as { errors?: unknown }).errors;
+            if (!isErrorList(errors)) throw error;
             const real = errors.filter((e) => !generatorArtifact(e));
-            if (real.length > 0) throw new Error(`${objectId(object)}: ${real.map(errorLine).join("; ")}`);
+            if (real.length > 0) throw new Error(`${objectId(object)}: ${real.map(errorLine).join("; ")}`, { cause: error });
         }
     };
 }

@@ -10,6 +10,7 @@ import { Evaluation } from "../../render/evaluation";
 import { RenderedResource } from "../../render/evaluation";
 import { MockCloud, unwrapSecrets } from "../../render/mock-cloud";
 import { PROJECT_ROOT } from "../fixtures";
+import { textOf } from "./text";
 
 /**
  * A MockCloud that also remembers every value the cloud handed out that must stay secret
@@ -32,7 +33,7 @@ export class RecordingCloud extends MockCloud {
             "command:remote:Command": ["stdout"],
         };
         for (const key of secretKeys[args.type] ?? []) {
-            const value = String(state[key] ?? "").trim();
+            const value = textOf(state[key] ?? "").trim();
             if (value) this.secretValues.add(value);
         }
         if (typeof state.publicKeyPem === "string") this.publicKeys.set(args.name, state.publicKeyPem);

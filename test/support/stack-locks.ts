@@ -1,3 +1,5 @@
+import * as automationCmd from "@pulumi/pulumi/automation/cmd";
+import * as automationErrors from "@pulumi/pulumi/automation/errors";
 import { SCALER_HOSTNAME } from "../../components/autoscaling/scaler-objects";
 
 /** The host name the scaler's pod uses (components/autoscaling/scaler-objects.ts sets it). */
@@ -30,8 +32,8 @@ export function lockStderr(owners: readonly LockOwner[]): string {
 }
 
 // The Automation API's own classifier and result type (exported at run time, internal in its types).
-const { createCommandError } = require("@pulumi/pulumi/automation/errors") as { createCommandError(result: object): Error };
-const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
+const { createCommandError } = automationErrors as unknown as { createCommandError: (result: object) => Error };
+const { CommandResult } = automationCmd as unknown as {
     CommandResult: new (stdout: string, stderr: string, code: number, err?: Error) => object;
 };
 

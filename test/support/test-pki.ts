@@ -11,7 +11,7 @@ function keyPair(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.rsa.
     // Node's native generator: forge's pure-JS RSA would take seconds per key.
     const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const forgeKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+    const forgeKey = forge.pki.privateKeyFromPem(keyPem);
     return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), keyPem };
 }
 

@@ -61,14 +61,12 @@ export function knownServices(objects: readonly PlacedObject[], rules: readonly 
         rules
             .filter((rule) => rule.kind === object.kind)
             .flatMap((rule) =>
-                rule
-                    .services(object)
-                    .map((service) => ({
-                        namespace: object.metadata.namespace ?? "default",
-                        ...service,
-                        origin: `runtime: ${rule.why} (${objectId(object)})`,
-                        owner: objectId(object),
-                    })),
+                rule.services(object).map((service) => ({
+                    namespace: object.metadata.namespace ?? "default",
+                    ...service,
+                    origin: `runtime: ${rule.why} (${objectId(object)})`,
+                    owner: objectId(object),
+                })),
             ),
     );
     return [...rendered, ...runtime];
@@ -115,7 +113,7 @@ export function resolveAddresses(objects: readonly PlacedObject[], values: reado
     return [...groups.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([, uses]) => {
-            const address = (uses[0] as FoundAddress).address;
+            const address = uses[0].address;
             return { address, uses, ...resolveAddress(address, services) };
         });
 }

@@ -6,6 +6,7 @@ import { PlacedObject } from "./platform-render";
 import { KnownService } from "./wiring-addresses";
 import { injected } from "./wiring-egress";
 import { addressesInSite, configMapsOf, knownNamespaces, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
+import { textOf } from "./text";
 
 /**
  * What a callee requires of whoever calls it, read from its own rendered configuration: the
@@ -143,7 +144,7 @@ export function configRequirements(config: CalleeConfig): Requirement[] {
         const spec = isRecord(object.spec) ? object.spec : {};
         const web = isRecord(spec.web) ? spec.web : {};
         const tls = isRecord(web.tlsConfig) ? web.tlsConfig : {};
-        if (String(tls.clientAuthType ?? "").startsWith("Require"))
+        if (textOf(tls.clientAuthType ?? "").startsWith("Require"))
             found.push({ kind: "client-certificate", why: `${objectId(object)} spec.web.tlsConfig.clientAuthType ${String(tls.clientAuthType)}` });
     }
     return found;

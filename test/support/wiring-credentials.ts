@@ -7,6 +7,7 @@ import { KnownService, knownServices, resolveAddress, RuntimeServiceRule } from 
 import { calleeConfig, configRequirements, meshRequirement, Requirement } from "./wiring-callee";
 import { injected, meshConfig } from "./wiring-egress";
 import { addressesInText, configMapsOf, knownNamespaces, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
+import { textOf } from "./text";
 
 /**
  * Check C: every console that calls another (Kiali -> Prometheus, Grafana, Tempo; Grafana's
@@ -104,7 +105,7 @@ function datasourceCredentials(source: Record<string, unknown>, meshIdentity: bo
         headers,
         clientCertificate: json.tlsAuth === true && text(secure.tlsClientCert) !== undefined,
         meshIdentity,
-        notes: [`basicAuth ${String(source.basicAuth ?? false)}, headers [${headers.join(", ")}]`],
+        notes: [`basicAuth ${textOf(source.basicAuth ?? false)}, headers [${headers.join(", ")}]`],
     };
 }
 

@@ -4,6 +4,7 @@ import { isRecord } from "../../config/records";
 import { namespaceLabelMap, selectsExactly, sidecarInjected } from "./cluster-model";
 import { PlacedObject } from "./platform-render";
 import { Address, addressesInSite, clusterHost, configMapsOf, knownNamespaces, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
+import { textOf } from "./text";
 
 /**
  * Check B: a workload whose egress an Istio `Sidecar` scopes can reach every destination it is
@@ -64,11 +65,11 @@ export function meshConfig(objects: readonly PlacedObject[]): MeshConfig | undef
         if (isRecord(body)) providers.set(String(provider.name), { host: String(body.service), port: Number(body.port) });
     }
     const defaultConfig = isRecord(mesh.defaultConfig) ? mesh.defaultConfig : {};
-    const [host, port] = String(defaultConfig.discoveryAddress ?? "").split(":");
+    const [host, port] = textOf(defaultConfig.discoveryAddress ?? "").split(":");
     const discoveryTarget = host ? clusterHost(host, namespaces) : undefined;
     const defaults = isRecord(mesh.defaultProviders) && Array.isArray(mesh.defaultProviders.tracing) ? mesh.defaultProviders.tracing.map(String) : [];
     return {
-        rootNamespace: String(mesh.rootNamespace ?? "istio-system"),
+        rootNamespace: textOf(mesh.rootNamespace ?? "istio-system"),
         ...(discoveryTarget ? { discovery: { text: String(defaultConfig.discoveryAddress), ...discoveryTarget, port: Number(port) } } : {}),
         providers,
         defaultTracing: defaults,

@@ -98,7 +98,8 @@ function structuredAddress(mapping: Record<string, unknown>, namespaces: Readonl
     if (typeof mapping.port !== "number") return undefined;
     for (const key of HOST_KEYS) {
         const host = mapping[key];
-        const target = typeof host === "string" ? clusterHost(host, namespaces) : undefined;
+        if (typeof host !== "string") continue;
+        const target = clusterHost(host, namespaces);
         if (target) return { text: `${host}:${mapping.port} (${key}, port)`, ...target, port: mapping.port };
     }
     return undefined;

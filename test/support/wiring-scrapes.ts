@@ -4,6 +4,7 @@ import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluation";
 import { ClusterModel, ContainerPort, namespaceLabelsOf, nodesFor, Pod, selects, selectsExactly, SIDECAR_UNCAPTURED_PORTS } from "./cluster-model";
 import { firewallAllows, firewallRulesOf, FirewallRule, Instance, instancesOf } from "./gce-firewall";
+import { textOf } from "./text";
 
 /**
  * Scrapes, from both sides' rendered output: every ServiceMonitor, PodMonitor and static target
@@ -62,7 +63,7 @@ function mtlsMode(model: ClusterModel, pod: Pod, port: number, rootNamespace = "
         const spec = at(policy, "spec");
         const portMode = withPort ? at(at(spec, "portLevelMtls"), String(port)).mode : undefined;
         const mode = portMode ?? at(spec, "mtls").mode;
-        return mode === undefined || mode === "UNSET" ? undefined : String(mode);
+        return mode === undefined || mode === "UNSET" ? undefined : textOf(mode);
     };
     const workload = policies.filter(
         (p) => p.metadata.namespace === pod.namespace && isRecord(at(p, "spec").selector) && selects(at(p, "spec").selector, pod.labels),
@@ -183,7 +184,7 @@ function podMonitorPorts(pod: Pod, endpoint: Json, id: string): ContainerPort[] 
               : [...pod.ports];
     for (const relabeling of list(endpoint, "relabelings").filter(isRecord)) {
         const sources = (Array.isArray(relabeling.sourceLabels) ? relabeling.sourceLabels : []).map(String);
-        const regex = new RegExp(`^(?:${String(relabeling.regex ?? "(.*)")})$`);
+        const regex = new RegExp(`^(?:${textOf(relabeling.regex ?? "(.*)")})$`);
         if (relabeling.action === "keep" && sources[0] === "__meta_kubernetes_pod_container_name") ports = ports.filter((p) => regex.test(p.container));
         else if (relabeling.action === "keep" && sources[0]?.startsWith("__meta_kubernetes_pod_annotationpresent_")) {
             const present = Object.keys(pod.annotations).some((key) => `__meta_kubernetes_pod_annotationpresent_${sanitized(key)}` === sources[0]);
@@ -204,7 +205,7 @@ function checkPodMonitor(ctx: Context, monitor: KubernetesObject): void {
     if (pods.length === 0) return void ctx.problems.push(`${id}: selects no pod`);
     for (const endpoint of list(monitor.spec, "podMetricsEndpoints").filter(isRecord)) {
         const targets = pods.flatMap((pod) => podMonitorPorts(pod, endpoint, id).map((port) => ({ pod, port })));
-        if (targets.length === 0) ctx.problems.push(`${id}: no selected pod has port ${String(endpoint.port ?? endpoint.portNumber ?? "(from relabelings)")}`);
+        if (targets.length === 0) ctx.problems.push(`${id}: no selected pod has port ${textOf(endpoint.port ?? endpoint.portNumber ?? "(from relabelings)")}`);
         for (const { pod, port } of targets) reach(ctx, id, pod, port);
     }
 }
@@ -218,7 +219,7 @@ function checkStaticTargets(ctx: Context, prometheus: KubernetesObject): void {
     );
     const encoded = secret ? at(secret, "data")[String(ref.key)] : undefined;
     if (typeof encoded !== "string")
-        return void ctx.problems.push(`${objectId(prometheus)}: its additionalScrapeConfigs Secret ${String(ref.name)} is not rendered`);
+        return void ctx.problems.push(`${objectId(prometheus)}: its additionalScrapeConfigs Secret ${textOf(ref.name)} is not rendered`);
     const jobs = load(Buffer.from(encoded, "base64").toString("utf8"));
     for (const job of Array.isArray(jobs) ? jobs.filter(isRecord) : []) {
         for (const target of list(job, "static_configs")
