@@ -2,7 +2,8 @@
 # Build from the repository root, for the nodes (amd64) whatever the workstation is:
 #   docker build --platform linux/amd64 -t <registry>/boutique-scaler:<version> .
 # The Pulumi CLI is pinned to the @pulumi/pulumi version in package.json (a test keeps them equal).
-FROM node:20-bookworm-slim
+# Node.js: the major pinned in .node-version (test/node-version.test.ts keeps them agreeing).
+FROM node:24-bookworm-slim
 
 ARG PULUMI_VERSION=3.248.0
 # Set by the builder from --platform: the CLI of the image's architecture (Pulumi names amd64 x64).

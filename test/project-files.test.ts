@@ -6,6 +6,7 @@ import { CONFIG_PAGE, renderConfigTable, TABLE_END, TABLE_START } from "../confi
 import { CONFIG_KEYS, PROJECT, UNDECLARED_KEYS } from "../config/stack-config";
 import { readProjectFile } from "../config/stack-files";
 import { devConfig, PROJECT_ROOT } from "./fixtures";
+import { pinnedNode, tagNamesPin } from "./support/node-pin";
 
 describe("project files", () => {
     const project = readProjectFile(PROJECT_ROOT);
@@ -79,5 +80,15 @@ describe("project files", () => {
         for (const needed of ["index.ts", "components", "config", "policy", "Pulumi.yaml", "Pulumi.dev.yaml", "scaler"])
             assert.ok(!ignored.some((pattern) => needed.startsWith(pattern.replace(/\*.*$/, ""))), `${needed} is left out of the image`);
         assert.match(dockerfile, /^RUN npm ci --no-audit --no-fund$/m, "all dependencies: the image runs TypeScript");
+    });
+
+    it("the scaler's image is built on the pinned Node.js (.node-version), on Debian bookworm", () => {
+        const dockerfile = fs.readFileSync(path.join(PROJECT_ROOT, "Dockerfile"), "utf8");
+        const from = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((match) => match[1]);
+        assert.equal(from.length, 1, "one stage");
+        const tag = /^node:([\d.]+)-bookworm-slim$/.exec(from[0]);
+        assert.ok(tag !== null, `${from[0]}: a node:<version>-bookworm-slim image`);
+        assert.ok(tagNamesPin(tag[1]), `${from[0]} is not Node.js ${pinnedNode().version}`);
+        assert.equal(Number(tag[1].split(".")[0]), pinnedNode().major);
     });
 });

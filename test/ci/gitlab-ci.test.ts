@@ -6,6 +6,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { CI_VARIABLES } from "../../components/ci/gitlab-federation";
 import { PROJECT_ROOT } from "../fixtures";
+import { pinnedNode, tagNamesPin } from "../support/node-pin";
 import { requireTool } from "../support/tools";
 
 const GITLAB_CI_LOCAL = path.join(PROJECT_ROOT, "node_modules", ".bin", "gitlab-ci-local");
@@ -260,6 +261,20 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
             }
             const [, preview] = google.find(([name]) => name === "preview") ?? [];
             assert.deepEqual(preview?.variables, { GCP_SERVICE_ACCOUNT: "$GCP_PREVIEW_SERVICE_ACCOUNT" }, "merge requests preview as the read-mostly account");
+        });
+
+        it("every job on a node image runs the pinned Node.js (.node-version): the test job's .ci/run, the Pulumi jobs' program", () => {
+            const jobs = Object.entries(expanded()).filter(([, job]) => typeof job === "object" && job !== null && "script" in job);
+            const onNode = jobs.filter(([, job]) => String((job.image as { name?: string } | undefined)?.name).startsWith("node:"));
+            assert.deepEqual(onNode.map(([name]) => name).sort(), ["deploy", "preview", "scale", "test"]);
+            for (const [name, job] of onNode) {
+                const image = String((job.image as { name?: string }).name);
+                const tag = /^node:([\d.]+)-bookworm$/.exec(image);
+                assert.ok(tag !== null, `${name}: ${image} is a node:<version>-bookworm image`);
+                assert.ok(tagNamesPin(tag[1]), `${name}: ${image} is not Node.js ${pinnedNode().version}`);
+                // major.minor at least: CI tests on the minor .ci/run installs, with the image's patch releases.
+                assert.ok(tag[1].split(".").length >= 2, `${name}: ${image} names a minor`);
+            }
         });
 
         it("no key, key file or long-lived Google secret appears anywhere in CI", () => {
