@@ -19,7 +19,8 @@ export function deployedReleaseOutput(release: KubernetesRelease): string {
  */
 export async function readDeployedRelease(): Promise<KubernetesRelease | undefined> {
     const self = new pulumi.StackReference("deployed-stack", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-    const { value } = await self.getOutputDetails(DEPLOYED_RELEASE_OUTPUT);
+    const details = await self.getOutputDetails(DEPLOYED_RELEASE_OUTPUT);
+    const value: unknown = details.value;
     if (typeof value !== "string") return undefined;
     const parsed = kubernetesVersion.safeParse(value);
     if (!parsed.success) {

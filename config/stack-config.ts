@@ -68,7 +68,7 @@ const keys = {
     kubernetesVersion: kubernetesVersion,
     controlPlaneCount: text
         .refine((value) => value === "1" || value === "3", "must be 1 or 3 (etcd needs an odd number of members)")
-        .transform((value) => (value === "1" ? 1 : 3) as 1 | 3),
+        .transform((value): 1 | 3 => (value === "1" ? 1 : 3)),
     controlPlaneMachineType: machineType,
     restoreControlPlaneFromBackup: flag,
     workerCount: wholeNumberIn(0, MAX_WORKER_SLOTS),

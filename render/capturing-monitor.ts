@@ -106,7 +106,7 @@ export class CapturingMonitor extends MockMonitor {
     override registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: Callback): void {
         const registration = this.byUrn.get(req.getUrn());
         if (registration) {
-            registration.outputs = (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+            registration.outputs = req.getOutputs()?.toJavaScript() ?? {};
         }
         // The stack's own outputs arrive here too; the base class keeps track of those.
         super.registerResourceOutputs(req, callback);

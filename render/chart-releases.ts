@@ -3,7 +3,7 @@ import { StackConfig } from "../config/stack-config";
 import { transformBoutiqueObject } from "../components/delivery/boutique-transforms";
 import { ChartSource } from "../components/shared/helm-charts";
 import { KubernetesObject } from "../components/shared/kubernetes-object";
-import { isRecord } from "../config/records";
+import { isRecord, textOr } from "../config/records";
 import { kubernetesVersionText } from "../config/kubernetes-release";
 import { BOUTIQUE_NAMESPACE } from "../components/delivery/online-boutique";
 import { frontendDelivery } from "../components/delivery/progressive-delivery";
@@ -35,7 +35,7 @@ function chartSource(inputs: Record<string, unknown>): ChartSource {
         const slash = chart.lastIndexOf("/");
         return { chart: chart.slice(slash + 1), repo: chart.slice(0, slash), version };
     }
-    return { chart, repo: String(repositoryOpts.repo ?? ""), version };
+    return { chart, repo: textOr(repositoryOpts.repo, "", "repositoryOpts.repo"), version };
 }
 
 /** Every Helm release and Pulumi-rendered chart in an evaluation, in declaration order. */
@@ -43,8 +43,8 @@ export function declaredReleases(resources: readonly RenderedResource[]): Declar
     return resources
         .filter((resource) => resource.type === HELM_RELEASE || resource.type === HELM_CHART)
         .map((resource) => ({
-            name: String(resource.inputs.name ?? resource.name),
-            namespace: String(resource.inputs.namespace ?? "default"),
+            name: textOr(resource.inputs.name, resource.name, `${resource.name}: name`),
+            namespace: textOr(resource.inputs.namespace, "default", `${resource.name}: namespace`),
             source: chartSource(resource.inputs),
             values: resource.inputs.values ?? {},
             renderedByPulumi: resource.type === HELM_CHART,

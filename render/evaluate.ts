@@ -128,6 +128,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     // index.ts exports an async function (it reads what the stack deployed before declaring
     // anything); Pulumi's Node.js host calls it and takes its result as the stack's outputs.
     await pulumi.runtime.runInPulumiStack(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program must load now, after the mocks are installed, from a path known only at run time, uncached (forgetProgram) for each evaluation
         const entry: unknown = require(program);
         return typeof entry === "function" ? (entry as () => Promise<unknown>)() : entry;
     });

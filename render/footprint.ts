@@ -1,4 +1,5 @@
 import { isRecord } from "../config/records";
+import { listAt } from "../components/shared/kubernetes-object";
 import { machineShape } from "../config/node-capacity";
 import { RenderedResource } from "./evaluation";
 
@@ -111,8 +112,7 @@ function roleOf(instance: RenderedResource): string {
 }
 
 function accessConfigsOf(instance: RenderedResource): unknown[] {
-    const interfaces = Array.isArray(instance.inputs.networkInterfaces) ? instance.inputs.networkInterfaces : [];
-    return interfaces.flatMap((nic) => (isRecord(nic) && Array.isArray(nic.accessConfigs) ? nic.accessConfigs : []));
+    return listAt(instance.inputs, "networkInterfaces").flatMap((nic) => listAt(nic, "accessConfigs"));
 }
 
 /** Adds `count` to the group with the same key, keeping first-seen order. */
@@ -133,7 +133,7 @@ function isDefaultClass(storageClass: unknown): boolean {
 
 /** The default StorageClass the program applies: its PD type, or "node-local" for any other provisioner. */
 export function defaultVolumeDiskType(resources: readonly RenderedResource[]): string {
-    const objects = ofType(resources, CONFIG_GROUP).flatMap((group) => (Array.isArray(group.inputs.objs) ? group.inputs.objs : []));
+    const objects = ofType(resources, CONFIG_GROUP).flatMap((group) => listAt(group.inputs, "objs"));
     const storageClass = objects.find((object) => valueAt(object, "kind") === "StorageClass" && isDefaultClass(object));
     if (storageClass === undefined) throw new Error("the render applies no default StorageClass");
     if (valueAt(storageClass, "provisioner") !== PD_CSI_PROVISIONER) return "node-local";

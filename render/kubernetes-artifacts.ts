@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { renderRuleFile, RuleGroup } from "../components/platform/alert-rules";
-import { isRecord } from "../config/records";
+import { isRecord, textOr } from "../config/records";
 import { HELM_CHART, HELM_RELEASE } from "./chart-releases";
 import { RenderedResource } from "./evaluation";
 
@@ -40,7 +40,7 @@ export function kubernetesArtifacts(resources: readonly RenderedResource[]): Rec
     for (const resource of resources) {
         const { inputs } = resource;
         if (resource.type === HELM_RELEASE || resource.type === HELM_CHART) {
-            add(`values/${String(inputs.name ?? resource.name)}.yaml`, toYaml(inputs.values ?? {}));
+            add(`values/${textOr(inputs.name, resource.name, `${resource.name}: name`)}.yaml`, toYaml(inputs.values ?? {}));
         } else if (resource.type === CONFIG_GROUP) {
             const objects = Array.isArray(inputs.objs) ? inputs.objs : [];
             add(manifestFile(resource.name), yamlDocuments(objects));

@@ -4,6 +4,7 @@ import { MockCallArgs, MockResourceArgs, MockResourceResult, Mocks } from "@pulu
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { certificateRequest, CertificateSubject, generateKeyPair, selfSignedCertificate, signCertificateRequest } from "./mock-pki";
 import { DeterministicRandom } from "./mock-random";
+import { textOr } from "../config/records";
 
 type State = Record<string, unknown>;
 
@@ -45,7 +46,7 @@ function resourceRandom(type: string, name: string, purpose: string): Determinis
 }
 
 function gcpProject(inputs: State): string {
-    return String(inputs.project ?? pulumi.runtime.allConfig()["gcp:project"] ?? "mock-project");
+    return textOr(inputs.project, pulumi.runtime.allConfig()["gcp:project"] ?? "mock-project", "project");
 }
 
 /**
@@ -69,10 +70,12 @@ export class MockCloud implements Mocks {
     deployedOutputs: Readonly<Record<string, unknown>> = {};
 
     newResource(args: MockResourceArgs): MockResourceResult {
+        // Pulumi types a resource's inputs as any: they are its input properties by name.
+        const given = args.inputs as State;
         if (args.type === "pulumi:pulumi:StackReference") {
-            return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs: { ...this.deployedOutputs }, secretOutputNames: [] } };
+            return { id: String(given.name), state: { name: given.name, outputs: { ...this.deployedOutputs }, secretOutputNames: [] } };
         }
-        const inputs = unwrapSecrets(args.inputs) as State;
+        const inputs = unwrapSecrets(given) as State;
         const inputsDigest = shortHash(JSON.stringify(inputs), 16);
         const memoKey = `${args.type}::${args.name}::${inputsDigest}`;
         let outputs = this.memory.get(memoKey);
@@ -80,12 +83,14 @@ export class MockCloud implements Mocks {
             outputs = this.outputsFor(args.type, args.name, inputs, inputsDigest);
             this.memory.set(memoKey, outputs);
         }
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...outputs } };
+        return { id: `${args.name}-id`, state: { ...given, ...outputs } };
     }
 
     call(args: MockCallArgs): Record<string, unknown> {
         if (args.token === "gcp:organizations/getProject:getProject") {
-            const projectId = String(args.inputs.projectId ?? gcpProject(args.inputs));
+            // Pulumi types an invoke's arguments as any: they are its arguments by name.
+            const given = args.inputs as State;
+            const projectId = textOr(given.projectId, gcpProject(given), "projectId");
             // A project number is 12 digits; derived from the id so it is stable across evaluations.
             return { projectId, number: String((BigInt(`0x${shortHash(projectId, 12)}`) % 900000000000n) + 100000000000n) };
         }
@@ -97,7 +102,14 @@ export class MockCloud implements Mocks {
         const autoName = type.startsWith("gcp:compute/") && inputs.name === undefined ? { name: `${name}-${shortHash(name)}` } : {};
         switch (type) {
             case "tls:index/privateKey:PrivateKey":
-                return { ...generateKeyPair(String(inputs.algorithm), Number(inputs.rsaBits ?? 2048), String(inputs.ecdsaCurve ?? "P224"), random("key")) };
+                return {
+                    ...generateKeyPair(
+                        String(inputs.algorithm),
+                        Number(inputs.rsaBits ?? 2048),
+                        textOr(inputs.ecdsaCurve, "P224", "ecdsaCurve"),
+                        random("key"),
+                    ),
+                };
             case "tls:index/selfSignedCert:SelfSignedCert":
                 return {
                     certPem: selfSignedCertificate(
@@ -147,7 +159,7 @@ export class MockCloud implements Mocks {
                 return {
                     ...autoName,
                     address: inputs.addressType === "INTERNAL" ? inputs.address : `203.0.113.${10 + this.externalAddresses++}`,
-                    selfLink: `https://www.googleapis.com/compute/v1/projects/${gcpProject(inputs)}/regions/${String(inputs.region)}/addresses/${String(autoName.name ?? inputs.name ?? name)}`,
+                    selfLink: `https://www.googleapis.com/compute/v1/projects/${gcpProject(inputs)}/regions/${String(inputs.region)}/addresses/${autoName.name ?? textOr(inputs.name, name, "name")}`,
                 };
             case "gcp:compute/instance:Instance":
                 return {
@@ -165,7 +177,7 @@ export class MockCloud implements Mocks {
             }
             case "command:remote:Command": {
                 // The remote machine's side of the scripts' contracts: the token script prints a token.
-                if (!String(inputs.create ?? "").includes("kubeadm token create")) return { stdout: "", stderr: "" };
+                if (!textOr(inputs.create, "", "create").includes("kubeadm token create")) return { stdout: "", stderr: "" };
                 // What a command prints comes from its last run, and a command whose inputs change
                 // runs again: its token follows its inputs (a real update mints a fresh one).
                 const token = random(`join-token:${inputsDigest}`);

@@ -141,7 +141,7 @@ export function selfSignedCertificate(
     isCa: boolean,
     random?: DeterministicRandom,
 ): string {
-    const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+    const key = forge.pki.privateKeyFromPem(privateKeyPem);
     const cert = newCertificate(forge.pki.setRsaPublicKey(key.n, key.e), subject, random);
     cert.setIssuer(forgeSubject(subject));
     cert.setExtensions([
@@ -153,7 +153,7 @@ export function selfSignedCertificate(
 }
 
 export function certificateRequest(privateKeyPem: string, subject: CertificateSubject | undefined, dnsNames: readonly string[] = []): string {
-    const key = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
+    const key = forge.pki.privateKeyFromPem(privateKeyPem);
     const csr = forge.pki.createCertificationRequest();
     csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
     csr.setSubject(forgeSubject(subject));
@@ -188,6 +188,6 @@ export function signCertificateRequest(
         { name: "extKeyUsage", clientAuth: allowedUses.includes("client_auth"), serverAuth: allowedUses.includes("server_auth") },
         ...requested,
     ]);
-    cert.sign(forge.pki.privateKeyFromPem(caPrivateKeyPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    cert.sign(forge.pki.privateKeyFromPem(caPrivateKeyPem), forge.md.sha256.create());
     return forge.pki.certificateToPem(cert);
 }

@@ -182,14 +182,14 @@ async function main(argv: string[]): Promise<void> {
     const recorded = options.scaleRecord ? await RecordedScaleStack.open(driver, options.scaleRecord) : driver;
     const stack = new GuardedStack(recorded, log.child({ component: "stack-lock" }), ownLocks);
     const updates = new UpdateLoop(stack, log.child({ component: "updates" }));
-    let service: CloudProviderService | undefined;
     let serving = false;
-    const metrics = new ScalerMetrics(() => service?.sizes());
+    // Read only when the registry is scraped, which the HTTP server below does after `service` is set.
+    const metrics = new ScalerMetrics(() => service.sizes());
     updates.onUpdate((seconds, outcome) => metrics.updates.observe({ outcome }, seconds));
     // Beside the durable record (or the dry-run state): a restart keeps each pending worker's deadline.
     const timesFile = options.scaleRecord ?? options.dryRun?.state;
     const requestTimes = timesFile ? RequestTimesFile.beside(timesFile) : undefined;
-    service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }), requestTimes ? { requestTimes } : {});
+    const service = await CloudProviderService.start(stack, updates, log.child({ component: "cloud-provider" }), requestTimes ? { requestTimes } : {});
     service.observe = (kind, outcome, seconds) => {
         metrics.requests.inc({ kind, outcome });
         metrics.handling.observe({ kind }, seconds);

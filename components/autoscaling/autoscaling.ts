@@ -98,19 +98,17 @@ export class Autoscaling extends pulumi.ComponentResource {
             },
             inNamespace,
         );
-        const objects = pulumi
-            .all([args.federation, access.serviceAccountEmail, args.stateNode])
-            .apply(([federation, googleServiceAccount, stateNode]) =>
-                scalerObjects({
-                    image: config.scalerImage,
-                    stack: args.stack,
-                    stateBackendUrl: config.stateBackend.url,
-                    federation,
-                    googleServiceAccount,
-                    stateNode,
-                    updateBudgetMinutes: config.scaleUpdateMinutes,
-                }),
-            );
+        const objects = pulumi.all([args.federation, access.serviceAccountEmail, args.stateNode]).apply(([federation, googleServiceAccount, stateNode]) =>
+            scalerObjects({
+                image: config.scalerImage,
+                stack: args.stack,
+                stateBackendUrl: config.stateBackend.url,
+                federation,
+                googleServiceAccount,
+                stateNode,
+                updateBudgetMinutes: config.scaleUpdateMinutes,
+            }),
+        );
         const scaler = applyObjects(`${name}-scaler`, objects, { ...parent, dependsOn: [ns, scalerTls, access] });
         this.release = helmRelease(
             {

@@ -30,18 +30,16 @@ export function controlPlaneBundleFiles(input: {
     readonly apiServerEndpoint: string;
 }): PendingNodeFile[] {
     const { pki } = input;
-    const bringUpKubeconfig = pulumi
-        .all([pki.caCertPem, pki.adminCertPem, pki.adminKeyPem])
-        .apply(([caCertPem, clientCertPem, clientKeyPem]) =>
-            renderKubeconfig({
-                clusterName: input.clusterName,
-                server: `https://${input.apiServerEndpoint}`,
-                caCertPem,
-                userName: ADMIN_USER,
-                clientCertPem,
-                clientKeyPem,
-            }),
-        );
+    const bringUpKubeconfig = pulumi.all([pki.caCertPem, pki.adminCertPem, pki.adminKeyPem]).apply(([caCertPem, clientCertPem, clientKeyPem]) =>
+        renderKubeconfig({
+            clusterName: input.clusterName,
+            server: `https://${input.apiServerEndpoint}`,
+            caCertPem,
+            userName: ADMIN_USER,
+            clientCertPem,
+            clientKeyPem,
+        }),
+    );
     return [
         { path: SHARED_PKI_PATHS.caCert, mode: "0644", content: pki.caCertPem },
         { path: SHARED_PKI_PATHS.caKey, mode: "0600", content: pki.caKeyPem },

@@ -9,7 +9,7 @@ function publicKey(pem: string): crypto.KeyObject {
     try {
         return crypto.createPublicKey(pem);
     } catch (error) {
-        throw new Error(`not a PEM public key (SPKI "PUBLIC KEY" or PKCS#1 "RSA PUBLIC KEY"): ${(error as Error).message}`);
+        throw new Error(`not a PEM public key (SPKI "PUBLIC KEY" or PKCS#1 "RSA PUBLIC KEY"): ${(error as Error).message}`, { cause: error });
     }
 }
 

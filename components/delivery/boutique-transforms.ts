@@ -31,6 +31,11 @@ export interface BoutiqueTransformOptions {
 
 type Json = Record<string, unknown>;
 
+/** A copy of `record` without `key` (the other keys in their order). */
+function withoutKey(record: Json, key: string): Json {
+    return Object.fromEntries(Object.entries(record).filter(([name]) => name !== key));
+}
+
 /** `{app: <target>}` (exactly) becomes `{SERVICE_LABEL: <target>}`; anything else is kept. */
 function retarget(labels: unknown, target: string): unknown {
     return isRecord(labels) && Object.keys(labels).length === 1 && labels.app === target ? { [SERVICE_LABEL]: target } : labels;
@@ -48,11 +53,10 @@ function deployment(props: Json, options: BoutiqueTransformOptions): Json {
         image && isRecord(container) && container.name === "server" ? { ...container, image } : container,
     );
     // Flagger scales the target and its primary: a replicas field here would reset them on every apply.
-    const { replicas: _replicas, ...rest } = spec;
     return {
         ...props,
         spec: {
-            ...(name === options.target ? rest : spec),
+            ...(name === options.target ? withoutKey(spec, "replicas") : spec),
             template: {
                 ...template,
                 metadata: { ...podMetadata, labels: { ...at(podMetadata, "labels"), [SERVICE_LABEL]: name } },
@@ -99,10 +103,11 @@ function authorizationPolicy(props: Json, options: BoutiqueTransformOptions): Js
     if (retarget(selector.matchLabels, options.target) === selector.matchLabels) return props;
     const rules = list(spec, "rules").map((rule) => {
         if (!isRecord(rule) || !Array.isArray(rule.from)) return rule;
-        const from = rule.from.map((entry) => {
+        const from = list(rule, "from").map((entry) => {
+            if (!isRecord(entry)) return entry;
             const source = at(entry, "source");
             return Array.isArray(source.principals)
-                ? { ...entry, source: { ...source, principals: [...source.principals, ...options.frontendCallers.principals] } }
+                ? { ...entry, source: { ...source, principals: [...list(source, "principals"), ...options.frontendCallers.principals] } }
                 : entry;
         });
         return { ...rule, from };
@@ -174,7 +179,7 @@ export function transformBoutiqueObject(props: Json, options: BoutiqueTransformO
 /** The rewrite as a Pulumi transform over the chart's objects (each child resource's props is one object). */
 export function boutiqueChartTransform(options: BoutiqueTransformOptions): ResourceTransform {
     return (child) => {
-        const props = child.props as Json;
+        const props = child.props;
         return typeof props.kind === "string" ? { props: transformBoutiqueObject(props, options), opts: child.opts } : undefined;
     };
 }

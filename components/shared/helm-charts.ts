@@ -52,7 +52,7 @@ export function staticValues(file: string): HelmValues {
  * replaces the static list (Helm's own rule for -f files).
  */
 export function mergeValues(base: HelmValues, overlay: HelmValues): HelmValues {
-    return deepmerge(base, overlay, { arrayMerge: (_, source) => source });
+    return deepmerge(base, overlay, { arrayMerge: (_: unknown[], source: unknown[]) => source });
 }
 
 export interface ReleaseSpec {
