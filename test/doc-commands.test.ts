@@ -8,7 +8,7 @@ import { readProjectFile } from "../config/stack-files";
 import { Evaluation } from "../render/evaluation";
 import { Category, isPlaceholder, Reference, referencesOf, snippetsOf } from "./support/doc-commands";
 import { evaluateBootstrap, evaluateDev } from "./support/program";
-import { devConfigMap, PROJECT_ROOT } from "./fixtures";
+import { devConfigMap, DOCS, PROJECT_ROOT } from "./fixtures";
 
 /**
  * Every command in README.md and docs/*.md that names something of ours is checked against the
@@ -18,14 +18,6 @@ import { devConfigMap, PROJECT_ROOT } from "./fixtures";
  * /usr/local/sbin, where only our scripts live); paths whose first segment is not an entry of the
  * repository; flags of npm scripts that are not our tsx CLIs with parseArgs options.
  */
-
-const DOCS = [
-    "README.md",
-    ...fs
-        .readdirSync(path.join(PROJECT_ROOT, "docs"))
-        .filter((name) => name.endsWith(".md"))
-        .map((name) => `docs/${name}`),
-];
 
 /** Repository files, tracked or new (not ignored): what a doc's relative path must name. */
 const REPO_FILES = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" })

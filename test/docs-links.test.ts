@@ -1,20 +1,13 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_ROOT } from "./fixtures";
+import { DOC_PAGES, DOCS, PROJECT_ROOT } from "./fixtures";
 
 /**
  * README.md is the newcomer's page and docs/ holds the rest: README links every page of docs/,
  * and every relative link in README.md and docs/*.md names a file that exists and, with a
  * #fragment, a heading of that Markdown file (GitHub's anchors: see headingSlugs).
  */
-
-const DOC_PAGES = fs
-    .readdirSync(path.join(PROJECT_ROOT, "docs"))
-    .filter((name) => name.endsWith(".md"))
-    .sort()
-    .map((name) => `docs/${name}`);
-const DOCS = ["README.md", ...DOC_PAGES];
 
 /** The Markdown's lines outside fenced code blocks, with their 1-based line numbers. */
 function proseLines(markdown: string): { line: number; text: string }[] {

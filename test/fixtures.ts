@@ -1,8 +1,19 @@
+import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig, StackConfig } from "../config/stack-config";
 import { loadStackConfigMap } from "../config/stack-files";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** The pages of docs/, sorted ("docs/<page>.md"). */
+export const DOC_PAGES: readonly string[] = fs
+    .readdirSync(path.join(PROJECT_ROOT, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => `docs/${name}`);
+
+/** What the documentation tests read: README.md, then every page of docs/. */
+export const DOCS: readonly string[] = ["README.md", ...DOC_PAGES];
 
 /** The dev stack's raw config map (Pulumi.yaml defaults + Pulumi.dev.yaml), with overrides (short or full keys). */
 export function devConfigMap(overrides: Readonly<Record<string, string>> = {}): Record<string, string> {

@@ -7,7 +7,7 @@ import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { loadStackConfigMap, StackConfigMap } from "../config/stack-files";
 import { evaluateProgram } from "../render/evaluate";
 import { MockCloud } from "../render/mock-cloud";
-import { PROJECT_ROOT } from "./fixtures";
+import { DOCS, PROJECT_ROOT } from "./fixtures";
 import { evaluateBootstrap, evaluateDev } from "./support/program";
 import { ConfigBlock, configBlocks, ConfigWorkspace } from "./support/readme-config";
 
@@ -18,14 +18,6 @@ import { ConfigBlock, configBlocks, ConfigWorkspace } from "./support/readme-con
  * config that validates at every `pulumi up` and renders at the end of each block.
  */
 
-/** README and the docs/ pages, each read as its own sequence of sections. */
-const DOCS = [
-    "README.md",
-    ...fs
-        .readdirSync(path.join(PROJECT_ROOT, "docs"))
-        .filter((name) => name.endsWith(".md"))
-        .map((name) => `docs/${name}`),
-];
 const BOOTSTRAP_ROOT = path.join(PROJECT_ROOT, "bootstrap");
 
 /** The config a stack file holds, as the CLI hands it to the program (defaults first). */
