@@ -4,7 +4,8 @@ import { CLOUD_CONFIG_FILES, CLUSTER_AUTOSCALER, SCALER } from "../../components
 import { KubernetesObject, listAt, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
 import { autoscalerNetworkPolicies } from "../../components/autoscaling/scaler-objects";
-import { ClusterModel, clusterModel, ContainerPort, Pod, selects } from "../support/cluster-model";
+import { ClusterModel, clusterModel, selects } from "../support/cluster-model";
+import { ContainerPort, Pod } from "../support/cluster-pods";
 import { loadSchemas, validateObject } from "../support/kubernetes-schemas";
 import { PlacedObject, PROGRAM_SOURCE, RenderedPlatform, renderedSuite } from "../support/platform-render";
 import { checkScrapes, networkPolicyAllows } from "../support/wiring-scrapes";

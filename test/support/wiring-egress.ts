@@ -1,7 +1,8 @@
 import { parse } from "yaml";
 import { KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
-import { namespaceLabelMap, selectsExactly, sidecarInjected } from "./cluster-model";
+import { namespaceLabelMap, selectsExactly } from "./cluster-model";
+import { sidecarInjected } from "./cluster-pods";
 import { PlacedObject } from "./platform-render";
 import { Address, addressesInSite, clusterHost, configMapsOf, knownNamespaces, objectSite, podTemplate, WORKLOAD_KINDS } from "./wiring-scan";
 import { textOf } from "./text";

@@ -2,7 +2,8 @@ import { load } from "js-yaml";
 import { listAt as list, mappingAt as at, KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
 import { isRecord } from "../../config/records";
 import { RenderedResource } from "../../render/evaluation";
-import { ClusterModel, ContainerPort, namespaceLabelsOf, nodesFor, Pod, selects, selectsExactly, SIDECAR_UNCAPTURED_PORTS } from "./cluster-model";
+import { ClusterModel, namespaceLabelsOf, nodesFor, selects, selectsExactly } from "./cluster-model";
+import { ContainerPort, Pod, SIDECAR_UNCAPTURED_PORTS } from "./cluster-pods";
 import { firewallAllows, firewallRulesOf, FirewallRule, Instance, instancesOf } from "./gce-firewall";
 import { textOf } from "./text";
 
