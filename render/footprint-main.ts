@@ -9,6 +9,7 @@ import { footprintOf } from "./footprint";
 import { monthlyCost, PRICES } from "./footprint-cost";
 import { formatFootprint } from "./footprint-format";
 import { MockCloud } from "./mock-cloud";
+import { STACK_OPTIONS } from "./stack-options";
 
 const USAGE = `Evaluates the Pulumi program offline (as npm run render does, writing nothing) and prints the
 stack's footprint in Google Cloud: VMs by role and machine type, vCPUs and memory, boot disks, the
@@ -55,11 +56,9 @@ async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
         options: {
-            stack: { type: "string", default: "dev" },
-            set: { type: "string", multiple: true, default: [] },
+            ...STACK_OPTIONS,
             max: { type: "boolean", default: false },
             defaults: { type: "boolean", default: false },
-            help: { type: "boolean", short: "h", default: false },
         },
         strict: true,
     });

@@ -13,6 +13,7 @@ import { MockCloud } from "./mock-cloud";
 import { formatScaleTargets, scaleTargetReport } from "./scale-targets";
 import { formatSummary } from "./summary";
 import { RENDER_MARKER, renderDirectory, writeEvaluation } from "./write";
+import { STACK_OPTIONS } from "./stack-options";
 
 const USAGE = `Evaluates the Pulumi program offline (mock runtime: no cloud, credentials or Pulumi CLI) and
 writes what it would create to <out>/<stack>/: resources.json, haproxy.cfg, and each node's
@@ -36,12 +37,10 @@ async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
         options: {
-            stack: { type: "string", default: "dev" },
-            set: { type: "string", multiple: true, default: [] },
+            ...STACK_OPTIONS,
             out: { type: "string", default: "out" },
             diff: { type: "string", multiple: true, default: [] },
             charts: { type: "boolean", default: false },
-            help: { type: "boolean", short: "h", default: false },
         },
         strict: true,
     });
