@@ -6,7 +6,7 @@ import { SCALER_PROJECT_ROLES } from "../../components/autoscaling/scaler-access
 import { Evaluation } from "../../render/evaluation";
 import { dig } from "../fixtures";
 import { byName, evaluateDev, manifestObjects, ofType } from "../support/program";
-import { SecretCapturingCloud } from "../support/secret-capturing-cloud";
+import { devWithSecrets, SecretCapturingCloud } from "../support/secret-capturing-cloud";
 
 /** Every resource `name` waits for, through dependencies and parents, transitively. */
 function upstreamOf(evaluation: Evaluation, name: string): Set<string> {
@@ -28,10 +28,10 @@ function upstreamOf(evaluation: Evaluation, name: string): Set<string> {
 // What autoscaling may reach and what reaches it: the worker pool, Google Cloud, its keys, the cluster's way out.
 describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
     this.timeout(120_000);
-    const cloud = new SecretCapturingCloud();
+    let cloud: SecretCapturingCloud;
     let evaluation: Evaluation;
     before(async () => {
-        evaluation = await evaluateDev({}, cloud);
+        ({ cloud, evaluation } = await devWithSecrets());
     });
 
     it("nothing of it depends on the worker pool, so a scale update (target WorkerPool + dependents) never redeploys it", () => {

@@ -21,16 +21,16 @@ import { dig } from "../fixtures";
 import { byName, evaluateDev, manifestObjects } from "../support/program";
 import { call, upstreamClient, UPSTREAM_PROTO } from "../support/scaler-lab";
 import { ScalerProcess } from "../support/scaler-process";
-import { SecretCapturingCloud } from "../support/secret-capturing-cloud";
+import { devWithSecrets, SecretCapturingCloud } from "../support/secret-capturing-cloud";
 import { scalerOptions } from "../../scaler/main";
 
 // The autoscaler's and the scaler's workloads: their config, chart values, pods and certificates.
 describe("autoscaling in the cluster (dev stack, mock runtime)", function () {
     this.timeout(120_000);
-    const cloud = new SecretCapturingCloud();
+    let cloud: SecretCapturingCloud;
     let evaluation: Evaluation;
     before(async () => {
-        evaluation = await evaluateDev({}, cloud);
+        ({ cloud, evaluation } = await devWithSecrets());
     });
 
     it("the autoscaler's cloud-config dials the scaler's service with the mounted client certificate, 5 s per call", () => {
