@@ -80,7 +80,14 @@ function cliFlags(script: string, scripts: Record<string, string>): string[] | u
     const file = /^tsx (\S+\.ts)$/.exec(scripts[script] ?? "")?.[1];
     if (file === undefined) return undefined;
     const source = fs.readFileSync(path.join(PROJECT_ROOT, file), "utf8");
-    const names = [...source.matchAll(/["']?([a-z][a-z0-9-]*)["']?\s*:\s*\{\s*type:\s*"(?:string|boolean)"/g)].map((match) => `--${match[1]}`);
+    // Option tables spread in from another file (`...STACK_OPTIONS`) are read from where they are imported.
+    const spread = [...source.matchAll(/\.\.\.([A-Z][A-Z0-9_]*)\b/g)].flatMap(([, name]) => {
+        const from = new RegExp(`import \\{[^}]*\\b${name}\\b[^}]*\\} from "(\\.[^"]+)"`).exec(source)?.[1];
+        return from === undefined ? [] : [fs.readFileSync(path.join(PROJECT_ROOT, path.dirname(file), `${from}.ts`), "utf8")];
+    });
+    const names = [source, ...spread].flatMap((text) =>
+        [...text.matchAll(/["']?([a-z][a-z0-9-]*)["']?\s*:\s*\{\s*type:\s*"(?:string|boolean)"/g)].map((match) => `--${match[1]}`),
+    );
     return names.length > 0 && source.includes("parseArgs(") ? names : undefined;
 }
 
