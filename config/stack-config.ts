@@ -10,6 +10,7 @@ import { AutoscalerConfig, autoscaler, autoscalerReleaseProblem } from "./autosc
 import { BoutiqueConfig, boutiqueKeys, toBoutiqueConfig } from "./boutique-config";
 import { delivery, DeliverySettings } from "./delivery-config";
 import { EtcdBackupConfig, etcdBackupKeys, toEtcdBackupConfig } from "./etcd-backup-config";
+import { BoutiqueDelivery, gitopsKeys, gitopsProblems, toBoutiqueDelivery } from "./gitops-config";
 import { MAX_ADMIN_CIDRS, networkProblems } from "./network-config";
 import { PlatformConfig, platformKeys, platformProblems, toPlatformConfig } from "./platform-config";
 import { ENCRYPTED_PLACEHOLDER } from "./stack-files";
@@ -48,6 +49,8 @@ export interface StackConfig {
     readonly platform: PlatformConfig;
     /** Online Boutique on the mesh. */
     readonly boutique: BoutiqueConfig;
+    /** Who installs the shop: the program, or Argo CD from a Git path. */
+    readonly boutiqueDelivery: BoutiqueDelivery;
     /** How the frontend is released (Flagger). */
     readonly delivery: DeliverySettings;
     /** The Cluster Autoscaler and the scaler in the cluster; absent when not enabled. */
@@ -87,6 +90,7 @@ const keys = {
     drainTimeoutSeconds: wholeNumberIn(30, 3600),
     ...platformKeys,
     ...boutiqueKeys,
+    ...gitopsKeys,
     ...etcdBackupKeys,
     delivery,
     // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
@@ -105,10 +109,13 @@ export const UNDECLARED_KEYS = {
     deliveryAlertWebhookUrl: "an optional secret (pulumi config set --secret), needed only with delivery.alerting",
     autoscaler: "an object (pulumi config set --path autoscaler.<field>); off unless autoscaler.enabled is true",
     boutiqueImages: "an object of service -> image (pulumi config set --path boutiqueImages.frontend <image>); defaults to the chart's images",
+    gitopsRepoUrl: "the https:// Git repository Argo CD reads the shop from; needed only with boutiqueDeliveredBy argocd",
+    gitopsRepoUsername: "optional: the user name of gitopsRepoPassword (a deploy token's), for a private repository",
+    gitopsRepoPassword: "an optional secret (pulumi config set --secret): the token or password of gitopsRepoUsername",
 } as const;
 
 /** Never echoed in error messages (nor is any key the stack holds as a secret). */
-const SECRET_KEYS: readonly KeyName[] = ["deliveryAlertWebhookUrl"];
+const SECRET_KEYS: readonly KeyName[] = ["deliveryAlertWebhookUrl", "gitopsRepoPassword"];
 
 /** JSON objects: messages name their fields, never quote the value (any field may hold a secret). */
 const STRUCTURED_KEYS: readonly KeyName[] = ["delivery", "autoscaler", "boutiqueImages"];
@@ -168,6 +175,7 @@ function crossKeyProblems(c: Decoded): Problem[] {
     }
     problems.push(...networkProblems(c));
     problems.push(...platformProblems(c));
+    problems.push(...gitopsProblems(c));
     if (c.enableBoutique && !(c.enableIstio && c.enableMonitoring))
         add("enableBoutique", "needs enableIstio and enableMonitoring (the canary routes through Istio and reads Prometheus)");
     if (c.delivery.alerting && !c.deliveryAlertWebhookUrl)
@@ -238,6 +246,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string | undefined
         nodes: { image: c.nodeImage, diskSizeGb: c.nodeDiskSizeGb, drainTimeoutSeconds: c.drainTimeoutSeconds },
         platform: toPlatformConfig(c),
         boutique: toBoutiqueConfig(c),
+        boutiqueDelivery: toBoutiqueDelivery(c),
         delivery: { ...c.delivery, ...(c.deliveryAlertWebhookUrl ? { alertWebhookUrl: c.deliveryAlertWebhookUrl } : {}) },
         autoscaler: c.autoscaler,
         etcdBackup: toEtcdBackupConfig(c),
