@@ -38,7 +38,7 @@ const PRIVATE_TOP_LABELS = ["svc", "local", "internal", "localhost", "arpa", "te
  * Kubernetes' own, and every one the platform creates whose name is also a valid last label.
  * test/config/stack-config.test.ts keeps the list in step with the namespaces the program creates.
  */
-export const CLUSTER_NAMESPACES = ["default", "boutique", "monitoring", "logging", "tracing", "otel", "autoscaler", "flagger"];
+export const CLUSTER_NAMESPACES = ["default", "boutique", "monitoring", "logging", "tracing", "otel", "autoscaler", "flagger", "argocd"];
 
 /** At most this many shop host names (each is a Gateway and VirtualService host). */
 export const MAX_BOUTIQUE_HOSTS = 64;

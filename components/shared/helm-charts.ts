@@ -30,6 +30,7 @@ export const CHARTS = {
     loadtester: { chart: "loadtester", repo: "https://flagger.app", version: "0.38.0" },
     clusterAutoscaler: { chart: "cluster-autoscaler", repo: "https://kubernetes.github.io/autoscaler", version: "9.59.0" },
     onlineBoutique: { chart: "onlineboutique", repo: "oci://us-docker.pkg.dev/online-boutique-ci/charts", version: "0.10.6" },
+    argoCd: { chart: "argo-cd", repo: "https://argoproj.github.io/argo-helm", version: "10.1.1" },
 } as const satisfies Record<string, ChartSource>;
 
 export type ChartName = keyof typeof CHARTS;
