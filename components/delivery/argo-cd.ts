@@ -1,0 +1,104 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { GitSource } from "../../config/gitops-config";
+import { applyObjects, namespace } from "../shared/cluster-objects";
+import { helmRelease } from "../shared/helm-charts";
+import { argoCdValues } from "./argo-cd-values";
+import {
+    ARGOCD_NAMESPACE,
+    ARGOCD_RELEASE,
+    argoCdNetworkPolicies,
+    boutiqueApplication,
+    boutiqueProject,
+    gitPort,
+    REPOSITORY_SECRET,
+    repositorySecretData,
+} from "./gitops-objects";
+
+export interface ArgoCdArgs {
+    /** The Git repository, revision and folder Argo CD reads the shop from (config: gitopsRepoUrl, ...). */
+    readonly source: GitSource;
+    /** The shop's namespace (OnlineBoutique's, created by the program in both delivery modes). */
+    readonly shopNamespace: pulumi.Input<string>;
+    /** The cluster's pod range: the repo-server's egress to the Git host excludes it. */
+    readonly podCidr: string;
+    /** The cluster's service range: excluded likewise. */
+    readonly serviceCidr: string;
+    /** What must be up first: the CNI (NetworkPolicies) and the shop's namespace, at least. */
+    readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * Argo CD, delivering Online Boutique from its Git path (boutiqueDeliveredBy: argocd): the chart
+ * (values/argo-cd.yaml), a generated admin password, the repository's credentials when the
+ * repository is private, the repo-server's egress policy, and the AppProject and Application.
+ *
+ * Argo CD stays out of the mesh (its namespace is labelled istio-injection: disabled): the
+ * repo-server, Redis and the redis-secret-init hook Job have known trouble under STRICT mTLS
+ * (a sidecar that is not ready yet or never exits, Redis's protocol through Envoy), and the mesh
+ * would protect nothing: Argo CD talks only to the API server, to the Git host and to itself,
+ * none of them in the mesh, and nothing in the mesh calls it. Admins reach its server by
+ * `kubectl -n argocd port-forward svc/argocd-server 8080:80`, login admin and `adminPassword`.
+ */
+export class ArgoCd extends pulumi.ComponentResource {
+    /** The Application (and its AppProject): what the shop's delivery waits on. */
+    readonly application: pulumi.Resource;
+    /** The admin account's password (secret). */
+    readonly adminPassword: pulumi.Output<string>;
+
+    constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("boutique:delivery:ArgoCd", name, {}, opts);
+        gitPort(args.source.repoUrl); // an https:// URL, checked before any child exists
+        const parent = { parent: this };
+        const ns = namespace(ARGOCD_NAMESPACE, { "istio-injection": "disabled" }, { ...parent, dependsOn: [...args.after] });
+
+        const password = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, parent);
+        this.adminPassword = pulumi.secret(password.result);
+
+        const policies = applyObjects(
+            `${name}-network-policies`,
+            argoCdNetworkPolicies({ repoUrl: args.source.repoUrl, podCidr: args.podCidr, serviceCidr: args.serviceCidr }),
+            { ...parent, dependsOn: [ns] },
+        );
+        const release = helmRelease(
+            {
+                chart: "argoCd",
+                name: ARGOCD_RELEASE,
+                valuesFile: "argo-cd",
+                namespace: ns.metadata.name,
+                overlay: argoCdValues({ adminPasswordHash: pulumi.secret(password.bcryptHash) }),
+            },
+            { ...parent, dependsOn: [...args.after, ns, policies] },
+        );
+
+        const credentials = args.source.credentials;
+        const repository = credentials
+            ? [
+                  new k8s.core.v1.Secret(
+                      `${name}-repository`,
+                      {
+                          metadata: REPOSITORY_SECRET,
+                          type: "Opaque",
+                          stringData: pulumi.secret(repositorySecretData(args.source.repoUrl, credentials)),
+                      },
+                      { ...parent, dependsOn: [ns] },
+                  ),
+              ]
+            : [];
+
+        // The CRDs come with the release: the project and the Application wait for it (and for
+        // the credentials, or the first sync fails to clone).
+        this.application = applyObjects(
+            `${name}-application`,
+            pulumi
+                .output(args.shopNamespace)
+                .apply((shop) => [
+                    boutiqueProject({ repoUrl: args.source.repoUrl, destinationNamespace: shop }),
+                    boutiqueApplication({ source: args.source, destinationNamespace: shop }),
+                ]),
+            { ...parent, dependsOn: [release, ...repository] },
+        );
+        this.registerOutputs({ adminPassword: this.adminPassword, application: this.application });
+    }
+}
