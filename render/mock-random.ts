@@ -189,3 +189,29 @@ export function deriveEcdsaKey(random: DeterministicRandom, curve: string): cryp
     ]);
     return crypto.createPrivateKey({ key: der(0x30, body), format: "der", type: "sec1" });
 }
+
+/** bcrypt's own base64 alphabet (OpenBSD's encode_base64: no padding, ./ first). */
+const BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function bcryptBase64(bytes: Buffer): string {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 3) {
+        const chunk = [bytes[i] ?? 0, bytes[i + 1] ?? 0, bytes[i + 2] ?? 0];
+        const bits = (chunk[0] << 16) | (chunk[1] << 8) | chunk[2];
+        const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+        for (let c = 0; c < chars; c++) out += BCRYPT_ALPHABET[(bits >> (18 - 6 * c)) & 63];
+    }
+    return out;
+}
+
+/**
+ * A stand-in for RandomPassword's `bcryptHash`: the shape bcrypt writes (`$2a$10$`, a 22-character
+ * salt from `random`, a 31-character digest, bcrypt's base64), so what reads it (Argo CD's values)
+ * sees a well-formed hash. Not bcrypt: the digest is HMAC-SHA256(salt, password), which no bcrypt
+ * check accepts; offline renders never log in.
+ */
+export function mockBcryptHash(random: DeterministicRandom, password: string): string {
+    const salt = random.bytes(16);
+    const digest = crypto.createHmac("sha256", salt).update(password.slice(0, 72)).digest().subarray(0, 23);
+    return `$2a$10$${bcryptBase64(salt)}${bcryptBase64(digest)}`;
+}
