@@ -3,7 +3,7 @@ import * as path from "path";
 import * as ts from "typescript";
 
 /** The project's own TypeScript: what `tsc -p .` compiles (tsconfig.json's include). */
-const SOURCE_ROOTS = ["index.ts", "bench", "bootstrap", "config", "components", "render", "scaler", "policy", "test"];
+const SOURCE_ROOTS = ["index.ts", "bench", "bootstrap", "config", "components", "render", "scaler", "policy", "release", "test"];
 
 /** Which folders each part of the program may import from; the most specific entry applies. */
 export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
@@ -19,12 +19,14 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     // A separate program, in the scaler's image: the stack's model and its own files.
     scaler: ["config", "scaler"],
     policy: ["config", "components", "policy"],
+    // The release CLI (npm run release:image), run by the release job: the shop's image model only.
+    release: ["config", "release"],
     render: ["config", "components", "scaler", "render"],
     "index.ts": ["config", "components"],
     // The once-per-project stack (CI identities, state bucket, KMS key).
     bootstrap: ["config", "components/shared", "components/ci"],
     bench: ["config", "components", "scaler", "render", "bench", "test/support"],
-    test: ["config", "components", "scaler", "render", "policy", "bench", "test", "index.ts"],
+    test: ["config", "components", "scaler", "render", "policy", "release", "bench", "test", "index.ts"],
 };
 
 export interface ImportGraph {
