@@ -245,7 +245,11 @@ export = async () => {
 
     // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
     if (config.boutique.enabled && istio && monitoring) {
-        const boutique = new OnlineBoutique("boutique", { config: config.boutique, delivery: frontendDelivery(BOUTIQUE_NAMESPACE), after: [istio] }, onCluster);
+        const boutique = new OnlineBoutique(
+            "boutique",
+            { config: config.boutique, deliveredBy: config.boutiqueDelivery.by, delivery: frontendDelivery(BOUTIQUE_NAMESPACE), after: [istio] },
+            onCluster,
+        );
         const hosts = haproxy.publicIp.apply((ip) => [ip, ...config.boutique.hosts]);
         new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
     }

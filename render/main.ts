@@ -14,11 +14,13 @@ import { formatScaleTargets, scaleTargetReport } from "./scale-targets";
 import { formatSummary } from "./summary";
 import { RENDER_MARKER, renderDirectory, writeEvaluation } from "./write";
 import { STACK_OPTIONS } from "./stack-options";
+import { gitopsArtifacts } from "./gitops-files";
 
 const USAGE = `Evaluates the Pulumi program offline (mock runtime: no cloud, credentials or Pulumi CLI) and
-writes what it would create to <out>/<stack>/: resources.json, haproxy.cfg, and each node's
-kubeadm configs and scripts under nodes/. It replaces <out>/<stack>/ only when that is absent,
-empty or a previous render's (marked by its ${RENDER_MARKER} file), and writes nothing elsewhere.
+writes what it would create to <out>/<stack>/: resources.json, haproxy.cfg, each node's kubeadm
+configs and scripts under nodes/, and gitops/: the Git path Argo CD syncs the shop from
+(boutiqueDeliveredBy argocd; docs/delivery.md). It replaces <out>/<stack>/ only when that is
+absent, empty or a previous render's (marked by its ${RENDER_MARKER} file), and writes nothing elsewhere.
 
 usage: npm run render -- [--stack dev] [--set key=value ...] [--out out] [--charts]
        npm run render -- [--stack dev] [--set key=value ...] --diff key=value [--diff key=value ...]
@@ -29,9 +31,9 @@ usage: npm run render -- [--stack dev] [--set key=value ...] [--out out] [--char
   --out     output root (default out)
   --charts  also render every Helm release with the real helm into charts/<release>.yaml
             (helm: bash .ci/install-helm; charts: ../shared/charts or npm run charts:pull)
-  --diff    print which resources a config change would create, delete or change, and the
-            in-cluster scaler's target set for it (what a scale update touches, what outside
-            it depends on it, what it would leave undone), and exit`;
+  --diff    print which resources a config change would create, delete, release (leave running,
+            no longer managed) or change, and the in-cluster scaler's target set for it (what a
+            scale update touches, what outside it depends on it, what it would leave undone), and exit`;
 
 async function main(argv: string[]): Promise<number> {
     const { values } = parseArgs({
@@ -76,8 +78,9 @@ async function main(argv: string[]): Promise<number> {
         console.log(formatScaleTargets(scaleTargetReport({ before: current.resources, after: changed.resources, diff, patterns, stack, project })));
         return 0;
     }
-    const charts = values.charts ? renderCharts(projectRoot, current, parseStackConfig(loadStackConfigMap(projectRoot, stack, overrides).values)) : {};
-    const written = writeEvaluation({ ...current, artifacts: { ...current.artifacts, ...charts } }, dir);
+    const config = parseStackConfig(loadStackConfigMap(projectRoot, stack, overrides).values);
+    const charts = values.charts ? renderCharts(projectRoot, current, config) : {};
+    const written = writeEvaluation({ ...current, artifacts: { ...current.artifacts, ...gitopsArtifacts(config), ...charts } }, dir);
     console.log(`${project}/${stack}: wrote ${written.length} files to ${path.relative(process.cwd(), dir) || "."}`);
     console.log(formatSummary(current.resources));
     return 0;

@@ -1,0 +1,170 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { transformBoutiqueObject } from "../../components/delivery/boutique-transforms";
+import { BOUTIQUE_NAMESPACE, BOUTIQUE_RELEASE } from "../../components/delivery/online-boutique";
+import { frontendDelivery } from "../../components/delivery/progressive-delivery";
+import { CHARTS } from "../../components/shared/helm-charts";
+import { KubernetesObject } from "../../components/shared/kubernetes-object";
+import { declaredReleases, kubeVersionOf, renderReleases } from "../../render/chart-releases";
+import { gitopsArtifacts, GITOPS_DIR } from "../../render/gitops-files";
+import { chartDirs, findChartArchive, findHelm } from "../../render/helm";
+import { findKustomizeTools, KustomizeTools, kustomizeBuild, vendorChart, writeTree } from "../../render/kustomize";
+import { devConfig, PROJECT_ROOT } from "../fixtures";
+import { evaluateDev } from "../support/program";
+import { skipOrFail } from "../support/tools";
+import { differingObjects, withoutOwnership } from "../support/object-compare";
+
+/**
+ * The shop is the same either way: the objects Argo CD would apply (the Git path `npm run render`
+ * writes, built by the real kustomize with Helm 3, as Argo CD's repo-server builds it) equal,
+ * object by object, the ones the program applies by default (the chart rendered by the real Helm
+ * with the program's values, through the program's transforms). Only what names the applier
+ * differs (pulumi.com/* annotations).
+ */
+
+type Transform = (object: KubernetesObject) => KubernetesObject;
+
+interface Tools {
+    readonly helm: string;
+    readonly kustomize: KustomizeTools;
+    readonly archive: string;
+}
+
+function toolsOrSkip(context: Mocha.Context): Tools {
+    const helm = findHelm(PROJECT_ROOT);
+    if (!helm) skipOrFail(context, "helm is not installed (bash .ci/install-helm)");
+    const kustomize = findKustomizeTools(PROJECT_ROOT);
+    if (!kustomize) skipOrFail(context, "kubectl (kustomize) and Helm 3 are not installed (bash .ci/install-kustomize)");
+    const archive = findChartArchive(CHARTS.onlineBoutique, chartDirs(PROJECT_ROOT));
+    if (!archive) skipOrFail(context, `the onlineboutique chart is in none of ${chartDirs(PROJECT_ROOT).join(", ")} (npm run charts:pull)`);
+    return { helm, kustomize, archive };
+}
+
+/** What the program applies in the default mode on `overrides`' dev stack, each object through `transform` (default: the program's own). */
+async function appliedByPulumi(tools: Tools, overrides: Record<string, string>, transform?: Transform): Promise<KubernetesObject[]> {
+    const config = devConfig(overrides);
+    const evaluation = await evaluateDev(overrides);
+    const release = declaredReleases(evaluation.resources).find((declared) => declared.name === BOUTIQUE_RELEASE);
+    assert.ok(release, "the default mode declares the onlineboutique chart");
+    const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: config.boutique.images };
+    const programTransform: Transform = (object) => transformBoutiqueObject({ ...object }, options) as KubernetesObject;
+    const result = renderReleases([release], {
+        helm: tools.helm,
+        chartDirs: chartDirs(PROJECT_ROOT),
+        kubeVersion: kubeVersionOf(config),
+        transform: (_release, object) => (transform ?? programTransform)(object),
+    });
+    assert.deepEqual(result.failed, []);
+    return [...result.rendered[0].objects];
+}
+
+/** The Git path `render` writes for `overrides`' dev stack, in a scratch folder with the pinned chart vendored (no registry here). */
+function gitPath(tools: Tools, overrides: Record<string, string>): string {
+    const files = gitopsArtifacts(devConfig(overrides));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "git-path-"));
+    const prefix = `${GITOPS_DIR}/`;
+    writeTree(dir, Object.fromEntries(Object.entries(files).map(([file, text]) => [file.slice(prefix.length), text])));
+    vendorChart(path.join(dir, "shop", "charts"), CHARTS.onlineBoutique, tools.archive);
+    return dir;
+}
+
+function appliedByArgoCd(tools: Tools, dir: string): KubernetesObject[] {
+    const built = kustomizeBuild(tools.kustomize, dir);
+    if ("error" in built) assert.fail(`kustomize could not build the Git path: ${built.error}`);
+    return built.objects;
+}
+
+describe("the shop either way: Argo CD's Git path and the program's chart (real kustomize, Helm 3 and Helm 4)", function () {
+    this.timeout(300_000);
+    let tools: Tools;
+    const dirs: string[] = [];
+    before(function () {
+        tools = toolsOrSkip(this);
+    });
+    after(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+    const built = (overrides: Record<string, string>) => {
+        const dir = gitPath(tools, overrides);
+        dirs.push(dir);
+        return appliedByArgoCd(tools, dir);
+    };
+
+    const STACKS: Record<string, Record<string, string>> = {
+        dev: {},
+        "forked images, no loadgenerator": {
+            boutiqueImages: JSON.stringify({
+                frontend: `registry.example.com/shop/frontend@sha256:${"ab".repeat(32)}`,
+                adservice: "registry.example.com/shop/ads:2.1.0",
+            }),
+            boutiqueLoadGenerator: "false",
+        },
+    };
+    for (const [name, overrides] of Object.entries(STACKS)) {
+        it(`${name}: the same objects, object by object (ownership annotations aside)`, async () => {
+            const pulumi = await appliedByPulumi(tools, overrides);
+            const argo = built(overrides);
+            console.log(`      ${name}: ${pulumi.length} objects applied by Pulumi, ${argo.length} by Argo CD`);
+            assert.ok(pulumi.length >= 60, `the chart renders the whole shop (${pulumi.length} objects)`);
+            assert.deepEqual(differingObjects(pulumi.map(withoutOwnership), argo.map(withoutOwnership)), []);
+        });
+    }
+
+    it("the images: each service runs what boutiqueImages names, the others the chart's own", () => {
+        const argo = built(STACKS["forked images, no loadgenerator"]);
+        const image = (name: string) => {
+            const deployment = argo.find((object) => object.kind === "Deployment" && object.metadata.name === name) as
+                { spec: { template: { spec: { containers: { name: string; image: string }[] } } } } | undefined;
+            return deployment?.spec.template.spec.containers.find((container) => container.name === "server")?.image;
+        };
+        assert.equal(image("frontend"), `registry.example.com/shop/frontend@sha256:${"ab".repeat(32)}`);
+        assert.equal(image("adservice"), "registry.example.com/shop/ads:2.1.0");
+        assert.equal(image("cartservice"), "us-central1-docker.pkg.dev/google-samples/microservices-demo/cartservice:v0.10.6");
+        assert.equal(image("loadgenerator"), undefined);
+    });
+
+    // Each fix the transforms make, undone one at a time: the comparison names exactly the objects it touches.
+    const UNDONE: Record<string, { readonly kind: string; readonly expected: readonly string[] }> = {
+        "the pod label every selector moved to": {
+            kind: "Deployment",
+            expected: ["adservice", "cartservice", "checkoutservice", "currencyservice", "emailservice", "frontend"],
+        },
+        "the NetworkPolicies admitting frontend-primary": { kind: "NetworkPolicy", expected: ["adservice", "cartservice", "checkoutservice", "frontend"] },
+        "the frontend AuthorizationPolicy's callers": { kind: "AuthorizationPolicy", expected: ["frontend"] },
+        "the Sidecars' collector host": { kind: "Sidecar", expected: ["adservice", "cartservice", "frontend", "redis-cart"] },
+        "the apex Service's selector": { kind: "Service", expected: ["frontend"] },
+    };
+    for (const [fix, { kind, expected }] of Object.entries(UNDONE)) {
+        it(`a transform that no longer makes ${fix} fails the comparison, naming its ${kind}s`, async () => {
+            const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: {} };
+            const without: Transform = (object) => (object.kind === kind ? object : (transformBoutiqueObject({ ...object }, options) as KubernetesObject));
+            const pulumi = await appliedByPulumi(tools, {}, without);
+            const differing = differingObjects(pulumi.map(withoutOwnership), built({}).map(withoutOwnership));
+            console.log(`      without ${fix}: ${differing.length} objects differ`);
+            for (const name of expected)
+                assert.ok(differing.includes(`${kind}/${BOUTIQUE_NAMESPACE}/${name}`), `${kind} ${name} differs (${differing.join(", ")})`);
+            assert.ok(
+                differing.every((id) => id.startsWith(`${kind}/`)),
+                differing.join(", "),
+            );
+        });
+    }
+
+    it("a chart that no longer has what a fix expects fails the build (the patches' test ops), not a half-fixed shop", () => {
+        const dir = gitPath(tools, {});
+        dirs.push(dir);
+        const frontend = path.join(dir, "shop", "charts", `onlineboutique-${CHARTS.onlineBoutique.version}`, "onlineboutique", "templates", "frontend.yaml");
+        // The chart's frontend Service selecting its pods by another label.
+        const text = fs.readFileSync(frontend, "utf8");
+        const moved = text.replace(
+            /selector:\n(\s+)app: \{\{ \.Values\.frontend\.name \}\}/,
+            "selector:\n$1app.kubernetes.io/name: {{ .Values.frontend.name }}",
+        );
+        assert.notEqual(moved, text, "the chart's frontend Service selects app: frontend");
+        fs.writeFileSync(frontend, moved);
+        const result = kustomizeBuild(tools.kustomize, dir);
+        assert.ok("error" in result, "the build fails");
+        console.log(`      kustomize refuses: …${result.error.slice(-160)}`);
+        assert.match(result.error, /test/i);
+    });
+});
