@@ -22,9 +22,6 @@ export interface GitSource {
 
 export type BoutiqueDelivery = { readonly by: "pulumi" } | { readonly by: "argocd"; readonly source: GitSource };
 
-/** The folder of the repository the Git path's content goes to unless gitopsPath says otherwise. */
-export const DEFAULT_GITOPS_PATH = "gitops/online-boutique";
-
 /** https://host[:port]/path, no credentials, query or fragment (credentials go in gitopsRepoPassword). */
 const HTTPS_REPO_URL = /^https:\/\/[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[1-9][0-9]{0,4})?(\/[A-Za-z0-9._~-]+){1,20}\/?$/;
 
@@ -63,16 +60,17 @@ function refined(check: (value: string) => string | undefined) {
 /** Decoders of the delivery-mode keys (Pulumi.yaml declares boutiqueDeliveredBy, gitopsRevision and gitopsPath). */
 export const gitopsKeys = {
     boutiqueDeliveredBy: oneOf(BOUTIQUE_DELIVERERS),
-    gitopsRepoUrl: matching(HTTPS_REPO_URL, "an https:// Git repository URL without credentials, query or fragment, e.g. https://gitlab.example.com/shop/deploy.git")
+    gitopsRepoUrl: matching(
+        HTTPS_REPO_URL,
+        "an https:// Git repository URL without credentials, query or fragment, e.g. https://gitlab.example.com/shop/deploy.git",
+    )
         .refine((url) => url.length <= 512, "must be at most 512 characters")
         .optional(),
     gitopsRevision: refined(revisionProblem),
     gitopsPath: refined(pathProblem),
     gitopsRepoUsername: matching(/^[A-Za-z0-9._@+-]{1,255}$/, "a user name (letters, digits, ., _, @, + and -), e.g. a deploy token's").optional(),
     // Offline (render, tests) a `secure:` value reads as the placeholder: it cannot be checked there.
-    gitopsRepoPassword: text
-        .refine((value) => value === ENCRYPTED_PLACEHOLDER || value.length <= 1024, "must be at most 1024 characters")
-        .optional(),
+    gitopsRepoPassword: text.refine((value) => value === ENCRYPTED_PLACEHOLDER || value.length <= 1024, "must be at most 1024 characters").optional(),
 };
 
 type GitopsKey = keyof typeof gitopsKeys;
@@ -97,7 +95,9 @@ export function gitopsProblems(c: Decoded): { key: GitopsKey; message: string }[
 export function toBoutiqueDelivery(c: Decoded): BoutiqueDelivery {
     if (c.boutiqueDeliveredBy === "pulumi") return { by: "pulumi" };
     const credentials =
-        c.gitopsRepoUsername !== undefined && c.gitopsRepoPassword !== undefined ? { username: c.gitopsRepoUsername, password: c.gitopsRepoPassword } : undefined;
+        c.gitopsRepoUsername !== undefined && c.gitopsRepoPassword !== undefined
+            ? { username: c.gitopsRepoUsername, password: c.gitopsRepoPassword }
+            : undefined;
     return {
         by: "argocd",
         source: { repoUrl: c.gitopsRepoUrl ?? "", revision: c.gitopsRevision, path: c.gitopsPath, ...(credentials ? { credentials } : {}) },
