@@ -20,6 +20,9 @@ export interface GitSource {
     readonly credentials?: { readonly username: string; readonly password: string };
 }
 
+/** The repository folder of the Git path unless gitopsPath says otherwise (Pulumi.yaml declares the same default). */
+export const DEFAULT_GITOPS_PATH = "gitops/online-boutique";
+
 export type BoutiqueDelivery = { readonly by: "pulumi" } | { readonly by: "argocd"; readonly source: GitSource };
 
 /** https://host[:port]/path, no credentials, query or fragment (credentials go in gitopsRepoPassword). */
