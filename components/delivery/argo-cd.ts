@@ -40,6 +40,8 @@ export interface ArgoCdArgs {
  * would protect nothing: Argo CD talks only to the API server, to the Git host and to itself,
  * none of them in the mesh, and nothing in the mesh calls it. Admins reach its server by
  * `kubectl -n argocd port-forward svc/argocd-server 8080:80`, login admin and `adminPassword`.
+ *
+ * Name it anything but `argocd`, the Helm release's name (resource names are unique): "gitops".
  */
 export class ArgoCd extends pulumi.ComponentResource {
     /** The Application (and its AppProject): what the shop's delivery waits on. */
@@ -67,6 +69,7 @@ export class ArgoCd extends pulumi.ComponentResource {
                 name: ARGOCD_RELEASE,
                 valuesFile: "argo-cd",
                 namespace: ns.metadata.name,
+                // The random provider marks bcryptHash secret too: the values are secret as a whole.
                 overlay: argoCdValues({ adminPasswordHash: pulumi.secret(password.bcryptHash) }),
             },
             { ...parent, dependsOn: [...args.after, ns, policies] },
