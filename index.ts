@@ -30,7 +30,8 @@ import { LOKI, LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO, TEMPO_OTLP_ENDPOINT, TEMPO_U
 import { Tracing } from "./components/platform/tracing";
 import { VolumeRelease } from "./components/platform/volume-release";
 import { MONITORING_NAMESPACE } from "./components/platform/monitoring-objects";
-import { GRAFANA_PORT_FORWARD, iapSshCommand, KIALI_PORT_FORWARD, shopUrl, sshCommand } from "./components/platform/access-commands";
+import { ARGOCD_PORT_FORWARD, GRAFANA_PORT_FORWARD, iapSshCommand, KIALI_PORT_FORWARD, shopUrl, sshCommand } from "./components/platform/access-commands";
+import { ArgoCd } from "./components/delivery/argo-cd";
 
 /**
  * The program: the validated config (checked against what the stack deployed), then the platform
@@ -243,15 +244,44 @@ export = async () => {
         );
     }
 
-    // Online Boutique in the mesh, its frontend released by Flagger (config.delivery).
-    if (config.boutique.enabled && istio && monitoring) {
+    // Online Boutique in the mesh, its frontend released by Flagger (config.delivery). Its objects are
+    // applied by the program, or by Argo CD from the Git path (config.boutiqueDelivery); the
+    // namespace, Flagger and the Canary are the program's either way.
+    const { boutiqueDelivery } = config;
+    const shopOn = config.boutique.enabled && istio && monitoring;
+    let argoCd: ArgoCd | undefined;
+    if (shopOn) {
         const boutique = new OnlineBoutique(
             "boutique",
-            { config: config.boutique, deliveredBy: config.boutiqueDelivery.by, delivery: frontendDelivery(BOUTIQUE_NAMESPACE), after: [istio] },
+            {
+                config: config.boutique,
+                deliveredBy: boutiqueDelivery.by,
+                delivery: frontendDelivery(BOUTIQUE_NAMESPACE),
+                kubeconfig: controlPlane.kubeconfig,
+                after: [istio],
+            },
             onCluster,
         );
+        argoCd =
+            boutiqueDelivery.by === "argocd"
+                ? new ArgoCd(
+                      "gitops",
+                      {
+                          source: boutiqueDelivery.source,
+                          shopNamespace: boutique.namespace,
+                          podCidr: config.network.pods.cidr,
+                          serviceCidr: config.network.services.cidr,
+                          after: [cni, ...withNodes, boutique],
+                      },
+                      onCluster,
+                  )
+                : undefined;
         const hosts = haproxy.publicIp.apply((ip) => [ip, ...config.boutique.hosts]);
-        new ProgressiveDelivery("delivery", { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique] }, onCluster);
+        new ProgressiveDelivery(
+            "delivery",
+            { delivery: config.delivery, namespace: boutique.namespace, hosts, after: [monitoring, boutique, ...(argoCd ? [argoCd.application] : [])] },
+            onCluster,
+        );
     }
 
     // The Cluster Autoscaler and the scaler, on the control plane: they depend on nothing a scale update changes.
@@ -294,7 +324,7 @@ export = async () => {
         /** The release every node runs; the next update's config is checked against it. */
         kubernetesVersion: deployedReleaseOutput(config.kubernetesVersion),
         // Commands for this stack, whatever it is called (README and docs/ name none of its addresses).
-        shopUrl: config.boutique.enabled && istio && monitoring ? haproxy.publicIp.apply(shopUrl) : undefined,
+        shopUrl: shopOn ? haproxy.publicIp.apply(shopUrl) : undefined,
         /** cp-0 through HAProxy, as the program connects; <key file> holds `sshPrivateKey`. */
         sshCommand: pulumi
             .all([haproxy.publicIp, ipPool.controlPlanes[0].ip])
@@ -302,5 +332,8 @@ export = async () => {
         iapSshCommand: iapSshCommand({ instance: controlPlane.nodeNames[0], zone: gcp.zone, project: gcp.project }),
         grafanaPortForward: monitoring ? GRAFANA_PORT_FORWARD : undefined,
         kialiPortForward: layers.kiali && istio && monitoring ? KIALI_PORT_FORWARD : undefined,
+        /** Argo CD's admin password (secret), when it delivers the shop. */
+        argocdAdminPassword: argoCd?.adminPassword,
+        argocdPortForward: argoCd ? ARGOCD_PORT_FORWARD : undefined,
     };
 };

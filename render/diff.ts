@@ -13,10 +13,17 @@ export interface ChangedResource extends ResourceRef {
     readonly paths: readonly string[];
 }
 
+/** A resource the change no longer declares. */
+export interface RemovedResource extends ResourceRef {
+    /** retainOnDelete: Pulumi forgets it and leaves it running (released), instead of deleting it. */
+    readonly retained?: true;
+}
+
 /** What applying a config change would do, resource by resource (as `pulumi preview --diff` groups it). */
 export interface EvaluationDiff {
     readonly created: readonly ResourceRef[];
-    readonly deleted: readonly ResourceRef[];
+    /** No longer declared: deleted, or released when retained. */
+    readonly deleted: readonly RemovedResource[];
     readonly changed: readonly ChangedResource[];
 }
 
@@ -48,16 +55,21 @@ export function diffEvaluations(before: Evaluation, after: Evaluation): Evaluati
     }
     return {
         created: after.resources.filter((resource) => !was.has(resourceKey(resource))).map(ref),
-        deleted: before.resources.filter((resource) => !now.has(resourceKey(resource))).map(ref),
+        deleted: before.resources
+            .filter((resource) => !now.has(resourceKey(resource)))
+            .map((resource) => ({ ...ref(resource), ...(before.deleteLinks?.get(resource.name)?.retained ? { retained: true as const } : {}) })),
         changed,
     };
 }
 
 export function formatDiff(diff: EvaluationDiff): string {
+    const deleted = diff.deleted.filter((r) => !r.retained);
+    const released = diff.deleted.filter((r) => r.retained);
     const lines = [
-        `${diff.created.length} to create, ${diff.deleted.length} to delete, ${diff.changed.length} to change`,
+        `${diff.created.length} to create, ${deleted.length} to delete, ${released.length} to release, ${diff.changed.length} to change`,
         ...diff.created.map((r) => `  + ${r.name} (${r.type})`),
-        ...diff.deleted.map((r) => `  - ${r.name} (${r.type})`),
+        ...deleted.map((r) => `  - ${r.name} (${r.type})`),
+        ...released.map((r) => `  ↷ ${r.name} (${r.type}): released, left running (retainOnDelete; what it manages too)`),
         ...diff.changed.map((r) => `  ~ ${r.name} (${r.type}): ${r.paths.join(", ")}`),
     ];
     return lines.join("\n");

@@ -18,6 +18,8 @@ export interface OnlineBoutiqueArgs {
     readonly deliveredBy: BoutiqueDeliverer;
     /** What Flagger needs from the chart: the target, and who else may call it. */
     readonly delivery: Omit<BoutiqueTransformOptions, "images">;
+    /** The cluster's admin kubeconfig (secret): the chart's objects get a provider of their own (below). */
+    readonly kubeconfig: pulumi.Input<string>;
     /** istiod (sidecar injection) and the gateway. */
     readonly after: readonly pulumi.Resource[];
 }
@@ -44,7 +46,7 @@ export function shopGitPath(config: BoutiqueConfig, delivery: Omit<BoutiqueTrans
  * it. Disabling the shop or a destroy still removes them, with the namespace the program owns in
  * both modes. Pulumi reads the flag from the state, so it must be recorded before the switch.
  */
-const keptOnRemoval: pulumi.ResourceTransform = (child) => ({ props: child.props, opts: { ...child.opts, retainOnDelete: true } });
+export const keptOnRemoval: pulumi.ResourceTransform = (child) => ({ props: child.props, opts: { ...child.opts, retainOnDelete: true } });
 
 /**
  * Online Boutique in its own namespace with sidecar injection, its Sidecars, AuthorizationPolicies
@@ -59,12 +61,18 @@ export class OnlineBoutique extends pulumi.ComponentResource {
         super("boutique:delivery:OnlineBoutique", name, {}, opts);
         const ns = namespace(BOUTIQUE_NAMESPACE, { "istio-injection": "enabled" }, { parent: this, dependsOn: [...args.after] });
         this.namespace = ns.metadata.name;
+        // The chart's objects adopt what exists (upsertExistingObjects): back from Argo CD, the
+        // running shop is taken over instead of failing with AlreadyExists. Safe here because
+        // they are also kept on removal, so no create-then-delete of one object can delete it.
+        // Made in both modes, so a switch changes no provider.
+        const adopting = new k8s.Provider(`${name}-adopting`, { kubeconfig: args.kubeconfig, upsertExistingObjects: true }, { parent: this });
         if (args.deliveredBy === "pulumi") {
             const options: BoutiqueTransformOptions = { ...args.delivery, images: args.config.images };
             this.chart = helmChart(
                 { chart: "onlineBoutique", name: BOUTIQUE_RELEASE, namespace: this.namespace, overlay: boutiqueValues(args.config) },
                 {
                     parent: this,
+                    providers: [adopting],
                     dependsOn: [...args.after],
                     retainOnDelete: true,
                     transforms: [boutiqueChartTransform(options), keptOnRemoval],
