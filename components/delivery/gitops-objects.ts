@@ -93,8 +93,9 @@ export interface IgnoredDifference {
  * DestinationRules and the VirtualService) is not in Git, and Argo CD does not claim it: with
  * annotation tracking (values/argo-cd.yaml) an object is the Application's only when its
  * `argocd.argoproj.io/tracking-id` names that very object. Flagger copies the target's annotations
- * onto frontend-primary, so the copy's tracking id names Deployment boutique/frontend, not itself:
- * Argo CD neither shows it as out of sync nor prunes it (argoproj/argo-cd#8683, fixed in 2.4).
+ * (and the labels its includeLabelPrefix names, none here) onto frontend-primary, so the copy's
+ * tracking id names Deployment boutique/frontend, not itself: Argo CD neither shows it as out of
+ * sync nor prunes it (argoproj/argo-cd#8683, fixed in 2.4). The primary's owner is the Canary.
  */
 export function flaggerOwnedFields(namespace: string): IgnoredDifference[] {
     return [
