@@ -7,33 +7,10 @@ import { parse } from "yaml";
 import { CI_VARIABLES } from "../../components/ci/gitlab-federation";
 import { PROJECT_ROOT } from "../fixtures";
 import { pinnedNode, tagNamesPin } from "../support/node-pin";
+import { GITLAB_CI_LOCAL, gitlabCiLocal, pipeline, PROTECTED_MAIN } from "../support/gitlab-ci-local";
 import { requireTool } from "../support/tools";
 
-const GITLAB_CI_LOCAL = path.join(PROJECT_ROOT, "node_modules", ".bin", "gitlab-ci-local");
 const CI_FILE = path.join(PROJECT_ROOT, ".gitlab-ci.yml");
-
-interface ListedJob {
-    readonly name: string;
-    readonly stage: string;
-    readonly when: string;
-}
-
-/** `gitlab-ci-local --list-json` in `cwd`: validates the file against GitLab's schema and evaluates every job's rules. */
-function gitlabCiLocal(cwd: string, variables: Record<string, string> = {}, home = fs.mkdtempSync(path.join(os.tmpdir(), "gcl-home-"))) {
-    const args = ["--list-json", ...Object.entries(variables).flatMap(([key, value]) => ["--variable", `${key}=${value}`])];
-    const run = spawnSync(GITLAB_CI_LOCAL, args, { cwd, encoding: "utf8", env: { ...process.env, HOME: home, NO_COLOR: "1" }, timeout: 60_000 });
-    fs.rmSync(home, { recursive: true, force: true });
-    return run;
-}
-
-/** The jobs a pipeline with these variables would run (rules evaluated by gitlab-ci-local). */
-function pipeline(variables: Record<string, string>): string[] {
-    const run = gitlabCiLocal(PROJECT_ROOT, variables);
-    assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
-    // Warnings (e.g. about overriding predefined variables) come before the JSON.
-    const jobs = JSON.parse(run.stdout.slice(run.stdout.indexOf("\n[") + 1)) as ListedJob[];
-    return jobs.filter((job) => job.when !== "never").map((job) => job.name);
-}
 
 describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
     this.timeout(120_000);
@@ -66,9 +43,6 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         // Protection does not matter to a preview (the read-mostly account).
         assert.deepEqual(pipeline({ CI_PIPELINE_SOURCE: "merge_request_event", CI_COMMIT_REF_PROTECTED: "false" }), ["test", "preview"]);
     });
-
-    /** The default branch's protected pipeline (what GitLab sets on a push to the protected main). */
-    const PROTECTED_MAIN = { CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main", CI_COMMIT_REF_PROTECTED: "true" };
 
     it("the default branch's protected pipeline runs test and the deploy (and builds the scaler image once its repository is set)", () => {
         assert.deepEqual(pipeline({ ...PROTECTED_MAIN, CI_PIPELINE_SOURCE: "push" }), ["test", "deploy"]);
@@ -266,7 +240,7 @@ describe(".gitlab-ci.yml (checked with gitlab-ci-local)", function () {
         it("every job on a node image runs the pinned Node.js (.node-version): the test job's .ci/run, the Pulumi jobs' program", () => {
             const jobs = Object.entries(expanded()).filter(([, job]) => typeof job === "object" && job !== null && "script" in job);
             const onNode = jobs.filter(([, job]) => String((job.image as { name?: string } | undefined)?.name).startsWith("node:"));
-            assert.deepEqual(onNode.map(([name]) => name).sort(), ["deploy", "preview", "scale", "test"]);
+            assert.deepEqual(onNode.map(([name]) => name).sort(), ["deploy", "preview", "release", "scale", "test"]);
             for (const [name, job] of onNode) {
                 const image = String((job.image as { name?: string }).name);
                 const tag = /^node:([\d.]+)-bookworm$/.exec(image);
