@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { GitSource } from "../../config/gitops-config";
 import { applyObjects, namespace } from "../shared/cluster-objects";
 import { helmRelease } from "../shared/helm-charts";
-import { argoCdValues } from "./argo-cd-values";
+import { ARGOCD_SECRET, argoCdSecretData } from "./argo-cd-values";
 import {
     ARGOCD_NAMESPACE,
     ARGOCD_RELEASE,
@@ -31,8 +31,9 @@ export interface ArgoCdArgs {
 
 /**
  * Argo CD, delivering Online Boutique from its Git path (boutiqueDeliveredBy: argocd): the chart
- * (values/argo-cd.yaml), a generated admin password, the repository's credentials when the
- * repository is private, the repo-server's egress policy, and the AppProject and Application.
+ * (values/argo-cd.yaml), a generated admin password (its hash in argocd-secret), the repository's
+ * credentials when the repository is private, the repo-server's egress policy, and the AppProject
+ * and Application.
  *
  * Argo CD stays out of the mesh (its namespace is labelled istio-injection: disabled): the
  * repo-server, Redis and the redis-secret-init hook Job have known trouble under STRICT mTLS
@@ -63,16 +64,14 @@ export class ArgoCd extends pulumi.ComponentResource {
             argoCdNetworkPolicies({ repoUrl: args.source.repoUrl, podCidr: args.podCidr, serviceCidr: args.serviceCidr }),
             { ...parent, dependsOn: [ns] },
         );
+        const adminLogin = new k8s.core.v1.Secret(
+            `${name}-admin-login`,
+            { metadata: ARGOCD_SECRET, type: "Opaque", stringData: pulumi.secret(argoCdSecretData(password.bcryptHash)) },
+            { ...parent, dependsOn: [ns] },
+        );
         const release = helmRelease(
-            {
-                chart: "argoCd",
-                name: ARGOCD_RELEASE,
-                valuesFile: "argo-cd",
-                namespace: ns.metadata.name,
-                // The random provider marks bcryptHash secret too: the values are secret as a whole.
-                overlay: argoCdValues({ adminPasswordHash: pulumi.secret(password.bcryptHash) }),
-            },
-            { ...parent, dependsOn: [...args.after, ns, policies] },
+            { chart: "argoCd", name: ARGOCD_RELEASE, valuesFile: "argo-cd", namespace: ns.metadata.name },
+            { ...parent, dependsOn: [...args.after, ns, policies, adminLogin] },
         );
 
         const credentials = args.source.credentials;

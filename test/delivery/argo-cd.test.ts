@@ -82,7 +82,15 @@ describe("ArgoCd (component, mock runtime)", function () {
         const component = withCredentials.resources.find((resource) => resource.type === "boutique:delivery:ArgoCd");
         assert.equal(component?.name, "gitops");
         const children = withCredentials.resources.filter((resource) => resource.parent === "gitops").map((resource) => resource.name);
-        for (const child of ["argocd-namespace", "gitops-admin-password", "gitops-network-policies", "argocd", "gitops-repository", "gitops-application"])
+        for (const child of [
+            "argocd-namespace",
+            "gitops-admin-password",
+            "gitops-admin-login",
+            "gitops-network-policies",
+            "argocd",
+            "gitops-repository",
+            "gitops-application",
+        ])
             assert.ok(children.includes(child), `${child} is not a child: ${children.join(", ")}`);
     });
 
@@ -92,20 +100,27 @@ describe("ArgoCd (component, mock runtime)", function () {
         assert.ok(ns.dependsOn.includes("cluster"));
     });
 
-    it("installs the pinned chart with the admin password's hash in its values (secret), and exports the password as a secret", () => {
+    it("installs the pinned chart with readable values, the admin password's hash in argocd-secret (secret), the password a secret output", () => {
         const release = withCredentials.resources.find((resource) => resource.type === "kubernetes:helm.sh/v3:Release");
         assert.deepEqual(
             [release?.inputs.chart, release?.inputs.version, dig(release?.inputs, "repositoryOpts", "repo")],
             ["argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"],
         );
         assert.equal(release?.inputs.namespace, "argocd");
-        // Offline the values stay readable (render shows them, --charts renders them); in a real run
-        // the random provider marks bcryptHash secret itself, and the values with it.
-        // The values carry the hash, which the random provider marks secret (additionalSecretOutputs,
-        // honoured by the mock runtime too): the whole map is secret, in a real run and offline.
-        assert.equal(dig(release?.inputs, "values"), SECRET);
+        assert.equal(dig(release?.inputs, "values", "configs", "cm", "kustomize.buildOptions"), "--enable-helm", "the values are not secret");
+        assert.equal(dig(release?.inputs, "values", "configs", "secret", "createSecret"), false);
+        assert.ok(!JSON.stringify(release?.inputs.values).includes("$2a$"), "no hash in the values");
+        const login = byName(withCredentials, "gitops-admin-login");
+        assert.deepEqual(dig(login.inputs, "metadata"), {
+            name: "argocd-secret",
+            namespace: "argocd",
+            labels: { "app.kubernetes.io/name": "argocd-secret", "app.kubernetes.io/part-of": "argocd" },
+        });
+        assert.equal(dig(login.inputs, "stringData"), SECRET);
         assert.equal(cloud.hashes.length, 1, "one admin password");
-        for (const waited of ["cluster", "argocd-namespace", "gitops-network-policies"]) assert.ok(release?.dependsOn.includes(waited), waited);
+        assert.ok(!JSON.stringify(withCredentials.resources).includes(cloud.hashes[0]), "the hash appears nowhere in clear");
+        for (const waited of ["cluster", "argocd-namespace", "gitops-network-policies", "gitops-admin-login"])
+            assert.ok(release?.dependsOn.includes(waited), waited);
         assert.equal(withCredentials.stackOutputs.adminPassword, SECRET);
     });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { argoCdValues } from "../../components/delivery/argo-cd-values";
+import { ADMIN_PASSWORD_MTIME, argoCdSecretData } from "../../components/delivery/argo-cd-values";
 import { FRONTEND } from "../../components/delivery/canary-objects";
 import { boutiqueValues } from "../../components/delivery/delivery-values";
 import {
@@ -153,7 +153,7 @@ describe("Argo CD's objects for the shop (pure)", () => {
         });
     });
 
-    describe("the repository Secret and the computed values", () => {
+    describe("the repository Secret and the admin login", () => {
         it("is a repository Secret of Argo CD's namespace with the URL and the credentials", () => {
             const secret = repositorySecret(SOURCE.repoUrl, { username: "deploy-token", password: "s3cret" });
             assert.deepEqual(secret.metadata, {
@@ -164,8 +164,9 @@ describe("Argo CD's objects for the shop (pure)", () => {
             assert.deepEqual(secret.stringData, { type: "git", url: SOURCE.repoUrl, username: "deploy-token", password: "s3cret" });
         });
 
-        it("puts the admin password's hash where the chart reads it", () => {
-            assert.deepEqual(argoCdValues({ adminPasswordHash: "$2a$10$hash" }), { configs: { secret: { argocdServerAdminPassword: "$2a$10$hash" } } });
+        it("puts the admin password's hash and a fixed mtime where Argo CD reads them (argocd-secret)", () => {
+            assert.deepEqual(argoCdSecretData("$2a$10$hash"), { "admin.password": "$2a$10$hash", "admin.passwordMtime": "2026-01-01T00:00:00Z" });
+            assert.equal(ADMIN_PASSWORD_MTIME, "2026-01-01T00:00:00Z");
         });
     });
 });
