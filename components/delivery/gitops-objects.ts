@@ -1,4 +1,5 @@
 import { GitSource } from "../../config/gitops-config";
+import { CHARTS } from "../shared/helm-charts";
 import { KubernetesObject, ObjectMeta } from "../shared/kubernetes-object";
 import { FRONTEND } from "./canary-objects";
 
@@ -170,6 +171,14 @@ export function gitPort(repoUrl: string): number {
     return url.port === "" ? 443 : Number(url.port);
 }
 
+/** The port of the registry the Git path's helmCharts pulls the onlineboutique chart from (an OCI registry speaks HTTPS). */
+export const CHART_REGISTRY_PORT = gitPort(CHARTS.onlineBoutique.repo.replace(/^oci:/, "https:"));
+
+/** The ports the repo-server reaches outside the cluster: the Git host's, and the chart registry's. */
+export function outboundPorts(repoUrl: string): number[] {
+    return [...new Set([gitPort(repoUrl), CHART_REGISTRY_PORT])];
+}
+
 export interface EgressArgs {
     readonly repoUrl: string;
     /** The cluster's pod and service ranges: the Git host is outside both. */
@@ -180,9 +189,9 @@ export interface EgressArgs {
 /**
  * NetworkPolicies beyond the chart's (which admit Ingress only): the repo-server, the one
  * component that runs what the Git path holds (kustomize, helm), may reach DNS, Redis (its cache)
- * and the Git host's port outside the cluster, nothing else; a compromised render cannot probe
- * the cluster. With helmCharts that name a chart repository, that repository must share the Git
- * host's port (443 for both, usually).
+ * and, outside the cluster, the Git host's port and the chart registry's (the Git path's
+ * helmCharts pulls the chart from it unless the chart is vendored), nothing else: a compromised
+ * render cannot probe the cluster.
  *
  * The controller, the server and the ApplicationSet controller keep egress open: they talk to
  * the API server, which Cilium classifies as the kube-apiserver (or host / remote-node) entity.
@@ -218,7 +227,7 @@ export function argoCdNetworkPolicies(args: EgressArgs): KubernetesObject[] {
                     { to: [{ podSelector: { matchLabels: { ...ARGOCD_PODS.redis } } }], ports: [{ port: ARGOCD_REDIS_PORT, protocol: "TCP" }] },
                     {
                         to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [args.podCidr, args.serviceCidr] } }],
-                        ports: [{ port: gitPort(args.repoUrl), protocol: "TCP" }],
+                        ports: outboundPorts(args.repoUrl).map((port) => ({ port, protocol: "TCP" })),
                     },
                 ],
             },

@@ -142,6 +142,9 @@ describe("ArgoCd (component, mock runtime)", function () {
         const kinds = (dig(application.inputs, "objs") as { kind: string }[]).map((object) => object.kind);
         assert.deepEqual(kinds, ["AppProject", "Application"]);
         const policies = dig(byName(withCredentials, "gitops-network-policies").inputs, "objs") as unknown[];
-        assert.deepEqual(dig(policies, 0, "spec", "egress", 2, "ports"), [{ port: 8443, protocol: "TCP" }]);
+        assert.deepEqual(dig(policies, 0, "spec", "egress", 2, "ports"), [
+            { port: 8443, protocol: "TCP" },
+            { port: 443, protocol: "TCP" },
+        ]);
     });
 });

@@ -8,6 +8,7 @@ import {
     argoCdNetworkPolicies,
     BOUTIQUE_APP,
     BOUTIQUE_KINDS,
+    CHART_REGISTRY_PORT,
     boutiqueApplication,
     boutiqueProject,
     flaggerOwnedFields,
@@ -119,9 +120,10 @@ describe("Argo CD's objects for the shop (pure)", () => {
             assert.equal(gitPort("https://git.example.com:8443/x.git"), 8443);
             assert.equal(gitPort("https://gitlab.example.com/shop/deploy.git"), 443);
             assert.throws(() => gitPort("http://git.example.com/x.git"), /HTTPS only/);
+            assert.equal(CHART_REGISTRY_PORT, 443, `${CHARTS.onlineBoutique.repo} is HTTPS`);
         });
 
-        it("admits DNS, Redis and the Git port outside the pod and service ranges, nothing else", () => {
+        it("admits DNS, Redis, and the Git port and the chart registry's outside the pod and service ranges, nothing else", () => {
             const [policy] = argoCdNetworkPolicies({ repoUrl: "https://git.example.com:8443/x.git", ...CIDRS });
             assert.deepEqual(dig(policy, "spec", "podSelector"), { matchLabels: ARGOCD_PODS.repoServer });
             assert.deepEqual(dig(policy, "spec", "policyTypes"), ["Egress"]);
@@ -139,7 +141,13 @@ describe("Argo CD's objects for the shop (pure)", () => {
                     ],
                 },
                 { to: [{ podSelector: { matchLabels: ARGOCD_PODS.redis } }], ports: [{ port: 6379, protocol: "TCP" }] },
-                { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [CIDRS.podCidr, CIDRS.serviceCidr] } }], ports: [{ port: 8443, protocol: "TCP" }] },
+                {
+                    to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [CIDRS.podCidr, CIDRS.serviceCidr] } }],
+                    ports: [
+                        { port: 8443, protocol: "TCP" },
+                        { port: 443, protocol: "TCP" },
+                    ],
+                },
             ]);
             assert.deepEqual(dig(egressRules("https://gitlab.example.com/shop/deploy.git")[2], "ports"), [{ port: 443, protocol: "TCP" }]);
         });
