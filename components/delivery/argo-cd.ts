@@ -36,10 +36,9 @@ export interface ArgoCdArgs {
  * and Application.
  *
  * Argo CD stays out of the mesh (its namespace is labelled istio-injection: disabled): the
- * repo-server, Redis and the redis-secret-init hook Job have known trouble under STRICT mTLS
- * (a sidecar that is not ready yet or never exits, Redis's protocol through Envoy), and the mesh
- * would protect nothing: Argo CD talks only to the API server, to the Git host and to itself,
- * none of them in the mesh, and nothing in the mesh calls it. Admins reach its server by
+ * repo-server, Redis and the redis-secret-init hook Job have known trouble under STRICT mTLS, and
+ * the mesh would protect nothing: Argo CD talks only to the API server, to the Git host (and the
+ * chart registry) and to itself, none of them in the mesh, and nothing in the mesh calls it. Admins reach its server by
  * `kubectl -n argocd port-forward svc/argocd-server 8080:80`, login admin and `adminPassword`.
  *
  * Name it anything but `argocd`, the Helm release's name (resource names are unique): "gitops".
