@@ -169,6 +169,8 @@ describe("the release pipeline (.gitlab-ci.yml `release`, .ci/release-image)", f
             for (const [variables, refusal] of [
                 [{ RELEASE_SERVICE: "" }, /release-image: RELEASE_SERVICE is not set/],
                 [{ RELEASE_SERVICE: "frontend;id" }, /--service "frontend;id": not a service of the shop/],
+                [{ GITOPS_PATH: "../elsewhere" }, /release-image: GITOPS_PATH = "\.\.\/elsewhere": must be a folder of this repository/],
+                [{ GITOPS_PATH: "gitops/other" }, /release-image: gitops\/other\/kustomization\.yaml is not in this repository/],
             ] as const) {
                 const job = runRelease(variables);
                 assert.notEqual(job.status, 0, job.output);
