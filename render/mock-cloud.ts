@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockCallArgs, MockResourceArgs, MockResourceResult, Mocks } from "@pulumi/pulumi/runtime/mocks";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { certificateRequest, CertificateSubject, generateKeyPair, selfSignedCertificate, signCertificateRequest } from "./mock-pki";
-import { DeterministicRandom } from "./mock-random";
+import { DeterministicRandom, mockBcryptHash } from "./mock-random";
 import { textOr } from "../config/records";
 
 type State = Record<string, unknown>;
@@ -152,8 +152,10 @@ export class MockCloud implements Mocks {
                     dec: BigInt(`0x${bytes.toString("hex")}`).toString(),
                 };
             }
-            case "random:index/randomPassword:RandomPassword":
-                return { result: random("password").string(Number(inputs.length), LOWER_DIGITS) };
+            case "random:index/randomPassword:RandomPassword": {
+                const result = random("password").string(Number(inputs.length), LOWER_DIGITS);
+                return { result, bcryptHash: mockBcryptHash(random("bcrypt"), result) };
+            }
             case "gcp:compute/address:Address":
                 // External addresses come from TEST-NET-3 (RFC 5737): documentation-only, never routable.
                 return {

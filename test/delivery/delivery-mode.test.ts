@@ -77,6 +77,14 @@ describe("who delivers the shop: the program or Argo CD, and the switch between 
             ["onlineboutique"],
         );
         const deleted = diff.deleted.map((resource) => resource.name).sort();
-        assert.deepEqual(deleted, ["argocd", "argocd-namespace", "gitops", "gitops-admin-password", "gitops-application", "gitops-network-policies"]);
+        assert.deepEqual(deleted, [
+            "argocd",
+            "argocd-namespace",
+            "gitops",
+            "gitops-admin-login",
+            "gitops-admin-password",
+            "gitops-application",
+            "gitops-network-policies",
+        ]);
     });
 });
