@@ -332,8 +332,7 @@ export = async () => {
         iapSshCommand: iapSshCommand({ instance: controlPlane.nodeNames[0], zone: gcp.zone, project: gcp.project }),
         grafanaPortForward: monitoring ? GRAFANA_PORT_FORWARD : undefined,
         kialiPortForward: layers.kiali && istio && monitoring ? KIALI_PORT_FORWARD : undefined,
-        /** Argo CD's admin password (secret), when it delivers the shop. */
-        argocdAdminPassword: argoCd?.adminPassword,
-        argocdPortForward: argoCd ? ARGOCD_PORT_FORWARD : undefined,
+        // Argo CD's console and admin password (secret), when it delivers the shop.
+        ...(argoCd ? { argocdAdminPassword: argoCd.adminPassword, argocdPortForward: ARGOCD_PORT_FORWARD } : {}),
     };
 };

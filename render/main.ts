@@ -14,7 +14,6 @@ import { formatScaleTargets, scaleTargetReport } from "./scale-targets";
 import { formatSummary } from "./summary";
 import { RENDER_MARKER, renderDirectory, writeEvaluation } from "./write";
 import { STACK_OPTIONS } from "./stack-options";
-import { gitopsArtifacts } from "./gitops-files";
 
 const USAGE = `Evaluates the Pulumi program offline (mock runtime: no cloud, credentials or Pulumi CLI) and
 writes what it would create to <out>/<stack>/: resources.json, haproxy.cfg, each node's kubeadm
@@ -78,9 +77,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(formatScaleTargets(scaleTargetReport({ before: current.resources, after: changed.resources, diff, patterns, stack, project })));
         return 0;
     }
-    const config = parseStackConfig(loadStackConfigMap(projectRoot, stack, overrides).values);
-    const charts = values.charts ? renderCharts(projectRoot, current, config) : {};
-    const written = writeEvaluation({ ...current, artifacts: { ...current.artifacts, ...gitopsArtifacts(config), ...charts } }, dir);
+    const charts = values.charts ? renderCharts(projectRoot, current, parseStackConfig(loadStackConfigMap(projectRoot, stack, overrides).values)) : {};
+    const written = writeEvaluation({ ...current, artifacts: { ...current.artifacts, ...charts } }, dir);
     console.log(`${project}/${stack}: wrote ${written.length} files to ${path.relative(process.cwd(), dir) || "."}`);
     console.log(formatSummary(current.resources));
     return 0;

@@ -9,6 +9,8 @@ import { renderShopGitPath } from "./gitops-path";
 import { CHARTS, HelmValues, helmChart, mergeValues, staticValues } from "../shared/helm-charts";
 
 export const BOUTIQUE_NAMESPACE = "boutique";
+/** Where a render writes the shop's Git path (out/<stack>/gitops/): the content of gitopsPath in the repository. */
+export const GITOPS_DIR = "gitops";
 /** The chart's release name, in both modes (the objects' names and labels derive from it). */
 export const BOUTIQUE_RELEASE = "onlineboutique";
 
@@ -79,6 +81,9 @@ export class OnlineBoutique extends pulumi.ComponentResource {
                 },
             );
         }
-        this.registerOutputs({ namespace: this.namespace });
+        // The Git path Argo CD syncs the same shop from, in both modes: a switch needs it in Git first.
+        const gitPath = shopGitPath(args.config, args.delivery);
+        const artifacts = Object.fromEntries(Object.entries(gitPath).map(([file, text]) => [`${GITOPS_DIR}/${file}`, text]));
+        this.registerOutputs({ namespace: this.namespace, artifacts });
     }
 }

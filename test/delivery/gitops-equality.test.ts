@@ -3,12 +3,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { transformBoutiqueObject } from "../../components/delivery/boutique-transforms";
-import { BOUTIQUE_NAMESPACE, BOUTIQUE_RELEASE } from "../../components/delivery/online-boutique";
+import { BOUTIQUE_NAMESPACE, BOUTIQUE_RELEASE, GITOPS_DIR } from "../../components/delivery/online-boutique";
 import { frontendDelivery } from "../../components/delivery/progressive-delivery";
 import { CHARTS } from "../../components/shared/helm-charts";
 import { KubernetesObject } from "../../components/shared/kubernetes-object";
 import { declaredReleases, kubeVersionOf, renderReleases } from "../../render/chart-releases";
-import { gitopsArtifacts, GITOPS_DIR } from "../../render/gitops-files";
 import { chartDirs, findChartArchive, findHelm } from "../../render/helm";
 import { findKustomizeTools, KustomizeTools, kustomizeBuild, vendorChart, writeTree } from "../../render/kustomize";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
@@ -60,12 +59,14 @@ async function appliedByPulumi(tools: Tools, overrides: Record<string, string>, 
     return [...result.rendered[0].objects];
 }
 
-/** The Git path `render` writes for `overrides`' dev stack, in a scratch folder with the pinned chart vendored (no registry here). */
-function gitPath(tools: Tools, overrides: Record<string, string>): string {
-    const files = gitopsArtifacts(devConfig(overrides));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "git-path-"));
+/** The Git path `render` writes for `overrides`' dev stack (its gitops/ files), in a scratch folder with the pinned chart vendored (no registry here). */
+async function gitPath(tools: Tools, overrides: Record<string, string>): Promise<string> {
+    const { artifacts } = await evaluateDev(overrides);
     const prefix = `${GITOPS_DIR}/`;
-    writeTree(dir, Object.fromEntries(Object.entries(files).map(([file, text]) => [file.slice(prefix.length), text])));
+    const files = Object.entries(artifacts).filter(([file]) => file.startsWith(prefix));
+    assert.ok(files.length >= 3, `the render writes the Git path (${files.length} files under ${prefix})`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "git-path-"));
+    writeTree(dir, Object.fromEntries(files.map(([file, text]) => [file.slice(prefix.length), text])));
     vendorChart(path.join(dir, "shop", "charts"), CHARTS.onlineBoutique, tools.archive);
     return dir;
 }
@@ -84,8 +85,8 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
         tools = toolsOrSkip(this);
     });
     after(() => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-    const built = (overrides: Record<string, string>) => {
-        const dir = gitPath(tools, overrides);
+    const built = async (overrides: Record<string, string>) => {
+        const dir = await gitPath(tools, overrides);
         dirs.push(dir);
         return appliedByArgoCd(tools, dir);
     };
@@ -103,15 +104,15 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
     for (const [name, overrides] of Object.entries(STACKS)) {
         it(`${name}: the same objects, object by object (ownership annotations aside)`, async () => {
             const pulumi = await appliedByPulumi(tools, overrides);
-            const argo = built(overrides);
+            const argo = await built(overrides);
             console.log(`      ${name}: ${pulumi.length} objects applied by Pulumi, ${argo.length} by Argo CD`);
             assert.ok(pulumi.length >= 60, `the chart renders the whole shop (${pulumi.length} objects)`);
             assert.deepEqual(differingObjects(pulumi.map(withoutOwnership), argo.map(withoutOwnership)), []);
         });
     }
 
-    it("the images: each service runs what boutiqueImages names, the others the chart's own", () => {
-        const argo = built(STACKS["forked images, no loadgenerator"]);
+    it("the images: each service runs what boutiqueImages names, the others the chart's own", async () => {
+        const argo = await built(STACKS["forked images, no loadgenerator"]);
         const image = (name: string) => {
             const deployment = argo.find((object) => object.kind === "Deployment" && object.metadata.name === name) as
                 { spec: { template: { spec: { containers: { name: string; image: string }[] } } } } | undefined;
@@ -139,7 +140,7 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
             const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: {} };
             const without: Transform = (object) => (object.kind === kind ? object : (transformBoutiqueObject({ ...object }, options) as KubernetesObject));
             const pulumi = await appliedByPulumi(tools, {}, without);
-            const differing = differingObjects(pulumi.map(withoutOwnership), built({}).map(withoutOwnership));
+            const differing = differingObjects(pulumi.map(withoutOwnership), (await built({})).map(withoutOwnership));
             console.log(`      without ${fix}: ${differing.length} objects differ`);
             for (const name of expected)
                 assert.ok(differing.includes(`${kind}/${BOUTIQUE_NAMESPACE}/${name}`), `${kind} ${name} differs (${differing.join(", ")})`);
@@ -150,8 +151,8 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
         });
     }
 
-    it("a chart that no longer has what a fix expects fails the build (the patches' test ops), not a half-fixed shop", () => {
-        const dir = gitPath(tools, {});
+    it("a chart that no longer has what a fix expects fails the build (the patches' test ops), not a half-fixed shop", async () => {
+        const dir = await gitPath(tools, {});
         dirs.push(dir);
         const frontend = path.join(dir, "shop", "charts", `onlineboutique-${CHARTS.onlineBoutique.version}`, "onlineboutique", "templates", "frontend.yaml");
         // The chart's frontend Service selecting its pods by another label.
