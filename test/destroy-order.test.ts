@@ -61,7 +61,11 @@ describe("pulumi destroy's order (the engine's schedule on the rendered graph)",
         const forceDestroy = (evaluation: Evaluation) => buckets.map((name) => evaluation.resources.find((r) => r.name === name)?.inputs.forceDestroy);
         assert.deepEqual(forceDestroy(await evaluated("dev")), [false, false]);
         const deleting = await evaluateDev({ bucketsOnDestroy: "delete" });
-        assert.deepEqual(destroyPlanOf(deleting).kept, []);
+        // The shop's chart is kept on removal (the handover to Argo CD); a destroy removes its objects with their namespace.
+        const plan = destroyPlanOf(deleting);
+        assert.deepEqual(plan.kept, ["onlineboutique"]);
+        const wave = (name: string) => plan.waves.findIndex((names) => names.includes(name));
+        assert.ok(wave("boutique-namespace") > wave("onlineboutique"), "the namespace, and with it the chart's objects, goes after the chart is forgotten");
         assert.deepEqual(forceDestroy(deleting), [true, true]);
         await assert.rejects(evaluateDev({ bucketsOnDestroy: "empty" }), /bucketsOnDestroy.*must be one of keep, delete/s);
     });

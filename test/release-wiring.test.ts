@@ -36,6 +36,12 @@ const RUNTIME_SERVICES: readonly RuntimeServiceRule[] = [
             },
         ],
     },
+    // The API server's own Service, which an Application's in-cluster destination (https://kubernetes.default.svc) names.
+    {
+        kind: "Application",
+        why: "the API server's Service, default/kubernetes",
+        services: () => [{ name: "kubernetes", namespace: "default", ports: [{ port: 443, name: "https" }] }],
+    },
     // Flagger (Istio provider) creates <service>, <service>-primary and <service>-canary on spec.service.port.
     {
         kind: "Canary",

@@ -74,7 +74,7 @@ export class OnlineBoutique extends pulumi.ComponentResource {
                 { chart: "onlineBoutique", name: BOUTIQUE_RELEASE, namespace: this.namespace, overlay: boutiqueValues(args.config) },
                 {
                     parent: this,
-                    providers: [adopting],
+                    provider: adopting,
                     dependsOn: [...args.after],
                     retainOnDelete: true,
                     transforms: [boutiqueChartTransform(options), keptOnRemoval],

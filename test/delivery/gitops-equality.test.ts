@@ -1,19 +1,19 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { transformBoutiqueObject } from "../../components/delivery/boutique-transforms";
-import { BOUTIQUE_NAMESPACE, BOUTIQUE_RELEASE, GITOPS_DIR } from "../../components/delivery/online-boutique";
+import { BOUTIQUE_NAMESPACE, BOUTIQUE_RELEASE } from "../../components/delivery/online-boutique";
 import { frontendDelivery } from "../../components/delivery/progressive-delivery";
 import { CHARTS } from "../../components/shared/helm-charts";
 import { KubernetesObject } from "../../components/shared/kubernetes-object";
 import { declaredReleases, kubeVersionOf, renderReleases } from "../../render/chart-releases";
 import { chartDirs, findChartArchive, findHelm } from "../../render/helm";
-import { findKustomizeTools, KustomizeTools, kustomizeBuild, vendorChart, writeTree } from "../../render/kustomize";
+import { findKustomizeTools, KustomizeTools, kustomizeBuild } from "../../render/kustomize";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
 import { evaluateDev } from "../support/program";
 import { skipOrFail } from "../support/tools";
 import { differingObjects, withoutOwnership } from "../support/object-compare";
+import { buildGitPath, writeGitPath } from "../support/git-path";
 
 /**
  * The shop is the same either way: the objects Argo CD would apply (the Git path `npm run render`
@@ -59,22 +59,9 @@ async function appliedByPulumi(tools: Tools, overrides: Record<string, string>, 
     return [...result.rendered[0].objects];
 }
 
-/** The Git path `render` writes for `overrides`' dev stack (its gitops/ files), in a scratch folder with the pinned chart vendored (no registry here). */
+/** The Git path `render` writes for `overrides`' dev stack, in a scratch folder (support/git-path.ts). */
 async function gitPath(tools: Tools, overrides: Record<string, string>): Promise<string> {
-    const { artifacts } = await evaluateDev(overrides);
-    const prefix = `${GITOPS_DIR}/`;
-    const files = Object.entries(artifacts).filter(([file]) => file.startsWith(prefix));
-    assert.ok(files.length >= 3, `the render writes the Git path (${files.length} files under ${prefix})`);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "git-path-"));
-    writeTree(dir, Object.fromEntries(files.map(([file, text]) => [file.slice(prefix.length), text])));
-    vendorChart(path.join(dir, "shop", "charts"), CHARTS.onlineBoutique, tools.archive);
-    return dir;
-}
-
-function appliedByArgoCd(tools: Tools, dir: string): KubernetesObject[] {
-    const built = kustomizeBuild(tools.kustomize, dir);
-    if ("error" in built) assert.fail(`kustomize could not build the Git path: ${built.error}`);
-    return built.objects;
+    return writeGitPath(await evaluateDev(overrides), tools.archive);
 }
 
 describe("the shop either way: Argo CD's Git path and the program's chart (real kustomize, Helm 3 and Helm 4)", function () {
@@ -88,7 +75,7 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
     const built = async (overrides: Record<string, string>) => {
         const dir = await gitPath(tools, overrides);
         dirs.push(dir);
-        return appliedByArgoCd(tools, dir);
+        return buildGitPath(tools.kustomize, dir);
     };
 
     const STACKS: Record<string, Record<string, string>> = {

@@ -29,7 +29,8 @@ export interface KnownService {
 export interface RuntimeServiceRule {
     readonly kind: string;
     readonly why: string;
-    readonly services: (object: KubernetesObject) => readonly { readonly name: string; readonly ports: readonly ServicePort[] }[];
+    /** The Services, in the object's namespace unless one says another. */
+    readonly services: (object: KubernetesObject) => readonly { readonly name: string; readonly namespace?: string; readonly ports: readonly ServicePort[] }[];
 }
 
 export interface Resolution {
@@ -62,8 +63,8 @@ export function knownServices(objects: readonly PlacedObject[], rules: readonly 
             .filter((rule) => rule.kind === object.kind)
             .flatMap((rule) =>
                 rule.services(object).map((service) => ({
-                    namespace: object.metadata.namespace ?? "default",
                     ...service,
+                    namespace: service.namespace ?? object.metadata.namespace ?? "default",
                     origin: `runtime: ${rule.why} (${objectId(object)})`,
                     owner: objectId(object),
                 })),
