@@ -3,7 +3,7 @@ import { parseArgs } from "util";
 import { ECHO_LIMIT, fileSystemProblem, quoteInput, runCli } from "../config/cli";
 import { parseStackConfig, StackConfigError } from "../config/stack-config";
 import { slotChanges } from "../config/worker-slots";
-import { renderCharts } from "./chart-files";
+import { releasedChartObjects, renderCharts } from "./chart-files";
 import { loadStackConfigMap, parseAssignments, readProjectFile } from "../config/stack-files";
 import { requireStackName } from "../config/stack-name";
 import { scaleTargets } from "../scaler/automation-stack";
@@ -28,7 +28,8 @@ usage: npm run render -- [--stack dev] [--set key=value ...] [--out out] [--char
             Pulumi stack name (letters, digits, -, _, .; at most 100; no "/", no leading . or -)
   --set     config override, short (workerCount=4) or full (gcp:zone=...) key; repeatable
   --out     output root (default out)
-  --charts  also render every Helm release with the real helm into charts/<release>.yaml
+  --charts  also render every Helm release with the real helm into charts/<release>.yaml; with
+            --diff, list the objects of each chart the change releases
             (helm: bash .ci/install-helm; charts: ../shared/charts or npm run charts:pull)
   --diff    print which resources a config change would create, delete, release (leave running,
             no longer managed) or change, and the in-cluster scaler's target set for it (what a
@@ -69,6 +70,15 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${project}/${stack}: ${values.diff.map((change) => (change.length > ECHO_LIMIT ? quoteInput(change) : change)).join(" ")}`);
         const diff = diffEvaluations(current, changed);
         console.log(formatDiff(diff));
+        if (values.charts) {
+            const config = parseStackConfig(loadStackConfigMap(projectRoot, stack, overrides).values);
+            const released = diff.deleted.filter((resource) => resource.retained);
+            for (const [chart, objects] of releasedChartObjects(projectRoot, current, released, config)) {
+                console.log(
+                    `  ↷ ${chart}: ${objects.length} objects left running, no longer managed by Pulumi\n${objects.map((id) => `      ${id}`).join("\n")}`,
+                );
+            }
+        }
         // The scaler targets the slots whose workers differ (scaler/cloud-provider.ts, attemptStarting).
         const workersOf = (extra: Record<string, string>) =>
             parseStackConfig(loadStackConfigMap(projectRoot, stack, { ...overrides, ...extra }).values).workers;

@@ -10,7 +10,10 @@ import { declaredReleases, kubeVersionOf, renderReleases } from "../../render/ch
 import { chartDirs, findChartArchive, findHelm } from "../../render/helm";
 import { findKustomizeTools, KustomizeTools, kustomizeBuild } from "../../render/kustomize";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
-import { evaluateDev } from "../support/program";
+import { evaluateDev, manifestObjects } from "../support/program";
+import { diffEvaluations } from "../../render/diff";
+import { releasedChartObjects } from "../../render/chart-files";
+import { objectId } from "../../components/shared/kubernetes-object";
 import { skipOrFail } from "../support/tools";
 import { differingObjects, withoutOwnership } from "../support/object-compare";
 import { buildGitPath, writeGitPath } from "../support/git-path";
@@ -109,6 +112,33 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
         assert.equal(image("adservice"), "registry.example.com/shop/ads:2.1.0");
         assert.equal(image("cartservice"), "us-central1-docker.pkg.dev/google-samples/microservices-demo/cartservice:v0.10.6");
         assert.equal(image("loadgenerator"), undefined);
+    });
+
+    const ARGOCD = { boutiqueDeliveredBy: "argocd", gitopsRepoUrl: "https://gitlab.example.com/shop/deploy.git" };
+
+    it("the switch hands over exactly the shop: what Pulumi releases (render --diff --charts) is what Argo CD applies, and it deletes nothing", async () => {
+        const [before, after] = [await evaluateDev(), await evaluateDev(ARGOCD)];
+        const diff = diffEvaluations(before, after);
+        assert.deepEqual(
+            diff.deleted.filter((resource) => !resource.retained),
+            [],
+        );
+        const released = releasedChartObjects(PROJECT_ROOT, before, diff.deleted, devConfig());
+        const fromGit = (await built(ARGOCD)).map(objectId).sort();
+        console.log(`      released by Pulumi: ${[...released.values()].flat().length} objects; applied by Argo CD: ${fromGit.length}`);
+        assert.deepEqual([...released.keys()], [BOUTIQUE_RELEASE]);
+        assert.deepEqual(released.get(BOUTIQUE_RELEASE), fromGit);
+    });
+
+    it("with Argo CD, the program applies none of the objects Argo CD owns", async () => {
+        const evaluation = await evaluateDev(ARGOCD);
+        const program = new Set(manifestObjects(evaluation).map(objectId));
+        const owned = (await built(ARGOCD)).map(objectId);
+        assert.ok(program.has("Namespace/boutique") && program.has("Canary/boutique/frontend"), "the program keeps the namespace and the Canary");
+        assert.deepEqual(
+            owned.filter((id) => program.has(id)),
+            [],
+        );
     });
 
     // Each fix the transforms make, undone one at a time: the comparison names exactly the objects it touches.
