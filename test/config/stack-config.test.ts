@@ -71,6 +71,6 @@ describe("stack config", () => {
             CONFIG_KEYS.filter((key) => key.startsWith("gcp:")),
             ["gcp:project", "gcp:region", "gcp:zone"],
         );
-        assert.equal(CONFIG_KEYS.length, 43);
+        assert.equal(CONFIG_KEYS.length, 49);
     });
 });
