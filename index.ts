@@ -271,7 +271,7 @@ export = async () => {
                           shopNamespace: boutique.namespace,
                           podCidr: config.network.pods.cidr,
                           serviceCidr: config.network.services.cidr,
-                          after: [cni, ...withNodes, boutique],
+                          after: [cni, ...withNodes, boutique, monitoring],
                       },
                       onCluster,
                   )

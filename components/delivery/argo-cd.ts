@@ -5,6 +5,9 @@ import { GitSource } from "../../config/gitops-config";
 import { applyObjects, namespace } from "../shared/cluster-objects";
 import { helmRelease } from "../shared/helm-charts";
 import { ARGOCD_SECRET, argoCdSecretData } from "./argo-cd-values";
+import { argoCdRuleGroup } from "./argo-cd-alerts";
+import { prometheusRuleObject } from "../platform/alert-rules";
+import { MONITORING_NAMESPACE } from "../platform/monitoring-objects";
 import {
     ARGOCD_NAMESPACE,
     ARGOCD_RELEASE,
@@ -25,7 +28,10 @@ export interface ArgoCdArgs {
     readonly podCidr: string;
     /** The cluster's service range: excluded likewise. */
     readonly serviceCidr: string;
-    /** What must be up first: the CNI (NetworkPolicies) and the shop's namespace, at least. */
+    /**
+     * What must be up first: the CNI (NetworkPolicies), the shop's namespace and kube-prometheus-stack
+     * (the chart renders its ServiceMonitor only once that CRD exists; the alerts are a PrometheusRule).
+     */
     readonly after: readonly pulumi.Resource[];
 }
 
@@ -100,6 +106,11 @@ export class ArgoCd extends pulumi.ComponentResource {
                 ]),
             { ...parent, dependsOn: [release, ...repository] },
         );
+        // The delivery's alerts, beside the platform's (the operator's ruleSelector takes every PrometheusRule).
+        applyObjects(`${name}-alerts`, [prometheusRuleObject("argocd-alerts", MONITORING_NAMESPACE, [argoCdRuleGroup()])], {
+            ...parent,
+            dependsOn: [...args.after, release],
+        });
         this.registerOutputs({ adminPassword: this.adminPassword, application: this.application });
     }
 }

@@ -67,7 +67,8 @@ describe("Argo CD: the real chart with the program's values", function () {
             namespace: ARGOCD_NAMESPACE,
             archive,
             values: programValues(),
-            capabilities: { kubeVersion: kubeVersionOf(devConfig()), apiVersions: [] },
+            // kube-prometheus-stack is installed first: the chart renders its ServiceMonitor only then.
+            capabilities: { kubeVersion: kubeVersionOf(devConfig()), apiVersions: ["monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor"] },
         };
         const result = helmTemplate(helm, request);
         if ("error" in result) assert.fail(`helm template argo-cd: ${result.error}`);
@@ -75,6 +76,24 @@ describe("Argo CD: the real chart with the program's values", function () {
         console.log(`      argo-cd ${CHARTS.argoCd.version}: ${objects.length} objects, 0 errors`);
         const again = helmTemplate(helm, request);
         assert.deepEqual(again, result, "two renders differ");
+    });
+
+    it("exposes the application controller's metrics to Prometheus: a ServiceMonitor on the metrics Service's port, admitted by the chart's policy", () => {
+        const monitors = objects.filter((object) => object.kind === "ServiceMonitor");
+        assert.equal(monitors.length, 1, "the controller's ServiceMonitor only");
+        const [monitor] = monitors;
+        const selector = dig(monitor, "spec", "selector", "matchLabels") as Record<string, string>;
+        const service = objects.find(
+            (object) => object.kind === "Service" && Object.entries(selector).every(([key, value]) => object.metadata.labels?.[key] === value),
+        );
+        assert.ok(service, `a Service matches the ServiceMonitor's selector ${JSON.stringify(selector)}`);
+        const endpointPort = dig(monitor, "spec", "endpoints", 0, "port");
+        assert.ok(
+            (dig(service, "spec", "ports") as { name: string }[]).some((port) => port.name === endpointPort),
+            `the Service has port ${String(endpointPort)}`,
+        );
+        const policy = named("NetworkPolicy", "argocd-application-controller");
+        assert.deepEqual(dig(policy, "spec", "ingress", 0, "from"), [{ namespaceSelector: {} }], "from every namespace (Prometheus's included)");
     });
 
     it("renders without Dex and without notifications", () => {

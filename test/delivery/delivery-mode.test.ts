@@ -83,6 +83,7 @@ describe("who delivers the shop: the program or Argo CD, and the switch between 
             "gitops",
             "gitops-admin-login",
             "gitops-admin-password",
+            "gitops-alerts",
             "gitops-application",
             "gitops-network-policies",
         ]);

@@ -1,11 +1,8 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { parse, stringify } from "yaml";
 import { AlertRule, AlertRuleOptions, platformRuleGroups, prometheusRuleObject, renderRuleFile, RuleGroup } from "../../components/platform/alert-rules";
 import { requireTool } from "../support/tools";
+import { expandAnnotations, promtool, series } from "../support/promtool";
 
 const ALL_OPTIONS: AlertRuleOptions[] = [
     { logging: false, haproxyScraped: false },
@@ -22,29 +19,6 @@ function findRule(groups: RuleGroup[], alert: string): { group: string; rule: Al
         if (found) return { group: group.name, rule: found };
     }
     return undefined;
-}
-
-/** Runs promtool in a fresh temp dir holding `files`; returns its exit status and output. */
-function promtool(args: string[], files: Record<string, string>): { status: number | null; output: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtool-"));
-    try {
-        for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
-        const result = spawnSync("promtool", args, { cwd: dir, encoding: "utf8" });
-        return { status: result.status, output: `${result.stdout}${result.stderr}` };
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}
-
-/** The annotations Prometheus renders for an alert with these labels (only $labels.X templates). */
-function expandAnnotations(rule: AlertRule, labels: Record<string, string>): Record<string, string> {
-    const expand = (text: string) =>
-        text.replace(/\{\{\s*\$labels\.(\w+)\s*\}\}/g, (_, name: string) => {
-            assert.ok(name in labels, `annotation of ${rule.alert} uses $labels.${name}, absent from the test alert`);
-            return labels[name];
-        });
-    assert.doesNotMatch(JSON.stringify(rule.annotations), /\$value/, `${rule.alert}'s annotations cannot be expanded by this helper`);
-    return Object.fromEntries(Object.entries(rule.annotations).map(([key, value]) => [key, expand(value)]));
 }
 
 describe("platform alert rules", () => {
@@ -202,10 +176,6 @@ describe("promtool test rules", () => {
     const server = { proxy: "ingress_https", server: "worker-1" };
     const discarded = { namespace: "logging", tenant: "fake", reason: "rate_limited" };
     const COMPACTED = "loki_boltdb_shipper_compact_tables_operation_last_successful_run_timestamp_seconds";
-    const series = (metric: string, labels: Record<string, string>) =>
-        `${metric}{${Object.entries(labels)
-            .map(([name, value]) => `${name}="${value}"`)
-            .join(",")}}`;
 
     const unitTests = {
         rule_files: ["rules.yaml"],
