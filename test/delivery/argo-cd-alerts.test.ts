@@ -1,22 +1,14 @@
 import { strict as assert } from "assert";
 import { stringify } from "yaml";
 import { argoCdRuleGroup } from "../../components/delivery/argo-cd-alerts";
-import { AlertRule, renderRuleFile } from "../../components/platform/alert-rules";
-import { expandAnnotations, promtool, series } from "../support/promtool";
+import { renderRuleFile } from "../../components/platform/alert-rules";
+import { firingIn, promtool, series } from "../support/promtool";
 import { requireTool } from "../support/tools";
 
 /** The Argo CD alerts, checked and unit-tested by the real promtool on series shaped like the controller's metrics. */
 describe("Argo CD's alerts (promtool)", () => {
     const group = argoCdRuleGroup();
-    const ruleOf = (alert: string): AlertRule => {
-        const found = group.rules.find((rule) => rule.alert === alert);
-        assert.ok(found, `${alert} missing`);
-        return found;
-    };
-    const firing = (alert: string, seriesLabels: Record<string, string>) => {
-        const labels = { ...seriesLabels, ...ruleOf(alert).labels };
-        return { exp_labels: labels, exp_annotations: expandAnnotations(ruleOf(alert), labels) };
-    };
+    const firing = firingIn([group]);
     const app = { name: "online-boutique", namespace: "argocd", project: "online-boutique" };
     const synced = { ...app, sync_status: "Synced", health_status: "Healthy" };
     const outOfSync = { ...app, sync_status: "OutOfSync", health_status: "Healthy" };

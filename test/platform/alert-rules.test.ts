@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { parse, stringify } from "yaml";
 import { AlertRule, AlertRuleOptions, platformRuleGroups, prometheusRuleObject, renderRuleFile, RuleGroup } from "../../components/platform/alert-rules";
 import { requireTool } from "../support/tools";
-import { expandAnnotations, promtool, series } from "../support/promtool";
+import { firingIn, promtool, series } from "../support/promtool";
 
 const ALL_OPTIONS: AlertRuleOptions[] = [
     { logging: false, haproxyScraped: false },
@@ -157,17 +157,8 @@ describe("promtool check rules", () => {
 
 describe("promtool test rules", () => {
     const groups = platformRuleGroups({ logging: true, haproxyScraped: true });
-    const ruleOf = (alert: string): AlertRule => {
-        const found = findRule(groups, alert);
-        assert.ok(found, `${alert} missing`);
-        return found.rule;
-    };
     /** One expected alert: the series' labels plus the rule's, annotations expanded. */
-    const firing = (alert: string, seriesLabels: Record<string, string>) => {
-        const rule = ruleOf(alert);
-        const labels = { ...seriesLabels, ...rule.labels };
-        return { exp_labels: labels, exp_annotations: expandAnnotations(rule, labels) };
-    };
+    const firing = firingIn(groups);
 
     const canary = { name: "checkoutservice", namespace: "boutique" };
     const node = { node: "boutique-worker-0", condition: "Ready", status: "true" };

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AlertRule } from "../../components/platform/alert-rules";
+import { AlertRule, RuleGroup } from "../../components/platform/alert-rules";
 
 /** Runs the real promtool in a fresh temp dir holding `files`; returns its exit status and output. */
 export function promtool(args: string[], files: Record<string, string>): { status: number | null; output: string } {
@@ -33,4 +33,16 @@ export function series(metric: string, labels: Record<string, string>): string {
     return `${metric}{${Object.entries(labels)
         .map(([name, value]) => `${name}="${value}"`)
         .join(",")}}`;
+}
+
+/** One expected firing alert of `groups` for promtool's alert_rule_test: the series' labels plus the rule's, annotations expanded. */
+export function firingIn(
+    groups: readonly RuleGroup[],
+): (alert: string, seriesLabels: Record<string, string>) => { exp_labels: Record<string, string>; exp_annotations: Record<string, string> } {
+    return (alert, seriesLabels) => {
+        const rule = groups.flatMap((group) => group.rules).find((candidate) => candidate.alert === alert);
+        assert.ok(rule, `${alert} missing`);
+        const labels = { ...seriesLabels, ...rule.labels };
+        return { exp_labels: labels, exp_annotations: expandAnnotations(rule, labels) };
+    };
 }
