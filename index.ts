@@ -30,8 +30,9 @@ import { LOKI, LOKI_OTLP_ENDPOINT, LOKI_URL, TEMPO, TEMPO_OTLP_ENDPOINT, TEMPO_U
 import { Tracing } from "./components/platform/tracing";
 import { VolumeRelease } from "./components/platform/volume-release";
 import { MONITORING_NAMESPACE } from "./components/platform/monitoring-objects";
-import { ARGOCD_PORT_FORWARD, GRAFANA_PORT_FORWARD, iapSshCommand, KIALI_PORT_FORWARD, shopUrl, sshCommand } from "./components/platform/access-commands";
+import { GRAFANA_PORT_FORWARD, iapSshCommand, KIALI_PORT_FORWARD, shopUrl, sshCommand } from "./components/platform/access-commands";
 import { ArgoCd } from "./components/delivery/argo-cd";
+import { ARGOCD_PORT_FORWARD } from "./components/delivery/gitops-objects";
 
 /**
  * The program: the validated config (checked against what the stack deployed), then the platform

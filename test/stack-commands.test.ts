@@ -73,11 +73,17 @@ describe("stack outputs: commands that fit every stack (issue 15)", function () 
 
     describe("the port-forwards name Services the charts really render (helm template)", function () {
         const suite = renderedSuite(this);
-        it("svc/grafana in monitoring on 80, svc/kiali in istio-system on 20001", async () => {
-            const platform = await suite.platform("dev");
-            for (const command of [outputs(platform.evaluation).grafanaPortForward, outputs(platform.evaluation).kialiPortForward]) {
-                const [, namespace, service, port] = /^kubectl -n (\S+) port-forward svc\/(\S+) \d+:(\d+)$/.exec(String(command)) ?? [];
-                const found = platform.objects.find(
+        it("svc/grafana in monitoring on 80, svc/kiali in istio-system on 20001, svc/argocd-server in argocd on 80 (the stack Argo CD delivers)", async () => {
+            const [platform, withArgoCd] = [await suite.platform("dev"), await suite.platform("all-layers")];
+            const commands = [
+                [platform, outputs(platform.evaluation).grafanaPortForward],
+                [platform, outputs(platform.evaluation).kialiPortForward],
+                [withArgoCd, outputs(withArgoCd.evaluation).argocdPortForward],
+            ] as const;
+            for (const [rendered, command] of commands) {
+                assert.ok(command, "the stack outputs the command");
+                const [, namespace, service, port] = /^kubectl -n (\S+) port-forward svc\/(\S+) \d+:(\d+)$/.exec(textOf(command)) ?? [];
+                const found = rendered.objects.find(
                     ({ object }) => object.kind === "Service" && object.metadata?.name === service && object.metadata?.namespace === namespace,
                 );
                 assert.ok(found, `${textOf(command)}: no Service ${namespace}/${service} in the render`);

