@@ -9,7 +9,8 @@ import { KubernetesObject, objectId } from "../../components/shared/kubernetes-o
 import { declaredReleases, kubeVersionOf, programTransform, renderReleases } from "../../render/chart-releases";
 import { chartDirs, findChartArchive } from "../../render/helm";
 import { kustomizeBuild } from "../../render/kustomize";
-import { devConfig, PROJECT_ROOT } from "../fixtures";
+import { devConfig, dig, PROJECT_ROOT } from "../fixtures";
+import { setServiceImage } from "../../release/image-entry";
 import { evaluateDev, manifestObjects } from "../support/program";
 import { diffEvaluations } from "../../render/diff";
 import { releasedChartObjects } from "../../render/chart-files";
@@ -107,6 +108,21 @@ describe("the shop either way: Argo CD's Git path and the program's chart (real 
         assert.equal(image("adservice"), "registry.example.com/shop/ads:2.1.0");
         assert.equal(image("cartservice"), "us-central1-docker.pkg.dev/google-samples/microservices-demo/cartservice:v0.10.6");
         assert.equal(image("loadgenerator"), undefined);
+    });
+
+    it("a release (the release job's edit of kustomization.yaml) is what Argo CD then runs: the new frontend, every other object unchanged", async () => {
+        const dir = await gitPath(tools, {});
+        dirs.push(dir);
+        const before = buildGitPath(tools.kustomize, dir);
+        const file = path.join(dir, "kustomization.yaml");
+        const image = `registry.example.com/shop/frontend@sha256:${"cd".repeat(32)}`;
+        const edit = setServiceImage(fs.readFileSync(file, "utf8"), "frontend", image);
+        assert.equal(edit.kind, "changed");
+        if (edit.kind === "changed") fs.writeFileSync(file, edit.text);
+        const after = buildGitPath(tools.kustomize, dir);
+        assert.deepEqual(differingObjects(before, after), ["Deployment/boutique/frontend"]);
+        const frontend = after.find((object) => object.kind === "Deployment" && object.metadata.name === "frontend");
+        assert.equal(dig(frontend, "spec", "template", "spec", "containers", 0, "image"), image);
     });
 
     const ARGOCD = { boutiqueDeliveredBy: "argocd", gitopsRepoUrl: "https://gitlab.example.com/shop/deploy.git" };
